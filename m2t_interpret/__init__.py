@@ -1,0 +1,18 @@
+"""m2t-interpret: interpretable motion captioning with the guided-attention captioner."""
+
+__version__ = "0.1.0"
+
+from .errors import M2TError  # noqa: E402
+
+
+def load_model(source, vocab=None, stats=None):
+    """Load a captioner from a project checkpoint, an authors' checkpoint or a shipped name.
+
+    See :func:`m2t_interpret.model.checkpoints.load_model`.
+    """
+    from .model.checkpoints import load_model as _load
+
+    return _load(source, vocab=vocab, stats=stats)
+
+
+__all__ = ["M2TError", "load_model", "__version__"]

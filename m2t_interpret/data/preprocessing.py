@@ -1,0 +1,114 @@
+"""Raw joint positions (T, J, 3) → captioner input (REFERENCE §1.3).
+
+Steps: per-axis normalisation with global statistics, downsampling keeping frames 1, 3, 5, …,
+root-relative joints (joint 0 keeps its absolute normalised position), zero-padding, batch-first.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
+
+from ..errors import M2TError
+from ..skeletons import Skeleton
+
+#: Fewest raw frames a clip may have: the Gaussian window needs at least two model frames.
+MIN_RAW_FRAMES = 8
+
+
+def as_stats(stats: Mapping[str, Sequence[float]] | None) -> dict[str, list[float]] | None:
+    """Validate ``{"mean": [x, y, z], "std": [x, y, z]}`` and return plain lists."""
+    if stats is None:
+        return None
+    try:
+        mean = [float(v) for v in stats["mean"]]
+        std = [float(v) for v in stats["std"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise M2TError(
+            'normalisation statistics must look like {"mean": [x, y, z], "std": [x, y, z]}'
+        ) from exc
+    if len(mean) != 3 or len(std) != 3:
+        raise M2TError("normalisation statistics need 3 values (x, y, z) for mean and for std")
+    if not all(np.isfinite(mean + std)) or min(std) <= 0:
+        raise M2TError("normalisation statistics must be finite with positive std")
+    return {"mean": mean, "std": std}
+
+
+def axis_stats(motions: Sequence[np.ndarray]) -> dict[str, list[float]]:
+    """Per-axis mean and population std over every joint of every frame of ``motions``."""
+    if len(motions) == 0:
+        raise M2TError("cannot compute normalisation statistics from an empty list of motions")
+    flat = np.concatenate([np.asarray(m, dtype=np.float64).reshape(-1, 3) for m in motions])
+    return {"mean": flat.mean(0).tolist(), "std": flat.std(0).tolist()}
+
+
+def validate_motion(motion: np.ndarray, skeleton: Skeleton, name: str = "motion") -> np.ndarray:
+    """Check one raw clip (T, J, 3) and return it as float64; raise M2TError if unusable."""
+    arr = np.asarray(motion)
+    if arr.ndim != 3 or arr.shape[-1] != 3:
+        raise M2TError(
+            f"{name} has shape {tuple(arr.shape)}; expected (frames, {skeleton.n_joints}, 3) joint "
+            "positions (a HumanML3D/KIT new_joints array)"
+        )
+    if arr.shape[1] != skeleton.n_joints:
+        raise M2TError(
+            f"{name} has {arr.shape[1]} joints but the model's {skeleton.name} skeleton has "
+            f"{skeleton.n_joints}; use a model trained on that skeleton"
+        )
+    if not np.issubdtype(arr.dtype, np.number):
+        raise M2TError(f"{name} is not numeric (dtype {arr.dtype})")
+    arr = arr.astype(np.float64, copy=False)
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr).all(axis=(1, 2))).ravel()
+        raise M2TError(f"{name} has NaN or infinite values (first bad frame {int(bad[0])}); clean it first")
+    if arr.shape[0] < MIN_RAW_FRAMES:
+        raise M2TError(
+            f"{name} has {arr.shape[0]} frames; at least {MIN_RAW_FRAMES} are needed "
+            f"({MIN_RAW_FRAMES / skeleton.fps:.2f} s at {skeleton.fps:g} fps)"
+        )
+    return arr
+
+
+def preprocess_motions(
+    motions: Sequence[np.ndarray],
+    skeleton: Skeleton,
+    stats: Mapping[str, Sequence[float]],
+    downsample: int = 2,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Turn raw clips into a padded batch.
+
+    Args:
+        motions: list of N raw clips, each (T_n, J, 3) joint positions in metres.
+        skeleton: the skeleton the model was trained on.
+        stats: per-axis ``{"mean": (3,), "std": (3,)}``.
+        downsample: keep frames ``downsample-1, 2·downsample-1, …`` (1, 3, 5, … for 2).
+
+    Returns:
+        ``x`` float32 (N, T, J·3), zero-padded to the longest clip, and ``lengths`` int64 (N,).
+    """
+    if isinstance(motions, np.ndarray) and motions.ndim == 3:
+        motions = [motions]
+    if len(motions) == 0:
+        raise M2TError("empty batch: give at least one motion clip")
+    st = as_stats(stats)
+    if st is None:
+        raise M2TError(
+            "this model carries no normalisation statistics; pass stats={'mean': [...], 'std': [...]} "
+            "(or --stats STATS.json) computed on its training data"
+        )
+    mean = np.asarray(st["mean"], dtype=np.float64)
+    std = np.asarray(st["std"], dtype=np.float64)
+    clips = []
+    for n, motion in enumerate(motions):
+        arr = validate_motion(motion, skeleton, name=f"motion {n}")
+        p = (arr - mean) / std
+        p = p[downsample - 1 :: downsample].copy()
+        p[:, 1:] -= p[:, :1]
+        clips.append(p.reshape(p.shape[0], -1))
+    lengths = torch.tensor([c.shape[0] for c in clips], dtype=torch.int64)
+    x = torch.zeros(len(clips), int(lengths.max()), clips[0].shape[1], dtype=torch.float32)
+    for n, c in enumerate(clips):
+        x[n, : c.shape[0]] = torch.from_numpy(c).float()
+    return x, lengths

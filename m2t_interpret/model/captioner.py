@@ -1,0 +1,314 @@
+"""The guided-attention motion captioner, weight-compatible with the authors' released checkpoints.
+
+The module tree is organised as the paper describes the model (part encoder, spatial attention,
+Gaussian temporal attention, adaptive gate, word decoder); ``state_dict()`` and
+``load_state_dict()`` speak the authors' parameter names (REFERENCE §1.1) through
+:data:`AUTHORS_KEYS`, so an authors' state_dict loads with ``strict=True``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..data.preprocessing import as_stats, preprocess_motions
+from ..errors import M2TError
+from ..skeletons import N_PARTS, Skeleton, get_skeleton
+from .attention import GaussianTemporalAttention, SpatialAttention, TemporalWindow
+from .decoder import WordDecoder
+from .encoder import PartEncoder, flatten_parts
+from .gate import AdaptiveGate
+
+PAD, SOS, EOS, UNK = 0, 1, 2, 3
+SPECIAL_TOKENS = ("<pad>", "<sos>", "<eos>", "<unk>")
+
+#: Authors' parameter-name prefix → this module tree's prefix.
+AUTHORS_KEYS: tuple[tuple[str, str], ...] = (
+    ("enc_pose.six_layers.", "encoder.position_in."),
+    ("enc_pose.six_layers_2.", "encoder.position_out."),
+    ("enc_pose.six_layers_v.", "encoder.velocity_in."),
+    ("enc_pose.six_layers_v2.", "encoder.velocity_out."),
+    ("dec.embedding.", "decoder.embedding."),
+    ("dec.bottom_lstm.", "decoder.bottom_lstm."),
+    ("dec.top_lstm.", "decoder.top_lstm."),
+    ("mixture_feat.", "decoder.mixture."),
+    ("final_layer.", "decoder.output."),
+    ("feat_extract_x.", "spatial_attention.key."),
+    ("feat_extract_hdec.", "spatial_attention.query."),
+    ("spatial_att.", "spatial_attention.score."),
+    ("feat_extract_g.", "temporal_attention.key."),
+    ("tempfeat_extract_hdec.", "temporal_attention.query."),
+    ("temporal_att.", "temporal_attention.score."),
+    ("gate_var.", "gate.state_proj."),
+    ("adapt_layer.", "gate.word_proj."),
+    ("ctproject.", "gate.context_proj."),
+    ("htproject.", "gate.state_out_proj."),
+    ("feat_extract_henc.", "feat_extract_henc."),
+)
+
+
+def _rename(key: str, prefix: str, pairs: Sequence[tuple[str, str]]) -> str:
+    if not key.startswith(prefix):
+        return key
+    rest = key[len(prefix):]
+    for src, dst in pairs:
+        if rest.startswith(src):
+            return prefix + dst + rest[len(src):]
+    return key
+
+
+@dataclass
+class CaptionerConfig:
+    """Sizes and data conventions of a captioner (everything needed to rebuild it)."""
+
+    vocab_size: int
+    embed_dim: int = 64
+    hidden: int = 128
+    attn_dim: int = 128
+    skeleton: str = "humanml3d"
+    dropout: float = 0.5
+    downsample: int = 2
+    max_steps: int = 40
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Encoded(NamedTuple):
+    """Per-clip quantities computed once and reused at every decoding step."""
+
+    parts: torch.Tensor  # (N, T, 6, H) part features P
+    spatial_keys: torch.Tensor  # (N, T, D)
+    temporal_keys: torch.Tensor  # (N, T, D)
+    frame_mask: torch.Tensor  # (N, T) bool
+
+    def index_select(self, rows: torch.Tensor) -> "Encoded":
+        return Encoded(*(t.index_select(0, rows) for t in self))
+
+
+class StepOutputs(NamedTuple):
+    """Decoder outputs for S steps, batch-first."""
+
+    logits: torch.Tensor  # (N, S, V)
+    alpha: torch.Tensor  # (N, S, T, 6)
+    temporal: TemporalWindow  # γ, μ, σ, Γ
+    beta: torch.Tensor  # (N, S)
+
+
+class Captioner(nn.Module):
+    """Guided-attention motion captioner (Radouane et al., BMVC 2024).
+
+    Public entry points: :meth:`preprocess` (raw clips → model input), :meth:`decode` (greedy,
+    forced or beam decoding with per-token attention capture), :meth:`caption` (raw clips →
+    strings) and :meth:`forward` (teacher-forced pass used for training).
+    """
+
+    def __init__(
+        self,
+        config: CaptionerConfig,
+        vocab: Sequence[str] | None = None,
+        stats: dict | None = None,
+        metadata: dict | None = None,
+    ):
+        super().__init__()
+        self.config = config
+        self.skeleton: Skeleton = get_skeleton(config.skeleton)
+        h, e, d = config.hidden, config.embed_dim, config.attn_dim
+        self.encoder = PartEncoder(self.skeleton, h, d)
+        self.spatial_attention = SpatialAttention(h, d, N_PARTS)
+        self.temporal_attention = GaussianTemporalAttention(h, d, N_PARTS)
+        self.gate = AdaptiveGate(h, e, d)
+        self.decoder = WordDecoder(config.vocab_size, e, h, d, config.dropout)
+        # Present in every released checkpoint and never used by the computation.
+        self.feat_extract_henc = nn.Linear(h, d)
+        self.vocab: list[str] | None = None
+        self.set_vocab(vocab)
+        self.stats = as_stats(stats)
+        self.metadata: dict = dict(metadata or {})
+        self._register_state_dict_hook(Captioner._to_authors_names)
+        self._register_load_state_dict_pre_hook(Captioner._from_authors_names)
+
+    # -- state_dict naming ------------------------------------------------------------------
+    @staticmethod
+    def _to_authors_names(module, state_dict, prefix, local_metadata):
+        inverse = [(dst, src) for src, dst in AUTHORS_KEYS]
+        for key in list(state_dict.keys()):
+            new = _rename(key, prefix, inverse)
+            if new != key:
+                state_dict[new] = state_dict.pop(key)
+        return state_dict
+
+    @staticmethod
+    def _from_authors_names(state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
+        for key in list(state_dict.keys()):
+            new = _rename(key, prefix, AUTHORS_KEYS)
+            if new != key:
+                state_dict[new] = state_dict.pop(key)
+
+    # -- conveniences -----------------------------------------------------------------------
+    def set_vocab(self, vocab: Sequence[str] | None) -> None:
+        if vocab is None:
+            self.vocab = None
+            return
+        vocab = [str(t) for t in vocab]
+        if len(vocab) != self.config.vocab_size:
+            raise M2TError(
+                f"vocabulary has {len(vocab)} tokens but the checkpoint's embedding has "
+                f"{self.config.vocab_size}; supply the vocabulary the model was trained with"
+            )
+        self.vocab = vocab
+
+    @property
+    def device(self) -> torch.device:
+        return self.decoder.embedding.weight.device
+
+    def words(self, ids: Sequence[int]) -> list[str]:
+        """Token ids → words (``<id>`` placeholders when the model has no vocabulary)."""
+        if self.vocab is None:
+            return [f"<{int(i)}>" for i in ids]
+        return [self.vocab[int(i)] for i in ids]
+
+    def ids_to_text(self, ids: Sequence[int]) -> str:
+        """Ids up to the first <eos>, specials dropped, joined by spaces."""
+        words = []
+        for i in ids:
+            i = int(i)
+            if i < 0 or i == EOS:
+                break
+            if i in (PAD, SOS):
+                continue
+            words.append(self.words([i])[0])
+        return " ".join(words)
+
+    def preprocess(self, motions: Sequence[np.ndarray] | np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw clips, each (T, J, 3) joint positions in metres → ``(x (N, T, J·3), lengths (N,))``."""
+        if self.stats is None:
+            raise M2TError(
+                "this model carries no normalisation statistics; load it with "
+                "stats={'mean': [x, y, z], 'std': [x, y, z]} (or --stats STATS.json)"
+            )
+        return preprocess_motions(motions, self.skeleton, self.stats, self.config.downsample)
+
+    # -- computation ------------------------------------------------------------------------
+    def encode(self, x: torch.Tensor, lengths: torch.Tensor) -> Encoded:
+        """``x`` (N, T, J·3), ``lengths`` (N,) → :class:`Encoded` (key projections done once)."""
+        x, lengths = self._check_input(x, lengths)
+        parts = self.encoder(x)
+        flat = flatten_parts(parts)
+        frame_mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
+        return Encoded(
+            parts,
+            self.spatial_attention.project_keys(flat),
+            self.temporal_attention.project_keys(flat),
+            frame_mask,
+        )
+
+    def attend(self, enc: Encoded, emb: torch.Tensor, h: torch.Tensor, h_top: torch.Tensor) -> StepOutputs:
+        """Attention, gate and output layer for S steps given the decoder states (N, S, ·)."""
+        alpha = self.spatial_attention(h, enc.spatial_keys, enc.frame_mask)
+        temporal = self.temporal_attention(h, enc.temporal_keys, enc.frame_mask)
+        # c_t = Σ_i Γ_ti · mean_k α_tik P_ik
+        weights = alpha * temporal.window.unsqueeze(-1)
+        context = torch.einsum("nstk,ntkh->nsh", weights, enc.parts) / N_PARTS
+        gated = self.gate(h, emb, context, h_top)
+        logits = self.decoder.logits(emb, gated.context, h)
+        return StepOutputs(logits, alpha, temporal, gated.beta)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor, inputs: torch.Tensor) -> StepOutputs:
+        """Teacher-forced pass: input tokens (N, S) (first <sos>) → outputs for all S steps."""
+        enc = self.encode(x, lengths)
+        emb, h, h_top, _ = self.decoder.states(inputs.to(enc.parts.device))
+        return self.attend(enc, emb, h, h_top)
+
+    def step(self, enc: Encoded, tokens: torch.Tensor, state=None):
+        """One decoding step: previous tokens (N,) → (:class:`StepOutputs` with S = 1, state)."""
+        emb, h, h_top, state = self.decoder.states(tokens.unsqueeze(1), state)
+        return self.attend(enc, emb, h, h_top), state
+
+    def _check_input(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.as_tensor(x, dtype=torch.float32, device=self.device)
+        lengths = torch.as_tensor(lengths, dtype=torch.int64, device=self.device)
+        if x.ndim != 3 or x.shape[0] == 0:
+            raise M2TError(f"model input must be (N, T, J*3) with N ≥ 1, got shape {tuple(x.shape)}")
+        expected = 3 * self.skeleton.n_joints
+        if x.shape[2] != expected:
+            raise M2TError(
+                f"model input has {x.shape[2]} features per frame; the {self.skeleton.name} model "
+                f"expects {expected} ({self.skeleton.n_joints} joints × 3)"
+            )
+        if lengths.shape != (x.shape[0],):
+            raise M2TError(f"lengths must have shape ({x.shape[0]},), got {tuple(lengths.shape)}")
+        if int(lengths.min()) < 1 or int(lengths.max()) > x.shape[1]:
+            raise M2TError(f"lengths must lie in 1..{x.shape[1]} (frames of x), got {lengths.tolist()}")
+        if not torch.isfinite(x).all():
+            raise M2TError("model input has NaN or infinite values")
+        return x, lengths
+
+    # -- user API ---------------------------------------------------------------------------
+    def decode(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor,
+        mode: str = "greedy",
+        captions: torch.Tensor | None = None,
+        max_steps: int | None = None,
+        beam_size: int = 2,
+        capture: bool = True,
+        beta: float | None = None,
+        clip_ids: Sequence[str] | None = None,
+        n_best: int | None = None,
+    ):
+        """Decode preprocessed input and capture per-token attention.
+
+        Args:
+            x: float (N, T, J·3) preprocessed motions; ``lengths``: (N,) valid frames.
+            mode: "greedy", "forced" (needs ``captions`` (N, L) ids starting with <sos>; runs
+                L−1 steps) or "beam" (``beam_size`` hypotheses, length-normalised log-prob).
+            max_steps: most decoding steps (default ``config.max_steps``).
+            capture: record α, γ, Γ, μ, σ, β̂ through forward hooks (off: tokens and logits only).
+            beta: pin β̂ to this constant (e.g. 1.0, the paper's Table 3 ablation).
+            clip_ids: names for the clips in the result.
+            n_best: hypotheses kept per clip in beam mode (default ``beam_size``).
+
+        Returns:
+            :class:`m2t_interpret.capture.CaptureResult`.
+        """
+        from ..capture import run_decode  # the capture layer sits above the model
+
+        return run_decode(
+            self, x, lengths, mode=mode, captions=captions, max_steps=max_steps, beam_size=beam_size,
+            capture=capture, beta=beta, clip_ids=clip_ids, n_best=n_best,
+        )
+
+    def capture(self, motions, mode: str = "greedy", captions=None, clip_ids=None, **kwargs):
+        """Raw clips (list of (T, J, 3)) → :class:`~m2t_interpret.capture.CaptureResult`."""
+        x, lengths = self.preprocess(motions)
+        if captions is not None and not torch.is_tensor(captions):
+            captions = self.encode_captions(captions)
+        return self.decode(x, lengths, mode=mode, captions=captions, clip_ids=clip_ids, **kwargs)
+
+    def caption(self, motions, mode: str = "greedy", beam_size: int = 2) -> list[str] | str:
+        """Raw clip(s) → caption string(s); one array in, one string out."""
+        single = isinstance(motions, np.ndarray) and motions.ndim == 3
+        result = self.capture([motions] if single else motions, mode=mode, beam_size=beam_size, capture=False)
+        return result.captions[0] if single else result.captions
+
+    def encode_captions(self, captions: Sequence[str]) -> torch.Tensor:
+        """Caption strings → padded ids (N, L) with <sos> … <eos> (unknown words → <unk>)."""
+        if self.vocab is None:
+            raise M2TError("this model has no vocabulary; load it with vocab=... to use text captions")
+        index = {w: i for i, w in enumerate(self.vocab)}
+        rows = [[SOS] + [index.get(w, UNK) for w in str(c).lower().split()] + [EOS] for c in captions]
+        out = torch.full((len(rows), max(map(len, rows))), PAD, dtype=torch.int64)
+        for n, r in enumerate(rows):
+            out[n, : len(r)] = torch.tensor(r)
+        return out
+
+    def extra_repr(self) -> str:
+        c = self.config
+        return (f"skeleton={c.skeleton}, V={c.vocab_size}, E={c.embed_dim}, H={c.hidden}, "
+                f"D={c.attn_dim}")

@@ -1,0 +1,224 @@
+"""Checkpoint files: the project's own format and the authors' released format (REFERENCE §1.6).
+
+Project format: one ``torch.save``d dict of plain types and tensors, loadable with
+``torch.load(..., weights_only=True)``, holding the weights (authors' parameter names) and
+everything needed to use them: sizes, skeleton, fps, downsample factor, normalisation
+statistics, vocabulary, λs, a training-data description and the package version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import torch
+
+from .. import __version__
+from ..errors import M2TError
+from ..io import atomic_path
+from .captioner import Captioner, CaptionerConfig
+
+FORMAT = "m2t-interpret-checkpoint"
+FORMAT_VERSION = 1
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+DEFAULT_MODEL = "synthetic-guided"
+
+
+def shipped_models() -> list[str]:
+    """Names of the pretrained captioners shipped in the package."""
+    return sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
+
+
+def save_checkpoint(
+    model: Captioner,
+    path: str | os.PathLike,
+    lambdas: Sequence[float] | None = None,
+    training: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` in the project format (atomically)."""
+    meta = dict(model.metadata)
+    if lambdas is not None:
+        meta["lambdas"] = [float(v) for v in lambdas]
+    if training is not None:
+        meta["training"] = dict(training)
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "package_version": __version__,
+        "config": model.config.to_dict(),
+        "skeleton": model.skeleton.name,
+        "fps": model.skeleton.fps,
+        "downsample": model.config.downsample,
+        "vocab": list(model.vocab) if model.vocab is not None else None,
+        "stats": model.stats,
+        "lambdas": meta.get("lambdas"),
+        "training": meta.get("training"),
+        "metadata": _plain(meta),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+def _plain(value):
+    """Keep only types that ``weights_only`` loading accepts."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _read_json(path_or_value, what: str):
+    if isinstance(path_or_value, (str, os.PathLike)):
+        p = Path(path_or_value)
+        if not p.exists():
+            raise M2TError(f"{what} file not found: {p}")
+        try:
+            return json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise M2TError(f"{what} file {p} is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    return path_or_value
+
+
+def read_vocab(vocab) -> list[str] | None:
+    """A vocabulary given as a list of tokens in id order, or the path of a JSON file holding one."""
+    if vocab is None:
+        return None
+    value = _read_json(vocab, "vocabulary")
+    if isinstance(value, Mapping) and "tokens" in value:
+        value = value["tokens"]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
+        raise M2TError("a vocabulary must be a JSON list of tokens in id order, e.g. [\"<pad>\", \"<sos>\", …]")
+    return list(value)
+
+
+def read_stats(stats):
+    """Normalisation statistics as a dict or the path of a JSON file holding one."""
+    return None if stats is None else _read_json(stats, "statistics")
+
+
+def config_from_authors_state(state: Mapping[str, torch.Tensor]) -> CaptionerConfig:
+    """Infer sizes and skeleton from an authors' state_dict (REFERENCE §1.1)."""
+    try:
+        vocab_size, embed_dim = state["dec.embedding.weight"].shape
+        hidden = state["dec.top_lstm.weight_hh_l0"].shape[1]
+        attn_dim = state["feat_extract_x.weight"].shape[0]
+        torso_inputs = state["enc_pose.six_layers.1.weight"].shape[1]
+    except KeyError as exc:
+        raise M2TError(f"not an authors' captioner state_dict: missing {exc.args[0]!r}") from exc
+    skeleton = {18: "humanml3d", 12: "kit"}.get(int(torso_inputs))
+    if skeleton is None:
+        raise M2TError(
+            f"cannot tell the skeleton: torso layer takes {torso_inputs} inputs (18 → HumanML3D, 12 → KIT)"
+        )
+    return CaptionerConfig(vocab_size=int(vocab_size), embed_dim=int(embed_dim), hidden=int(hidden),
+                           attn_dim=int(attn_dim), skeleton=skeleton)
+
+
+def _load_file(path: Path) -> Any:
+    if not path.exists():
+        raise M2TError(f"checkpoint not found: {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle errors differ across torch versions
+        raise M2TError(f"cannot read checkpoint {path}: {str(exc).splitlines()[0][:200]}") from exc
+
+
+def _load_weights(model: Captioner, state: Mapping[str, torch.Tensor], where: str) -> None:
+    try:
+        model.load_state_dict(dict(state), strict=True)
+    except RuntimeError as exc:
+        first = [ln.strip() for ln in str(exc).splitlines() if ln.strip()][1:2]
+        raise M2TError(f"weights in {where} do not fit the captioner: {' '.join(first)[:300]}") from exc
+
+
+def from_authors_checkpoint(ckpt: Mapping[str, Any], vocab=None, stats=None, where: str = "checkpoint") -> Captioner:
+    """Build a captioner from an authors' checkpoint dict (``model`` + ``metadata`` …)."""
+    state = ckpt["model"] if "model" in ckpt else ckpt
+    config = config_from_authors_state(state)
+    vocab_list = read_vocab(vocab)
+    if vocab_list is None:
+        raise M2TError(
+            "an authors' checkpoint holds no vocabulary; pass vocab=[tokens in id order] or "
+            "--vocab VOCAB.json (rebuild it with the authors-compatible vocabulary mode)"
+        )
+    meta = ckpt.get("metadata") if isinstance(ckpt.get("metadata"), Mapping) else {}
+    metadata = {
+        "source": "authors' checkpoint",
+        "authors_metadata": _plain(meta),
+        "lambdas": list(meta.get("lambdas", [])) or None,
+        "training": {"data": "authors' release (dataset not recorded in the checkpoint)",
+                     "epoch": _plain(ckpt.get("epoch"))},
+    }
+    if "dropout" not in meta and "rate_dropout" in meta:
+        config.dropout = float(meta["rate_dropout"])
+    model = Captioner(config, vocab=vocab_list, stats=read_stats(stats), metadata=metadata)
+    _load_weights(model, state, where)
+    model.eval()
+    return model
+
+
+def from_project_checkpoint(ckpt: Mapping[str, Any], vocab=None, stats=None, where: str = "checkpoint") -> Captioner:
+    config = CaptionerConfig(**ckpt["config"])
+    vocab_list = read_vocab(vocab) if vocab is not None else ckpt.get("vocab")
+    stats_value = read_stats(stats) if stats is not None else ckpt.get("stats")
+    model = Captioner(config, vocab=vocab_list, stats=stats_value, metadata=ckpt.get("metadata") or {})
+    _load_weights(model, ckpt["state_dict"], where)
+    model.eval()
+    return model
+
+
+def load_model(source: str | os.PathLike | None = None, vocab=None, stats=None) -> Captioner:
+    """Load a captioner.
+
+    Args:
+        source: a project checkpoint path, an authors' checkpoint path (then ``vocab`` is
+            required), or a shipped model name (``shipped_models()``); None → the default.
+        vocab: tokens in id order (list) or the path of a JSON file holding that list.
+        stats: ``{"mean": [x, y, z], "std": [x, y, z]}`` or the path of a JSON file holding it.
+    """
+    if source is None:
+        source = DEFAULT_MODEL
+    if isinstance(source, Captioner):
+        return source
+    path = Path(source)
+    if not path.exists() and not str(source).endswith((".pt", ".ckpt", ".pth", ".tar")) and "/" not in str(source):
+        candidate = PRETRAINED_DIR / f"{source}.pt"
+        if not candidate.exists():
+            available = ", ".join(shipped_models()) or "none"
+            raise M2TError(f"no model file or shipped model named {source!r}; shipped models: {available}")
+        path = candidate
+    ckpt = _load_file(path)
+    if not isinstance(ckpt, Mapping):
+        raise M2TError(f"{path} holds a {type(ckpt).__name__}, not a checkpoint dict")
+    if ckpt.get("format") == FORMAT:
+        model = from_project_checkpoint(ckpt, vocab, stats, where=str(path))
+        model.metadata.setdefault("name", path.stem)
+        return model
+    state = ckpt.get("model", ckpt)
+    if isinstance(state, Mapping) and "dec.embedding.weight" in state:
+        model = from_authors_checkpoint(ckpt, vocab, stats, where=str(path))
+        model.metadata.setdefault("name", path.stem)
+        return model
+    keys = ", ".join(list(map(str, ckpt.keys()))[:6])
+    raise M2TError(
+        f"unknown checkpoint layout in {path} (top-level keys: {keys}); expected an m2t-interpret "
+        "checkpoint or an authors' checkpoint with a 'model' state_dict"
+    )
+
+
+def convert_authors_checkpoint(src, vocab, out, stats=None) -> Path:
+    """Authors' checkpoint + vocabulary (+ statistics) → a project checkpoint at ``out``."""
+    ckpt = _load_file(Path(src))
+    state = ckpt.get("model", ckpt) if isinstance(ckpt, Mapping) else None
+    if not isinstance(state, Mapping) or "dec.embedding.weight" not in state:
+        raise M2TError(f"{src} is not an authors' checkpoint (no 'model' state_dict with dec.embedding.weight)")
+    model = from_authors_checkpoint(ckpt, vocab, stats, where=str(src))
+    model.metadata["name"] = Path(out).stem
+    return save_checkpoint(model, out)

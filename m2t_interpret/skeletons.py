@@ -1,0 +1,136 @@
+"""Skeleton definitions: joints, kinematic tree, frame rate and the six body parts.
+
+Body-part columns follow the checkpoint order of the authors' released weights (every 6-wide
+tensor uses it). Left/right order differs between the two skeletons, so figures reorder columns
+with :attr:`Skeleton.display_order` to show Root, Torso, LeftArm, RightArm, LeftLeg, RightLeg.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import M2TError
+
+#: Display names in the order every figure and table shows them.
+DISPLAY_PARTS: tuple[str, ...] = ("Root", "Torso", "LeftArm", "RightArm", "LeftLeg", "RightLeg")
+N_PARTS = 6
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A skeleton and its partition into the six body parts of the captioner.
+
+    ``parts[k]`` lists the joint indices of part ``k`` in checkpoint column order; the encoder
+    reads each part's joints in exactly that order (x, y, z per joint).
+    """
+
+    name: str
+    joint_names: tuple[str, ...]
+    parents: tuple[int, ...]
+    chains: tuple[tuple[int, ...], ...]
+    fps: float
+    parts: tuple[tuple[int, ...], ...]
+    part_names: tuple[str, ...]  # checkpoint order, snake_case
+    display_order: tuple[int, ...]  # checkpoint columns to show as DISPLAY_PARTS
+    min_frames: int
+    max_frames: int  # exclusive
+    downsample: int = 2
+    bone_lengths: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def n_joints(self) -> int:
+        return len(self.joint_names)
+
+    @property
+    def part_sizes(self) -> tuple[int, ...]:
+        return tuple(len(p) for p in self.parts)
+
+    @property
+    def display_names(self) -> tuple[str, ...]:
+        """Display name of each checkpoint column (e.g. column 2 of HumanML3D is RightArm)."""
+        names = [""] * N_PARTS
+        for display_pos, col in enumerate(self.display_order):
+            names[col] = DISPLAY_PARTS[display_pos]
+        return tuple(names)
+
+    def joint_index(self, name: str) -> int:
+        return self.joint_names.index(name)
+
+
+HUMANML3D_JOINTS = (
+    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
+    "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar",
+    "right_collar", "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+    "left_wrist", "right_wrist",
+)
+
+# Distance of each joint to its parent, metres, measured on HumanML3D clip 012314.
+HUMANML3D_BONE_LENGTHS = {
+    "left_hip": 0.1031, "right_hip": 0.1099, "spine1": 0.1316, "left_knee": 0.3936,
+    "right_knee": 0.3902, "spine2": 0.1432, "left_ankle": 0.4324, "right_ankle": 0.4256,
+    "spine3": 0.0574, "left_foot": 0.1434, "right_foot": 0.1494, "neck": 0.2194,
+    "left_collar": 0.1375, "right_collar": 0.1434, "head": 0.1030, "left_shoulder": 0.1316,
+    "right_shoulder": 0.1230, "left_elbow": 0.2568, "right_elbow": 0.2631, "left_wrist": 0.2660,
+    "right_wrist": 0.2699,
+}
+
+HUMANML3D = Skeleton(
+    name="humanml3d",
+    joint_names=HUMANML3D_JOINTS,
+    parents=(-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19),
+    chains=((0, 2, 5, 8, 11), (0, 1, 4, 7, 10), (0, 3, 6, 9, 12, 15), (9, 14, 17, 19, 21),
+            (9, 13, 16, 18, 20)),
+    fps=20.0,
+    # The pelvis appears again in the torso, as in the released weights (18 torso inputs).
+    parts=((0,), (0, 3, 6, 9, 12, 15), (14, 17, 19, 21), (13, 16, 18, 20), (2, 5, 8, 11),
+           (1, 4, 7, 10)),
+    part_names=("root", "torso", "right_arm", "left_arm", "right_leg", "left_leg"),
+    display_order=(0, 1, 3, 2, 5, 4),
+    min_frames=40,
+    max_frames=200,
+    bone_lengths=HUMANML3D_BONE_LENGTHS,
+)
+
+KIT_JOINTS = (
+    "BP", "BT", "BLN", "BUN", "head", "LS", "LE", "LW", "RS", "RE", "RW", "LH", "LK", "LA", "LM",
+    "LF", "RH", "RK", "RA", "RM", "RF",
+)
+
+KIT = Skeleton(
+    name="kit",
+    joint_names=KIT_JOINTS,
+    parents=(-1, 0, 1, 2, 3, 3, 5, 6, 3, 8, 9, 0, 11, 12, 13, 14, 0, 16, 17, 18, 19),
+    chains=((0, 11, 12, 13, 14, 15), (0, 16, 17, 18, 19, 20), (0, 1, 2, 3, 4), (3, 5, 6, 7),
+            (3, 8, 9, 10)),
+    fps=12.5,
+    parts=((0,), (1, 2, 3, 4), (5, 6, 7), (8, 9, 10), (11, 12, 13, 14, 15),
+           (16, 17, 18, 19, 20)),
+    part_names=("root", "torso", "left_arm", "right_arm", "left_leg", "right_leg"),
+    display_order=(0, 1, 2, 3, 4, 5),
+    min_frames=24,
+    max_frames=200,
+)
+
+SKELETONS: dict[str, Skeleton] = {"humanml3d": HUMANML3D, "kit": KIT}
+
+
+def get_skeleton(name_or_skeleton: str | Skeleton) -> Skeleton:
+    """Look a skeleton up by name (``"humanml3d"``/``"t2m"``/``"kit"``)."""
+    if isinstance(name_or_skeleton, Skeleton):
+        return name_or_skeleton
+    key = str(name_or_skeleton).lower().replace("-", "").replace("_", "")
+    aliases = {"humanml3d": "humanml3d", "humanml3d22": "humanml3d", "t2m": "humanml3d",
+               "kit": "kit", "kitml": "kit", "kit21": "kit"}
+    if key not in aliases:
+        raise M2TError(f"unknown skeleton {name_or_skeleton!r}; use one of: humanml3d, kit")
+    return SKELETONS[aliases[key]]
+
+
+def skeleton_for_joints(n_joints: int) -> Skeleton:
+    """The skeleton with ``n_joints`` joints (22 → HumanML3D, 21 → KIT)."""
+    for sk in SKELETONS.values():
+        if sk.n_joints == n_joints:
+            return sk
+    raise M2TError(
+        f"motion has {n_joints} joints; expected 22 (HumanML3D) or 21 (KIT-ML) joints per frame"
+    )

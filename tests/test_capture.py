@@ -1,0 +1,179 @@
+"""Capture invariants, decoding modes and the result object."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from m2t_interpret import M2TError
+from m2t_interpret.capture import CaptureResult, attention_hooks
+from conftest import random_motions, tiny_model
+
+
+@pytest.fixture(scope="module")
+def model():
+    return tiny_model(vocab_size=24, max_steps=12)
+
+
+@pytest.fixture(scope="module")
+def batch(model):
+    return model.preprocess(random_motions(5, lengths=[40, 90, 56, 61, 77]))
+
+
+@pytest.fixture(scope="module")
+def greedy_result(model, batch):
+    return model.decode(*batch, mode="greedy", clip_ids=list("abcde"))
+
+
+def test_alpha_sums_to_one_on_valid_frames_and_zero_on_padding(greedy_result):
+    r = greedy_result
+    for n in range(r.n_clips):
+        for s in np.nonzero(r.step_mask[n])[0]:
+            t = r.lengths[n]
+            np.testing.assert_allclose(r.alpha[n, s, :t].sum(-1), 1.0, atol=1e-5)
+            assert np.all(r.alpha[n, s, t:] == 0)
+
+
+def test_gamma_is_softmax_over_valid_frames_and_window_peaks_at_mu(greedy_result):
+    r = greedy_result
+    for n in range(r.n_clips):
+        t = r.lengths[n]
+        for s in np.nonzero(r.step_mask[n])[0]:
+            np.testing.assert_allclose(r.gamma[n, s, :t].sum(), 1.0, atol=1e-5)
+            assert np.all(r.gamma[n, s, t:] == 0)
+            assert int(np.argmax(r.window[n, s, :t])) == int(np.round(r.mu[n, s]))
+            assert r.window[n, s].max() <= 1.0 + 1e-6
+            assert 0 <= r.mu[n, s] <= t - 1 and r.sigma[n, s] > 0
+
+
+def test_forced_on_greedy_caption_gives_same_attention(model, batch, greedy_result):
+    r = greedy_result
+    caps = torch.from_numpy(np.where(r.tokens < 0, 0, r.tokens))
+    caps = torch.cat([torch.ones(len(caps), 1, dtype=torch.long), caps], 1)
+    f = model.decode(*batch, mode="forced", captions=caps)
+    m = r.step_mask
+    np.testing.assert_array_equal(f.tokens[m], r.tokens[m])
+    for name in ("alpha", "window", "beta", "mu", "sigma", "logits"):
+        np.testing.assert_allclose(getattr(f, name)[m], getattr(r, name)[m], atol=1e-5, err_msg=name)
+
+
+def test_beam_size_one_is_greedy(model, batch, greedy_result):
+    b = model.decode(*batch, mode="beam", beam_size=1)
+    assert b.captions == greedy_result.captions
+    np.testing.assert_allclose(b.beta[b.step_mask], greedy_result.beta[greedy_result.step_mask], atol=1e-5)
+
+
+def test_beam_returns_n_best_sorted(model, batch):
+    b = model.decode(*batch, mode="beam", beam_size=3, n_best=3)
+    assert len(b.n_best) == 5
+    for clip, hyps in enumerate(b.n_best):
+        assert 1 <= len(hyps) <= 3
+        scores = [s for _, s in hyps]
+        assert scores == sorted(scores, reverse=True)
+        best_ids = [i for i in hyps[0][0]]
+        assert list(b.tokens[clip][: len(best_ids)]) == best_ids
+    assert b.alpha.shape[:2] == b.tokens.shape
+
+
+def test_beam_score_not_worse_than_greedy(model, batch, greedy_result):
+    b = model.decode(*batch, mode="beam", beam_size=4)
+    g = greedy_result.to_dataframe().groupby("clip")["log_prob"].mean()
+    bb = b.to_dataframe().groupby("clip")["log_prob"].mean()
+    ended = [n for n in range(5) if (greedy_result.tokens[n] == 2).any()]
+    for n in ended:
+        assert bb[n] >= g[n] - 1e-5
+
+
+def test_capture_off_gives_same_tokens_and_no_attention(model, batch, greedy_result):
+    r = model.decode(*batch, capture=False)
+    np.testing.assert_array_equal(r.tokens, greedy_result.tokens)
+    assert r.alpha is None and not r.captured
+    df = r.to_dataframe()
+    assert "beta" not in df and len(df) == greedy_result.step_mask.sum()
+    with pytest.raises(M2TError):
+        r.peak_parts()
+
+
+def test_hooks_are_removed(model, batch):
+    with attention_hooks(model) as rec:
+        model.decode(*batch, capture=False, max_steps=3)
+    assert len(rec.alpha) == 3
+    for mod in (model.spatial_attention, model.temporal_attention, model.gate):
+        assert not mod._forward_hooks
+
+
+def test_pinned_beta(model, batch):
+    r = model.decode(*batch, beta=1.0)
+    assert np.all(r.beta[r.step_mask] == 1.0)
+    assert model.gate.beta_override is None
+    with pytest.raises(M2TError):
+        model.decode(*batch, beta=1.5)
+
+
+def test_dataframe_columns_and_values(greedy_result):
+    r = greedy_result
+    df = r.to_dataframe()
+    assert len(df) == int(r.step_mask.sum())
+    for col in ["clip_id", "step", "token_id", "word", "log_prob", "beta", "mu", "sigma", "mu_s",
+                "sigma_s", "onset_s", "offset_s", "attn_left_arm", "peak_right_leg", "top_part"]:
+        assert col in df.columns, col
+    attn = df[[c for c in df.columns if c.startswith("attn_")]].to_numpy()
+    np.testing.assert_allclose(attn.sum(1), 1.0, atol=1e-5)
+    assert (df["onset_s"] <= df["mu_s"] + 1e-9).all() and (df["mu_s"] <= df["offset_s"] + 1e-9).all()
+    # model frame i is raw frame 2i+1 at 20 fps
+    np.testing.assert_allclose(df["mu_s"], (2 * df["mu"] + 1) / 20.0, rtol=1e-6)
+    row = df.iloc[0]
+    n, s = int(row["clip"]), int(row["step"])
+    tw = (r.alpha[n, s] * r.window[n, s, :, None])[: r.lengths[n]].sum(0) / r.window[n, s, : r.lengths[n]].sum()
+    # HumanML3D checkpoint column 3 is the left arm
+    assert row["attn_left_arm"] == pytest.approx(tw[3], abs=1e-5)
+    peak = (r.alpha[n, s] * r.window[n, s, :, None])[: r.lengths[n]].max(0)
+    assert row["peak_right_arm"] == pytest.approx(peak[2], abs=1e-6)
+    assert r.spatiotemporal(n, s).shape == (6, r.lengths[n])
+
+
+def test_select_and_tokens_of(greedy_result):
+    sub = greedy_result.select(["b", 3])
+    assert sub.clip_ids == ["b", "d"]
+    np.testing.assert_array_equal(sub.tokens, greedy_result.tokens[[1, 3]])
+    word = greedy_result.to_dataframe()["word"].iloc[0]
+    rows = greedy_result.tokens_of(word)
+    assert len(rows) >= 1 and (rows["word"] == word).all()
+    with pytest.raises(M2TError):
+        greedy_result.select("zzz")
+
+
+def test_save_load_round_trip(greedy_result, tmp_path):
+    path = greedy_result.save(tmp_path / "cap")
+    assert (path / "tokens.parquet").exists() and (path / "dense.npz").exists()
+    loaded = CaptureResult.load(path)
+    pd.testing.assert_frame_equal(loaded.to_dataframe(), greedy_result.to_dataframe())
+    np.testing.assert_array_equal(loaded.alpha, greedy_result.alpha)
+    assert loaded.captions == greedy_result.captions
+    greedy_result.save(path)  # overwrite in place works
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cap"]
+    with pytest.raises(M2TError):
+        CaptureResult.load(tmp_path / "nothing")
+
+
+def test_repr_html(greedy_result):
+    html = greedy_result._repr_html_()
+    assert "CaptureResult" in html and "β̂" in html and greedy_result.clip_ids[0] in html
+
+
+def test_forced_mode_rows_are_caption_words(model, batch):
+    caps = model.encode_captions(["w1 w2 w3", "w4", "w5 w6", "w1", "w2 w2 w2 w2"])
+    f = model.decode(*batch, mode="forced", captions=caps)
+    df = f.to_dataframe()
+    first = df[df["clip"] == 0]["word"].tolist()
+    assert first == ["w1", "w2", "w3", "<eos>"]
+    assert "predicted" in df
+
+
+def test_single_clip_and_batch_independence(model):
+    motions = random_motions(3, seed=4)
+    batch = model.capture(motions)
+    alone = model.capture([motions[1]])
+    m = alone.step_mask[0]
+    np.testing.assert_array_equal(alone.tokens[0][m], batch.tokens[1][: m.sum()])
+    assert isinstance(model.caption(motions[0]), str)
