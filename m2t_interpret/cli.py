@@ -168,15 +168,171 @@ def data_check(
     if not result.usable:
         raise M2TError("dataset is unusable: " + ("; ".join(result.problems) or "nothing loaded"))
 
+
+def _split_count(value: float, n: int, name: str) -> int:
+    """A split size given as a fraction (< 1) of ``n`` or as a whole count (>= 1)."""
+    if value < 0 or value != value:
+        raise M2TError(f"--{name} must be a fraction in [0, 1) or a count >= 1, got {value}")
+    if value < 1:
+        return int(round(value * n))
+    if value != int(value):
+        raise M2TError(f"--{name} count must be a whole number, got {value}")
+    return int(value)
+
+
+@app.command(
+    "synth",
+    help="Generate the synthetic motion–language corpus with exact per-token ground truth. "
+    "Writes the HumanML3D layout (new_joints/<id>.npy, texts/<id>.txt, train/val/test/all.txt) "
+    "plus ground_truth.parquet (one row per caption token: motion word or not, action, frames, "
+    "active body parts), actions.parquet and corpus.json. Default: 4,000 train, 300 val and "
+    "500 test source clips, each with its mirror M<id>.",
+)
+def synth(
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (new, empty, or an earlier "
+                             "synthetic corpus, which is replaced)."),
+    clips: int = typer.Option(4800, "--clips", "-n", help="Number of source clips over all "
+                              "splits (mirrors M<id> are added on top)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives byte-identical "
+                             "files."),
+    val: float = typer.Option(300 / 4800, "--val", help="Validation clips: a fraction (< 1) of "
+                              "--clips or a count (>= 1).", show_default="0.0625 (300 of 4800)"),
+    test: float = typer.Option(500 / 4800, "--test", help="Test clips: a fraction (< 1) of "
+                               "--clips or a count (>= 1).", show_default="0.1042 (500 of 4800)"),
+    mirror: bool = typer.Option(True, "--mirror/--no-mirror", help="Also write the left/right "
+                                "mirror M<id> of every clip, in the same split."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Generate the synthetic motion–language corpus (see the command help)."""
+    from .data.synthetic import generate_corpus
+
+    if clips < 1:
+        raise M2TError(f"--clips must be at least 1, got {clips}")
+    if seed < 0:
+        raise M2TError(f"--seed must be >= 0, got {seed}")
+    n_val = _split_count(val, clips, "val")
+    n_test = _split_count(test, clips, "test")
+    n_train = clips - n_val - n_test
+    if n_train < 0:
+        raise M2TError(f"--val ({n_val}) and --test ({n_test}) exceed --clips ({clips})")
+    path = generate_corpus(out, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
+                           mirror=mirror, progress=progress)
+    factor = 2 if mirror else 1
+    typer.echo(f"wrote {path}: {n_train} train, {n_val} val, {n_test} test source clips"
+               f"{' (+ mirrors)' if mirror else ''}, {factor * clips} ids, seed {seed}")
+
 # ---------------------------------------------------------------------------------------------
 # training and evaluation commands: train, sweep, evaluate
 # ---------------------------------------------------------------------------------------------
+
+DATA_HELP = ("'synthetic' (the default synthetic corpus, generated once into the cache) or a dataset "
+             "folder in the HumanML3D layout.")
+
+
+def _train_config(config: Optional[str], data: str, lambdas: Optional[tuple[float, float]], epochs, seed,
+                  synthetic_seed, threads):
+    from .training.config import load_config
+
+    return load_config(config or "synthetic", data=data, lambdas=list(lambdas) if lambdas else None,
+                       epochs=epochs, seed=seed, synthetic_seed=synthetic_seed, threads=threads)
+
+
+@app.command()
+def train(
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory (model.pt, last.pt, log.csv, curves.png)."),
+    data: str = typer.Option("synthetic", "--data", help=DATA_HELP),
+    lambdas: Optional[tuple[float, float]] = typer.Option(
+        None, "--lambdas", help="λ_spat λ_adapt: weights of the spatial and adaptive guidance losses."),
+    config: Optional[str] = typer.Option(
+        None, "--config", "-c", help="TOML config file or preset (synthetic, humanml3d, kit). Default: synthetic."),
+    epochs: Optional[int] = typer.Option(None, help="Override the number of epochs."),
+    seed: Optional[int] = typer.Option(None, help="Override the training seed."),
+    synthetic_seed: Optional[int] = typer.Option(None, help="Seed of the synthetic corpus (with --data synthetic)."),
+    threads: Optional[int] = typer.Option(None, help="torch CPU threads."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last epoch."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+) -> None:
+    """Train a captioner with the paper's attention guidance (L_lang + λ_spat·L_spat + λ_adapt·L_adapt);
+    keeps the model with the best greedy validation BLEU-4."""
+    from .training.trainer import train as run_training
+
+    cfg = _train_config(config, data, lambdas, epochs, seed, synthetic_seed, threads)
+    result = run_training(cfg, out, resume=resume, progress=progress, log=typer.echo)
+    typer.echo(f"best validation BLEU-4 {result.best_bleu4:.4f} at epoch {result.best_epoch}; "
+               f"model: {result.model_path}")
+
+
+@app.command()
+def evaluate(
+    model: Optional[str] = typer.Option(None, "--model", "-m", help=MODEL_HELP + " Default: synthetic-guided."),
+    data: str = typer.Option("synthetic", "--data", help=DATA_HELP),
+    split: str = typer.Option("test", "--split", help="Split to evaluate."),
+    beam: int = typer.Option(1, "--beam", min=1, help="Beam width (1 = greedy decoding)."),
+    protocol: str = typer.Option(
+        "project", "--protocol",
+        help="project: special tokens stripped, all references; authors: trailing <eos> and <unk> kept as the "
+             "paper's authors did; tm2t: exactly 3 references."),
+    synthetic_seed: int = typer.Option(
+        1, "--synthetic-seed", help="Seed of the synthetic corpus to evaluate on (the shipped models were "
+                                    "trained on seed 0, so 1 is held out)."),
+    bertscore_model: Optional[Path] = typer.Option(
+        None, "--bertscore-model", help="Local BERTScore model directory (e.g. roberta-large); skipped without it."),
+    meteor: Optional[bool] = typer.Option(None, "--meteor/--no-meteor", help="METEOR (needs Java); default: when Java is found."),
+    vocab: Optional[Path] = typer.Option(None, help="Vocabulary JSON for an authors' checkpoint."),
+    stats: Optional[Path] = typer.Option(None, help="Normalisation statistics JSON."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write predictions.csv, scores.csv and scores.md here."),
+    limit: Optional[int] = typer.Option(None, help="Evaluate only the first N ids of the split (quick look)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+) -> None:
+    """Caption a dataset split and score it: BLEU@1, BLEU@4, ROUGE-L, CIDEr (pycocoevalcap), METEOR when
+    Java is present, BERTScore with a local model. The protocol is printed beside every score."""
+    from .evaluation import evaluate_model
+    from .model.checkpoints import load_model
+    from .training.data import resolve_data
+
+    captioner = load_model(model, vocab=vocab, stats=stats)
+    root = resolve_data(data, synthetic_seed, progress=progress)
+    result = evaluate_model(captioner, root, split=split, beam_size=beam, protocol=protocol,
+                            bertscore_model=bertscore_model, meteor=meteor, progress=progress, limit=limit)
+    name = captioner.metadata.get("name", model or "")
+    typer.echo(f"model {name} · data {data if data != 'synthetic' else f'synthetic (seed {synthetic_seed})'} · "
+               f"split {split} · {result.decode} · {result.scores.n_clips} clips")
+    typer.echo(result.scores.format())
+    if out is not None:
+        for p in result.write(out):
+            typer.echo(f"wrote {p}")
+
+
+@app.command()
+def sweep(
+    out: Path = typer.Option(..., "--out", "-o", help="Sweep directory: one run per λ pair plus table1.{csv,md,tex}."),
+    grid: str = typer.Option("0,0 0,3 2,3 3,3", "--grid", help='λ pairs "SPAT,ADAPT SPAT,ADAPT …".'),
+    data: str = typer.Option("synthetic", "--data", help=DATA_HELP),
+    config: Optional[str] = typer.Option(None, "--config", "-c", help="TOML config file or preset."),
+    epochs: Optional[int] = typer.Option(None, help="Override the number of epochs."),
+    seed: Optional[int] = typer.Option(None, help="Override the training seed."),
+    split: str = typer.Option("test", "--split", help="Split the table is computed on."),
+    protocol: str = typer.Option("project", "--protocol", help="Metric protocol (project, authors, tm2t)."),
+    eval_synthetic_seed: Optional[int] = typer.Option(
+        None, "--eval-synthetic-seed", help="Evaluate on the synthetic corpus of this seed (held out)."),
+    threads: Optional[int] = typer.Option(None, help="torch CPU threads."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+) -> None:
+    """Train and score one captioner per λ pair and write the paper's Table 1 (CSV, Markdown, LaTeX)."""
+    from .training.sweep import parse_grid, run_sweep, table_markdown
+
+    pairs = parse_grid(grid)
+    cfg = _train_config(config, data, None, epochs, seed, None, threads)
+    df = run_sweep(cfg, pairs, out, split=split, protocol=protocol, eval_synthetic_seed=eval_synthetic_seed,
+                   progress=progress, log=typer.echo)
+    typer.echo(table_markdown(df, protocol))
+    typer.echo(f"wrote {out / 'table1.csv'}, {out / 'table1.md'}, {out / 'table1.tex'}")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of the ``m2t-interpret`` console script."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except M2TError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
@@ -194,7 +350,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             exc.show()
             return 2
         raise
-    return 0
+    return int(rc or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+# Tiny models: one thread avoids OpenMP spin-waiting, which makes small ops slow on busy machines.
+torch.set_num_threads(1)
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "original"
 SHARED_DATA = REPO.parent / "shared" / "data"

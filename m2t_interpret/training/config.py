@@ -1,0 +1,131 @@
+"""Training configuration: one dataclass, TOML presets for the paper's settings, file loading."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import M2TError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PRESET_DIR = Path(__file__).resolve().parent / "presets"
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on (the run directory records it as config.toml)."""
+
+    data: str = "synthetic"  # "synthetic" or a dataset folder in the HumanML3D layout
+    synthetic_seed: int = 0  # corpus seed when data = "synthetic"
+    hidden: int = 128
+    embed_dim: int = 64
+    attn_dim: int = 128
+    dropout: float = 0.5
+    lambdas: tuple[float, float] = (2.0, 3.0)  # (λ_spat, λ_adapt)
+    lr: float = 5e-4
+    weight_decay: float = 0.01
+    batch_size: int = 64
+    grad_clip: float = 1.0
+    teacher_forcing: float = 0.5  # probability, per step for the whole batch, of feeding the gold token
+    min_freq: int = 3
+    epochs: int = 12
+    seed: int = 0
+    max_caption_tokens: int = 40  # longer captions are cut (then end without <eos>)
+    max_decode_steps: int = 40
+    val_max_samples: int | None = None  # validate on at most this many samples (None = all)
+    threads: int | None = None  # torch threads (None = torch default)
+    stats_from: str = "train"  # "train" (cleaner) or "all" (the authors' choice)
+    name: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.lambdas = tuple(float(v) for v in self.lambdas)  # type: ignore[assignment]
+        if len(self.lambdas) != 2:
+            raise M2TError("lambdas needs two values: λ_spat λ_adapt")
+        if min(self.lambdas) < 0:
+            raise M2TError("λ values must be ≥ 0")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise M2TError("epochs and batch_size must be ≥ 1")
+        if not 0.0 <= self.teacher_forcing <= 1.0:
+            raise M2TError("teacher_forcing must lie in [0, 1]")
+        if self.hidden % 2:
+            raise M2TError("hidden must be even")
+        if self.stats_from not in ("train", "all"):
+            raise M2TError("stats_from must be 'train' or 'all'")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["lambdas"] = list(self.lambdas)
+        return d
+
+    def to_toml(self) -> str:
+        lines = []
+        for k, v in self.to_dict().items():
+            if v is None or (isinstance(v, dict) and not v):
+                continue
+            if isinstance(v, dict):
+                continue
+            lines.append(f"{k} = {_toml_value(v)}")
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def presets() -> list[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise M2TError(f"config file {path} is not valid TOML: {exc}") from exc
+
+
+def load_config(source: str | os.PathLike | None = None, **overrides: Any) -> TrainConfig:
+    """A preset name (``humanml3d``, ``kit``, ``synthetic``) or a TOML file, then overrides.
+
+    A file may name a base preset with ``preset = "kit"``; its own keys win over the preset's.
+    """
+    values: dict[str, Any] = {}
+    if source is not None:
+        path = Path(source)
+        if path.suffix.lower() in (".toml",) or path.exists():
+            if not path.exists():
+                raise M2TError(f"config file not found: {path}")
+            values = _read_toml(path)
+            base = values.pop("preset", None)
+            if base is not None:
+                values = {**load_config(base).to_dict(), **values}
+        elif str(source) in presets():
+            values = _read_toml(PRESET_DIR / f"{source}.toml")
+            values.setdefault("name", str(source))
+        else:
+            raise M2TError(f"no config file or preset named {source!r}; presets: {', '.join(presets())}")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise M2TError(f"unknown config keys: {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return TrainConfig(**values)
+
+
+def config_from_mapping(values: Mapping[str, Any]) -> TrainConfig:
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in values.items() if k in known})

@@ -1,0 +1,185 @@
+"""Turning a dataset into training batches: tokens, supervision targets, length-bucketed batches."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from ..data.dataset import Caption, MotionDataset, load_split
+from ..data.preprocessing import axis_stats, preprocess_motions
+from ..data.supervision import build_pos_lexicon, step_targets
+from ..data.tokenize import tokenize
+from ..data.vocabulary import Vocabulary, build_vocabulary
+from ..errors import M2TError
+from ..skeletons import Skeleton
+
+SYNTHETIC = "synthetic"
+SYNTHETIC_COUNTS = {"n_train": 4000, "n_val": 300, "n_test": 500}
+
+
+def cache_dir() -> Path:
+    """Where generated corpora are kept (``$M2T_INTERPRET_CACHE`` or ``~/.cache/m2t-interpret``)."""
+    return Path(os.environ.get("M2T_INTERPRET_CACHE", Path.home() / ".cache" / "m2t-interpret"))
+
+
+def resolve_data(spec: str | os.PathLike, synthetic_seed: int = 0, progress: bool = True) -> Path:
+    """``"synthetic"`` → the default synthetic corpus for ``synthetic_seed`` (generated once into
+    the cache, deterministic); anything else → that folder, which must exist."""
+    if str(spec) == SYNTHETIC:
+        from ..data.synthetic import generate_corpus
+
+        root = cache_dir() / f"synthetic-seed{synthetic_seed}"
+        if not (root / "test.txt").exists():
+            generate_corpus(root, seed=synthetic_seed, progress=progress, **SYNTHETIC_COUNTS)
+        return root
+    root = Path(spec)
+    if not root.is_dir():
+        raise M2TError(f"dataset folder not found: {root} (or use --data synthetic)")
+    return root
+
+
+def caption_words(caption: Caption) -> tuple[list[str], list[str | None]]:
+    """Surface tokens of a caption (lowercased, spaCy rules) and their POS tags.
+
+    Tags come from the file's word/POS field when it has as many tokens as the text (HumanML3D
+    stores lemmas there, so the words themselves are taken from the text).
+    """
+    words = [t for t in tokenize(caption.text) if not t.isspace()] if caption.text else list(caption.tokens)
+    if caption.tagged and len(caption.pos) == len(words):
+        return words, list(caption.pos)
+    return words, [None] * len(words)
+
+
+@dataclass
+class PreparedSplit:
+    """Preprocessed motions and encoded captions of one split."""
+
+    ids: list[str]
+    motions: list[torch.Tensor]  # each (T_i, J·3) float32, model input
+    references: list[list[list[str]]]  # per motion: its captions as word lists
+    pair_motion: np.ndarray  # (P,) motion index of each (motion, caption) pair
+    pair_ids: list[list[int]]  # (P,) token ids with <sos> … <eos>
+    beta_star: list[np.ndarray]  # (P,) each (L_p − 1,)
+    alpha_star: list[np.ndarray]  # each (L_p − 1, 6)
+    alpha_sup: list[np.ndarray]  # each (L_p − 1,)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.array([m.shape[0] for m in self.motions])
+
+
+def build_training_vocabulary(dataset: MotionDataset, min_freq: int) -> Vocabulary:
+    """Vocabulary over the surface words of a (training) dataset."""
+    words = [caption_words(c)[0] for s in dataset for c in s.captions]
+    return build_vocabulary(words, min_freq=min_freq, mode="project")
+
+
+def prepare_split(dataset: MotionDataset, vocab: Vocabulary, skeleton: Skeleton, stats: dict,
+                  downsample: int, max_caption_tokens: int, pos_lexicon: dict | None = None) -> PreparedSplit:
+    """Preprocess every motion once and encode every caption with its step-aligned targets."""
+    if len(dataset) == 0:
+        raise M2TError("the split has no usable samples; run `m2t-interpret data check` on the dataset")
+    motions, refs, pair_motion, pair_ids, tags = [], [], [], [], []
+    for i, sample in enumerate(dataset):
+        x, _ = preprocess_motions([sample.motion], skeleton, stats, downsample)
+        motions.append(x[0])
+        sample_refs = []
+        for cap in sample.captions:
+            words, pos = caption_words(cap)
+            if not words:
+                continue
+            sample_refs.append(words)
+            words, pos = words[:max_caption_tokens], pos[:max_caption_tokens]
+            ids = vocab.encode(words)
+            if len(words) == max_caption_tokens and ids[-1] == vocab.eos_id:
+                ids = ids[:-1]
+            pair_motion.append(i)
+            pair_ids.append(ids)
+            tags.append(pos)
+        refs.append(sample_refs)
+    beta_star, alpha_star, alpha_sup = [], [], []
+    for ids, pos in zip(pair_ids, tags):
+        b, a, m = step_targets(np.array([ids]), vocab, [pos], pos_lexicon=pos_lexicon)
+        beta_star.append(b[0])
+        alpha_star.append(a[0])
+        alpha_sup.append(m[0])
+    return PreparedSplit([s.id for s in dataset], motions, refs, np.array(pair_motion), pair_ids,
+                         beta_star, alpha_star, alpha_sup)
+
+
+def load_prepared(root: Path, config, progress: bool = True):
+    """Load train/val, build vocabulary and statistics from train, prepare both splits."""
+    train = load_split(root, "train", progress=progress)
+    val = load_split(root, "val", progress=progress)
+    if len(train) == 0:
+        raise M2TError(f"no usable training samples in {root}: {train.report.summary()}")
+    skeleton = train.skeleton
+    vocab = build_training_vocabulary(train, config.min_freq)
+    if config.stats_from == "all":
+        test = load_split(root, "test", progress=False)
+        stats = axis_stats([s.motion for d in (train, val, test) for s in d])
+    else:
+        stats = axis_stats([s.motion for s in train])
+    pos_lexicon = build_pos_lexicon(train)
+    prep = lambda d: prepare_split(d, vocab, skeleton, stats, skeleton.downsample,  # noqa: E731
+                                   config.max_caption_tokens, pos_lexicon)
+    return skeleton, vocab, stats, prep(train), (prep(val) if len(val) else None)
+
+
+def bucketed_batches(split: PreparedSplit, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Pairs grouped by motion length (random order within equal lengths), batches shuffled."""
+    lengths = split.lengths[split.pair_motion] + rng.random(len(split.pair_motion))
+    order = np.argsort(lengths, kind="stable")
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    perm = rng.permutation(len(batches))
+    return [batches[i] for i in perm]
+
+
+@dataclass
+class Batch:
+    x: torch.Tensor  # (N, T, J·3)
+    lengths: torch.Tensor  # (N,)
+    captions: torch.Tensor  # (N, L) with <sos>, <pad>-padded
+    beta_star: torch.Tensor  # (N, L−1), −1 unsupervised
+    alpha_star: torch.Tensor  # (N, L−1, 6)
+    alpha_sup: torch.Tensor  # (N, L−1) bool
+
+
+def collate(split: PreparedSplit, pairs: Sequence[int]) -> Batch:
+    motions = [split.motions[split.pair_motion[p]] for p in pairs]
+    n = len(pairs)
+    t = max(m.shape[0] for m in motions)
+    x = torch.zeros(n, t, motions[0].shape[1])
+    for i, m in enumerate(motions):
+        x[i, : m.shape[0]] = m
+    width = max(len(split.pair_ids[p]) for p in pairs)
+    caps = torch.zeros(n, width, dtype=torch.long)
+    beta = torch.full((n, width - 1), -1.0)
+    alpha = torch.zeros(n, width - 1, 6)
+    sup = torch.zeros(n, width - 1, dtype=torch.bool)
+    for i, p in enumerate(pairs):
+        ids = split.pair_ids[p]
+        caps[i, : len(ids)] = torch.tensor(ids)
+        s = len(ids) - 1
+        beta[i, :s] = torch.from_numpy(split.beta_star[p])
+        alpha[i, :s] = torch.from_numpy(split.alpha_star[p])
+        sup[i, :s] = torch.from_numpy(split.alpha_sup[p])
+    lengths = torch.tensor([m.shape[0] for m in motions])
+    return Batch(x, lengths, caps, beta, alpha, sup)
+
+
+def motion_batches(split: PreparedSplit, batch_size: int) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
+    """Motions in length order for evaluation: (indices, x (N, T, J·3), lengths (N,))."""
+    order = np.argsort(split.lengths, kind="stable")
+    for i in range(0, len(order), batch_size):
+        idx = order[i : i + batch_size].tolist()
+        ms = [split.motions[j] for j in idx]
+        x = torch.zeros(len(ms), max(m.shape[0] for m in ms), ms[0].shape[1])
+        for k, m in enumerate(ms):
+            x[k, : m.shape[0]] = m
+        yield idx, x, torch.tensor([m.shape[0] for m in ms])

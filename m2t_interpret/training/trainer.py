@@ -1,0 +1,227 @@
+"""The training loop: language loss plus attention guidance, model selection on greedy BLEU-4.
+
+A run directory holds ``config.toml``, ``vocab.json``, ``model.pt`` (the best model, project
+checkpoint), ``last.pt`` (everything needed to resume), ``log.csv`` (one row per epoch) and
+``curves.png``. Seeding is per epoch (batch order, dropout, teacher-forcing coins), so a resumed
+run continues exactly as an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..errors import M2TError
+from ..io import atomic_path, write_text
+from ..metrics import corpus_bleu4_fast
+from ..model.captioner import Captioner, CaptionerConfig
+from ..model.checkpoints import save_checkpoint
+from .config import TrainConfig, config_from_mapping
+from .data import Batch, PreparedSplit, bucketed_batches, collate, load_prepared, motion_batches, resolve_data
+from .losses import LossTerms, guided_attention_loss
+
+RUN_STATE = "m2t-interpret-run-state"
+LOG_COLUMNS = ["epoch", "loss", "lang", "spat", "adapt", "val_bleu4", "seconds", "lr"]
+
+
+def batch_loss(model: Captioner, batch: Batch, lambdas, teacher_forcing: float) -> LossTerms:
+    """Loss of one batch. Teacher forcing 1 runs all steps in one pass; below 1, one coin per
+    step for the whole batch chooses between the gold token and the previous argmax."""
+    inputs, targets = batch.captions[:, :-1], batch.captions[:, 1:]
+    if teacher_forcing >= 1.0:
+        out = model(batch.x, batch.lengths, inputs)
+        logits, alpha, beta = out.logits, out.alpha, out.beta
+        frame_mask = torch.arange(batch.x.shape[1])[None] < batch.lengths[:, None]
+    else:
+        enc = model.encode(batch.x, batch.lengths)
+        frame_mask = enc.frame_mask
+        state, token = None, inputs[:, 0]
+        logit_steps, alpha_steps, beta_steps = [], [], []
+        for t in range(inputs.shape[1]):
+            out, state = model.step(enc, token, state)
+            logit_steps.append(out.logits)
+            alpha_steps.append(out.alpha)
+            beta_steps.append(out.beta)
+            if t + 1 < inputs.shape[1]:
+                gold = bool(torch.rand(()) < teacher_forcing)
+                token = inputs[:, t + 1] if gold else out.logits[:, 0].argmax(-1).detach()
+        logits, alpha, beta = torch.cat(logit_steps, 1), torch.cat(alpha_steps, 1), torch.cat(beta_steps, 1)
+    return guided_attention_loss(
+        logits, targets, alpha, frame_mask, beta, batch.beta_star, batch.alpha_star, batch.alpha_sup,
+        lambdas=lambdas,
+    )
+
+
+def greedy_predictions(model: Captioner, split: PreparedSplit, batch_size: int = 128,
+                       max_steps: int | None = None, mode: str = "greedy", beam_size: int = 2) -> list[str]:
+    """Caption every motion of a prepared split (in split order)."""
+    preds: list[str] = [""] * len(split.motions)
+    for idx, x, lengths in motion_batches(split, batch_size):
+        result = model.decode(x, lengths, mode=mode, beam_size=beam_size, capture=False, max_steps=max_steps)
+        for i, cap in zip(idx, result.captions):
+            preds[i] = cap
+    return preds
+
+
+def greedy_bleu4(model: Captioner, split: PreparedSplit, max_steps: int | None = None) -> float:
+    """Corpus BLEU-4 of greedy captions against all references (special tokens stripped)."""
+    preds = greedy_predictions(model, split, max_steps=max_steps)
+    strip = {"<unk>", "<eos>", "<pad>", "<sos>"}
+    refs = [[[w for w in r if w not in strip] for r in rs] for rs in split.references]
+    return corpus_bleu4_fast([[w for w in p.split() if w not in strip] for p in preds], refs)
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best_bleu4: float
+    best_epoch: int
+    epochs_run: int
+    seconds: float
+    model_path: Path
+
+
+def _write_log(path: Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=LOG_COLUMNS)
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: r.get(k) for k in LOG_COLUMNS})
+    write_text(path, buf.getvalue())
+
+
+def plot_curves(rows: list[dict], path: Path) -> None:
+    """Loss terms and validation BLEU-4 per epoch, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in rows]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for key, label in (("loss", "total"), ("lang", "language"), ("spat", "spatial"), ("adapt", "adaptive")):
+        a.plot(epochs, [r[key] for r in rows], marker="o", ms=3, label=label)
+    a.set_xlabel("epoch")
+    a.set_ylabel("training loss (unweighted terms)")
+    a.legend(fontsize=8)
+    b.plot(epochs, [r["val_bleu4"] for r in rows], marker="o", ms=3, color="C4")
+    b.set_xlabel("epoch")
+    b.set_ylabel("validation BLEU-4 (greedy)")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+
+
+def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False, progress: bool = True,
+          log: Callable[[str], None] = print) -> TrainResult:
+    """Train a captioner with guided attention; see the module docstring for the run directory."""
+    from tqdm.auto import tqdm
+
+    out = Path(out_dir)
+    state_path = out / "last.pt"
+    state = None
+    if state_path.exists():
+        if not resume:
+            raise M2TError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        if state.get("format") != RUN_STATE:
+            raise M2TError(f"{state_path} is not a training state written by m2t-interpret")
+        config = config_from_mapping(state["config"])
+        log(f"resuming {out} after epoch {state['epoch']}")
+    elif resume and out.exists() and any(out.iterdir()):
+        raise M2TError(f"nothing to resume in {out}: no last.pt")
+    out.mkdir(parents=True, exist_ok=True)
+    if config.threads:
+        torch.set_num_threads(int(config.threads))
+
+    root = resolve_data(config.data, config.synthetic_seed, progress=progress)
+    skeleton, vocab, stats, train_split, val_split = load_prepared(root, config, progress=progress)
+    if state is not None and list(state["vocab"]) != list(vocab.tokens):
+        raise M2TError("the dataset's vocabulary differs from the saved run's; resume on the same data")
+    torch.manual_seed(config.seed)
+    model_config = CaptionerConfig(
+        vocab_size=len(vocab), embed_dim=config.embed_dim, hidden=config.hidden, attn_dim=config.attn_dim,
+        skeleton=skeleton.name, dropout=config.dropout, downsample=skeleton.downsample,
+        max_steps=config.max_decode_steps,
+    )
+    data_desc = (f"synthetic corpus, seed {config.synthetic_seed}" if config.data == "synthetic"
+                 else f"dataset at {root}")
+    model = Captioner(model_config, vocab=vocab.tokens, stats=stats,
+                      metadata={"name": config.name or out.name, "lambdas": list(config.lambdas)})
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    rows: list[dict] = []
+    start, best, best_epoch, elapsed = 0, -1.0, -1, 0.0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        rows = [dict(r) for r in state["log"]]
+        start, best, best_epoch, elapsed = state["epoch"], state["best_bleu4"], state["best_epoch"], state["seconds"]
+    else:
+        write_text(out / "config.toml", config.to_toml())
+        vocab.save(out / "vocab.json")
+    n_pairs = len(train_split.pair_ids)
+    log(f"{data_desc}: {len(train_split.motions)} train motions, {n_pairs} captions; "
+        f"{0 if val_split is None else len(val_split.motions)} val motions; vocabulary {len(vocab)}")
+
+    for epoch in range(start, config.epochs):
+        t0 = time.perf_counter()
+        torch.manual_seed(config.seed * 100_003 + epoch)
+        rng = np.random.default_rng([config.seed, epoch])
+        model.train()
+        sums = {"loss": 0.0, "lang": 0.0, "spat": 0.0, "adapt": 0.0}
+        batches = bucketed_batches(train_split, config.batch_size, rng)
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False)
+        for pairs in bar:
+            batch = collate(train_split, pairs)
+            terms = batch_loss(model, batch, config.lambdas, config.teacher_forcing)
+            optimizer.zero_grad(set_to_none=True)
+            terms.total.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            values = {"loss": terms.total.item(), "lang": terms.lang.item(), "spat": terms.spat.item(),
+                      "adapt": terms.adapt.item()}
+            if not all(math.isfinite(v) for v in values.values()):
+                raise M2TError(f"training diverged at epoch {epoch + 1} (loss {values}); lower --lr")
+            for k, v in values.items():
+                sums[k] += v * len(pairs)
+            bar.set_postfix(loss=f"{values['loss']:.3f}")
+        model.eval()
+        bleu = greedy_bleu4(model, val_split) if val_split is not None else float("nan")
+        seconds = time.perf_counter() - t0
+        elapsed += seconds
+        row = {"epoch": epoch + 1, **{k: v / n_pairs for k, v in sums.items()}, "val_bleu4": bleu,
+               "seconds": round(seconds, 2), "lr": config.lr}
+        rows.append(row)
+        improved = val_split is None or bleu > best
+        if improved:
+            best, best_epoch = (bleu if val_split is not None else best), epoch + 1
+            training = {
+                "data": data_desc, "data_root": str(root), "epochs": epoch + 1, "best_epoch": best_epoch,
+                "val_bleu4": bleu, "seed": config.seed, "lambdas": list(config.lambdas),
+                "seconds": round(elapsed, 1), "config": config.to_dict(), "package_version": __version__,
+            }
+            save_checkpoint(model, out / "model.pt", lambdas=config.lambdas, training=training)
+        log(f"epoch {epoch + 1}/{config.epochs}: loss {row['loss']:.4f} (lang {row['lang']:.4f}, spat "
+            f"{row['spat']:.4f}, adapt {row['adapt']:.4f}), val BLEU-4 {bleu:.4f}"
+            f"{' *' if improved else ''}, {seconds:.1f} s")
+        run_state = {
+            "format": RUN_STATE, "epoch": epoch + 1, "config": config.to_dict(), "vocab": list(vocab.tokens),
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "best_bleu4": best,
+            "best_epoch": best_epoch, "log": rows, "seconds": elapsed,
+        }
+        with atomic_path(state_path) as tmp:
+            torch.save(run_state, tmp)
+        _write_log(out / "log.csv", rows)
+        plot_curves(rows, out / "curves.png")
+    return TrainResult(out, best, best_epoch, len(rows), elapsed, out / "model.pt")
