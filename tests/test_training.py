@@ -105,3 +105,22 @@ def test_cli_train_evaluate_and_sweep(corpus, tmp_path, capsys):
     assert "\\begin{tabular}" in (tmp_path / "sweep" / "table1.tex").read_text()
     assert main(["train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x"), "--no-progress"]) == 2
     assert main(["sweep", "--grid", "1;x", "--out", str(tmp_path / "y")]) == 2
+
+
+def test_epoch_pairs_draws_k_captions_per_motion():
+    from types import SimpleNamespace
+
+    from m2t_interpret.training.data import bucketed_batches, epoch_pairs
+
+    split = SimpleNamespace(pair_motion=np.array([0, 0, 0, 1, 1, 2, 2, 2, 2]), lengths=np.array([5, 9, 7]))
+    for k in (1, 2):
+        pairs = epoch_pairs(split, np.random.default_rng(3), k)
+        counts = np.bincount(split.pair_motion[pairs], minlength=3)
+        assert counts.tolist() == [min(k, 3), min(k, 2), min(k, 4)]
+    assert epoch_pairs(split, np.random.default_rng(3), 0).tolist() == list(range(9))
+    a = bucketed_batches(split, 2, np.random.default_rng(7), 1)
+    b = bucketed_batches(split, 2, np.random.default_rng(7), 1)
+    assert [x.tolist() for x in a] == [x.tolist() for x in b]
+    drawn = np.concatenate(a)
+    assert len(drawn) == 3 and all(len(x) <= 2 for x in a)
+    assert sorted(split.pair_motion[drawn].tolist()) == [0, 1, 2]

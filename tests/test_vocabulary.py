@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from m2t_interpret.data.dataset import Caption
-from m2t_interpret.data.vocabulary import SPECIALS, Vocabulary, build_vocabulary
+from m2t_interpret.data.vocabulary import SPECIALS, Vocabulary, build_vocabulary, surface_tokens
 from m2t_interpret.errors import M2TError
 
 
@@ -27,12 +27,16 @@ def test_build_encode_decode_roundtrip(tmp_path):
     assert Vocabulary.load(p) == v
 
 
-def test_project_mode_uses_tag_field_tokens():
-    caps = [Caption("A man kicks.", ("a", "man", "kick"), ("DET", "NOUN", "VERB"))] * 3
-    caps += [Caption("untagged Kick", ("untagged", "kick"), (None, None), False)]
+def test_project_mode_uses_words_as_written():
+    # HumanML3D's word/POS field holds lemmas ("kick"); the vocabulary keeps the text's "kicks"
+    caps = [Caption("A man kicks.", ("a", "man", "kick", "."), ("DET", "NOUN", "VERB", "PUNCT"))] * 3
+    caps += [Caption("untagged Kicks", ("untagged", "kicks"), (None, None), False)]
     v = build_vocabulary(caps, min_freq=3)
-    assert v.tokens[4:] == ["a", "kick", "man"]
-    assert v.encode(["A", "Kick"]) == [1, 4, 5, 2]
+    assert v.tokens[4:] == ["a", "kicks", "man"]
+    assert v.encode(["A", "Kicks"]) == [1, 4, 5, 2]
+    assert surface_tokens("A man kicks.", ("DET", "NOUN", "VERB", "PUNCT")) == (
+        ["a", "man", "kicks"], ["DET", "NOUN", "VERB"])
+    assert surface_tokens("a person's arm", ("DET", "NOUN")) == (["a", "person", "'s", "arm"], [None] * 4)
 
 
 def test_authors_mode_sorted_minfreq3_all_splits(tmp_path):

@@ -8,8 +8,9 @@ mapped to <unk>'s id are dropped).
 Two build modes (:func:`build_vocabulary`):
 
 ``"project"`` (default)
-    tokens = the words of the dataset's word/POS field, lowercased, when a caption has one,
-    otherwise the spaCy-rule tokenizer on the lowercased caption. Counts over whatever is given.
+    tokens = the caption's words as written: the spaCy-rule tokenizer on the lowercased text,
+    punctuation dropped (HumanML3D's word/POS field holds lemmas, so it only supplies POS tags).
+    Counts over whatever is given.
 ``"authors"`` (REFERENCE §1.7)
     tokens = spaCy English tokenisation of the lowercased caption *text* (``spacy.blank("en")``
     when spaCy is installed, else :class:`~m2t_interpret.data.tokenize.RuleTokenizer`); given a
@@ -171,27 +172,48 @@ class Vocabulary:
 # ------------------------------------------------------------------------------------------------
 
 
-def caption_tokens(item: object, mode: str = "project") -> list[str]:
-    """Tokens of one caption-like item (str, Caption, TextLine or token list) for ``mode``."""
+def _is_punct(token: str) -> bool:
+    return not any(ch.isalnum() for ch in token)
+
+
+def surface_tokens(text: str, tags: Optional[Sequence[Optional[str]]] = None) \
+        -> tuple[list[str], list[Optional[str]]]:
+    """Project tokens of a caption text and their POS tags.
+
+    Words as written (lowercased, spaCy English rules), whitespace and punctuation-only tokens
+    dropped. HumanML3D's word/POS field holds spaCy *lemmas* ("kick" for "kicks"), so words come
+    from the text; the field's tags are used when it has one token per text token.
+    """
     from .tokenize import tokenize
 
-    if isinstance(item, str):
-        toks = tokenize(item)
-        return toks if mode == "authors" else [t for t in toks if not t.isspace()]
+    toks = [t for t in tokenize(text) if not t.isspace()]
+    pos: list[Optional[str]] = list(tags) if tags is not None and len(tags) == len(toks) else [None] * len(toks)
+    kept = [(t, p) for t, p in zip(toks, pos) if not _is_punct(t)]
+    return [t for t, _ in kept], [p for _, p in kept]
+
+
+def caption_tokens(item: object, mode: str = "project") -> list[str]:
+    """Tokens of one caption-like item (str, Caption, TextLine or token list) for ``mode``.
+
+    ``"authors"``: the spaCy tokens of the text, punctuation included. ``"project"``: the
+    words as written (:func:`surface_tokens`); a token list is taken as given (lowercased).
+    """
+    from .tokenize import tokenize
+
     if isinstance(item, (list, tuple)):
         return [str(t).lower() for t in item]
-    text = getattr(item, "text", None)
+    text = item if isinstance(item, str) else getattr(item, "text", None)
     if text is None:
         text = getattr(item, "caption", None)
-    tokens = getattr(item, "tokens", None)
     if mode == "authors":
         if text is None:
             raise M2TError(f"authors mode needs caption text, got {type(item).__name__}")
         return tokenize(text)
+    if text:
+        return surface_tokens(text)[0]
+    tokens = getattr(item, "tokens", None)
     if tokens:
         return [str(t).lower() for t in tokens]
-    if text is not None:
-        return [t for t in tokenize(text) if not t.isspace()]
     raise M2TError(f"cannot take tokens from {type(item).__name__}")
 
 

@@ -301,8 +301,10 @@ class Captioner(nn.Module):
         """Caption strings → padded ids (N, L) with <sos> … <eos> (unknown words → <unk>)."""
         if self.vocab is None:
             raise M2TError("this model has no vocabulary; load it with vocab=... to use text captions")
+        from ..data.vocabulary import caption_tokens
+
         index = {w: i for i, w in enumerate(self.vocab)}
-        rows = [[SOS] + [index.get(w, UNK) for w in str(c).lower().split()] + [EOS] for c in captions]
+        rows = [[SOS] + [index.get(w, UNK) for w in caption_tokens(str(c))] + [EOS] for c in captions]
         out = torch.full((len(rows), max(map(len, rows))), PAD, dtype=torch.int64)
         for n, r in enumerate(rows):
             out[n, : len(r)] = torch.tensor(r)

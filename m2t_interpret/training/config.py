@@ -38,6 +38,7 @@ class TrainConfig:
     min_freq: int = 3
     epochs: int = 12
     seed: int = 0
+    captions_per_motion: int = 0  # per epoch: 0 = every (motion, caption) pair; k = k drawn per motion
     max_caption_tokens: int = 40  # longer captions are cut (then end without <eos>)
     max_decode_steps: int = 40
     val_max_samples: int | None = None  # validate on at most this many samples (None = all)

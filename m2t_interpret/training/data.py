@@ -13,8 +13,7 @@ import torch
 from ..data.dataset import Caption, MotionDataset, load_split
 from ..data.preprocessing import axis_stats, preprocess_motions
 from ..data.supervision import build_pos_lexicon, step_targets
-from ..data.tokenize import tokenize
-from ..data.vocabulary import Vocabulary, build_vocabulary
+from ..data.vocabulary import Vocabulary, build_vocabulary, surface_tokens
 from ..errors import M2TError
 from ..skeletons import Skeleton
 
@@ -44,15 +43,10 @@ def resolve_data(spec: str | os.PathLike, synthetic_seed: int = 0, progress: boo
 
 
 def caption_words(caption: Caption) -> tuple[list[str], list[str | None]]:
-    """Surface tokens of a caption (lowercased, spaCy rules) and their POS tags.
-
-    Tags come from the file's word/POS field when it has as many tokens as the text (HumanML3D
-    stores lemmas there, so the words themselves are taken from the text).
-    """
-    words = [t for t in tokenize(caption.text) if not t.isspace()] if caption.text else list(caption.tokens)
-    if caption.tagged and len(caption.pos) == len(words):
-        return words, list(caption.pos)
-    return words, [None] * len(words)
+    """Words of a caption as written and their POS tags (see :func:`surface_tokens`)."""
+    if not caption.text:
+        return list(caption.tokens), list(caption.pos)
+    return surface_tokens(caption.text, caption.pos if caption.tagged else None)
 
 
 @dataclass
@@ -131,10 +125,24 @@ def load_prepared(root: Path, config, progress: bool = True):
     return skeleton, vocab, stats, prep(train), (prep(val) if len(val) else None)
 
 
-def bucketed_batches(split: PreparedSplit, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+def epoch_pairs(split: PreparedSplit, rng: np.random.Generator, captions_per_motion: int = 0) -> np.ndarray:
+    """Pair indices used in one epoch: all (0), or up to k randomly drawn captions per motion."""
+    if captions_per_motion <= 0:
+        return np.arange(len(split.pair_motion))
+    keys = rng.random(len(split.pair_motion))
+    order = np.lexsort((keys, split.pair_motion))  # by motion, random within motion
+    motion_sorted = split.pair_motion[order]
+    first = np.searchsorted(motion_sorted, motion_sorted, side="left")
+    rank = np.arange(len(order)) - first
+    return np.sort(order[rank < captions_per_motion])
+
+
+def bucketed_batches(split: PreparedSplit, batch_size: int, rng: np.random.Generator,
+                     captions_per_motion: int = 0) -> list[np.ndarray]:
     """Pairs grouped by motion length (random order within equal lengths), batches shuffled."""
-    lengths = split.lengths[split.pair_motion] + rng.random(len(split.pair_motion))
-    order = np.argsort(lengths, kind="stable")
+    pairs = epoch_pairs(split, rng, captions_per_motion)
+    lengths = split.lengths[split.pair_motion[pairs]] + rng.random(len(pairs))
+    order = pairs[np.argsort(lengths, kind="stable")]
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     perm = rng.permutation(len(batches))
     return [batches[i] for i in perm]

@@ -180,7 +180,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
         rng = np.random.default_rng([config.seed, epoch])
         model.train()
         sums = {"loss": 0.0, "lang": 0.0, "spat": 0.0, "adapt": 0.0}
-        batches = bucketed_batches(train_split, config.batch_size, rng)
+        batches = bucketed_batches(train_split, config.batch_size, rng, config.captions_per_motion)
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False)
         for pairs in bar:
             batch = collate(train_split, pairs)
@@ -200,7 +200,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
         bleu = greedy_bleu4(model, val_split) if val_split is not None else float("nan")
         seconds = time.perf_counter() - t0
         elapsed += seconds
-        row = {"epoch": epoch + 1, **{k: v / n_pairs for k, v in sums.items()}, "val_bleu4": bleu,
+        seen = sum(len(b) for b in batches)
+        row = {"epoch": epoch + 1, **{k: v / seen for k, v in sums.items()}, "val_bleu4": bleu,
                "seconds": round(seconds, 2), "lr": config.lr}
         rows.append(row)
         improved = val_split is None or bleu > best

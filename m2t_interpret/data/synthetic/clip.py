@@ -1,0 +1,230 @@
+"""One synthetic clip: a sequence of 1–3 actions, forward kinematics, root from the feet.
+
+Root translation: the pelvis height puts the lowest contact point on the floor (the ball of a
+foot, the heel — ankle minus its rest height — or a kneeling knee), plus the flight height of a
+jump. Horizontally the pelvis moves so that the current stance foot (the lower one) stays put:
+the root velocity is minus the stance foot's velocity relative to the pelvis (scaled for jog
+flight phases and damped while turning). Feet are therefore never below the floor.
+
+Part speed (the definition used by the ground truth and the tests): for every joint, the
+per-frame displacement × fps of its position **relative to the pelvis** (joint − pelvis) for
+the torso, arm and leg parts, and of the **absolute** pelvis position for the root part; a
+part's speed is the mean over its joints (the torso uses joints 3, 6, 9, 12, 15: the pelvis,
+which the captioner also feeds to its torso branch, counts for the root only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...skeletons import HUMANML3D
+from .kinematics import (
+    ANKLE_REST_HEIGHT, FPS, KNEE_RADIUS, N_JOINTS, forward_kinematics, mirror_joints,
+)
+from .language import Caption, build_captions, mirror_caption, template_key
+from .primitives import ACTIONS, Segment, mirror_action
+
+MIN_FRAMES = 40
+MAX_FRAMES = 196  # inclusive: HumanML3D keeps clips with 40 <= T < 200
+
+#: Checkpoint-order part names and the ground-truth column names.
+PART_NAMES = HUMANML3D.part_names
+ACTIVE_COLUMNS = tuple(f"active_{p}" for p in PART_NAMES)
+#: Joints of each part for the part-speed definition (torso without the pelvis).
+SPEED_PARTS: tuple[tuple[int, ...], ...] = ((0,), (3, 6, 9, 12, 15)) + tuple(HUMANML3D.parts[2:])
+
+_MIRROR_PARTS = (0, 1, 3, 2, 5, 4)  # checkpoint columns after a left/right mirror
+
+
+@dataclass
+class ActionInstance:
+    """One action of a clip: frames [start_frame, end_frame) and the parts it moves."""
+
+    action: str
+    start_frame: int
+    end_frame: int
+    active: tuple[int, ...]  # 6 flags, checkpoint order
+    params: dict = field(default_factory=dict)
+
+    @property
+    def start_s(self) -> float:
+        return self.start_frame / FPS
+
+    @property
+    def end_s(self) -> float:
+        return self.end_frame / FPS
+
+
+@dataclass
+class SyntheticClip:
+    """A generated clip: joints (T, 22, 3) float32, captions and the action segments."""
+
+    joints: np.ndarray
+    captions: list[Caption]
+    actions: list[ActionInstance]
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.joints.shape[0])
+
+    def mirrored(self) -> "SyntheticClip":
+        """The left/right mirror (HumanML3D ``M`` clip), exact in float32."""
+        acts = [ActionInstance(mirror_action(a.action), a.start_frame, a.end_frame,
+                               tuple(a.active[k] for k in _MIRROR_PARTS), dict(a.params))
+                for a in self.actions]
+        for a in acts:
+            if "side" in a.params:
+                a.params["side"] = {"left": "right", "right": "left"}[a.params["side"]]
+            if "turn_deg" in a.params:
+                a.params["turn_deg"] = -a.params["turn_deg"]
+        return SyntheticClip(mirror_joints(self.joints), [mirror_caption(c) for c in self.captions],
+                             acts)
+
+
+def part_speeds(joints: np.ndarray, fps: float = FPS) -> np.ndarray:
+    """Per-frame speed of each of the six parts (T-1, 6), m/s (see the module docstring)."""
+    j = np.asarray(joints, dtype=np.float64)
+    rel = j - j[:, :1]
+    rel[:, 0] = j[:, 0]
+    v = np.linalg.norm(np.diff(rel, axis=0), axis=-1) * fps  # (T-1, 22)
+    return np.stack([v[:, list(p)].mean(axis=1) for p in SPEED_PARTS], axis=1)
+
+
+def _smooth_noise(rng: np.random.Generator, T: int, amp_deg: float) -> np.ndarray:
+    t = np.arange(T)[:, None, None] / FPS
+    out = np.zeros((T, N_JOINTS, 3))
+    for _ in range(2):
+        f = rng.uniform(0.15, 0.7, size=(1, N_JOINTS, 3))
+        ph = rng.uniform(0, 2 * np.pi, size=(1, N_JOINTS, 3))
+        a = rng.uniform(0.5, 1.0, size=(1, N_JOINTS, 3)) * amp_deg * np.pi / 180
+        out += a * np.sin(2 * np.pi * f * t + ph)
+    return out
+
+
+def _plan(rng: np.random.Generator, actions: list[str] | None
+          ) -> tuple[list[str], list[Segment], list[int], int]:
+    """Pick actions and make their segments within the frame budget; returns gaps and tail."""
+    names = list(ACTIONS)
+    lead = int(rng.integers(2, 8))
+    tail = int(rng.integers(2, 8))
+    budget = MAX_FRAMES - lead - tail
+    chosen: list[str] = []
+    segs: list[Segment] = []
+    gaps: list[int] = [lead]
+    n = len(actions) if actions is not None else int(rng.choice([1, 2, 3], p=[0.3, 0.45, 0.25]))
+    for i in range(n):
+        left = budget - sum(s.n_frames for s in segs) - sum(gaps[1:])
+        need_after = 34 * (n - i - 1)
+        for _ in range(30):
+            if actions is not None:
+                name = actions[i]
+            else:
+                name = names[int(rng.integers(len(names)))]
+                if chosen and name == chosen[-1]:
+                    continue
+                if ACTIONS[name].final_only and i < n - 1:
+                    continue
+            seg = ACTIONS[name].make(rng, max(left - need_after, 30))
+            if actions is not None or (seg.n_frames >= 30 and seg.n_frames <= left - need_after
+                                       and not (name == "walk_circle" and seg.n_frames < 70)):
+                break
+        else:
+            break
+        chosen.append(name)
+        segs.append(seg)
+        if i < n - 1:
+            gaps.append(int(rng.integers(1, 6)))
+        if chosen and ACTIONS[chosen[-1]].final_only:
+            break
+    gaps = gaps[: len(segs)]
+    return chosen, segs, gaps, tail
+
+
+def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequence = 0,
+                  actions: list[str] | None = None, n_captions: int = 3) -> SyntheticClip:
+    """Generate one clip.
+
+    ``rng_or_seed``: a numpy Generator, an int seed or a SeedSequence. ``actions``: force a
+    sequence of action names (see :func:`action_catalogue`); by default 1–3 random actions.
+    """
+    if isinstance(rng_or_seed, np.random.Generator):
+        rng = rng_or_seed
+    else:
+        rng = np.random.default_rng(rng_or_seed)
+    if actions is not None:
+        unknown = [a for a in actions if a not in ACTIONS]
+        if unknown or not 1 <= len(actions) <= 3:
+            from ...errors import M2TError
+
+            raise M2TError(f"actions must be 1–3 names from the catalogue; unknown: {unknown}")
+    chosen, segs, gaps, tail = _plan(rng, actions)
+    # --- concatenate, with rest frames before each action and after the last one
+    pieces_rot, pieces_yaw, pieces_lift, pieces_gain = [], [], [], []
+    insts: list[ActionInstance] = []
+    frame, yaw0 = 0, 0.0
+    last_pose = np.zeros((N_JOINTS, 3))
+    for name, seg, gap in zip(chosen, segs, gaps):
+        pieces_rot.append(np.broadcast_to(last_pose, (gap, N_JOINTS, 3)))
+        pieces_yaw.append(np.full(gap, yaw0))
+        pieces_lift.append(np.zeros(gap))
+        pieces_gain.append(np.ones(gap))
+        frame += gap
+        rot = seg.rot.copy()
+        # blend from the previous pose into the action over a few frames
+        nb = min(5, seg.n_frames)
+        w = (1.0 - np.linspace(0.0, 1.0, nb + 1)[1:])[:, None, None]
+        rot[:nb] += w * (last_pose - rot[0])
+        pieces_rot.append(rot)
+        pieces_yaw.append(yaw0 + seg.dyaw)
+        pieces_lift.append(seg.lift)
+        pieces_gain.append(np.full(seg.n_frames, seg.stride_gain))
+        insts.append(ActionInstance(name, frame, frame + seg.n_frames, ACTIONS[name].active,
+                                    seg.params))
+        frame += seg.n_frames
+        yaw0 = float(yaw0 + seg.dyaw[-1])
+        last_pose = rot[-1]
+    tail = max(tail, MIN_FRAMES - frame)
+    tail = max(0, min(tail, MAX_FRAMES - frame))
+    pieces_rot.append(np.broadcast_to(last_pose, (tail, N_JOINTS, 3)))
+    pieces_yaw.append(np.full(tail, yaw0))
+    pieces_lift.append(np.zeros(tail))
+    pieces_gain.append(np.ones(tail))
+    rot = np.concatenate(pieces_rot)
+    yaw = np.concatenate(pieces_yaw)
+    lift = np.concatenate(pieces_lift)
+    gain = np.concatenate(pieces_gain)
+    T = rot.shape[0]
+    rot = rot + _smooth_noise(rng, T, 0.4)
+    rot[:, 0] *= 0.5  # the pelvis tilts even less
+    yaw = yaw - yaw[0]
+    joints = _place(forward_kinematics(rot, yaw), lift, gain)
+    keys = [template_key(a.action, a.params) for a in insts]
+    captions = build_captions(keys, rng, n=n_captions)
+    return SyntheticClip(joints.astype(np.float32), captions, insts)
+
+
+def _place(rel: np.ndarray, lift: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """Add the root trajectory to pelvis-relative joints (see the module docstring)."""
+    ankle_c = rel[:, [7, 8], 1] - ANKLE_REST_HEIGHT
+    toe_c = rel[:, [10, 11], 1]
+    knee_c = rel[:, [4, 5], 1] - KNEE_RADIUS
+    contact = np.minimum(np.minimum(ankle_c, toe_c), knee_c)  # (T, 2) per foot: left, right
+    need = -contact.min(axis=1)  # pelvis height that puts the lowest contact on the floor
+    # soften heel-strike dips: smooth the height, letting contacts sink at most 1.5 cm
+    kernel = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
+    padded = np.pad(need, 2, mode="edge")
+    smooth = np.convolve(padded, kernel, mode="valid")
+    root_y = np.maximum(smooth, need - 0.015) + lift
+    stance = np.argmin(contact, axis=1)  # 0 left, 1 right
+    foot_xz = 0.5 * (rel[:, [7, 8]][..., [0, 2]] + rel[:, [10, 11]][..., [0, 2]])  # (T, 2, 2)
+    idx = np.arange(rel.shape[0] - 1)
+    step = foot_xz[idx + 1, stance[:-1]] - foot_xz[idx, stance[:-1]]
+    vel = -step * gain[:-1, None]
+    root_xz = np.concatenate([np.zeros((1, 2)), np.cumsum(vel, axis=0)])
+    out = rel.copy()
+    out[..., 0] += root_xz[:, None, 0]
+    out[..., 1] += root_y[:, None]
+    out[..., 2] += root_xz[:, None, 1]
+    return out

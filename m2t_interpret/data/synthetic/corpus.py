@@ -1,0 +1,329 @@
+"""Write a synthetic corpus in the HumanML3D layout, with exact per-token ground truth.
+
+Layout of ``out_dir``::
+
+    new_joints/<id>.npy      (T, 22, 3) float32, metres, 20 fps
+    texts/<id>.txt           caption#word/POS …#0.0#0.0, one caption per line
+    train.txt val.txt test.txt all.txt   ids, one per line
+    ground_truth.parquet     one row per (clip_id, caption_idx, token_idx)
+    actions.parquet          one row per (clip_id, action_idx)
+    corpus.json              seed, counts, generator version, fps, skeleton
+
+Clip ids are 6-digit numbers (``000000`` …) for generated clips and ``M<id>`` for their
+left/right mirrors. Counts are *source* clips; with ``mirror=True`` every split also holds the
+mirror of each of its clips, so it has twice as many ids. Clip ``i`` is generated from
+``numpy.random.default_rng([seed, i])``: it does not depend on how many clips are generated;
+the split of each clip comes from a seeded permutation of all indices.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ...errors import M2TError
+from ...io import atomic_path, write_bytes, write_text
+from .clip import ACTIVE_COLUMNS, PART_NAMES, SyntheticClip, generate_clip
+from .kinematics import FPS
+from .language import GERUND, SUBJECTS, TEMPLATES
+from .primitives import ACTIONS
+
+GENERATOR_VERSION = "1.0"
+DEFAULT_SEED = 0
+CORPUS_FORMAT = "m2t-interpret-synthetic"
+SPLITS = ("train", "val", "test")
+
+GT_COLUMNS = ("clip_id", "caption_idx", "token_idx", "word", "pos", "is_motion", "action_idx",
+              "action", "start_frame", "end_frame", "start_s", "end_s") + ACTIVE_COLUMNS
+ACTION_COLUMNS = ("clip_id", "action_idx", "action", "start_frame", "end_frame", "start_s",
+                  "end_s") + ACTIVE_COLUMNS + ("params",)
+
+PART_SPEED_DEFINITION = (
+    "per-frame displacement x fps of joint - pelvis for torso/arm/leg joints and of the "
+    "absolute pelvis for the root; part speed = mean over the part's joints; the torso uses "
+    "joints 3,6,9,12,15 (the pelvis counts for the root only)"
+)
+
+
+def clip_id(index: int) -> str:
+    return f"{index:06d}"
+
+
+def action_catalogue() -> list[dict]:
+    """The action primitives: name, active parts, caption templates, what moves."""
+    out = []
+    for name, spec in ACTIONS.items():
+        keys = [k for k in TEMPLATES if k == name or (k[:-1] == name and k[-1].isdigit())]
+        templates = [t for k in keys for t in TEMPLATES[k]]
+        out.append({
+            "name": name,
+            "active": tuple(int(a) for a in spec.active),
+            "active_parts": [p for p, a in zip(PART_NAMES, spec.active) if a],
+            "templates": list(dict.fromkeys(templates)),
+            "verbs": sorted({t.split()[0] for t in templates}),
+            "description": spec.description,
+            "final_only": spec.final_only,
+        })
+    return out
+
+
+def vocabulary() -> list[str]:
+    """Every word a synthetic caption can contain."""
+    words = set(" ".join(SUBJECTS).split())
+    for ts in TEMPLATES.values():
+        for t in ts:
+            words.update(t.split())
+    words.update(GERUND.values())
+    words.update(("then", "and", "after", "that", "before"))
+    return sorted(words)
+
+
+# --------------------------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------------------------
+
+
+def _npy_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(arr, dtype=np.float32), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _check_out_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise M2TError(f"output path {out} exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()):
+        meta = out / "corpus.json"
+        ok = False
+        if meta.is_file():
+            try:
+                ok = json.loads(meta.read_text()).get("format") == CORPUS_FORMAT
+            except (ValueError, OSError):
+                ok = False
+        if not ok:
+            raise M2TError(
+                f"output directory {out} is not empty and is not a synthetic corpus; "
+                "choose an empty or new directory"
+            )
+        _clear_corpus(out)
+
+
+def _clear_corpus(out: Path) -> None:
+    """Remove the files of an earlier synthetic corpus (only files this module writes)."""
+    for sub, ext in (("new_joints", ".npy"), ("texts", ".txt")):
+        d = out / sub
+        if d.is_dir():
+            for f in d.iterdir():
+                if f.suffix == ext and f.is_file():
+                    f.unlink()
+    for name in ("train.txt", "val.txt", "test.txt", "all.txt", "ground_truth.parquet",
+                 "actions.parquet", "corpus.json"):
+        f = out / name
+        if f.is_file():
+            f.unlink()
+
+
+def _check_count(name: str, value: int, minimum: int) -> int:
+    try:
+        v = int(value)
+    except (TypeError, ValueError):
+        raise M2TError(f"{name} must be an integer, got {value!r}") from None
+    if v != value or v < minimum:
+        raise M2TError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return v
+
+
+def _split_of(n_train: int, n_val: int, n_test: int, seed: int) -> list[str]:
+    n = n_train + n_val + n_test
+    labels = np.array(["train"] * n_train + ["val"] * n_val + ["test"] * n_test)
+    perm = np.random.default_rng([seed, 2**31 - 1]).permutation(n)
+    return list(labels[perm])
+
+
+def _clip_rows(cid: str, clip: SyntheticClip, gt: dict[str, list], acts: dict[str, list]) -> None:
+    for ci, cap in enumerate(clip.captions):
+        for ti, tok in enumerate(cap.tokens):
+            gt["clip_id"].append(cid)
+            gt["caption_idx"].append(ci)
+            gt["token_idx"].append(ti)
+            gt["word"].append(tok.word)
+            gt["pos"].append(tok.pos)
+            motion = tok.is_motion
+            gt["is_motion"].append(motion)
+            if motion:
+                a = clip.actions[tok.action_idx]
+                gt["action_idx"].append(tok.action_idx)
+                gt["action"].append(a.action)
+                gt["start_frame"].append(a.start_frame)
+                gt["end_frame"].append(a.end_frame)
+                gt["start_s"].append(a.start_s)
+                gt["end_s"].append(a.end_s)
+                for col, flag in zip(ACTIVE_COLUMNS, a.active):
+                    gt[col].append(bool(flag))
+            else:
+                gt["action_idx"].append(-1)
+                gt["action"].append("")
+                gt["start_frame"].append(-1)
+                gt["end_frame"].append(-1)
+                gt["start_s"].append(math.nan)
+                gt["end_s"].append(math.nan)
+                for col in ACTIVE_COLUMNS:
+                    gt[col].append(False)
+    for ai, a in enumerate(clip.actions):
+        acts["clip_id"].append(cid)
+        acts["action_idx"].append(ai)
+        acts["action"].append(a.action)
+        acts["start_frame"].append(a.start_frame)
+        acts["end_frame"].append(a.end_frame)
+        acts["start_s"].append(a.start_s)
+        acts["end_s"].append(a.end_s)
+        for col, flag in zip(ACTIVE_COLUMNS, a.active):
+            acts[col].append(bool(flag))
+        acts["params"].append(json.dumps(a.params, sort_keys=True))
+
+
+_TYPES = {"clip_id": pa.string(), "caption_idx": pa.int32(), "token_idx": pa.int32(),
+          "word": pa.string(), "pos": pa.string(), "is_motion": pa.bool_(),
+          "action_idx": pa.int32(), "action": pa.string(), "start_frame": pa.int32(),
+          "end_frame": pa.int32(), "start_s": pa.float64(), "end_s": pa.float64(),
+          "params": pa.string(), **{c: pa.bool_() for c in ACTIVE_COLUMNS}}
+
+
+def _write_parquet(path: Path, columns: tuple[str, ...], data: dict[str, list]) -> None:
+    table = pa.table({c: pa.array(data[c], type=_TYPES[c]) for c in columns})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", use_dictionary=True)
+
+
+def generate_corpus(out_dir: str | os.PathLike, n_train: int = 4000, n_val: int = 300,
+                    n_test: int = 500, seed: int = DEFAULT_SEED, mirror: bool = True,
+                    progress: bool = True) -> Path:
+    """Generate the corpus into ``out_dir`` and return its path.
+
+    Counts are source clips; with ``mirror`` each clip's mirror ``M<id>`` is added to the same
+    split. ``out_dir`` must be new, empty or an earlier synthetic corpus (which is replaced).
+    Bad input raises :class:`~m2t_interpret.errors.M2TError`.
+    """
+    n_train = _check_count("n_train", n_train, 0)
+    n_val = _check_count("n_val", n_val, 0)
+    n_test = _check_count("n_test", n_test, 0)
+    seed = _check_count("seed", seed, 0)
+    n = n_train + n_val + n_test
+    if n < 1:
+        raise M2TError("the corpus needs at least one clip (n_train + n_val + n_test >= 1)")
+    out = Path(out_dir)
+    _check_out_dir(out)
+    (out / "new_joints").mkdir(parents=True, exist_ok=True)
+    (out / "texts").mkdir(parents=True, exist_ok=True)
+
+    splits = _split_of(n_train, n_val, n_test, seed)
+    gt: dict[str, list] = {c: [] for c in GT_COLUMNS}
+    acts: dict[str, list] = {c: [] for c in ACTION_COLUMNS}
+    ids_by_split: dict[str, list[str]] = {s: [] for s in SPLITS}
+    mirrors_by_split: dict[str, list[str]] = {s: [] for s in SPLITS}
+    frames = 0
+    action_counts: dict[str, int] = {}
+    iterator = range(n)
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(iterator, total=n, desc="synthetic clips", unit="clip")
+    mirror_rows: tuple[dict, dict] = ({c: [] for c in GT_COLUMNS}, {c: [] for c in ACTION_COLUMNS})
+    for i in iterator:
+        cid = clip_id(i)
+        clip = generate_clip(np.random.default_rng([seed, i]))
+        pairs = [(cid, clip, gt, acts)]
+        if mirror:
+            pairs.append(("M" + cid, clip.mirrored(), *mirror_rows))
+            mirrors_by_split[splits[i]].append("M" + cid)
+        ids_by_split[splits[i]].append(cid)
+        for name, c, g, a in pairs:
+            write_bytes(out / "new_joints" / f"{name}.npy", _npy_bytes(c.joints))
+            lines = "".join(cap.line() + "\n" for cap in c.captions)
+            write_text(out / "texts" / f"{name}.txt", lines)
+            _clip_rows(name, c, g, a)
+            frames += c.n_frames
+        for a in clip.actions:
+            action_counts[a.action] = action_counts.get(a.action, 0) + 1
+    if mirror:
+        for c in GT_COLUMNS:
+            gt[c].extend(mirror_rows[0][c])
+        for c in ACTION_COLUMNS:
+            acts[c].extend(mirror_rows[1][c])
+
+    all_ids: list[str] = []
+    for s in SPLITS:
+        ids = ids_by_split[s] + mirrors_by_split[s]
+        write_text(out / f"{s}.txt", "".join(x + "\n" for x in ids))
+        all_ids += ids
+    write_text(out / "all.txt", "".join(x + "\n" for x in sorted(all_ids)))
+    _write_parquet(out / "ground_truth.parquet", GT_COLUMNS, gt)
+    _write_parquet(out / "actions.parquet", ACTION_COLUMNS, acts)
+    meta = {
+        "format": CORPUS_FORMAT,
+        "generator": "m2t_interpret.data.synthetic",
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "skeleton": "humanml3d",
+        "n_joints": 22,
+        "fps": FPS,
+        "units": "metres",
+        "mirror": bool(mirror),
+        "counts_are": "source clips; mirrors M<id> are added to the same split",
+        "counts": {s: {"source": {"train": n_train, "val": n_val, "test": n_test}[s],
+                       "ids": len(ids_by_split[s]) + len(mirrors_by_split[s])} for s in SPLITS},
+        "n_ids": len(all_ids),
+        "n_frames": frames,
+        "source_action_counts": dict(sorted(action_counts.items())),
+        "part_columns": list(PART_NAMES),
+        "part_speed": PART_SPEED_DEFINITION,
+    }
+    write_text(out / "corpus.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+# --------------------------------------------------------------------------------------------
+
+
+def _corpus_file(corpus_dir: str | os.PathLike, name: str) -> Path:
+    path = Path(corpus_dir) / name
+    if not path.is_file():
+        raise M2TError(f"{path} not found; is {corpus_dir} a synthetic corpus "
+                       "(m2t-interpret synth --out DIR)?")
+    return path
+
+
+def load_ground_truth(corpus_dir: str | os.PathLike) -> pd.DataFrame:
+    """Per-token ground truth: one row per (clip_id, caption_idx, token_idx)."""
+    return pd.read_parquet(_corpus_file(corpus_dir, "ground_truth.parquet"))
+
+
+def load_actions(corpus_dir: str | os.PathLike) -> pd.DataFrame:
+    """Per-action table: one row per (clip_id, action_idx); ``params`` is a JSON string."""
+    return pd.read_parquet(_corpus_file(corpus_dir, "actions.parquet"))
+
+
+def load_corpus_info(corpus_dir: str | os.PathLike) -> dict:
+    """The ``corpus.json`` metadata."""
+    return json.loads(_corpus_file(corpus_dir, "corpus.json").read_text(encoding="utf-8"))
+
+
+def load_split(corpus_dir: str | os.PathLike, split: str) -> list[str]:
+    """Clip ids of ``train``/``val``/``test``/``all``."""
+    text = _corpus_file(corpus_dir, f"{split}.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def load_joints(corpus_dir: str | os.PathLike, cid: str) -> np.ndarray:
+    """(T, 22, 3) float32 joints of clip ``cid``."""
+    return np.load(_corpus_file(corpus_dir, f"new_joints/{cid}.npy"))

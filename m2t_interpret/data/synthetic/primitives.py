@@ -1,0 +1,513 @@
+"""Action primitives: each makes a short track of local joint rotations (plus yaw and lift).
+
+A primitive returns a :class:`Segment` whose rotations start and end at the rest pose (except
+``sit_down`` and ``kneel``, which end in their final posture and therefore only close a clip).
+Parts that an action leaves still stay at the rest pose; the clip adds a tiny smooth noise to
+every joint. Root translation is not made here: the clip derives it from the feet (see
+:mod:`.clip`).
+
+Sign conventions of the local rotation vectors (rest frames equal the world frame, subject
+facing +Z, left = +X); ``s`` is +1 for the left side and -1 for the right side:
+
+* hip flexion (thigh forward): x = -angle; knee flexion (shin back): x = +angle;
+  ankle plantar flexion (toes down): x = +angle.
+* shoulder flexion (arm raised in front): x = -angle; abduction (arm out to the side):
+  z = s·angle; horizontal adduction (arm towards the midline): y = -s·angle.
+* elbow flexion: x = -angle (arm hanging); spine flexion (bend forward): x = +angle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .kinematics import FPS, N_JOINTS
+
+D = np.pi / 180.0
+
+PELVIS, L_HIP, R_HIP, SPINE1, L_KNEE, R_KNEE, SPINE2, L_ANKLE, R_ANKLE, SPINE3 = range(10)
+L_FOOT, R_FOOT, NECK, L_COLLAR, R_COLLAR, HEAD, L_SHOULDER, R_SHOULDER = range(10, 18)
+L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = range(18, 22)
+
+
+def _side(s: int, left: int, right: int) -> int:
+    return left if s > 0 else right
+
+
+def hip(s: int) -> int:
+    return _side(s, L_HIP, R_HIP)
+
+
+def knee(s: int) -> int:
+    return _side(s, L_KNEE, R_KNEE)
+
+
+def ankle(s: int) -> int:
+    return _side(s, L_ANKLE, R_ANKLE)
+
+
+def shoulder(s: int) -> int:
+    return _side(s, L_SHOULDER, R_SHOULDER)
+
+
+def elbow(s: int) -> int:
+    return _side(s, L_ELBOW, R_ELBOW)
+
+
+def wrist(s: int) -> int:
+    return _side(s, L_WRIST, R_WRIST)
+
+
+@dataclass
+class Segment:
+    """The motion of one action: per-frame local rotations, yaw change and extra height."""
+
+    rot: np.ndarray  # (T, 22, 3) local rotation vectors
+    dyaw: np.ndarray  # (T,) yaw relative to the segment start, radians (+ turns left)
+    lift: np.ndarray  # (T,) extra pelvis height above foot contact (jumps), metres
+    stride_gain: float = 1.0  # scales the foot-locked root velocity (flight phases of a jog)
+    params: dict = field(default_factory=dict)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.rot.shape[0])
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+
+
+def smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * x * (x * (6.0 * x - 15.0) + 10.0)  # zero 1st and 2nd derivatives at ends
+
+
+def envelope(T: int, ramp: int) -> np.ndarray:
+    """0 → 1 → 0 over T frames with smooth ramps of ``ramp`` frames (exactly 0 at both ends)."""
+    i = np.arange(T, dtype=np.float64)
+    ramp = max(1, min(ramp, (T - 1) // 2))
+    return smoothstep(i / ramp) * smoothstep((T - 1 - i) / ramp)
+
+
+def keyframes(T: int, times: list[float], poses: list[np.ndarray]) -> np.ndarray:
+    """Smoothstep interpolation of (22, 3) rotation poses at frame ``times`` → (T, 22, 3)."""
+    i = np.arange(T, dtype=np.float64)
+    out = np.empty((T, N_JOINTS, 3))
+    out[:] = poses[0]
+    for (t0, p0), (t1, p1) in zip(zip(times[:-1], poses[:-1]), zip(times[1:], poses[1:])):
+        m = (i >= t0) & (i <= t1)
+        w = smoothstep((i[m] - t0) / max(t1 - t0, 1e-9))[:, None, None]
+        out[m] = p0 + w * (p1 - p0)
+    out[i > times[-1]] = poses[-1]
+    return out
+
+
+def zero_pose() -> np.ndarray:
+    return np.zeros((N_JOINTS, 3))
+
+
+def leg_pose(p: np.ndarray, s: int, hip_flex: float, knee_flex: float, ankle_plantar: float,
+             abduct: float = 0.0) -> np.ndarray:
+    p[hip(s)] = (-hip_flex * D, 0.0, s * abduct * D)
+    p[knee(s)] = (knee_flex * D, 0.0, 0.0)
+    p[ankle(s)] = (ankle_plantar * D, 0.0, 0.0)
+    return p
+
+
+def arm_pose(p: np.ndarray, s: int, flex: float = 0.0, abduct: float = 0.0, adduct_h: float = 0.0,
+             elbow_flex: float = 0.0, elbow_up: float = 0.0) -> np.ndarray:
+    p[shoulder(s)] = (-flex * D, -s * adduct_h * D, s * abduct * D)
+    p[elbow(s)] = (-elbow_flex * D, 0.0, s * elbow_up * D)
+    return p
+
+
+def _frames(rng: np.random.Generator, lo_s: float, hi_s: float, max_frames: int) -> int:
+    return int(min(max_frames, round(rng.uniform(lo_s, hi_s) * FPS)))
+
+
+def _vm(phase: np.ndarray, centre: float, kappa: float) -> np.ndarray:
+    """Periodic bump in [0, 1] peaking at ``centre`` (phase in cycles)."""
+    return np.exp(kappa * (np.cos(2 * np.pi * (phase - centre)) - 1.0))
+
+
+def _blank(T: int) -> Segment:
+    return Segment(np.zeros((T, N_JOINTS, 3)), np.zeros(T), np.zeros(T))
+
+
+# --------------------------------------------------------------------------------------------
+# locomotion
+# --------------------------------------------------------------------------------------------
+
+
+def _gait(T: int, rng: np.random.Generator, *, cadence: float, hip_amp: float, hip_mean: float,
+          knee_swing: float, knee_stance: float, arm_swing: float, elbow_bend: float,
+          direction: float = 1.0, ramp: int = 8) -> tuple[np.ndarray, dict]:
+    """Cyclic leg and arm rotations; left heel strike at phase 0, right half a cycle later."""
+    t = np.arange(T) / FPS
+    phase = direction * (cadence / 120.0) * t + rng.uniform(0, 1)
+    env = envelope(T, ramp)[:, None]
+    rot = np.zeros((T, N_JOINTS, 3))
+    for s, off in ((1, 0.0), (-1, 0.5)):
+        ph = phase + off
+        hip_f = hip_mean + hip_amp * np.cos(2 * np.pi * ph)
+        knee_f = knee_swing * _vm(ph, 0.72, 6.0) + knee_stance * _vm(ph, 0.12, 10.0)
+        ankle_p = 14.0 * _vm(ph, 0.58, 14.0) - 8.0 * _vm(ph, 0.85, 8.0)
+        rot[:, hip(s), 0] = -hip_f * D
+        rot[:, knee(s), 0] = knee_f * D
+        rot[:, ankle(s), 0] = ankle_p * D
+        # arm of side s swings with the opposite leg: back when the same-side leg is forward
+        rot[:, shoulder(s), 0] = arm_swing * D * np.cos(2 * np.pi * ph)
+        rot[:, shoulder(s), 2] = s * 4.0 * D
+        bend = elbow_bend + 0.3 * arm_swing * (1 - np.cos(2 * np.pi * (ph + 0.5)))
+        rot[:, elbow(s), 0] = -bend * D
+    rot *= env[:, :, None]
+    return rot, {"cadence": round(cadence, 2), "hip_amp": round(hip_amp, 2),
+                 "knee_swing": round(knee_swing, 2), "arm_swing": round(arm_swing, 2)}
+
+
+def walk(rng: np.random.Generator, max_frames: int, direction: float = 1.0,
+         circle: bool = False) -> Segment:
+    if circle:
+        T = _frames(rng, 4.0, 6.5, max_frames)
+    else:
+        T = _frames(rng, 2.0, 4.5, max_frames)
+    cadence = rng.uniform(104, 118) if direction > 0 else rng.uniform(90, 105)
+    rot, params = _gait(
+        T, rng, cadence=cadence, hip_amp=rng.uniform(23, 26) if direction > 0 else 16.0,
+        hip_mean=rng.uniform(7, 9), knee_swing=rng.uniform(55, 63), knee_stance=12.0,
+        arm_swing=rng.uniform(14, 20), elbow_bend=rng.uniform(10, 18), direction=direction,
+    )
+    # pelvis rotation and heel-toe roll lengthen a real step beyond the leg swing alone
+    seg = Segment(rot, np.zeros(T), np.zeros(T), stride_gain=1.18, params=params)
+    if circle:
+        turn = rng.choice([-1.0, 1.0]) * rng.uniform(0.8, 1.0) * 2 * np.pi
+        seg.dyaw = turn * smoothstep(np.linspace(-0.15, 1.15, T))
+        seg.params["turn_deg"] = round(float(turn / D), 1)
+    else:
+        drift = rng.normal(0, 6.0) * D  # slight random heading drift
+        seg.dyaw = drift * smoothstep(np.linspace(0, 1, T))
+        seg.params["heading_drift_deg"] = round(float(drift / D), 1)
+    seg.params["direction"] = "forward" if direction > 0 else "backward"
+    return seg
+
+
+def jog(rng: np.random.Generator, max_frames: int) -> Segment:
+    T = _frames(rng, 2.0, 4.0, max_frames)
+    cadence = rng.uniform(150, 170)
+    rot, params = _gait(T, rng, cadence=cadence, hip_amp=rng.uniform(28, 33), hip_mean=15.0,
+                        knee_swing=rng.uniform(85, 100), knee_stance=22.0,
+                        arm_swing=rng.uniform(22, 30), elbow_bend=rng.uniform(70, 85), ramp=6)
+    t = np.arange(T) / FPS
+    bounce = 0.04 * np.abs(np.sin(np.pi * cadence / 60.0 * t)) * envelope(T, 6)
+    # flight phases: the body travels further than the stance foot's sweep
+    return Segment(rot, np.zeros(T), bounce, stride_gain=1.45, params=params)
+
+
+def turn(rng: np.random.Generator, max_frames: int, angle_deg: float) -> Segment:
+    T = _frames(rng, 1.4, 2.4, max_frames) if abs(angle_deg) > 120 else _frames(
+        rng, 1.1, 1.8, max_frames)
+    # small stepping in place while the body rotates
+    rot, params = _gait(T, rng, cadence=rng.uniform(95, 115), hip_amp=9.0, hip_mean=12.0,
+                        knee_swing=rng.uniform(35, 45), knee_stance=5.0, arm_swing=0.0,
+                        elbow_bend=0.0, ramp=5)
+    # keep the arms at rest: their motion comes only from the body's rotation
+    for s in (1, -1):
+        rot[:, shoulder(s)] = 0.0
+        rot[:, elbow(s)] = 0.0
+    yaw = angle_deg * D * smoothstep(np.linspace(-0.1, 1.1, T))
+    params["turn_deg"] = round(float(angle_deg), 1)
+    return Segment(rot, yaw, np.zeros(T), stride_gain=0.5, params=params)
+
+
+# --------------------------------------------------------------------------------------------
+# whole-body actions
+# --------------------------------------------------------------------------------------------
+
+
+def _crouch(h: float, k: float) -> np.ndarray:
+    """Both legs flexed with the feet flat (ankle = hip − knee keeps the foot level)."""
+    p = zero_pose()
+    for s in (1, -1):
+        leg_pose(p, s, h, k, h - k)
+    return p
+
+
+def jump(rng: np.random.Generator, max_frames: int) -> Segment:
+    reps = int(rng.choice([1, 2, 3], p=[0.45, 0.35, 0.2]))
+    flight = rng.uniform(0.32, 0.42)
+    crouch_h, crouch_k = rng.uniform(35, 50), rng.uniform(65, 85)
+    cycle = int(round((0.35 + flight + 0.35) * FPS))
+    T = min(max_frames, 6 + reps * cycle + 6)
+    reps = max(1, min(reps, (T - 12) // cycle))
+    T = 6 + reps * cycle + 6
+    times, poses = [0.0], [zero_pose()]
+    lift = np.zeros(T)
+    f_fl = flight * FPS
+    for r in range(reps):
+        t0 = 6 + r * cycle
+        ext = zero_pose()
+        for s in (1, -1):
+            leg_pose(ext, s, 0.0, 0.0, 25.0)
+        t_crouch, t_take = t0 + 0.2 * FPS, t0 + 0.35 * FPS
+        t_land = t_take + f_fl
+        times += [t_crouch, t_take, t_land, t_land + 0.2 * FPS, t0 + cycle]
+        poses += [_crouch(crouch_h, crouch_k), ext, _crouch(10, 12),
+                  _crouch(crouch_h * 0.8, crouch_k * 0.8), zero_pose()]
+        i = np.arange(T)
+        m = (i > t_take) & (i < t_land)
+        tt = (i[m] - t_take) / FPS
+        lift[m] = 0.5 * 9.81 * tt * (flight - tt)
+    times.append(float(T - 1))
+    poses.append(zero_pose())
+    rot = keyframes(T, times, poses)
+    return Segment(rot, np.zeros(T), lift, stride_gain=0.0,
+                   params={"reps": reps, "flight_s": round(flight, 3),
+                           "height_m": round(9.81 * flight**2 / 8, 3)})
+
+
+def squat(rng: np.random.Generator, max_frames: int) -> Segment:
+    reps = int(rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))
+    down_s = rng.uniform(0.6, 0.9)
+    cycle = int(round((2 * down_s + rng.uniform(0.1, 0.4)) * FPS))
+    reps = max(1, min(reps, (max_frames - 8) // cycle))
+    T = 4 + reps * cycle + 4
+    h, k = rng.uniform(85, 100), rng.uniform(100, 115)
+    times, poses = [0.0, 4.0], [zero_pose(), zero_pose()]
+    for r in range(reps):
+        t0 = 4 + r * cycle
+        times += [t0 + down_s * FPS, t0 + cycle - down_s * FPS, t0 + cycle]
+        poses += [_crouch(h, k), _crouch(h, k), zero_pose()]
+    times.append(float(T - 1))
+    poses.append(zero_pose())
+    return Segment(keyframes(T, times, poses), np.zeros(T), np.zeros(T),
+                   params={"reps": reps, "hip_deg": round(h, 1), "knee_deg": round(k, 1)})
+
+
+def sit_down(rng: np.random.Generator, max_frames: int) -> Segment:
+    T = _frames(rng, 2.0, 3.2, max_frames)
+    down = rng.uniform(1.0, 1.5) * FPS
+    h, k = rng.uniform(85, 95), rng.uniform(85, 95)
+    seated = _crouch(h, k)
+    rot = keyframes(T, [0.0, 2.0, 2.0 + down], [zero_pose(), zero_pose(), seated])
+    return Segment(rot, np.zeros(T), np.zeros(T),
+                   params={"hip_deg": round(h, 1), "knee_deg": round(k, 1), "final": True})
+
+
+def kneel(rng: np.random.Generator, max_frames: int) -> Segment:
+    T = _frames(rng, 2.2, 3.4, max_frames)
+    half = _crouch(55, 85)
+    kneeling = zero_pose()
+    for s in (1, -1):
+        leg_pose(kneeling, s, 2.0, 92.0, 65.0)
+    t1, t2 = 2.0 + rng.uniform(0.5, 0.7) * FPS, 2.0 + rng.uniform(1.2, 1.6) * FPS
+    rot = keyframes(T, [0.0, 2.0, t1, t2], [zero_pose(), zero_pose(), half, kneeling])
+    return Segment(rot, np.zeros(T), np.zeros(T), params={"final": True})
+
+
+def _spine_bend(angle: float, arms_hang: bool = True) -> np.ndarray:
+    p = zero_pose()
+    for j, w in ((SPINE1, 0.4), (SPINE2, 0.35), (SPINE3, 0.25)):
+        p[j, 0] = w * angle * D
+    p[NECK, 0] = -0.25 * angle * D  # keep the head looking roughly ahead/down
+    if arms_hang:
+        for s in (1, -1):
+            p[shoulder(s), 0] = -0.85 * angle * D  # arms keep hanging towards the floor
+    return p
+
+
+def bend_forward(rng: np.random.Generator, max_frames: int) -> Segment:
+    T = _frames(rng, 2.2, 3.5, max_frames)
+    angle = rng.uniform(65, 90)
+    down, hold = rng.uniform(0.7, 1.0) * FPS, rng.uniform(0.3, 0.8) * FPS
+    p = _spine_bend(angle)
+    rot = keyframes(T, [0.0, 2.0, 2.0 + down, 2.0 + down + hold, T - 3.0],
+                    [zero_pose(), zero_pose(), p, p, zero_pose()])
+    return Segment(rot, np.zeros(T), np.zeros(T), params={"angle_deg": round(angle, 1)})
+
+
+def bow(rng: np.random.Generator, max_frames: int) -> Segment:
+    T = _frames(rng, 1.6, 2.4, max_frames)
+    angle = rng.uniform(30, 42)
+    down, hold = rng.uniform(0.45, 0.6) * FPS, rng.uniform(0.2, 0.4) * FPS
+    p = _spine_bend(angle)
+    rot = keyframes(T, [0.0, 2.0, 2.0 + down, 2.0 + down + hold, T - 3.0],
+                    [zero_pose(), zero_pose(), p, p, zero_pose()])
+    return Segment(rot, np.zeros(T), np.zeros(T), params={"angle_deg": round(angle, 1)})
+
+
+def stand_still(rng: np.random.Generator, max_frames: int) -> Segment:
+    T = _frames(rng, 1.5, 3.0, max_frames)
+    return _blank(T)
+
+
+# --------------------------------------------------------------------------------------------
+# arm and leg actions
+# --------------------------------------------------------------------------------------------
+
+
+def wave(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
+    T = _frames(rng, 2.0, 3.5, max_frames)
+    freq, amp = rng.uniform(1.6, 2.4), rng.uniform(20, 30)
+    up, abd = rng.uniform(0.35, 0.5) * FPS, rng.uniform(75, 95)
+    raised = arm_pose(zero_pose(), s, flex=rng.uniform(10, 25), abduct=abd, elbow_up=95 - abd + 80)
+    rot = keyframes(T, [0.0, 1.0, 1.0 + up, T - 2.0 - up, T - 2.0],
+                    [zero_pose(), zero_pose(), raised, raised, zero_pose()])
+    t = np.arange(T) / FPS
+    osc = amp * D * np.sin(2 * np.pi * freq * t) * envelope(T, int(up) + 2)
+    rot[:, elbow(s), 2] += s * osc
+    return Segment(rot, np.zeros(T), np.zeros(T),
+                   params={"side": "left" if s > 0 else "right", "freq_hz": round(freq, 2),
+                           "amp_deg": round(amp, 1)})
+
+
+def raise_arms(rng: np.random.Generator, max_frames: int, sides: tuple[int, ...]) -> Segment:
+    T = _frames(rng, 1.8, 3.0, max_frames)
+    up_t, hold = rng.uniform(0.5, 0.8) * FPS, rng.uniform(0.3, 0.8) * FPS
+    flex = rng.uniform(150, 170)
+    up = zero_pose()
+    for s in sides:
+        arm_pose(up, s, flex=flex, abduct=rng.uniform(5, 15), elbow_flex=rng.uniform(0, 10))
+    t1 = 1.0 + up_t
+    rot = keyframes(T, [0.0, 1.0, t1, min(t1 + hold, T - 2.0 - up_t), T - 2.0],
+                    [zero_pose(), zero_pose(), up, up, zero_pose()])
+    return Segment(rot, np.zeros(T), np.zeros(T), params={"flex_deg": round(flex, 1)})
+
+
+def throw(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
+    T = _frames(rng, 2.0, 2.8, max_frames)
+    wind = arm_pose(zero_pose(), s, flex=-25, abduct=rng.uniform(85, 100),
+                    elbow_up=rng.uniform(80, 100))
+    release = arm_pose(zero_pose(), s, flex=rng.uniform(100, 120), abduct=15, elbow_flex=10)
+    follow = arm_pose(zero_pose(), s, flex=rng.uniform(45, 60), adduct_h=30, elbow_flex=25)
+    t_w = 1.0 + rng.uniform(0.5, 0.7) * FPS
+    t_r = t_w + rng.uniform(0.15, 0.2) * FPS
+    t_f = t_r + 0.25 * FPS
+    rot = keyframes(T, [0.0, 1.0, t_w, t_w + 2, t_r, t_f, T - 2.0],
+                    [zero_pose(), zero_pose(), wind, wind, release, follow, zero_pose()])
+    return Segment(rot, np.zeros(T), np.zeros(T), params={"side": "left" if s > 0 else "right"})
+
+
+def punch(rng: np.random.Generator, max_frames: int) -> Segment:
+    T = _frames(rng, 2.0, 3.5, max_frames)
+    guard = zero_pose()
+    for s in (1, -1):
+        arm_pose(guard, s, flex=45, adduct_h=10, elbow_flex=115)
+    rate = rng.uniform(1.2, 1.7)  # punches per second per arm
+    t_in = 0.35 * FPS
+    rot = keyframes(T, [0.0, 1.0, 1.0 + t_in, T - 2.0 - t_in, T - 2.0],
+                    [zero_pose(), zero_pose(), guard, guard, zero_pose()])
+    t = np.arange(T) / FPS
+    env = envelope(T, int(t_in) + 4)
+    first = int(rng.choice([1, -1]))
+    for s in (1, -1):
+        off = 0.0 if s == first else 0.5
+        ext = np.clip(np.sin(2 * np.pi * (rate * t + off)), 0, None) ** 2 * env
+        rot[:, shoulder(s), 0] += -40 * D * ext
+        rot[:, shoulder(s), 1] += -s * 8 * D * ext
+        rot[:, elbow(s), 0] += 105 * D * ext
+    return Segment(rot, np.zeros(T), np.zeros(T), params={"rate_hz": round(rate, 2)})
+
+
+def clap(rng: np.random.Generator, max_frames: int) -> Segment:
+    T = _frames(rng, 2.0, 3.2, max_frames)
+    open_ = zero_pose()
+    for s in (1, -1):
+        arm_pose(open_, s, flex=50, adduct_h=5, elbow_flex=50)
+    rate = rng.uniform(1.8, 2.6)
+    t_in = 0.4 * FPS
+    rot = keyframes(T, [0.0, 1.0, 1.0 + t_in, T - 2.0 - t_in, T - 2.0],
+                    [zero_pose(), zero_pose(), open_, open_, zero_pose()])
+    t = np.arange(T) / FPS
+    close = 0.5 * (1 - np.cos(2 * np.pi * rate * t)) * envelope(T, int(t_in) + 3)
+    for s in (1, -1):
+        rot[:, shoulder(s), 1] += -s * 32 * D * close
+        rot[:, elbow(s), 1] += -s * 20 * D * close
+    return Segment(rot, np.zeros(T), np.zeros(T), params={"rate_hz": round(rate, 2)})
+
+
+def kick(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
+    T = _frames(rng, 1.6, 2.4, max_frames)
+    chamber = leg_pose(zero_pose(), s, rng.uniform(55, 70), rng.uniform(80, 95), -5)
+    extend = leg_pose(zero_pose(), s, rng.uniform(65, 85), 5, 25)
+    t_c = 1.0 + rng.uniform(0.35, 0.5) * FPS
+    t_e = t_c + rng.uniform(0.15, 0.22) * FPS
+    t_b = t_e + 0.25 * FPS
+    rot = keyframes(T, [0.0, 1.0, t_c, t_e, t_b, T - 2.0],
+                    [zero_pose(), zero_pose(), chamber, extend, chamber, zero_pose()])
+    return Segment(rot, np.zeros(T), np.zeros(T), params={"side": "left" if s > 0 else "right"})
+
+
+# --------------------------------------------------------------------------------------------
+# catalogue
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    # root, torso, right_arm, left_arm, right_leg, left_leg (checkpoint order)
+    active: tuple[int, int, int, int, int, int]
+    make: Callable[[np.random.Generator, int], Segment]
+    description: str
+    final_only: bool = False  # ends in a held posture: only as the last action of a clip
+    mirror: str = ""  # name of the left/right mirrored action ("" = itself)
+
+
+LOCO = (1, 0, 1, 1, 1, 1)
+ARMS = (0, 0, 1, 1, 0, 0)
+
+ACTIONS: dict[str, ActionSpec] = {a.name: a for a in [
+    ActionSpec("walk_forward", LOCO, lambda r, m: walk(r, m, 1.0),
+               "gait at 1.1–1.4 m/s with counter-phase arm swing; pelvis follows the stance foot"),
+    ActionSpec("walk_backward", LOCO, lambda r, m: walk(r, m, -1.0),
+               "reversed gait, slower, the body moves towards −Z of its facing"),
+    ActionSpec("walk_circle", LOCO, lambda r, m: walk(r, m, 1.0, circle=True),
+               "gait while the heading turns 290–360° (either direction)"),
+    ActionSpec("jog", LOCO, jog, "faster gait (150–170 steps/min), bent elbows, bouncing pelvis"),
+    ActionSpec("jump", (1, 0, 0, 0, 1, 1), jump,
+               "1–3 vertical jumps: crouch, take-off, 0.32–0.42 s flight, landing"),
+    ActionSpec("turn_around", LOCO, lambda r, m: turn(r, m, float(r.choice([-1, 1])) * 180.0),
+               "180° turn in place with small steps; arms rotate with the body"),
+    ActionSpec("turn_left", LOCO, lambda r, m: turn(r, m, 90.0), "90° turn to the left",
+               mirror="turn_right"),
+    ActionSpec("turn_right", LOCO, lambda r, m: turn(r, m, -90.0), "90° turn to the right",
+               mirror="turn_left"),
+    ActionSpec("wave_left", (0, 0, 0, 1, 0, 0), lambda r, m: wave(r, m, 1),
+               "left arm raised to the side, forearm waving", mirror="wave_right"),
+    ActionSpec("wave_right", (0, 0, 1, 0, 0, 0), lambda r, m: wave(r, m, -1),
+               "right arm raised to the side, forearm waving", mirror="wave_left"),
+    ActionSpec("raise_both_arms", ARMS, lambda r, m: raise_arms(r, m, (1, -1)),
+               "both arms raised overhead, held, lowered"),
+    ActionSpec("raise_left_arm", (0, 0, 0, 1, 0, 0), lambda r, m: raise_arms(r, m, (1,)),
+               "left arm raised overhead, held, lowered", mirror="raise_right_arm"),
+    ActionSpec("raise_right_arm", (0, 0, 1, 0, 0, 0), lambda r, m: raise_arms(r, m, (-1,)),
+               "right arm raised overhead, held, lowered", mirror="raise_left_arm"),
+    ActionSpec("throw_left", (0, 0, 0, 1, 0, 0), lambda r, m: throw(r, m, 1),
+               "left arm winds up and throws overarm", mirror="throw_right"),
+    ActionSpec("throw_right", (0, 0, 1, 0, 0, 0), lambda r, m: throw(r, m, -1),
+               "right arm winds up and throws overarm", mirror="throw_left"),
+    ActionSpec("punch", ARMS, punch, "guard, then alternating straight punches with both fists"),
+    ActionSpec("clap", ARMS, clap, "hands in front of the chest clapping 1.8–2.6 times a second"),
+    ActionSpec("kick_left", (0, 0, 0, 0, 0, 1), lambda r, m: kick(r, m, 1),
+               "left leg chambers and kicks to the front", mirror="kick_right"),
+    ActionSpec("kick_right", (0, 0, 0, 0, 1, 0), lambda r, m: kick(r, m, -1),
+               "right leg chambers and kicks to the front", mirror="kick_left"),
+    ActionSpec("squat", (1, 0, 0, 0, 1, 1), squat, "1–3 deep squats, feet flat, torso upright"),
+    ActionSpec("bend_forward", (0, 1, 1, 1, 0, 0), bend_forward,
+               "spine flexes 65–90° and back; the hanging arms ride on the torso"),
+    ActionSpec("bow", (0, 1, 1, 1, 0, 0), bow, "short 30–42° bow of the spine and back"),
+    ActionSpec("sit_down", (1, 0, 0, 0, 1, 1), sit_down,
+               "hips and knees flex to 90°, the pelvis drops and moves back; stays seated",
+               final_only=True),
+    ActionSpec("kneel", (1, 0, 0, 0, 1, 1), kneel,
+               "down through a half squat onto both knees; stays kneeling", final_only=True),
+    ActionSpec("stand_still", (0, 0, 0, 0, 0, 0), stand_still, "rest pose with tiny sway only"),
+]}
+
+
+def mirror_action(name: str) -> str:
+    """Name of the action a left/right mirror turns ``name`` into."""
+    return ACTIONS[name].mirror or name
