@@ -25,6 +25,7 @@ import torch
 
 from . import __version__
 from .errors import M2TError
+from .io import current_umask
 from .model.captioner import EOS, PAD, SOS, SPECIAL_TOKENS, Captioner
 from .model.decoding import DecodeOutput, beam_search, best_as_captions, forced, greedy, pinned_beta
 from .skeletons import DISPLAY_PARTS, get_skeleton
@@ -366,6 +367,7 @@ class CaptureResult:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700
         try:
             self.to_dataframe().to_parquet(tmp / "tokens.parquet", index=False)
             arrays = {k: getattr(self, k) for k in DENSE_FIELDS if getattr(self, k) is not None}
