@@ -1,8 +1,9 @@
-"""Atomic file writing: outputs are written to a temporary file, then renamed into place."""
+"""File helpers: atomic writes (temporary file, then rename) and JSON reading with clear errors."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -44,3 +45,16 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     return Path(path)
+
+
+def read_json(path: str | os.PathLike, what: str = "JSON"):
+    """Parse a JSON file; a missing or malformed file raises M2TError naming ``what``."""
+    from .errors import M2TError
+
+    p = Path(path)
+    if not p.is_file():
+        raise M2TError(f"{what} file not found: {p}")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise M2TError(f"{what} file {p} is not valid JSON: {exc}") from None

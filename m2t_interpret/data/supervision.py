@@ -44,6 +44,7 @@ from typing import Mapping, Optional, Sequence, Union
 import numpy as np
 
 from ..errors import M2TError
+from ..io import read_json
 
 __all__ = ["Lexicon", "stem", "word_targets", "caption_targets", "build_pos_lexicon",
            "vocab_targets", "step_targets", "UNSUPERVISED"]
@@ -115,14 +116,7 @@ class Lexicon:
         """Load a lexicon JSON file; ``None`` loads the packaged ``lexicon.json``."""
         if path is None:
             return default_lexicon()
-        p = Path(path)
-        if not p.is_file():
-            raise M2TError(f"lexicon file {p} does not exist")
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise M2TError(f"lexicon file {p} is not valid JSON: {exc}") from None
-        return cls.from_dict(data, source=str(p))
+        return cls.from_dict(read_json(path, "lexicon"), source=str(path))
 
     def stem_of(self, word: str) -> str:
         w = word.lower()

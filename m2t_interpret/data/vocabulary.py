@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
 from ..errors import M2TError
-from ..io import write_text
+from ..io import read_json, write_text
 
 __all__ = ["PAD", "SOS", "EOS", "UNK", "SPECIALS", "Vocabulary", "build_vocabulary",
            "count_tokens", "caption_tokens"]
@@ -135,14 +135,7 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: Union[str, os.PathLike], mode: str = "project") -> "Vocabulary":
-        path = Path(path)
-        if not path.is_file():
-            raise M2TError(f"vocabulary file {path} does not exist")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise M2TError(f"vocabulary file {path} is not valid JSON: {exc}") from None
-        return cls.from_data(data, mode=mode, source=str(path))
+        return cls.from_data(read_json(path, "vocabulary"), mode=mode, source=str(path))
 
     @classmethod
     def from_data(cls, data: object, mode: str = "project", source: str = "vocabulary") \

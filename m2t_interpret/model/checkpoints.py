@@ -8,7 +8,6 @@ statistics, vocabulary, λs, a training-data description and the package version
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -17,7 +16,7 @@ import torch
 
 from .. import __version__
 from ..errors import M2TError
-from ..io import atomic_path
+from ..io import atomic_path, read_json
 from .captioner import Captioner, CaptionerConfig
 
 FORMAT = "m2t-interpret-checkpoint"
@@ -76,13 +75,7 @@ def _plain(value):
 
 def _read_json(path_or_value, what: str):
     if isinstance(path_or_value, (str, os.PathLike)):
-        p = Path(path_or_value)
-        if not p.exists():
-            raise M2TError(f"{what} file not found: {p}")
-        try:
-            return json.loads(p.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise M2TError(f"{what} file {p} is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+        return read_json(path_or_value, what)
     return path_or_value
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .. import __version__
+from .. import capture as _capture  # noqa: F401  (decode imports it lazily; load it before a long run)
 from ..errors import M2TError
 from ..io import atomic_path, write_text
 from ..metrics import corpus_bleu4_fast

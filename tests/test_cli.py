@@ -1,0 +1,93 @@
+"""CLI: caption, convert, --version and error handling (exit code 2, one line, no traceback)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from m2t_interpret import __version__
+from m2t_interpret.cli import main, parse_decode
+from m2t_interpret.model.checkpoints import save_checkpoint
+from conftest import FIXTURES, random_motions, tiny_model
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("m") / "tiny.pt"
+    save_checkpoint(tiny_model(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def motion_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("motions")
+    paths = []
+    for i, m in enumerate(random_motions(2, seed=9)):
+        p = d / f"clip{i}.npy"
+        np.save(p, m)
+        paths.append(p)
+    return paths
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"m2t-interpret {__version__}"
+
+
+def test_caption_prints_words_with_beta_part_and_interval(model_file, motion_files, capsys, tmp_path):
+    rc = main(["caption", *map(str, motion_files), "--model", str(model_file), "--save", str(tmp_path / "cap")])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "clip0.npy:" in out and "clip1.npy:" in out
+    assert "beta" in out and "interval (s)" in out and "±" in out
+    assert (tmp_path / "cap" / "tokens.parquet").exists()
+    assert main(["caption", str(motion_files[0]), "--model", str(model_file), "--decode", "beam2"]) == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["caption", "missing.npy", "--model", "MODEL"], "not found"),
+    (["caption", "BAD", "--model", "MODEL"], "joints"),
+    (["caption", "GOOD", "--model", "MODEL", "--decode", "sample"], "--decode"),
+    (["caption", "GOOD", "--model", "nonexistent-model"], "shipped model"),
+    (["caption", "GOOD", "--model", "MODEL", "--beta", "3"], "beta"),
+])
+def test_caption_errors_exit_2_with_one_line(args, message, model_file, motion_files, tmp_path, capsys):
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.zeros((50, 17, 3), dtype=np.float32))
+    subst = {"MODEL": str(model_file), "BAD": str(bad), "GOOD": str(motion_files[0])}
+    rc = main([subst.get(a, a) for a in args])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_convert_and_caption_authors_checkpoint(tmp_path, motion_files, capsys):
+    vocab = tmp_path / "vocab.json"
+    vocab.write_text(json.dumps(["<pad>", "<sos>", "<eos>", "<unk>"] + [f"w{i}" for i in range(44)]))
+    stats = tmp_path / "stats.json"
+    stats.write_text(json.dumps({"mean": [0, 0.9, 0], "std": [0.4, 0.4, 0.4]}))
+    out = tmp_path / "h3d.pt"
+    rc = main(["convert", str(FIXTURES / "h3d_small.ckpt"), "--vocab", str(vocab), "--stats", str(stats),
+               "--out", str(out)])
+    assert rc == 0 and out.exists()
+    assert "humanml3d skeleton, V=48" in capsys.readouterr().out
+    assert main(["caption", str(motion_files[0]), "--model", str(out)]) == 0
+    # the authors' file itself, with the vocabulary on the command line
+    assert main(["caption", str(motion_files[0]), "--model", str(FIXTURES / "h3d_small.ckpt"),
+                 "--vocab", str(vocab), "--stats", str(stats)]) == 0
+    short = tmp_path / "short.json"
+    short.write_text(json.dumps(["<pad>", "<sos>", "<eos>", "<unk>"]))
+    assert main(["convert", str(FIXTURES / "h3d_small.ckpt"), "--vocab", str(short), "--out", str(tmp_path / "x.pt")]) == 2
+    assert "4 tokens" in capsys.readouterr().err
+    assert not (tmp_path / "x.pt").exists()
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main(["no-such-command"]) == 2
+    assert main(["caption"]) == 2
+
+
+def test_parse_decode():
+    assert parse_decode("greedy") == ("greedy", 1)
+    assert parse_decode("beam3") == ("beam", 3)
+    assert parse_decode("beam") == ("beam", 2)
