@@ -183,20 +183,18 @@ class CaptureResult:
         if len(clip_ids) != n:
             raise M2TError(f"{len(clip_ids)} clip ids given for {n} clips")
         words = out.targets if out.targets is not None else out.tokens
-        log_probs = None
+        log_probs = logits = None
+        padded = ~mask
         if out.logits is not None:
-            lp = torch.log_softmax(out.logits.float(), -1)
-            log_probs = lp.gather(-1, words.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-            log_probs = torch.where(mask, log_probs, torch.full_like(log_probs, float("nan")))
+            # log p(word) = logit(word) − logsumexp(logits), without materialising log_softmax
+            chosen = out.logits.gather(-1, words.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+            log_probs = (chosen - torch.logsumexp(out.logits, -1)).masked_fill(padded, float("nan"))
+            logits = out.logits.masked_fill(padded.unsqueeze(-1), 0.0) if bool(padded.any()) else out.logits
         arrays: dict[str, np.ndarray | None] = {}
         for name, value in dense.items():
             value = value[:, :s]
-            m = mask.view(n, s, *([1] * (value.ndim - 2)))
             fill = float("nan") if value.ndim == 2 else 0.0
-            arrays[name] = _np(torch.where(m, value, torch.full_like(value, fill)))
-        logits = out.logits
-        if logits is not None:
-            logits = torch.where(mask.unsqueeze(-1), logits, torch.zeros_like(logits))
+            arrays[name] = _np(value.masked_fill(padded.view(n, s, *([1] * (value.ndim - 2))), fill))
         return cls(
             mode=mode, clip_ids=clip_ids, tokens=_np(out.tokens), step_mask=_np(mask),
             lengths=_np(lengths), vocab=list(model.vocab) if model.vocab else None,

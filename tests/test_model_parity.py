@@ -76,3 +76,15 @@ def test_load_model_reads_authors_checkpoint_file(name, tmp_path):
     assert model.config.skeleton == case["dataset"].replace("kit", "kit")
     assert model.stats is None
     assert model.config.vocab_size == vocab_size
+
+
+def test_key_projection_without_copy_equals_hidden_major_flattening():
+    from m2t_interpret.model.attention import project_part_keys
+    from m2t_interpret.model.encoder import flatten_parts
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(6 * 5, 7)
+    parts = torch.randn(2, 9, 6, 5)
+    torch.testing.assert_close(project_part_keys(layer, parts), layer(flatten_parts(parts)))
+    # hidden-major: feature h of part k sits at index h·6 + k
+    assert flatten_parts(parts)[1, 3, 4 * 6 + 2] == parts[1, 3, 2, 4]

@@ -9,7 +9,19 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+
+def project_part_keys(layer: nn.Linear, parts: torch.Tensor) -> torch.Tensor:
+    """``layer`` applied to R, the checkpoint's hidden-major flattening of P (index h·6 + k).
+
+    Instead of copying P (N, T, 6, H) into R, the layer's weight columns are reordered to the
+    part-major order of P's own memory layout (index k·H + h): a (D, 6H) copy, not an (N, T, 6H) one.
+    """
+    n, t, k, h = parts.shape
+    weight = layer.weight.view(-1, h, k).transpose(1, 2).reshape(-1, k * h)
+    return F.linear(parts.reshape(n, t, k * h), weight, layer.bias)
 
 
 class SpatialAttention(nn.Module):
@@ -21,9 +33,9 @@ class SpatialAttention(nn.Module):
         self.query = nn.Linear(hidden, attn_dim)
         self.score = nn.Linear(attn_dim, n_parts)
 
-    def project_keys(self, flat_parts: torch.Tensor) -> torch.Tensor:
-        """R (N, T, 6H) → keys (N, T, D)."""
-        return self.key(flat_parts)
+    def project_keys(self, parts: torch.Tensor) -> torch.Tensor:
+        """P (N, T, 6, H) → keys (N, T, D) = key(R), R the hidden-major flattening of P."""
+        return project_part_keys(self.key, parts)
 
     def forward(self, h: torch.Tensor, keys: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
         """``h`` (N, S, H) queries, ``keys`` (N, T, D), ``frame_mask`` (N, T) → α (N, S, T, 6)."""
@@ -54,9 +66,9 @@ class GaussianTemporalAttention(nn.Module):
         self.query = nn.Linear(hidden, attn_dim)
         self.score = nn.Linear(attn_dim, 1)
 
-    def project_keys(self, flat_parts: torch.Tensor) -> torch.Tensor:
-        """R (N, T, 6H) → keys (N, T, D)."""
-        return self.key(flat_parts)
+    def project_keys(self, parts: torch.Tensor) -> torch.Tensor:
+        """P (N, T, 6, H) → keys (N, T, D) = key(R), R the hidden-major flattening of P."""
+        return project_part_keys(self.key, parts)
 
     def forward(self, h: torch.Tensor, keys: torch.Tensor, frame_mask: torch.Tensor) -> TemporalWindow:
         """``h`` (N, S, H), ``keys`` (N, T, D), ``frame_mask`` (N, T) → :class:`TemporalWindow`."""

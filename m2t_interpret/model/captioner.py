@@ -20,7 +20,7 @@ from ..errors import M2TError
 from ..skeletons import N_PARTS, Skeleton, get_skeleton
 from .attention import GaussianTemporalAttention, SpatialAttention, TemporalWindow
 from .decoder import WordDecoder
-from .encoder import PartEncoder, flatten_parts
+from .encoder import PartEncoder
 from .gate import AdaptiveGate
 
 PAD, SOS, EOS, UNK = 0, 1, 2, 3
@@ -198,12 +198,11 @@ class Captioner(nn.Module):
         """``x`` (N, T, J·3), ``lengths`` (N,) → :class:`Encoded` (key projections done once)."""
         x, lengths = self._check_input(x, lengths)
         parts = self.encoder(x)
-        flat = flatten_parts(parts)
         frame_mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
         return Encoded(
             parts,
-            self.spatial_attention.project_keys(flat),
-            self.temporal_attention.project_keys(flat),
+            self.spatial_attention.project_keys(parts),
+            self.temporal_attention.project_keys(parts),
             frame_mask,
         )
 
@@ -211,9 +210,11 @@ class Captioner(nn.Module):
         """Attention, gate and output layer for S steps given the decoder states (N, S, ·)."""
         alpha = self.spatial_attention(h, enc.spatial_keys, enc.frame_mask)
         temporal = self.temporal_attention(h, enc.temporal_keys, enc.frame_mask)
-        # c_t = Σ_i Γ_ti · mean_k α_tik P_ik
-        weights = alpha * temporal.window.unsqueeze(-1)
-        context = torch.einsum("nstk,ntkh->nsh", weights, enc.parts) / N_PARTS
+        # c_t = Σ_i Γ_ti · mean_k α_tik P_ik, as one batched matmul over (frame, part) pairs;
+        # P (N, T, 6, H) is contiguous, so viewing it as (N, T·6, H) copies nothing.
+        n, s, t, k = alpha.shape
+        weights = (alpha * temporal.window.unsqueeze(-1)).reshape(n, s, t * k)
+        context = torch.bmm(weights, enc.parts.reshape(n, t * k, -1)) / N_PARTS
         gated = self.gate(h, emb, context, h_top)
         logits = self.decoder.logits(emb, gated.context, h)
         return StepOutputs(logits, alpha, temporal, gated.beta)
