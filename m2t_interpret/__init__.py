@@ -5,8 +5,9 @@ __version__ = "0.1.0"
 from .errors import M2TError  # noqa: E402
 
 
-def load_model(source, vocab=None, stats=None):
-    """Load a captioner from a project checkpoint, an authors' checkpoint or a shipped name.
+def load_model(source=None, vocab=None, stats=None):
+    """Load a captioner from a project checkpoint, an authors' checkpoint or a shipped name
+    (default: ``synthetic-guided``).
 
     See :func:`m2t_interpret.model.checkpoints.load_model`.
     """

@@ -181,12 +181,20 @@ def load_model(source: str | os.PathLike | None = None, vocab=None, stats=None) 
     if isinstance(source, Captioner):
         return source
     path = Path(source)
+    shipped = None
     if not path.exists() and not str(source).endswith((".pt", ".ckpt", ".pth", ".tar")) and "/" not in str(source):
         candidate = PRETRAINED_DIR / f"{source}.pt"
         if not candidate.exists():
             available = ", ".join(shipped_models()) or "none"
             raise M2TError(f"no model file or shipped model named {source!r}; shipped models: {available}")
-        path = candidate
+        path, shipped = candidate, str(source)
+    model = _load_path(path, vocab, stats)
+    if shipped is not None:
+        model.metadata["name"] = shipped
+    return model
+
+
+def _load_path(path: Path, vocab, stats) -> Captioner:
     ckpt = _load_file(path)
     if not isinstance(ckpt, Mapping):
         raise M2TError(f"{path} holds a {type(ckpt).__name__}, not a checkpoint dict")

@@ -159,7 +159,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
     data_desc = (f"synthetic corpus, seed {config.synthetic_seed}" if config.data == "synthetic"
                  else f"dataset at {root}")
     model = Captioner(model_config, vocab=vocab.tokens, stats=stats,
-                      metadata={"name": config.name or out.name, "lambdas": list(config.lambdas)})
+                      metadata={"name": out.name, "config_name": config.name, "lambdas": list(config.lambdas)})
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rows: list[dict] = []
     start, best, best_epoch, elapsed = 0, -1.0, -1, 0.0
