@@ -128,6 +128,8 @@ def run_decode(
             dense = rec.stacked() if capture else {}
     finally:
         model.train(was_training)
+        model.spatial_attention.release_workspace()
+        model.temporal_attention.release_workspace()
     lengths_t = enc.frame_mask.sum(1)
     return CaptureResult.from_decode(model, out, dense, lengths_t, mode, clip_ids, beta)
 

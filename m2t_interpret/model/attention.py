@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from .ops import flat_linear, needs_grad
 
 
 def project_part_keys(layer: nn.Linear, parts: torch.Tensor) -> torch.Tensor:
@@ -21,26 +22,58 @@ def project_part_keys(layer: nn.Linear, parts: torch.Tensor) -> torch.Tensor:
     """
     n, t, k, h = parts.shape
     weight = layer.weight.view(-1, h, k).transpose(1, 2).reshape(-1, k * h)
-    return F.linear(parts.reshape(n, t, k * h), weight, layer.bias)
+    return flat_linear(parts.reshape(n, t, k * h), weight, layer.bias)
 
 
-class SpatialAttention(nn.Module):
-    """α_{t,i,·} = softmax_k score(tanh(query(h_t) + key(R_i))), zero on padded frames."""
+class AdditiveAttention(nn.Module):
+    """Bahdanau energies score(tanh(query(h_t) + key(R_i))) for every step t and frame i."""
 
-    def __init__(self, hidden: int, attn_dim: int, n_parts: int = 6):
+    def __init__(self, hidden: int, attn_dim: int, n_scores: int, n_parts: int = 6):
         super().__init__()
         self.key = nn.Linear(n_parts * hidden, attn_dim)
         self.query = nn.Linear(hidden, attn_dim)
-        self.score = nn.Linear(attn_dim, n_parts)
+        self.score = nn.Linear(attn_dim, n_scores)
+        self._workspace: torch.Tensor | None = None
 
     def project_keys(self, parts: torch.Tensor) -> torch.Tensor:
         """P (N, T, 6, H) → keys (N, T, D) = key(R), R the hidden-major flattening of P."""
         return project_part_keys(self.key, parts)
 
+    def energies(self, h: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        """``h`` (N, S, H), ``keys`` (N, T, D) → energies (N, S, T, n_scores)."""
+        q = self.query(h).unsqueeze(2)
+        k = keys.unsqueeze(1)
+        if needs_grad(q, k, self.score.weight):
+            return self.score(torch.tanh(q + k))
+        # Inference: one reused (N, S, T, D) buffer and tanh = 2σ(2z) − 1 with the affine part
+        # folded into the score layer: W·tanh(z) + b = 2W·σ(2z) + (b − W·1).
+        shape = torch.broadcast_shapes(q.shape, k.shape)
+        buf = self._buffer(shape, q)
+        torch.add(2 * q, k, alpha=2, out=buf).sigmoid_()  # σ(2(q + k)), one pass
+        w = self.score.weight
+        return flat_linear(buf, 2 * w, self.score.bias - w.sum(1))
+
+    def _buffer(self, shape: torch.Size, like: torch.Tensor) -> torch.Tensor:
+        n = shape.numel()
+        ws = self._workspace
+        if ws is None or ws.numel() < n or ws.dtype != like.dtype or ws.device != like.device:
+            ws = self._workspace = torch.empty(n, dtype=like.dtype, device=like.device)
+        return ws[:n].view(shape)
+
+    def release_workspace(self) -> None:
+        """Free the inference buffer (it is kept between decoding steps to avoid reallocation)."""
+        self._workspace = None
+
+
+class SpatialAttention(AdditiveAttention):
+    """α_{t,i,·} = softmax_k score(tanh(query(h_t) + key(R_i))), zero on padded frames."""
+
+    def __init__(self, hidden: int, attn_dim: int, n_parts: int = 6):
+        super().__init__(hidden, attn_dim, n_parts, n_parts)
+
     def forward(self, h: torch.Tensor, keys: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
         """``h`` (N, S, H) queries, ``keys`` (N, T, D), ``frame_mask`` (N, T) → α (N, S, T, 6)."""
-        scores = self.score(torch.tanh(self.query(h).unsqueeze(2) + keys.unsqueeze(1)))
-        alpha = torch.softmax(scores, dim=-1)
+        alpha = torch.softmax(self.energies(h, keys), dim=-1)
         return alpha * frame_mask[:, None, :, None].to(alpha.dtype)
 
 
@@ -53,7 +86,7 @@ class TemporalWindow(NamedTuple):
     window: torch.Tensor  # (N, S, T) Γ, unnormalised Gaussian with peak 1
 
 
-class GaussianTemporalAttention(nn.Module):
+class GaussianTemporalAttention(AdditiveAttention):
     """Softmax weights γ over frames summarised by their mean μ and std σ into a Gaussian Γ.
 
     γ is used only through μ and σ; Γ_i = exp(−(i − μ)² / (2σ²)) is not normalised (peak 1) and
@@ -61,18 +94,11 @@ class GaussianTemporalAttention(nn.Module):
     """
 
     def __init__(self, hidden: int, attn_dim: int, n_parts: int = 6):
-        super().__init__()
-        self.key = nn.Linear(n_parts * hidden, attn_dim)
-        self.query = nn.Linear(hidden, attn_dim)
-        self.score = nn.Linear(attn_dim, 1)
-
-    def project_keys(self, parts: torch.Tensor) -> torch.Tensor:
-        """P (N, T, 6, H) → keys (N, T, D) = key(R), R the hidden-major flattening of P."""
-        return project_part_keys(self.key, parts)
+        super().__init__(hidden, attn_dim, 1, n_parts)
 
     def forward(self, h: torch.Tensor, keys: torch.Tensor, frame_mask: torch.Tensor) -> TemporalWindow:
         """``h`` (N, S, H), ``keys`` (N, T, D), ``frame_mask`` (N, T) → :class:`TemporalWindow`."""
-        scores = self.score(torch.tanh(self.query(h).unsqueeze(2) + keys.unsqueeze(1))).squeeze(-1)
+        scores = self.energies(h, keys).squeeze(-1)
         scores = scores.masked_fill(~frame_mask[:, None, :], float("-inf"))
         gamma = torch.softmax(scores, dim=-1)
         frames = torch.arange(keys.shape[1], device=keys.device, dtype=gamma.dtype)

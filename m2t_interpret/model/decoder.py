@@ -31,10 +31,27 @@ class WordDecoder(nn.Module):
         ``h_top`` (N, S, H) and the recurrent state to continue from.
         """
         emb = self.embedding(tokens)
+        if tokens.shape[1] == 1:
+            return (emb, *self._one_step(self.dropout(emb[:, 0]), state))
         bottom_state, top_state = state if state is not None else (None, None)
         h, bottom_state = self.bottom_lstm(self.dropout(emb), bottom_state)
         h_top, top_state = self.top_lstm(h, top_state)
         return emb, h, h_top, (bottom_state, top_state)
+
+    def _one_step(self, x: torch.Tensor, state):
+        """Both LSTMs for one step with plain LSTM cells (cheaper than a length-1 sequence call).
+        States keep nn.LSTM's layout, ((1, N, H), (1, N, H)) per LSTM."""
+        if state is None:
+            zero = x.new_zeros(1, x.shape[0], self.bottom_lstm.hidden_size)
+            state = ((zero, zero), (zero, zero))
+        new_state = []
+        for lstm, (h, c) in zip((self.bottom_lstm, self.top_lstm), state):
+            h, c = torch.lstm_cell(x, (h[0], c[0]), lstm.weight_ih_l0, lstm.weight_hh_l0,
+                                   lstm.bias_ih_l0, lstm.bias_hh_l0)
+            new_state.append((h.unsqueeze(0), c.unsqueeze(0)))
+            x = h
+        (h_bottom, _), (h_top, _) = new_state
+        return h_bottom.transpose(0, 1), h_top.transpose(0, 1), tuple(new_state)
 
     def logits(self, emb: torch.Tensor, gated_context: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """(N, S, E), (N, S, D), (N, S, H) → logits (N, S, V)."""

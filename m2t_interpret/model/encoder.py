@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ..skeletons import Skeleton
+from .ops import flat_linear, tanh_inplace
 
 
 class PartEncoder(nn.Module):
@@ -36,10 +37,16 @@ class PartEncoder(nn.Module):
         for k in range(len(self.parts)):
             idx = getattr(self, f"_index_{k}")
             xk, vk = x.index_select(-1, idx), v.index_select(-1, idx)
-            p = torch.tanh(self.position_out[k](torch.tanh(self.position_in[k](xk))))
-            q = torch.tanh(self.velocity_out[k](torch.tanh(self.velocity_in[k](vk))))
+            p = _mlp(self.position_in[k], self.position_out[k], xk)
+            q = _mlp(self.velocity_in[k], self.velocity_out[k], vk)
             feats.append(torch.cat([p, q], dim=-1))
         return torch.stack(feats, dim=2)
+
+
+def _mlp(first: nn.Linear, second: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+    """tanh(W2 tanh(W1 x + b1) + b2)."""
+    hidden = tanh_inplace(flat_linear(x, first.weight, first.bias))
+    return tanh_inplace(flat_linear(hidden, second.weight, second.bias))
 
 
 def flatten_parts(parts: torch.Tensor) -> torch.Tensor:
