@@ -156,38 +156,27 @@ def _clip_rows(cid: str, clip: SyntheticClip, gt: dict[str, list], acts: dict[st
             gt["token_idx"].append(ti)
             gt["word"].append(tok.word)
             gt["pos"].append(tok.pos)
-            motion = tok.is_motion
-            gt["is_motion"].append(motion)
-            if motion:
-                a = clip.actions[tok.action_idx]
-                gt["action_idx"].append(tok.action_idx)
-                gt["action"].append(a.action)
-                gt["start_frame"].append(a.start_frame)
-                gt["end_frame"].append(a.end_frame)
-                gt["start_s"].append(a.start_s)
-                gt["end_s"].append(a.end_s)
-                for col, flag in zip(ACTIVE_COLUMNS, a.active):
-                    gt[col].append(bool(flag))
-            else:
-                gt["action_idx"].append(-1)
-                gt["action"].append("")
-                gt["start_frame"].append(-1)
-                gt["end_frame"].append(-1)
-                gt["start_s"].append(math.nan)
-                gt["end_s"].append(math.nan)
-                for col in ACTIVE_COLUMNS:
-                    gt[col].append(False)
+            gt["is_motion"].append(tok.is_motion)
+            fields = (_action_fields(tok.action_idx, clip.actions[tok.action_idx]) if tok.is_motion
+                      else _NO_ACTION)
+            for col, value in fields.items():
+                gt[col].append(value)
     for ai, a in enumerate(clip.actions):
         acts["clip_id"].append(cid)
-        acts["action_idx"].append(ai)
-        acts["action"].append(a.action)
-        acts["start_frame"].append(a.start_frame)
-        acts["end_frame"].append(a.end_frame)
-        acts["start_s"].append(a.start_s)
-        acts["end_s"].append(a.end_s)
-        for col, flag in zip(ACTIVE_COLUMNS, a.active):
-            acts[col].append(bool(flag))
+        for col, value in _action_fields(ai, a).items():
+            acts[col].append(value)
         acts["params"].append(json.dumps(a.params, sort_keys=True))
+
+
+_NO_ACTION = {"action_idx": -1, "action": "", "start_frame": -1, "end_frame": -1,
+              "start_s": math.nan, "end_s": math.nan, **{col: False for col in ACTIVE_COLUMNS}}
+
+
+def _action_fields(action_idx: int, a) -> dict:
+    """The columns describing one action (its segment and active parts) in the Parquet tables."""
+    return {"action_idx": action_idx, "action": a.action, "start_frame": a.start_frame,
+            "end_frame": a.end_frame, "start_s": a.start_s, "end_s": a.end_s,
+            **{col: bool(flag) for col, flag in zip(ACTIVE_COLUMNS, a.active)}}
 
 
 _TYPES = {"clip_id": pa.string(), "caption_idx": pa.int32(), "token_idx": pa.int32(),

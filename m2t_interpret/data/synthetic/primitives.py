@@ -318,24 +318,25 @@ def _spine_bend(angle: float, arms_hang: bool = True) -> np.ndarray:
     return p
 
 
-def bend_forward(rng: np.random.Generator, max_frames: int) -> Segment:
-    T = _frames(rng, 2.2, 3.5, max_frames)
-    angle = rng.uniform(65, 90)
-    down, hold = rng.uniform(0.7, 1.0) * FPS, rng.uniform(0.3, 0.8) * FPS
+def _torso_bend(rng: np.random.Generator, max_frames: int, seconds: tuple[float, float],
+                angle_deg: tuple[float, float], down_s: tuple[float, float],
+                hold_s: tuple[float, float]) -> Segment:
+    """Bend the spine forward, hold, come back up (bend_forward and bow differ in their ranges)."""
+    T = _frames(rng, *seconds, max_frames)
+    angle = rng.uniform(*angle_deg)
+    down, hold = rng.uniform(*down_s) * FPS, rng.uniform(*hold_s) * FPS
     p = _spine_bend(angle)
     rot = keyframes(T, [0.0, 2.0, 2.0 + down, 2.0 + down + hold, T - 3.0],
                     [zero_pose(), zero_pose(), p, p, zero_pose()])
     return Segment(rot, np.zeros(T), np.zeros(T), params={"angle_deg": round(angle, 1)})
+
+
+def bend_forward(rng: np.random.Generator, max_frames: int) -> Segment:
+    return _torso_bend(rng, max_frames, (2.2, 3.5), (65, 90), (0.7, 1.0), (0.3, 0.8))
 
 
 def bow(rng: np.random.Generator, max_frames: int) -> Segment:
-    T = _frames(rng, 1.6, 2.4, max_frames)
-    angle = rng.uniform(30, 42)
-    down, hold = rng.uniform(0.45, 0.6) * FPS, rng.uniform(0.2, 0.4) * FPS
-    p = _spine_bend(angle)
-    rot = keyframes(T, [0.0, 2.0, 2.0 + down, 2.0 + down + hold, T - 3.0],
-                    [zero_pose(), zero_pose(), p, p, zero_pose()])
-    return Segment(rot, np.zeros(T), np.zeros(T), params={"angle_deg": round(angle, 1)})
+    return _torso_bend(rng, max_frames, (1.6, 2.4), (30, 42), (0.45, 0.6), (0.2, 0.4))
 
 
 def stand_still(rng: np.random.Generator, max_frames: int) -> Segment:
