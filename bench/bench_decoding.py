@@ -172,7 +172,7 @@ def _verdict(ok: bool) -> str:
 
 
 def table(res: dict) -> str:
-    s, names, cps, rows = res["settings"], res["names"], res["clips_per_s"], res["rows"]
+    names, cps, rows = res["names"], res["clips_per_s"], res["rows"]
     ref = cps[names[0]]
     lines = [
         "| configuration | clips/s | s per batch (median) | s per batch (best) | vs reference | target | result |",
@@ -221,7 +221,6 @@ def describe(res: dict) -> str:
 
 
 def markdown_section(res: dict, command: str) -> str:
-    s = res["settings"]
     today = _dt.date.today().isoformat()
     return "\n".join([
         START,
@@ -240,7 +239,7 @@ def markdown_section(res: dict, command: str) -> str:
         "`feat_extract_x(R)` and `feat_extract_g(R)` over all frames and forms the pooled features "
         "F (T, N, H) explicitly. It loads the project model's `state_dict()` (authors' key names) and "
         "the benchmark asserts identical greedy tokens and logits within 1e-4 on the bench batch "
-        f"before timing. The project rows time `Captioner.decode` end to end (encoding, decoding and "
+        "before timing. The project rows time `Captioner.decode` end to end (encoding, decoding and "
         "packing the `CaptureResult`, including logits for every step); the beam rows include the "
         "forced replay of the best hypotheses. Capture overhead = 1 − (clips/s with capture) / "
         "(clips/s without), computed per round from the back-to-back capture-off and capture-on runs "

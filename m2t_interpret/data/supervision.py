@@ -38,7 +38,6 @@ import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Mapping, Optional, Sequence, Union
 
 import numpy as np

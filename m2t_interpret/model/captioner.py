@@ -8,7 +8,7 @@ Gaussian temporal attention, adaptive gate, word decoder); ``state_dict()`` and
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np
