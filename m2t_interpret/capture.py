@@ -284,7 +284,7 @@ class CaptureResult:
 
     # -- tables -----------------------------------------------------------------------------
     def to_dataframe(self) -> pd.DataFrame:
-        """One row per token with scalar columns (see the user guide for each column)."""
+        """One row per token with scalar columns (each column is described in docs/user-guide.md)."""
         n_idx, s_idx = np.nonzero(self.step_mask)
         ids = self.word_ids()[n_idx, s_idx].astype(np.int64)
         df = pd.DataFrame({
