@@ -86,6 +86,7 @@ def caption(
     time interval μ ± σ (seconds) of the Gaussian temporal attention."""
     import numpy as np
 
+    from .data.preprocessing import validate_motion
     from .model.checkpoints import load_model
 
     mode, beam_size = parse_decode(decode)
@@ -95,9 +96,10 @@ def caption(
         if not f.exists():
             raise M2TError(f"motion file not found: {f}")
         try:
-            motions.append(np.load(f, allow_pickle=False))
+            arr = np.load(f, allow_pickle=False)
         except Exception as exc:
             raise M2TError(f"cannot read {f} as a .npy array: {exc}") from exc
+        motions.append(validate_motion(arr, captioner.skeleton, name=str(f)))
     result = captioner.capture(motions, mode=mode, beam_size=beam_size, beta=beta,
                                clip_ids=[f.stem for f in files])
     table = result.to_dataframe()

@@ -46,7 +46,7 @@ def test_caption_prints_words_with_beta_part_and_interval(model_file, motion_fil
 
 @pytest.mark.parametrize("args, message", [
     (["caption", "missing.npy", "--model", "MODEL"], "not found"),
-    (["caption", "BAD", "--model", "MODEL"], "joints"),
+    (["caption", "BAD", "--model", "MODEL"], "bad.npy has 17 joints"),
     (["caption", "GOOD", "--model", "MODEL", "--decode", "sample"], "--decode"),
     (["caption", "GOOD", "--model", "nonexistent-model"], "shipped model"),
     (["caption", "GOOD", "--model", "MODEL", "--beta", "3"], "beta"),
