@@ -52,6 +52,7 @@ def fail(message: str) -> None:
 # model commands: caption, convert
 # ---------------------------------------------------------------------------------------------
 
+DEVICE_HELP = "Where to run: cpu, cuda or cuda:N."
 MODEL_HELP = ("A shipped model name (synthetic-guided, synthetic-adapt, synthetic-unguided), a project "
               "checkpoint (.pt) or an authors' checkpoint (needs --vocab).")
 
@@ -81,16 +82,17 @@ def caption(
     stats: Optional[Path] = typer.Option(None, help='Normalisation statistics JSON {"mean": [x,y,z], "std": [x,y,z]}.'),
     beta: Optional[float] = typer.Option(None, help="Pin the gate β̂ to this value (1.0 = the paper's ablation)."),
     save: Optional[Path] = typer.Option(None, help="Also save the full capture (table + dense arrays) to this directory."),
+    device: str = typer.Option("cpu", help=DEVICE_HELP),
 ) -> None:
     """Caption motion clips and show, per word, the gate β̂, the most attended body part and the
     time interval μ ± σ (seconds) of the Gaussian temporal attention."""
     import numpy as np
 
     from .data.preprocessing import validate_motion
-    from .model.checkpoints import load_model
+    from .model.checkpoints import load_model, resolve_device
 
     mode, beam_size = parse_decode(decode)
-    captioner = load_model(model, vocab=vocab, stats=stats)
+    captioner = load_model(model, vocab=vocab, stats=stats).to(resolve_device(device))
     motions = []
     for f in files:
         if not f.exists():
@@ -232,11 +234,11 @@ DATA_HELP = ("'synthetic' (the default synthetic corpus, generated once into the
 
 
 def _train_config(config: Optional[str], data: str, lambdas: Optional[tuple[float, float]], epochs, seed,
-                  synthetic_seed, threads):
+                  synthetic_seed, threads, device=None):
     from .training.config import load_config
 
     return load_config(config or "synthetic", data=data, lambdas=list(lambdas) if lambdas else None,
-                       epochs=epochs, seed=seed, synthetic_seed=synthetic_seed, threads=threads)
+                       epochs=epochs, seed=seed, synthetic_seed=synthetic_seed, threads=threads, device=device)
 
 
 @app.command()
@@ -251,6 +253,7 @@ def train(
     seed: Optional[int] = typer.Option(None, help="Override the training seed."),
     synthetic_seed: Optional[int] = typer.Option(None, help="Seed of the synthetic corpus (with --data synthetic)."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads."),
+    device: Optional[str] = typer.Option(None, help=DEVICE_HELP + " Default: the config's (cpu)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last epoch."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
@@ -258,7 +261,7 @@ def train(
     keeps the model with the best greedy validation BLEU-4."""
     from .training.trainer import train as run_training
 
-    cfg = _train_config(config, data, lambdas, epochs, seed, synthetic_seed, threads)
+    cfg = _train_config(config, data, lambdas, epochs, seed, synthetic_seed, threads, device)
     result = run_training(cfg, out, resume=resume, progress=progress, log=typer.echo)
     typer.echo(f"best validation BLEU-4 {result.best_bleu4:.4f} at epoch {result.best_epoch}; "
                f"model: {result.model_path}")
@@ -284,15 +287,16 @@ def evaluate(
     stats: Optional[Path] = typer.Option(None, help="Normalisation statistics JSON."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write predictions.csv, scores.csv and scores.md here."),
     limit: Optional[int] = typer.Option(None, help="Evaluate only the first N ids of the split (quick look)."),
+    device: str = typer.Option("cpu", help=DEVICE_HELP),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """Caption a dataset split and score it: BLEU@1, BLEU@4, ROUGE-L, CIDEr (pycocoevalcap), METEOR when
     Java is present, BERTScore with a local model. The protocol is printed beside every score."""
     from .evaluation import evaluate_model
-    from .model.checkpoints import load_model
+    from .model.checkpoints import load_model, resolve_device
     from .training.data import resolve_data
 
-    captioner = load_model(model, vocab=vocab, stats=stats)
+    captioner = load_model(model, vocab=vocab, stats=stats).to(resolve_device(device))
     root = resolve_data(data, synthetic_seed, progress=progress)
     result = evaluate_model(captioner, root, split=split, beam_size=beam, protocol=protocol,
                             bertscore_model=bertscore_model, meteor=meteor, progress=progress, limit=limit)

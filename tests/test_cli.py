@@ -91,3 +91,12 @@ def test_parse_decode():
     assert parse_decode("greedy") == ("greedy", 1)
     assert parse_decode("beam3") == ("beam", 3)
     assert parse_decode("beam") == ("beam", 2)
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+def test_unavailable_device_is_a_clear_error(motion_files, model_file, tmp_path, capsys):
+    assert main(["caption", str(motion_files[0]), "--model", str(model_file), "--device", "cuda"]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path / "run"), "--device", "cuda", "--no-progress"]) == 2
+    assert not (tmp_path / "run").exists()
+    assert main(["caption", str(motion_files[0]), "--model", str(model_file), "--device", "tpu9"]) == 2

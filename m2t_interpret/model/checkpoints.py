@@ -25,6 +25,19 @@ PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 DEFAULT_MODEL = "synthetic-guided"
 
 
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """A torch device, with a clear error when CUDA is asked for but not available."""
+    if device is None:
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise M2TError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise M2TError(f"device {device!r} requested but CUDA is not available; use --device cpu")
+    return dev
+
+
 def shipped_models() -> list[str]:
     """Names of the pretrained captioners shipped in the package."""
     return sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))

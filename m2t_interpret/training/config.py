@@ -43,6 +43,7 @@ class TrainConfig:
     max_decode_steps: int = 40
     val_max_samples: int | None = None  # validate on at most this many samples (None = all)
     threads: int | None = None  # torch threads (None = torch default)
+    device: str = "cpu"  # "cpu", "cuda", "cuda:1", …
     stats_from: str = "train"  # "train" (cleaner) or "all" (the authors' choice)
     name: str = ""
     extra: dict[str, Any] = field(default_factory=dict)

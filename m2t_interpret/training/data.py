@@ -157,6 +157,10 @@ class Batch:
     alpha_star: torch.Tensor  # (N, L−1, 6)
     alpha_sup: torch.Tensor  # (N, L−1) bool
 
+    def to(self, device: torch.device | str) -> "Batch":
+        return Batch(*(t.to(device) for t in (self.x, self.lengths, self.captions, self.beta_star,
+                                              self.alpha_star, self.alpha_sup)))
+
 
 def collate(split: PreparedSplit, pairs: Sequence[int]) -> Batch:
     motions = [split.motions[split.pair_motion[p]] for p in pairs]

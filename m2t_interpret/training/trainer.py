@@ -26,7 +26,7 @@ from ..errors import M2TError
 from ..io import atomic_path, write_text
 from ..metrics import corpus_bleu4_fast
 from ..model.captioner import Captioner, CaptionerConfig
-from ..model.checkpoints import save_checkpoint
+from ..model.checkpoints import resolve_device, save_checkpoint
 from .config import TrainConfig, config_from_mapping
 from .data import Batch, PreparedSplit, bucketed_batches, collate, load_prepared, motion_batches, resolve_data
 from .losses import LossTerms, guided_attention_loss
@@ -42,7 +42,7 @@ def batch_loss(model: Captioner, batch: Batch, lambdas, teacher_forcing: float) 
     if teacher_forcing >= 1.0:
         out = model(batch.x, batch.lengths, inputs)
         logits, alpha, beta = out.logits, out.alpha, out.beta
-        frame_mask = torch.arange(batch.x.shape[1])[None] < batch.lengths[:, None]
+        frame_mask = torch.arange(batch.x.shape[1], device=batch.x.device)[None] < batch.lengths[:, None]
     else:
         enc = model.encode(batch.x, batch.lengths)
         frame_mask = enc.frame_mask
@@ -129,6 +129,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
     """Train a captioner with guided attention; see the module docstring for the run directory."""
     from tqdm.auto import tqdm
 
+    device = resolve_device(config.device)  # before anything is written
     out = Path(out_dir)
     state_path = out / "last.pt"
     state = None
@@ -138,7 +139,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
         state = torch.load(state_path, map_location="cpu", weights_only=True)
         if state.get("format") != RUN_STATE:
             raise M2TError(f"{state_path} is not a training state written by m2t-interpret")
-        config = config_from_mapping(state["config"])
+        config = config_from_mapping({**state["config"], "device": config.device})  # resume anywhere
         log(f"resuming {out} after epoch {state['epoch']}")
     elif resume and out.exists() and any(out.iterdir()):
         raise M2TError(f"nothing to resume in {out}: no last.pt")
@@ -160,6 +161,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
                  else f"dataset at {root}")
     model = Captioner(model_config, vocab=vocab.tokens, stats=stats,
                       metadata={"name": out.name, "config_name": config.name, "lambdas": list(config.lambdas)})
+    model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rows: list[dict] = []
     start, best, best_epoch, elapsed = 0, -1.0, -1, 0.0
@@ -184,7 +186,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
         batches = bucketed_batches(train_split, config.batch_size, rng, config.captions_per_motion)
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False)
         for pairs in bar:
-            batch = collate(train_split, pairs)
+            batch = collate(train_split, pairs).to(device)
             terms = batch_loss(model, batch, config.lambdas, config.teacher_forcing)
             optimizer.zero_grad(set_to_none=True)
             terms.total.backward()
