@@ -29,7 +29,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from ..errors import M2TError
-from ..skeletons import Skeleton, get_skeleton
+from ..skeletons import Skeleton, get_skeleton, skeleton_for_joints
 from .dataset import (MOTION_DIR, TEXT_DIR, LoadReport, list_ids, load_motion, load_split,
                       read_split_ids)
 
@@ -385,6 +385,18 @@ def check_dataset(root: Union[str, os.PathLike], splits: Optional[Sequence[str]]
             lengths.append(s.n_frames)
             if (not s.is_subclip and not s.mirrored and len(side_candidates) < side_clips):
                 side_candidates.append((s.id, s.motion))
+    if not side_candidates:
+        # No sample loaded (e.g. no caption files): still read a few motions for skeleton,
+        # units and the left side, which do not depend on captions.
+        for mid in sorted(motion_ids)[:side_clips]:
+            try:
+                motion, unit = load_motion(root / MOTION_DIR / f"{mid}.npy", sk)
+            except M2TError:
+                continue
+            sk = sk or skeleton_for_joints(motion.shape[1])
+            units[unit] = units.get(unit, 0) + 1
+            if not mid.startswith("M"):
+                side_candidates.append((mid, motion))
     res.units = units
     res.motion_not_in_splits = sorted(motion_ids - union) if names else []
     res.text_not_in_splits = sorted(text_ids - union) if names else []
