@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 import pandas as pd
 import torch
@@ -39,6 +40,17 @@ class Evaluation:
         return paths
 
 
+def caption_batches(model: Captioner, batches: Iterable[tuple[list[int], torch.Tensor, torch.Tensor]],
+                    n: int, mode: str = "greedy", beam_size: int = 2, max_steps: int | None = None) -> list[str]:
+    """Decode batches of (indices, x, lengths) without capture; captions in index order (n of them)."""
+    preds = [""] * n
+    for idx, x, lengths in batches:
+        result = model.decode(x, lengths, mode=mode, beam_size=beam_size, capture=False, max_steps=max_steps)
+        for i, cap in zip(idx, result.captions):
+            preds[i] = cap
+    return preds
+
+
 def caption_split(model: Captioner, samples, mode: str = "greedy", beam_size: int = 2, batch_size: int = 128,
                   progress: bool = False) -> list[str]:
     """Caption the motions of a loaded split in length-sorted batches, returned in split order."""
@@ -46,14 +58,10 @@ def caption_split(model: Captioner, samples, mode: str = "greedy", beam_size: in
 
     motions = [s.motion for s in samples]
     order = sorted(range(len(motions)), key=lambda i: motions[i].shape[0])
-    preds = [""] * len(motions)
     chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    for idx in tqdm(chunks, desc="captioning", disable=not progress, leave=False):
-        x, lengths = model.preprocess([motions[i] for i in idx])
-        result = model.decode(x, lengths, mode=mode, beam_size=beam_size, capture=False)
-        for i, cap in zip(idx, result.captions):
-            preds[i] = cap
-    return preds
+    batches = ((idx, *model.preprocess([motions[i] for i in idx]))
+               for idx in tqdm(chunks, desc="captioning", disable=not progress, leave=False))
+    return caption_batches(model, batches, len(motions), mode=mode, beam_size=beam_size)
 
 
 def evaluate_model(

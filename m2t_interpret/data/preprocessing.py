@@ -106,9 +106,14 @@ def preprocess_motions(
         p = (arr - mean) / std
         p = p[downsample - 1 :: downsample].copy()
         p[:, 1:] -= p[:, :1]
-        clips.append(p.reshape(p.shape[0], -1))
+        clips.append(torch.from_numpy(p.reshape(p.shape[0], -1)).float())
+    return pad_frames(clips)
+
+
+def pad_frames(clips: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clips (T_n, F) → zero-padded batch (N, max T_n, F) float32 and lengths (N,) int64."""
     lengths = torch.tensor([c.shape[0] for c in clips], dtype=torch.int64)
     x = torch.zeros(len(clips), int(lengths.max()), clips[0].shape[1], dtype=torch.float32)
     for n, c in enumerate(clips):
-        x[n, : c.shape[0]] = torch.from_numpy(c).float()
+        x[n, : c.shape[0]] = c
     return x, lengths

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..data.dataset import Caption, MotionDataset, load_split
-from ..data.preprocessing import axis_stats, preprocess_motions
+from ..data.preprocessing import axis_stats, pad_frames, preprocess_motions
 from ..data.supervision import build_pos_lexicon, step_targets
 from ..data.vocabulary import Vocabulary, build_vocabulary, surface_tokens
 from ..errors import M2TError
@@ -163,12 +163,8 @@ class Batch:
 
 
 def collate(split: PreparedSplit, pairs: Sequence[int]) -> Batch:
-    motions = [split.motions[split.pair_motion[p]] for p in pairs]
+    x, lengths = pad_frames([split.motions[split.pair_motion[p]] for p in pairs])
     n = len(pairs)
-    t = max(m.shape[0] for m in motions)
-    x = torch.zeros(n, t, motions[0].shape[1])
-    for i, m in enumerate(motions):
-        x[i, : m.shape[0]] = m
     width = max(len(split.pair_ids[p]) for p in pairs)
     caps = torch.zeros(n, width, dtype=torch.long)
     beta = torch.full((n, width - 1), -1.0)
@@ -181,7 +177,6 @@ def collate(split: PreparedSplit, pairs: Sequence[int]) -> Batch:
         beta[i, :s] = torch.from_numpy(split.beta_star[p])
         alpha[i, :s] = torch.from_numpy(split.alpha_star[p])
         sup[i, :s] = torch.from_numpy(split.alpha_sup[p])
-    lengths = torch.tensor([m.shape[0] for m in motions])
     return Batch(x, lengths, caps, beta, alpha, sup)
 
 
@@ -190,8 +185,4 @@ def motion_batches(split: PreparedSplit, batch_size: int) -> Iterator[tuple[list
     order = np.argsort(split.lengths, kind="stable")
     for i in range(0, len(order), batch_size):
         idx = order[i : i + batch_size].tolist()
-        ms = [split.motions[j] for j in idx]
-        x = torch.zeros(len(ms), max(m.shape[0] for m in ms), ms[0].shape[1])
-        for k, m in enumerate(ms):
-            x[k, : m.shape[0]] = m
-        yield idx, x, torch.tensor([m.shape[0] for m in ms])
+        yield (idx, *pad_frames([split.motions[j] for j in idx]))

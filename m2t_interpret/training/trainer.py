@@ -23,6 +23,7 @@ import torch
 from .. import __version__
 from .. import capture as _capture  # noqa: F401  (decode imports it lazily; load it before a long run)
 from ..errors import M2TError
+from ..evaluation import caption_batches
 from ..io import atomic_path, write_text
 from ..metrics import corpus_bleu4_fast
 from ..model.captioner import Captioner, CaptionerConfig
@@ -63,20 +64,9 @@ def batch_loss(model: Captioner, batch: Batch, lambdas, teacher_forcing: float) 
     )
 
 
-def greedy_predictions(model: Captioner, split: PreparedSplit, batch_size: int = 128,
-                       max_steps: int | None = None, mode: str = "greedy", beam_size: int = 2) -> list[str]:
-    """Caption every motion of a prepared split (in split order)."""
-    preds: list[str] = [""] * len(split.motions)
-    for idx, x, lengths in motion_batches(split, batch_size):
-        result = model.decode(x, lengths, mode=mode, beam_size=beam_size, capture=False, max_steps=max_steps)
-        for i, cap in zip(idx, result.captions):
-            preds[i] = cap
-    return preds
-
-
 def greedy_bleu4(model: Captioner, split: PreparedSplit, max_steps: int | None = None) -> float:
     """Corpus BLEU-4 of greedy captions against all references (special tokens stripped)."""
-    preds = greedy_predictions(model, split, max_steps=max_steps)
+    preds = caption_batches(model, motion_batches(split, 128), len(split.motions), max_steps=max_steps)
     strip = {"<unk>", "<eos>", "<pad>", "<sos>"}
     refs = [[[w for w in r if w not in strip] for r in rs] for rs in split.references]
     return corpus_bleu4_fast([[w for w in p.split() if w not in strip] for p in preds], refs)
