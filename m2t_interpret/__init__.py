@@ -1,8 +1,7 @@
 """m2t-interpret: interpretable motion captioning with the guided-attention captioner."""
 
-__version__ = "0.1.0"
-
-from .errors import M2TError  # noqa: E402
+from ._version import __version__
+from .errors import M2TError
 
 
 def load_model(source=None, vocab=None, stats=None):

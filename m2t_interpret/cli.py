@@ -57,27 +57,11 @@ MODEL_HELP = ("A shipped model name (synthetic-guided, synthetic-adapt, syntheti
               "checkpoint (.pt) or an authors' checkpoint (needs --vocab).")
 
 
-def parse_decode(spec: str) -> tuple[str, int]:
-    """'greedy' → ("greedy", 1); 'beam2' / 'beam' → ("beam", 2)."""
-    import re
-
-    spec = spec.strip().lower()
-    if spec == "greedy":
-        return "greedy", 1
-    match = re.fullmatch(r"beam(\d*)", spec)
-    if match:
-        size = int(match.group(1) or 2)
-        if size < 1:
-            raise M2TError("beam size must be ≥ 1 (e.g. --decode beam2)")
-        return "beam", size
-    raise M2TError(f"unknown --decode {spec!r}; use greedy or beamK (e.g. beam2)")
-
-
 @app.command()
 def caption(
     files: list[Path] = typer.Argument(..., help="Motion files: HumanML3D/KIT new_joints arrays (T, J, 3), .npy."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help=MODEL_HELP + " Default: synthetic-guided."),
-    decode: str = typer.Option("greedy", "--decode", "-d", help="greedy, or beamK for beam search of width K (beam2)."),
+    decode: str = typer.Option("greedy", "--decode", "-d", help="greedy, beamK (the project's batched beam of width K, e.g. beam2) or authors-beamK (the authors' best-first search)."),
     vocab: Optional[Path] = typer.Option(None, help="Vocabulary JSON (list of tokens in id order) for an authors' checkpoint."),
     stats: Optional[Path] = typer.Option(None, help='Normalisation statistics JSON {"mean": [x,y,z], "std": [x,y,z]}.'),
     beta: Optional[float] = typer.Option(None, help="Pin the gate β̂ to this value (1.0 = the paper's ablation)."),
@@ -91,7 +75,11 @@ def caption(
     from .data.preprocessing import validate_motion
     from .model.checkpoints import load_model, resolve_device
 
+    from .capture.dataset import parse_decode
+
     mode, beam_size = parse_decode(decode)
+    if mode == "forced":
+        raise M2TError("caption has no reference captions to force; use --decode greedy, beamK or authors-beamK")
     captioner = load_model(model, vocab=vocab, stats=stats).to(resolve_device(device))
     motions = []
     for f in files:

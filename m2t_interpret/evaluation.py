@@ -45,9 +45,8 @@ def caption_batches(model: Captioner, batches: Iterable[tuple[list[int], torch.T
     """Decode batches of (indices, x, lengths) without capture; captions in index order (n of them)."""
     preds = [""] * n
     for idx, x, lengths in batches:
-        result = model.decode(x, lengths, mode=mode, beam_size=beam_size, capture=False, max_steps=max_steps)
-        for i, cap in zip(idx, result.captions):
-            preds[i] = cap
+        for i, ids in zip(idx, model.generate(x, lengths, mode=mode, beam_size=beam_size, max_steps=max_steps)):
+            preds[i] = model.ids_to_text(ids)
     return preds
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 def current_umask() -> int:
@@ -58,3 +59,51 @@ def read_json(path: str | os.PathLike, what: str = "JSON"):
         return json.loads(p.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise M2TError(f"{what} file {p} is not valid JSON: {exc}") from None
+
+
+def write_dir(path: str | os.PathLike, fill: Callable[[Path], None], is_ours: Callable[[Path], bool],
+              kind: str, overwrite: bool = False) -> Path:
+    """Write a directory atomically: ``fill(tmp)`` populates a temporary sibling, which then
+    replaces ``path``.
+
+    Never deletes what this tool did not write: an existing ``path`` is replaced only when it is
+    an empty folder or ``is_ours(path)`` says it is an earlier output of the same ``kind``
+    (or ``overwrite``); an existing file or any other folder raises M2TError. Checked before
+    ``fill`` runs, so nothing is computed for a destination that will be refused.
+    """
+    from .errors import M2TError
+
+    path = Path(path)
+    check_dir_destination(path, is_ours, kind, overwrite)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    except OSError as exc:
+        raise M2TError(f"cannot write {kind} to {path}: {exc.strerror or exc}") from None
+    os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700
+    try:
+        fill(tmp)
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old / "x")
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def check_dir_destination(path: Path, is_ours: Callable[[Path], bool], kind: str,
+                          overwrite: bool = False) -> None:
+    """Raise M2TError unless ``path`` is absent, an empty folder, or an earlier ``kind`` output."""
+    from .errors import M2TError
+
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise M2TError(f"{path} exists and is not a folder; choose another path for the {kind}")
+    if path.is_dir() and any(path.iterdir()) and not (overwrite or is_ours(path)):
+        raise M2TError(f"{path} is a folder that does not hold an earlier {kind}; refusing to replace "
+                       f"it (choose a new path)")
+    if str(path.resolve()) in (str(Path.cwd().resolve()), "/"):
+        raise M2TError(f"refusing to write the {kind} over {path}; name a new folder")

@@ -51,6 +51,7 @@ from typing import Any, Hashable, Iterable, Mapping, Sequence
 
 from .errors import M2TError
 from .io import atomic_path
+from .tokens import SPECIAL_TOKENS
 
 __all__ = [
     "SPECIAL_TOKENS",
@@ -68,7 +69,6 @@ __all__ = [
     "write_scores",
 ]
 
-SPECIAL_TOKENS: tuple[str, ...] = ("<sos>", "<eos>", "<pad>", "<unk>")
 _SPECIAL_RE = re.compile("(" + "|".join(re.escape(t) for t in SPECIAL_TOKENS) + ")")
 _PUNCT_RE = re.compile(r"[^\w\s]|_")
 

@@ -1,8 +1,14 @@
 """Skeleton definitions: joints, kinematic tree, frame rate and the six body parts.
 
-Body-part columns follow the checkpoint order of the authors' released weights (every 6-wide
-tensor uses it). Left/right order differs between the two skeletons, so figures reorder columns
-with :attr:`Skeleton.display_order` to show Root, Torso, LeftArm, RightArm, LeftLeg, RightLeg.
+The six parts are defined once, here, by name (:data:`PARTS`). Two orders exist:
+
+* **part order** — :data:`PARTS`: root, torso, left_arm, right_arm, left_leg, right_leg. Every
+  table names its part-valued columns by part (``attn_left_arm``, ``active_left_arm``), and every
+  figure and positional array outside the model uses this order.
+* **checkpoint order** — :attr:`Skeleton.part_names`: the column order of every 6-wide tensor of
+  the authors' released weights (and so of the model's α). Left and right are swapped between
+  the two skeletons (HumanML3D: right arm before left arm; KIT: left before right).
+  :meth:`Skeleton.to_part_order` converts.
 """
 
 from __future__ import annotations
@@ -11,9 +17,30 @@ from dataclasses import dataclass, field
 
 from .errors import M2TError
 
-#: Display names in the order every figure and table shows them.
-DISPLAY_PARTS: tuple[str, ...] = ("Root", "Torso", "LeftArm", "RightArm", "LeftLeg", "RightLeg")
+#: The six body parts, in part order (the order of every table, figure and analysis array).
+PARTS: tuple[str, ...] = ("root", "torso", "left_arm", "right_arm", "left_leg", "right_leg")
+#: Labels for figures, keyed by part.
+PART_LABELS: dict[str, str] = {"root": "Root", "torso": "Torso", "left_arm": "LeftArm",
+                               "right_arm": "RightArm", "left_leg": "LeftLeg", "right_leg": "RightLeg"}
+#: Figure labels in part order.
+DISPLAY_PARTS: tuple[str, ...] = tuple(PART_LABELS[p] for p in PARTS)
+#: Parts that have a left/right side (the "lateral" parts).
+LATERAL_PARTS: tuple[str, ...] = ("left_arm", "right_arm", "left_leg", "right_leg")
 N_PARTS = 6
+
+
+def mirror_part(part: str) -> str:
+    """The part on the other side (left_arm ↔ right_arm); root and torso map to themselves."""
+    if part.startswith("left_"):
+        return "right_" + part[5:]
+    if part.startswith("right_"):
+        return "left_" + part[6:]
+    return part
+
+
+def part_columns(prefix: str) -> list[str]:
+    """Column names ``f"{prefix}{part}"`` in part order, e.g. ``attn_root … attn_right_leg``."""
+    return [f"{prefix}{p}" for p in PARTS]
 
 
 @dataclass(frozen=True)
@@ -30,8 +57,7 @@ class Skeleton:
     chains: tuple[tuple[int, ...], ...]
     fps: float
     parts: tuple[tuple[int, ...], ...]
-    part_names: tuple[str, ...]  # checkpoint order, snake_case
-    display_order: tuple[int, ...]  # checkpoint columns to show as DISPLAY_PARTS
+    part_names: tuple[str, ...]  # checkpoint order: the part of each 6-wide tensor column
     min_frames: int
     max_frames: int  # exclusive
     downsample: int = 2
@@ -46,12 +72,25 @@ class Skeleton:
         return tuple(len(p) for p in self.parts)
 
     @property
+    def part_order(self) -> tuple[int, ...]:
+        """Checkpoint column of each part in :data:`PARTS` order (HumanML3D: 0, 1, 3, 2, 5, 4)."""
+        return tuple(self.part_names.index(p) for p in PARTS)
+
+    @property
+    def display_order(self) -> tuple[int, ...]:
+        """Alias of :attr:`part_order` (checkpoint columns in figure order)."""
+        return self.part_order
+
+    @property
     def display_names(self) -> tuple[str, ...]:
-        """Display name of each checkpoint column (e.g. column 2 of HumanML3D is RightArm)."""
-        names = [""] * N_PARTS
-        for display_pos, col in enumerate(self.display_order):
-            names[col] = DISPLAY_PARTS[display_pos]
-        return tuple(names)
+        """Figure label of each checkpoint column (e.g. column 2 of HumanML3D is RightArm)."""
+        return tuple(PART_LABELS[p] for p in self.part_names)
+
+    def to_part_order(self, array, axis: int = -1):
+        """Reorder a checkpoint-order axis of length 6 (e.g. α's last axis) into :data:`PARTS` order."""
+        import numpy as np
+
+        return np.take(np.asarray(array), self.part_order, axis=axis)
 
     def joint_index(self, name: str) -> int:
         return self.joint_names.index(name)
@@ -85,7 +124,6 @@ HUMANML3D = Skeleton(
     parts=((0,), (0, 3, 6, 9, 12, 15), (14, 17, 19, 21), (13, 16, 18, 20), (2, 5, 8, 11),
            (1, 4, 7, 10)),
     part_names=("root", "torso", "right_arm", "left_arm", "right_leg", "left_leg"),
-    display_order=(0, 1, 3, 2, 5, 4),
     min_frames=40,
     max_frames=200,
     bone_lengths=HUMANML3D_BONE_LENGTHS,
@@ -106,7 +144,6 @@ KIT = Skeleton(
     parts=((0,), (1, 2, 3, 4), (5, 6, 7), (8, 9, 10), (11, 12, 13, 14, 15),
            (16, 17, 18, 19, 20)),
     part_names=("root", "torso", "left_arm", "right_arm", "left_leg", "right_leg"),
-    display_order=(0, 1, 2, 3, 4, 5),
     min_frames=24,
     max_frames=200,
 )

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from m2t_interpret import M2TError
-from m2t_interpret.capture import CaptureResult, attention_hooks
+from m2t_interpret.capture import CaptureResult, attention_hooks, hooks
 from conftest import random_motions, tiny_model
 
 
@@ -91,26 +91,97 @@ def test_capture_off_gives_same_tokens_and_no_attention(model, batch, greedy_res
     df = r.to_dataframe()
     assert "beta" not in df and len(df) == greedy_result.step_mask.sum()
     with pytest.raises(M2TError):
-        r.peak_parts()
+        r.intervals()
 
 
 def test_hooks_are_removed(model, batch):
     with attention_hooks(model) as rec:
         model.decode(*batch, capture=False, max_steps=3)
-    assert len(rec.alpha) == 3
-    for mod in (model.spatial_attention, model.temporal_attention, model.gate):
-        assert not mod._forward_hooks
+    assert len(rec["alpha"]) == 3 and len(rec["beta"]) == 3
+    for point in model.hook_points().values():
+        assert not point._forward_hooks
 
 
-def test_pinned_beta(model, batch):
+def test_every_hook_point_is_named_and_recordable(model, batch):
+    from m2t_interpret.model.hooks import HOOK_POINTS
+
+    assert set(model.hook_points()) == set(HOOK_POINTS)
+    r = model.decode(*batch, record=list(HOOK_POINTS), max_steps=4)
+    n, s = r.tokens.shape
+    assert r.extra["context"].shape == (n, s, model.config.hidden)
+    assert r.extra["gate_motion"].shape == r.extra["gate_state"].shape == (n, s, model.config.attn_dim)
+    assert r.extra["h_bottom"].shape == r.extra["h_top"].shape == (n, s, model.config.hidden)
+    with pytest.raises(M2TError, match="unknown hook point"):
+        model.decode(*batch, record=["nope"])
+
+
+def test_pinned_beta_is_a_replace_hook(model, batch):
     r = model.decode(*batch, beta=1.0)
     assert np.all(r.beta[r.step_mask] == 1.0)
-    assert model.gate.beta_override is None
+    assert r.meta["decoding"]["beta"] == 1.0
+    same = model.decode(*batch, replace={"beta": 1.0})
+    np.testing.assert_array_equal(same.tokens, r.tokens)
+    for point in model.hook_points().values():
+        assert not point._forward_hooks
     with pytest.raises(M2TError):
         model.decode(*batch, beta=1.5)
 
 
+def test_replacing_alpha_ablates_a_part(model, batch, greedy_result):
+    """Zeroing a part through the alpha hook changes the context and is recorded as replaced."""
+    import torch
+
+    col = model.skeleton.part_names.index("left_arm")
+
+    def drop(a):
+        a = a.clone()
+        a[..., col] = 0
+        return a
+
+    r = model.decode(*batch, replace={"alpha": drop}, record=["alpha", "context"], max_steps=5)
+    assert np.all(r.alpha[..., col] == 0)
+    base = model.decode(*batch, record=["context"], max_steps=5)
+    assert not np.allclose(r.extra["context"][:, 0], base.extra["context"][:, 0])
+    with hooks(model, record=["window"], replace={"window": lambda w: torch.zeros_like(w)}) as rec:
+        model.decode(*batch, capture=False, max_steps=2)
+    assert float(rec.stacked()["window"].abs().max()) == 0.0
+
+
+def test_merge_of_chunks_equals_whole(model, batch, greedy_result):
+    x, lengths = batch
+    a = model.decode(x[:2], lengths[:2], clip_ids=list("ab"), data_fingerprint="d")
+    b = model.decode(x[2:], lengths[2:], clip_ids=list("cde"), data_fingerprint="d")
+    merged = CaptureResult.concat([a, b])
+    assert merged.clip_ids == list("abcde")
+    whole = greedy_result
+    m = whole.step_mask
+    np.testing.assert_array_equal(merged.step_mask[:, : m.shape[1]], m)
+    for name in ("tokens", "beta", "mu"):
+        got = getattr(merged, name)[:, : m.shape[1]]
+        np.testing.assert_allclose(got[m], getattr(whole, name)[m], atol=1e-5, err_msg=name)
+    t = int(max(lengths[:2]))
+    np.testing.assert_allclose(merged.alpha[:2, :, :t][m[:2]], whole.alpha[:2, :, :t][m[:2]], atol=1e-5)
+    with pytest.raises(M2TError, match="share clip ids"):
+        CaptureResult.concat([a, a])
+    other = tiny_model(vocab_size=24, max_steps=12, seed=3)
+    with pytest.raises(M2TError, match="different models"):
+        CaptureResult.concat([a, other.decode(x[2:], lengths[2:], clip_ids=list("cde"))])
+
+
+def test_meta_records_fingerprints_and_settings(model, batch, greedy_result):
+    meta = greedy_result.meta
+    assert meta["model_fingerprint"] == model.fingerprint()
+    assert len(meta["data_fingerprint"]) == 16
+    assert meta["decoding"]["mode"] == "greedy" and meta["package_version"]
+    # logits are optional; the top-k and chosen log-probability are always kept
+    small = model.decode(*batch, keep_logits=False, top_k=3)
+    assert small.logits is None and small.topk_ids.shape[-1] == 3
+    np.testing.assert_allclose(small.topk_log_probs[..., 0][small.step_mask],
+                               greedy_result.log_probs[greedy_result.step_mask], atol=1e-5)
+
+
 def test_dataframe_columns_and_values(greedy_result):
+    """Part columns are named by part; HumanML3D's checkpoint column 3 is the left arm."""
     r = greedy_result
     df = r.to_dataframe()
     assert len(df) == int(r.step_mask.sum())
@@ -120,6 +191,7 @@ def test_dataframe_columns_and_values(greedy_result):
     attn = df[[c for c in df.columns if c.startswith("attn_")]].to_numpy()
     np.testing.assert_allclose(attn.sum(1), 1.0, atol=1e-5)
     assert (df["onset_s"] <= df["mu_s"] + 1e-9).all() and (df["mu_s"] <= df["offset_s"] + 1e-9).all()
+    assert set(df["top_part"]) <= {"root", "torso", "left_arm", "right_arm", "left_leg", "right_leg"}
     # model frame i is raw frame 2i+1 at 20 fps
     np.testing.assert_allclose(df["mu_s"], (2 * df["mu"] + 1) / 20.0, rtol=1e-6)
     row = df.iloc[0]
@@ -129,7 +201,10 @@ def test_dataframe_columns_and_values(greedy_result):
     assert row["attn_left_arm"] == pytest.approx(tw[3], abs=1e-5)
     peak = (r.alpha[n, s] * r.window[n, s, :, None])[: r.lengths[n]].max(0)
     assert row["peak_right_arm"] == pytest.approx(peak[2], abs=1e-6)
-    assert r.spatiotemporal(n, s).shape == (6, r.lengths[n])
+    # the interval is where Γ ≥ 1/2: μ ± σ·√(2 ln 2), clipped to the clip
+    half = row["sigma"] * np.sqrt(2 * np.log(2))
+    lo = max(row["mu"] - half, 0.0)
+    assert row["onset_s"] == pytest.approx((2 * lo + 1) / 20.0, abs=1e-6)
 
 
 def test_select_and_tokens_of(greedy_result):
@@ -145,15 +220,46 @@ def test_select_and_tokens_of(greedy_result):
 
 def test_save_load_round_trip(greedy_result, tmp_path):
     path = greedy_result.save(tmp_path / "cap")
-    assert (path / "tokens.parquet").exists() and (path / "dense.npz").exists()
+    assert (path / "tokens.parquet").exists() and (path / "arrays.npz").exists()
     loaded = CaptureResult.load(path)
     pd.testing.assert_frame_equal(loaded.to_dataframe(), greedy_result.to_dataframe())
     np.testing.assert_array_equal(loaded.alpha, greedy_result.alpha)
     assert loaded.captions == greedy_result.captions
-    greedy_result.save(path)  # overwrite in place works
+    assert loaded.meta == greedy_result.meta
+    greedy_result.save(path)  # replacing an earlier capture works
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cap"]
     with pytest.raises(M2TError):
         CaptureResult.load(tmp_path / "nothing")
+
+
+def test_save_never_replaces_what_it_did_not_write(greedy_result, tmp_path):
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "notes.txt").write_text("keep me")
+    with pytest.raises(M2TError, match="refusing"):
+        greedy_result.save(user)
+    assert (user / "notes.txt").read_text() == "keep me"
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    with pytest.raises(M2TError, match="not a folder"):
+        greedy_result.save(f)
+    assert f.read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt", "mine"]
+
+
+def test_load_refuses_other_formats_and_versions(greedy_result, tmp_path):
+    import json
+
+    path = greedy_result.save(tmp_path / "cap")
+    meta = json.loads((path / "meta.json").read_text())
+    meta["version"] = 1
+    (path / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(M2TError, match="format version 1"):
+        CaptureResult.load(path)
+    meta["format"] = "something else"
+    (path / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(M2TError, match="not an m2t-interpret capture"):
+        CaptureResult.load(path)
 
 
 def test_repr_html(greedy_result):

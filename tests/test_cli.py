@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from m2t_interpret import __version__
-from m2t_interpret.cli import main, parse_decode
+from m2t_interpret.capture.dataset import parse_decode
+from m2t_interpret.cli import main
+from m2t_interpret.errors import M2TError
 from m2t_interpret.model.checkpoints import save_checkpoint
 from conftest import FIXTURES, random_motions, tiny_model
 
@@ -91,6 +93,10 @@ def test_parse_decode():
     assert parse_decode("greedy") == ("greedy", 1)
     assert parse_decode("beam3") == ("beam", 3)
     assert parse_decode("beam") == ("beam", 2)
+    assert parse_decode("authors-beam3") == ("authors_beam", 3)
+    assert parse_decode("forced") == ("forced", 1)
+    with pytest.raises(M2TError):
+        parse_decode("nucleus")
 
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")

@@ -44,12 +44,13 @@ import numpy as np
 
 from ..errors import M2TError
 from ..io import read_json
+from ..tokens import SPECIAL_TOKENS
 
 __all__ = ["Lexicon", "stem", "word_targets", "caption_targets", "build_pos_lexicon",
            "vocab_targets", "step_targets", "UNSUPERVISED"]
 
 UNSUPERVISED = -1
-_SPECIALS = frozenset({"<pad>", "<sos>", "<eos>", "<unk>"})
+_SPECIALS = frozenset(SPECIAL_TOKENS)
 
 
 @functools.lru_cache(maxsize=1)

@@ -31,13 +31,11 @@ from typing import Iterable, Optional, Sequence, Union
 
 from ..errors import M2TError
 from ..io import read_json, write_text
+from ..tokens import EOS, EOS_ID, PAD, PAD_ID, SOS, SOS_ID, UNK, UNK_ID  # noqa: F401 (re-exported)
+from ..tokens import SPECIAL_TOKENS as SPECIALS
 
 __all__ = ["PAD", "SOS", "EOS", "UNK", "SPECIALS", "Vocabulary", "build_vocabulary",
            "count_tokens", "caption_tokens"]
-
-PAD, SOS, EOS, UNK = "<pad>", "<sos>", "<eos>", "<unk>"
-SPECIALS = (PAD, SOS, EOS, UNK)
-PAD_ID, SOS_ID, EOS_ID, UNK_ID = 0, 1, 2, 3
 
 
 class Vocabulary:

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from .hooks import HookPoint
 from .ops import flat_linear, needs_grad
 
 
@@ -70,11 +71,12 @@ class SpatialAttention(AdditiveAttention):
 
     def __init__(self, hidden: int, attn_dim: int, n_parts: int = 6):
         super().__init__(hidden, attn_dim, n_parts, n_parts)
+        self.hook_alpha = HookPoint("alpha")
 
     def forward(self, h: torch.Tensor, keys: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
         """``h`` (N, S, H) queries, ``keys`` (N, T, D), ``frame_mask`` (N, T) → α (N, S, T, 6)."""
         alpha = torch.softmax(self.energies(h, keys), dim=-1)
-        return alpha * frame_mask[:, None, :, None].to(alpha.dtype)
+        return self.hook_alpha(alpha * frame_mask[:, None, :, None].to(alpha.dtype))
 
 
 class TemporalWindow(NamedTuple):
@@ -95,15 +97,21 @@ class GaussianTemporalAttention(AdditiveAttention):
 
     def __init__(self, hidden: int, attn_dim: int, n_parts: int = 6):
         super().__init__(hidden, attn_dim, 1, n_parts)
+        self.hook_gamma = HookPoint("gamma")
+        self.hook_mu = HookPoint("mu")
+        self.hook_sigma = HookPoint("sigma")
+        self.hook_window = HookPoint("window")
 
     def forward(self, h: torch.Tensor, keys: torch.Tensor, frame_mask: torch.Tensor) -> TemporalWindow:
         """``h`` (N, S, H), ``keys`` (N, T, D), ``frame_mask`` (N, T) → :class:`TemporalWindow`."""
         scores = self.energies(h, keys).squeeze(-1)
         scores = scores.masked_fill(~frame_mask[:, None, :], float("-inf"))
-        gamma = torch.softmax(scores, dim=-1)
+        gamma = self.hook_gamma(torch.softmax(scores, dim=-1))
         frames = torch.arange(keys.shape[1], device=keys.device, dtype=gamma.dtype)
         mu = (gamma * frames).sum(-1)
+        sigma = torch.sqrt((gamma * (frames - mu.unsqueeze(-1)).square()).sum(-1))
+        # μ and σ are hook points before Γ is built from them, so replacing either moves the window.
+        mu, sigma = self.hook_mu(mu), self.hook_sigma(sigma)
         offset = frames - mu.unsqueeze(-1)
-        sigma = torch.sqrt((gamma * offset.square()).sum(-1))
-        window = torch.exp(-offset.square() / (2 * sigma.square().unsqueeze(-1)))
+        window = self.hook_window(torch.exp(-offset.square() / (2 * sigma.square().unsqueeze(-1))))
         return TemporalWindow(gamma, mu, sigma, window)

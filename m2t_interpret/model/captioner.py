@@ -18,13 +18,16 @@ from torch import nn
 from ..data.preprocessing import as_stats, preprocess_motions
 from ..errors import M2TError
 from ..skeletons import N_PARTS, Skeleton, get_skeleton
+from ..tokens import EOS_ID as EOS
+from ..tokens import PAD_ID as PAD
+from ..tokens import SOS_ID as SOS
+from ..tokens import SPECIAL_TOKENS  # noqa: F401 (re-exported)
+from ..tokens import UNK_ID as UNK
 from .attention import GaussianTemporalAttention, SpatialAttention, TemporalWindow
 from .decoder import WordDecoder
 from .encoder import PartEncoder
 from .gate import AdaptiveGate
-
-PAD, SOS, EOS, UNK = 0, 1, 2, 3
-SPECIAL_TOKENS = ("<pad>", "<sos>", "<eos>", "<unk>")
+from .hooks import HookPoint, Replacement, hook_points, hooks
 
 #: Authors' parameter-name prefix → this module tree's prefix.
 AUTHORS_KEYS: tuple[tuple[str, str], ...] = (
@@ -125,6 +128,10 @@ class Captioner(nn.Module):
         self.decoder = WordDecoder(config.vocab_size, e, h, d, config.dropout)
         # Present in every released checkpoint and never used by the computation.
         self.feat_extract_henc = nn.Linear(h, d)
+        self.hook_h_bottom = HookPoint("h_bottom")
+        self.hook_h_top = HookPoint("h_top")
+        self.hook_context = HookPoint("context")
+        self.hook_logits = HookPoint("logits")
         self.vocab: list[str] | None = None
         self.set_vocab(vocab)
         self.stats = as_stats(stats)
@@ -208,15 +215,16 @@ class Captioner(nn.Module):
 
     def attend(self, enc: Encoded, emb: torch.Tensor, h: torch.Tensor, h_top: torch.Tensor) -> StepOutputs:
         """Attention, gate and output layer for S steps given the decoder states (N, S, ·)."""
+        h, h_top = self.hook_h_bottom(h), self.hook_h_top(h_top)
         alpha = self.spatial_attention(h, enc.spatial_keys, enc.frame_mask)
         temporal = self.temporal_attention(h, enc.temporal_keys, enc.frame_mask)
         # c_t = Σ_i Γ_ti · mean_k α_tik P_ik, as one batched matmul over (frame, part) pairs;
         # P (N, T, 6, H) is contiguous, so viewing it as (N, T·6, H) copies nothing.
         n, s, t, k = alpha.shape
         weights = (alpha * temporal.window.unsqueeze(-1)).reshape(n, s, t * k)
-        context = torch.bmm(weights, enc.parts.reshape(n, t * k, -1)) / N_PARTS
+        context = self.hook_context(torch.bmm(weights, enc.parts.reshape(n, t * k, -1)) / N_PARTS)
         gated = self.gate(h, emb, context, h_top)
-        logits = self.decoder.logits(emb, gated.context, h)
+        logits = self.hook_logits(self.decoder.logits(emb, gated.context, h))
         return StepOutputs(logits, alpha, temporal, gated.beta)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor, inputs: torch.Tensor) -> StepOutputs:
@@ -249,6 +257,29 @@ class Captioner(nn.Module):
             raise M2TError("model input has NaN or infinite values")
         return x, lengths
 
+    # -- hook points ------------------------------------------------------------------------
+    def hook_points(self) -> dict[str, HookPoint]:
+        """The named hook points (see :data:`~m2t_interpret.model.hooks.HOOK_POINTS`)."""
+        return hook_points(self)
+
+    def hooks(self, record: Sequence[str] = (), replace: dict[str, Replacement] | None = None):
+        """Context manager recording and/or replacing named tensors; yields a
+        :class:`~m2t_interpret.model.hooks.HookRecorder`. See :func:`m2t_interpret.model.hooks.hooks`."""
+        return hooks(self, record=record, replace=replace)
+
+    def fingerprint(self) -> str:
+        """A short hash of everything that determines the model's outputs: weights, sizes,
+        vocabulary, statistics."""
+        import hashlib
+        import json
+
+        h = hashlib.sha256()
+        h.update(json.dumps([self.config.to_dict(), self.vocab, self.stats], sort_keys=True).encode())
+        for key, value in sorted(self.state_dict().items()):
+            h.update(key.encode())
+            h.update(value.detach().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()[:16]
+
     # -- user API ---------------------------------------------------------------------------
     def decode(
         self,
@@ -262,31 +293,69 @@ class Captioner(nn.Module):
         beta: float | None = None,
         clip_ids: Sequence[str] | None = None,
         n_best: int | None = None,
+        record: Sequence[str] | None = None,
+        replace: dict[str, Replacement] | None = None,
+        keep_logits: bool = True,
+        top_k: int = 5,
+        data_fingerprint: str | None = None,
+        references: Sequence[Sequence[str]] | None = None,
     ):
         """Decode preprocessed input and capture per-token attention.
 
         Args:
             x: float (N, T, J·3) preprocessed motions; ``lengths``: (N,) valid frames.
-            mode: "greedy", "forced" (needs ``captions`` (N, L) ids starting with <sos>; runs
-                L−1 steps) or "beam" (``beam_size`` hypotheses, length-normalised log-prob).
+            mode: "greedy"; "forced" (needs ``captions`` (N, L) ids starting with <sos>; runs
+                L−1 steps); "beam" (synchronous batched beam of ``beam_size``, length-normalised
+                log-probability); "authors_beam" (the authors' best-first search, reproduced
+                exactly).
             max_steps: most decoding steps (default ``config.max_steps``).
-            capture: record α, γ, Γ, μ, σ, β̂ through forward hooks (off: tokens and logits only).
-            beta: pin β̂ to this constant (e.g. 1.0, the paper's Table 3 ablation).
+            capture: record the hook points in ``record`` (default α, γ, μ, σ, Γ, β̂); off:
+                tokens and log-probabilities only.
+            beta: pin β̂ to this constant (1.0: the paper's Table 3 ablation); shorthand for
+                ``replace={"beta": beta}``.
             clip_ids: names for the clips in the result.
             n_best: hypotheses kept per clip in beam mode (default ``beam_size``).
+            record: hook-point names to record (any of :data:`HOOK_POINTS`).
+            replace: hook-point name → constant, tensor or function; e.g. zero a body part with
+                ``{"alpha": lambda a: a * mask}``.
+            keep_logits: keep the full (N, S, V) logits (the top-k and the chosen word's
+                log-probability are always kept).
+            top_k: how many most likely words to keep per step.
+            data_fingerprint: recorded in ``meta`` (default: a hash of ``x`` and ``lengths``).
+            references: reference captions per clip, kept in the result.
 
         Returns:
-            :class:`m2t_interpret.capture.CaptureResult`.
+            :class:`m2t_interpret.result.CaptureResult`.
         """
-        from ..capture import run_decode  # the capture layer sits above the model
+        from .decoding import decode
 
-        return run_decode(
+        return decode(
             self, x, lengths, mode=mode, captions=captions, max_steps=max_steps, beam_size=beam_size,
-            capture=capture, beta=beta, clip_ids=clip_ids, n_best=n_best,
+            capture=capture, beta=beta, clip_ids=clip_ids, n_best=n_best, record=record, replace=replace,
+            keep_logits=keep_logits, top_k=top_k, data_fingerprint=data_fingerprint, references=references,
         )
 
+    def generate(self, x: torch.Tensor, lengths: torch.Tensor, mode: str = "greedy", max_steps: int | None = None,
+                 beam_size: int = 2) -> list[list[int]]:
+        """Token ids per clip (up to and including <eos>), without capture: what training and
+        evaluation need."""
+        from .decoding import generate
+
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.inference_mode():
+                out = generate(self, self.encode(x, lengths), mode, max_steps=int(max_steps or self.config.max_steps),
+                               beam_size=beam_size)
+        finally:
+            self.train(was_training)
+            self.spatial_attention.release_workspace()
+            self.temporal_attention.release_workspace()
+        return [[int(i) for i in row if i >= 0] for row in out.tokens.tolist()]
+
     def capture(self, motions, mode: str = "greedy", captions=None, clip_ids=None, **kwargs):
-        """Raw clips (list of (T, J, 3)) → :class:`~m2t_interpret.capture.CaptureResult`."""
+        """Raw clips (list of (T, J, 3)) → :class:`~m2t_interpret.result.CaptureResult`; text
+        ``captions`` are encoded with the model's vocabulary."""
         x, lengths = self.preprocess(motions)
         if captions is not None and not torch.is_tensor(captions):
             captions = self.encode_captions(captions)

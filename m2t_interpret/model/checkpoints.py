@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
-from .. import __version__
+from .._version import __version__
 from ..errors import M2TError
 from ..io import atomic_path, read_json
 from .captioner import Captioner, CaptionerConfig

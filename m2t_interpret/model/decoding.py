@@ -1,19 +1,33 @@
-"""Batched decoding strategies: greedy, forced (teacher-forced on given captions) and beam search.
+"""Batched decoding strategies — greedy, forced (on given captions), beam search and the authors'
+best-first beam search — and :func:`decode`, which runs one under the hook points and packs a
+:class:`~m2t_interpret.result.CaptureResult`.
 
-All functions take an :class:`~m2t_interpret.model.captioner.Encoded` batch (key projections
+The strategies take an :class:`~m2t_interpret.model.captioner.Encoded` batch (key projections
 already done once per clip) and return a :class:`DecodeOutput`, batch-first.
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Mapping, Sequence
 
+import numpy as np
 import torch
 
+from .._version import __version__
 from ..errors import M2TError
-from .captioner import EOS, PAD, SOS, Captioner, Encoded
+from ..result import CaptureResult
+from ..tokens import EOS_ID as EOS
+from ..tokens import PAD_ID as PAD
+from ..tokens import SOS_ID as SOS
+from .hooks import ATTENTION_POINTS, Replacement, hooks
+
+if TYPE_CHECKING:
+    from .captioner import Captioner, Encoded
+
+#: Decoding modes of :func:`decode`.
+MODES = ("greedy", "forced", "beam", "authors_beam")
 
 
 @dataclass
@@ -24,19 +38,6 @@ class DecodeOutput:
     targets: torch.Tensor | None = None  # (N, S) forced mode: the caption token each step predicts
     scores: torch.Tensor | None = None  # (N,) beam: length-normalised log-probability of the best
     n_best: list[list[tuple[list[int], float]]] | None = None  # beam: per clip (ids, score), best first
-
-
-@contextlib.contextmanager
-def pinned_beta(model: Captioner, value: float | None) -> Iterator[None]:
-    """Pin the gate β̂ to ``value`` inside the block (None leaves the gate free)."""
-    if value is not None and not 0.0 <= float(value) <= 1.0:
-        raise M2TError(f"beta must lie in [0, 1], got {value}")
-    previous = model.gate.beta_override
-    model.gate.beta_override = None if value is None else float(value)
-    try:
-        yield
-    finally:
-        model.gate.beta_override = previous
 
 
 def greedy(model: Captioner, enc: Encoded, max_steps: int) -> DecodeOutput:
@@ -178,3 +179,152 @@ def best_as_captions(tokens: torch.Tensor) -> torch.Tensor:
     caps = torch.where(tokens < 0, torch.full_like(tokens, PAD), tokens)
     sos = torch.full((tokens.shape[0], 1), SOS, dtype=tokens.dtype, device=tokens.device)
     return torch.cat([sos, caps], dim=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# decode: a strategy under the hook points → CaptureResult
+# ---------------------------------------------------------------------------------------------
+
+def generate(model: "Captioner", enc: "Encoded", mode: str = "greedy", captions=None, max_steps: int = 40,
+             beam_size: int = 2, n_best: int | None = None) -> DecodeOutput:
+    """Run one decoding strategy on an encoded batch (no capture, no packing)."""
+    if mode == "greedy":
+        return greedy(model, enc, max_steps)
+    if mode == "forced":
+        if captions is None:
+            raise M2TError("forced decoding needs captions=(N, L) token ids starting with <sos>")
+        return forced(model, enc, captions)
+    if mode == "beam":
+        return beam_search(model, enc, beam_size, max_steps, n_best or beam_size)
+    if mode == "authors_beam":
+        from .authors_beam import authors_beam_search
+
+        return authors_beam_search(model, enc, beam_size, max_steps)
+    raise M2TError(f"unknown decoding mode {mode!r}; use one of: {', '.join(MODES)}")
+
+
+def tensor_fingerprint(*tensors: torch.Tensor) -> str:
+    """A short content hash of tensors (shape, dtype and values)."""
+    h = hashlib.sha256()
+    for t in tensors:
+        a = t.detach().cpu().contiguous()
+        h.update(f"{tuple(a.shape)}{a.dtype}".encode())
+        h.update(a.numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def decode(
+    model: "Captioner",
+    x,
+    lengths,
+    mode: str = "greedy",
+    captions=None,
+    max_steps: int | None = None,
+    beam_size: int = 2,
+    capture: bool = True,
+    beta: float | None = None,
+    clip_ids: Sequence[str] | None = None,
+    n_best: int | None = None,
+    record: Sequence[str] | None = None,
+    replace: Mapping[str, Replacement] | None = None,
+    keep_logits: bool = True,
+    top_k: int = 5,
+    data_fingerprint: str | None = None,
+    references: Sequence[Sequence[str]] | None = None,
+) -> CaptureResult:
+    """See :meth:`Captioner.decode`."""
+    if mode not in MODES:
+        raise M2TError(f"unknown decoding mode {mode!r}; use one of: {', '.join(MODES)}")
+    if mode == "forced" and captions is None:
+        raise M2TError("forced decoding needs captions=(N, L) token ids starting with <sos>")
+    steps = int(max_steps or model.config.max_steps)
+    if steps < 1:
+        raise M2TError(f"max_steps must be ≥ 1, got {steps}")
+    if mode in ("beam", "authors_beam") and int(beam_size) < 1:
+        raise M2TError(f"beam size must be ≥ 1, got {beam_size}")
+    replace = dict(replace or {})
+    if beta is not None:
+        if not 0.0 <= float(beta) <= 1.0:
+            raise M2TError(f"beta must lie in [0, 1], got {beta}")
+        replace["beta"] = float(beta)
+    names = tuple(dict.fromkeys(record if record is not None else ATTENTION_POINTS)) if capture else ()
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode(), hooks(model, replace=replace):
+            enc = model.encode(x, lengths)
+            if mode in ("beam", "authors_beam"):
+                out = generate(model, enc, mode, max_steps=steps, beam_size=int(beam_size), n_best=n_best)
+                # Replaying the best hypotheses as forced decoding gives the same attention as the
+                # search saw, without recording every hypothesis.
+                with hooks(model, record=names) as rec:
+                    replay = forced(model, enc, best_as_captions(out.tokens))
+                out.logits = replay.logits
+            else:
+                with hooks(model, record=names) as rec:
+                    out = generate(model, enc, mode, captions=captions, max_steps=steps)
+            recorded = rec.stacked()
+    finally:
+        model.train(was_training)
+        model.spatial_attention.release_workspace()
+        model.temporal_attention.release_workspace()
+    settings = {"mode": mode, "max_steps": steps, "beam_size": int(beam_size) if "beam" in mode else None,
+                "beta": None if beta is None else float(beta),
+                "replaced": sorted(k for k in replace if k != "beta" or beta is None)}
+    meta = {
+        "model": model.metadata.get("name", ""),
+        "model_fingerprint": model.fingerprint(),
+        "data_fingerprint": data_fingerprint or tensor_fingerprint(torch.as_tensor(x), torch.as_tensor(lengths)),
+        "decoding": settings,
+        "package_version": __version__,
+    }
+    return pack(model, out, recorded, enc.frame_mask.sum(1), mode, clip_ids, beta, meta, keep_logits, top_k,
+                references)
+
+
+def _np(t: torch.Tensor | None) -> np.ndarray | None:
+    return None if t is None else t.detach().cpu().numpy()
+
+
+def pack(model: "Captioner", out: DecodeOutput, recorded: dict, lengths: torch.Tensor, mode: str, clip_ids,
+         beta_pinned, meta: dict, keep_logits: bool = True, top_k: int = 5, references=None) -> CaptureResult:
+    """Decoder output and recorded hook points → :class:`CaptureResult` (padded steps masked)."""
+    mask = out.step_mask
+    n, s = mask.shape
+    clip_ids = [str(i) for i in range(n)] if clip_ids is None else [str(c) for c in clip_ids]
+    if len(clip_ids) != n:
+        raise M2TError(f"{len(clip_ids)} clip ids given for {n} clips")
+    if references is not None and len(references) != n:
+        raise M2TError(f"{len(references)} reference lists given for {n} clips")
+    words = out.targets if out.targets is not None else out.tokens
+    padded = ~mask
+    arrays: dict[str, np.ndarray | None] = {}
+    if out.logits is not None:
+        logits = out.logits[:, :s].float()
+        lse = torch.logsumexp(logits, -1, keepdim=True)
+        chosen = logits.gather(-1, words.clamp(min=0).unsqueeze(-1))
+        arrays["log_probs"] = _np((chosen - lse).squeeze(-1).masked_fill(padded, float("nan")))
+        k = min(int(top_k), logits.shape[-1])
+        if k > 0:
+            val, idx = logits.topk(k, dim=-1)
+            arrays["topk_log_probs"] = _np((val - lse).masked_fill(padded.unsqueeze(-1), float("nan")))
+            arrays["topk_ids"] = _np(idx.masked_fill(padded.unsqueeze(-1), -1).to(torch.int32))
+        if keep_logits:
+            arrays["logits"] = _np(logits.masked_fill(padded.unsqueeze(-1), 0.0) if bool(padded.any()) else logits)
+    captured, extra = {}, {}
+    for name, value in recorded.items():
+        value = value[:, :s]
+        fill = float("nan") if value.ndim == 2 and value.is_floating_point() else 0
+        value = _np(value.masked_fill(padded.view(n, s, *([1] * (value.ndim - 2))), fill))
+        if name in ("alpha", "gamma", "window", "mu", "sigma", "beta"):
+            captured[name] = value
+        elif name != "logits" or not keep_logits:
+            extra[name] = value
+    return CaptureResult(
+        mode=mode, clip_ids=clip_ids, tokens=_np(out.tokens), step_mask=_np(mask), lengths=_np(lengths),
+        vocab=list(model.vocab) if model.vocab else None, skeleton=model.skeleton.name, fps=model.skeleton.fps,
+        downsample=model.config.downsample, targets=_np(out.targets), beta_pinned=beta_pinned,
+        scores=_np(out.scores), n_best=out.n_best, extra=extra, meta=meta,
+        references=None if references is None else [list(r) for r in references],
+        **arrays, **captured,
+    )

@@ -7,6 +7,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from .hooks import HookPoint
+
 
 class GatedContext(NamedTuple):
     context: torch.Tensor  # (N, S, D) ĉ
@@ -16,8 +18,9 @@ class GatedContext(NamedTuple):
 class AdaptiveGate(nn.Module):
     """β̂ = σ(w_h·h_t + w_e·Emb(y_{t−1})); ĉ = β̂ tanh(W_c c_t) + (1 − β̂) tanh(W_h h̃_t).
 
-    The embedding fed to the gate has no dropout (the released model's behaviour).
-    ``beta_override`` pins β̂ to a constant (the paper's β̂ = 1 ablation, Table 3).
+    The embedding fed to the gate has no dropout (the released model's behaviour). β̂ and both
+    terms of ĉ are hook points (``beta``, ``gate_motion``, ``gate_state``): replacing ``beta``
+    pins the gate (the paper's β̂ = 1 ablation, Table 3).
     """
 
     def __init__(self, hidden: int, embed_dim: int, attn_dim: int):
@@ -26,15 +29,16 @@ class AdaptiveGate(nn.Module):
         self.word_proj = nn.Linear(embed_dim, 1)
         self.context_proj = nn.Linear(hidden, attn_dim)
         self.state_out_proj = nn.Linear(hidden, attn_dim)
-        self.beta_override: float | None = None
+        self.hook_beta = HookPoint("beta")
+        self.hook_gate_motion = HookPoint("gate_motion")
+        self.hook_gate_state = HookPoint("gate_state")
 
     def forward(
         self, h: torch.Tensor, emb: torch.Tensor, context: torch.Tensor, h_top: torch.Tensor
     ) -> GatedContext:
         """``h``, ``h_top``, ``context`` (N, S, H), ``emb`` (N, S, E) → :class:`GatedContext`."""
-        beta = torch.sigmoid(self.state_proj(h) + self.word_proj(emb)).squeeze(-1)
-        if self.beta_override is not None:
-            beta = torch.full_like(beta, float(self.beta_override))
+        beta = self.hook_beta(torch.sigmoid(self.state_proj(h) + self.word_proj(emb)).squeeze(-1))
         b = beta.unsqueeze(-1)
-        mixed = b * torch.tanh(self.context_proj(context)) + (1 - b) * torch.tanh(self.state_out_proj(h_top))
-        return GatedContext(mixed, beta)
+        motion = self.hook_gate_motion(b * torch.tanh(self.context_proj(context)))
+        language = self.hook_gate_state((1 - b) * torch.tanh(self.state_out_proj(h_top)))
+        return GatedContext(motion + language, beta)

@@ -20,12 +20,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .. import __version__
-from .. import capture as _capture  # noqa: F401  (decode imports it lazily; load it before a long run)
+from .._version import __version__
 from ..errors import M2TError
 from ..evaluation import caption_batches
 from ..io import atomic_path, write_text
 from ..metrics import corpus_bleu4_fast
+from ..tokens import SPECIAL_TOKENS
 from ..model.captioner import Captioner, CaptionerConfig
 from ..model.checkpoints import resolve_device, save_checkpoint
 from .config import TrainConfig, config_from_mapping
@@ -67,7 +67,7 @@ def batch_loss(model: Captioner, batch: Batch, lambdas, teacher_forcing: float) 
 def greedy_bleu4(model: Captioner, split: PreparedSplit, max_steps: int | None = None) -> float:
     """Corpus BLEU-4 of greedy captions against all references (special tokens stripped)."""
     preds = caption_batches(model, motion_batches(split, 128), len(split.motions), max_steps=max_steps)
-    strip = {"<unk>", "<eos>", "<pad>", "<sos>"}
+    strip = set(SPECIAL_TOKENS)
     refs = [[[w for w in r if w not in strip] for r in rs] for rs in split.references]
     return corpus_bleu4_fast([[w for w in p.split() if w not in strip] for p in preds], refs)
 
@@ -93,13 +93,12 @@ def _write_log(path: Path, rows: list[dict]) -> None:
 
 def plot_curves(rows: list[dict], path: Path) -> None:
     """Loss terms and validation BLEU-4 per epoch, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure (no pyplot) never touches the global backend, so notebooks keep theirs.
+    from matplotlib.figure import Figure
 
     epochs = [r["epoch"] for r in rows]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig = Figure(figsize=(9, 3.4))
+    a, b = fig.subplots(1, 2)
     for key, label in (("loss", "total"), ("lang", "language"), ("spat", "spatial"), ("adapt", "adaptive")):
         a.plot(epochs, [r[key] for r in rows], marker="o", ms=3, label=label)
     a.set_xlabel("epoch")
@@ -111,7 +110,6 @@ def plot_curves(rows: list[dict], path: Path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
 
 
 def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False, progress: bool = True,

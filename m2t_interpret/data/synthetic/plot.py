@@ -29,13 +29,10 @@ def plot_stills(clips: Sequence[SyntheticClip], path: str | os.PathLike, n_still
 
     Left side blue, right side red, torso black; a thin line marks the floor (y = 0).
     """
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: the global backend stays as the user set it
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(clips), 1, figsize=(2.0 * n_stills, 2.6 * len(clips)),
-                             squeeze=False)
+    fig = Figure(figsize=(2.0 * n_stills, 2.6 * len(clips)))
+    axes = fig.subplots(len(clips), 1, squeeze=False)
     for ax, clip in zip(axes[:, 0], clips):
         T = clip.n_frames
         frames = np.linspace(0, T - 1, n_stills).round().astype(int)
@@ -59,7 +56,6 @@ def plot_stills(clips: Sequence[SyntheticClip], path: str | os.PathLike, n_still
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
-    plt.close(fig)
     return path
 
 

@@ -1,0 +1,183 @@
+"""Capture a dataset split: chunked decoding with a progress bar, merged into one result, and an
+on-disk cache keyed by (model fingerprint, data fingerprint, split, decoding settings, clips).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..data.dataset import load_split, read_split_ids
+from ..errors import M2TError
+from ..model.captioner import Captioner
+from ..result import CaptureResult
+
+
+def capture_cache_dir() -> Path:
+    """Where captures are cached: ``$M2T_INTERPRET_CACHE/captures`` (default ``~/.cache/m2t-interpret``)."""
+    return Path(os.environ.get("M2T_INTERPRET_CACHE", Path.home() / ".cache" / "m2t-interpret")) / "captures"
+
+
+@dataclass(frozen=True)
+class CaptureRequest:
+    """What to capture: a split of a dataset folder, decoded one way.
+
+    ``decode`` is "greedy", "forced" (on the clip's first reference caption), "beamK" (the
+    project's batched beam) or "authors-beamK" (the authors' best-first search); ``clips`` keeps
+    the first N ids of the split; ``beta`` pins the gate.
+    """
+
+    root: str
+    split: str = "test"
+    decode: str = "greedy"
+    clips: int | None = None
+    beta: float | None = None
+    max_steps: int | None = None
+    replace: tuple = field(default=())  # not cacheable when non-empty
+
+    def mode(self) -> tuple[str, int]:
+        return parse_decode(self.decode)
+
+
+def parse_decode(spec: str) -> tuple[str, int]:
+    """'greedy' → ("greedy", 1); 'forced' → ("forced", 1); 'beam2' → ("beam", 2);
+    'authors-beam2' → ("authors_beam", 2)."""
+    import re
+
+    s = str(spec).strip().lower().replace("_", "-")
+    if s in ("greedy", "forced"):
+        return s, 1
+    m = re.fullmatch(r"(authors-)?beam(\d*)", s)
+    if m:
+        size = int(m.group(2) or 2)
+        if size < 1:
+            raise M2TError("beam size must be ≥ 1 (e.g. --decode beam2)")
+        return ("authors_beam" if m.group(1) else "beam"), size
+    raise M2TError(f"unknown --decode {spec!r}; use greedy, forced, beamK or authors-beamK (e.g. beam2)")
+
+
+def data_fingerprint(root: str | os.PathLike, split: str, ids: Sequence[str]) -> str:
+    """A cheap fingerprint of a split: its ids and each motion and text file's size and mtime.
+
+    A synthetic corpus adds its ``corpus.json`` (seed, generator version)."""
+    root = Path(root)
+    h = hashlib.sha256(f"{split}|{len(ids)}".encode())
+    meta = root / "corpus.json"
+    if meta.is_file():
+        h.update(meta.read_bytes())
+    for cid in ids:
+        h.update(cid.encode())
+        for sub, ext in (("new_joints", ".npy"), ("texts", ".txt")):
+            try:
+                st = (root / sub / f"{cid}{ext}").stat()
+                h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+            except OSError:
+                h.update(b"-")
+    return h.hexdigest()[:16]
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="clip", disable=not enabled, leave=False)
+
+
+def capture_split(
+    model: Captioner,
+    root: str | os.PathLike,
+    split: str = "test",
+    decode: str = "greedy",
+    clips: int | None = None,
+    beta: float | None = None,
+    max_steps: int | None = None,
+    batch_size: int = 128,
+    progress: bool = True,
+    keep_logits: bool = False,
+    replace: dict | None = None,
+    record: Sequence[str] | None = None,
+) -> CaptureResult:
+    """Decode every clip of ``split`` (or its first ``clips``) in length-sorted chunks and merge
+    them into one :class:`CaptureResult`, in split order, with the references of each clip.
+
+    ``decode="forced"`` feeds each clip's first reference caption.
+    """
+    mode, beam_size = parse_decode(decode)
+    if clips is not None and clips < 1:
+        raise M2TError(f"--clips must be ≥ 1, got {clips}")
+    data = load_split(root, split, skeleton=model.skeleton, progress=False, limit=clips)
+    if len(data) == 0:
+        raise M2TError(f"no usable clips in split {split!r} of {root}: {data.report.summary()}")
+    fp = data_fingerprint(root, split, data.ids)
+    motions = [s.motion for s in data]
+    refs = [[c.text for c in s.captions] for s in data]
+    order = sorted(range(len(motions)), key=lambda i: motions[i].shape[0])
+    chunks = [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+    parts = []
+    bar = _progress(len(order), f"capturing {split} ({decode})", progress)
+    try:
+        for idx in chunks:
+            x, lengths = model.preprocess([motions[i] for i in idx])
+            captions = None
+            if mode == "forced":
+                captions = model.encode_captions([refs[i][0] if refs[i] else "" for i in idx])
+            parts.append(model.decode(
+                x, lengths, mode=mode, captions=captions, max_steps=max_steps, beam_size=beam_size, beta=beta,
+                clip_ids=[data.ids[i] for i in idx], keep_logits=keep_logits, replace=replace, record=record,
+                data_fingerprint=fp, references=[refs[i] for i in idx]))
+            bar.update(len(idx))
+    finally:
+        bar.close()
+    merged = CaptureResult.concat(parts)
+    # back to split order
+    position = {cid: i for i, cid in enumerate(merged.clip_ids)}
+    result = merged.select([position[c] for c in data.ids])
+    result.meta.update({"data_fingerprint": fp, "data": str(root), "split": split,
+                        "decoding": {**result.meta.get("decoding", {}), "spec": decode,
+                                     "forced_on": "first reference caption" if mode == "forced" else None}})
+    return result
+
+
+def cached_capture(
+    model: Captioner,
+    request: CaptureRequest,
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> tuple[CaptureResult, bool]:
+    """:func:`capture_split` through an on-disk cache. Returns ``(result, from_cache)``.
+
+    The key is (model fingerprint, data fingerprint, split, decoding settings, clips); a
+    request with ``replace`` hooks is never cached.
+    """
+    ids = read_split_ids(request.root, request.split)
+    if request.clips is not None:
+        ids = ids[: request.clips]
+    key_fields = {"model": model.fingerprint(), "data": data_fingerprint(request.root, request.split, ids),
+                  **{k: v for k, v in asdict(request).items() if k not in ("root", "replace")}}
+    key = hashlib.sha256(json.dumps(key_fields, sort_keys=True).encode()).hexdigest()[:20]
+    cache = Path(cache_dir) if cache_dir is not None else capture_cache_dir()
+    path = cache / key
+    if not request.replace and (path / "meta.json").is_file():
+        try:
+            return CaptureResult.load(path), True
+        except M2TError:
+            pass  # a stale or damaged entry is recomputed below
+    result = capture_split(model, request.root, request.split, request.decode, request.clips, request.beta,
+                           request.max_steps, progress=progress, replace=dict(request.replace) or None)
+    if not request.replace:
+        try:
+            result.save(path, overwrite=True)
+            if log is not None:
+                log(f"cached capture in {path}")
+        except (OSError, M2TError) as exc:  # a read-only cache must not stop the analysis
+            if log is not None:
+                log(f"warning: could not cache the capture in {path}: {exc}")
+    return result, False
+
+
+__all__ = ["CaptureRequest", "parse_decode", "data_fingerprint", "capture_split", "cached_capture",
+           "capture_cache_dir"]

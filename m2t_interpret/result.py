@@ -1,0 +1,457 @@
+"""The capture result: what one decoding run produced, as plain data.
+
+:class:`CaptureResult` holds batch-first numpy arrays (tokens, log-probabilities, α, γ, Γ, μ, σ,
+β̂ …), the token table (:meth:`CaptureResult.to_dataframe`), selection and merging, and
+versioned ``save``/``load``. It computes no analysis: the analyses take it (or its table) and
+return DataFrames. It sits below the model (it imports only the skeleton and token definitions),
+so ``Captioner.decode`` can return it without an import cycle.
+
+Time, stated once. The model sees every ``d``-th frame of the original clip (``d`` =
+``downsample`` = 2), keeping original frames ``d−1, 2d−1, …`` (1, 3, 5, …); model frame ``i``
+(float allowed) is original frame ``d·i + d − 1`` and time ``(d·i + d − 1) / fps`` seconds, with
+``fps`` the original frame rate (HumanML3D 20, KIT-ML 12.5). Widths convert by ``d / fps``.
+The token interval is where the Gaussian window is at least half its peak,
+``μ ± σ·√(2 ln 2)``, clipped to the clip's valid frames.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .errors import M2TError
+from .io import write_dir
+from .skeletons import PARTS, get_skeleton, part_columns
+from .tokens import EOS_ID, PAD_ID, SOS_ID, SPECIAL_IDS
+
+CAPTURE_FORMAT = "m2t-interpret capture"
+CAPTURE_VERSION = 2
+#: Half-width of the token interval in units of σ: Γ ≥ 1/2 within μ ± σ·√(2 ln 2).
+HALF_WIDTH = math.sqrt(2 * math.log(2))
+
+#: Per-clip-and-step arrays (first two axes (N, S)); padded steps hold 0 (or NaN in float scalars).
+STEP_ARRAYS = ("tokens", "targets", "logits", "log_probs", "topk_ids", "topk_log_probs", "step_mask",
+               "alpha", "gamma", "window", "mu", "sigma", "beta")
+#: Arrays whose third axis is model frames.
+FRAME_ARRAYS = ("alpha", "gamma", "window")
+
+
+# ---------------------------------------------------------------------------------------------
+# per-token reductions that define columns of the token table (pure array functions)
+# ---------------------------------------------------------------------------------------------
+
+def frame_mask(lengths: np.ndarray, n_frames: int) -> np.ndarray:
+    """(N,) valid frames → (N, T) bool."""
+    return np.arange(n_frames)[None, :] < np.asarray(lengths)[:, None]
+
+
+def time_weighted_parts(alpha: np.ndarray, window: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Σ_i Γ_i α_ik / Σ_i Γ_i over valid frames: α (N, S, T, 6), Γ (N, S, T) → (N, S, 6).
+
+    The part axis keeps α's order (checkpoint order for model output). Rows sum to 1.
+    """
+    w = window * frame_mask(lengths, window.shape[-1])[:, None, :]
+    num = np.einsum("nst,nstk->nsk", w, alpha)
+    den = w.sum(-1, keepdims=True)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def peak_parts(alpha: np.ndarray, window: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """m_k = max over valid frames of α_ik·Γ_i: (N, S, T, 6), (N, S, T) → (N, S, 6)."""
+    w = window * frame_mask(lengths, window.shape[-1])[:, None, :]
+    return (alpha * w[..., None]).max(axis=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# the result
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class CaptureResult:
+    """Everything one decoding run produced, batch-first and padded over steps and frames.
+
+    Arrays (numpy), N clips × S steps × T model frames:
+
+    - ``tokens`` (N, S) generated ids (forced mode: the argmax predictions), −1 after a clip's end
+    - ``targets`` (N, S) forced mode: the caption token each step predicts; else None
+    - ``step_mask`` (N, S) steps that belong to the clip's caption; ``lengths`` (N,) valid frames
+    - ``log_probs`` (N, S) log-probability of each row's word; ``topk_ids``/``topk_log_probs``
+      (N, S, k) the k most likely next words; ``logits`` (N, S, V) only when kept
+    - ``alpha`` (N, S, T, 6) spatial attention, **checkpoint part order** (see
+      :attr:`part_names`); ``gamma`` (N, S, T) softmax over frames; ``window`` (N, S, T) Γ;
+      ``mu``, ``sigma`` (N, S) model frames; ``beta`` (N, S) gate
+    - ``extra``: any other recorded hook point, by name, e.g. ``context`` (N, S, H)
+
+    Padded steps hold 0 in arrays and NaN in per-step scalars. Attention arrays are None when
+    capture was off. ``meta`` records the model name and fingerprint, the data fingerprint, the
+    decoding settings and the package version.
+    """
+
+    mode: str
+    clip_ids: list[str]
+    tokens: np.ndarray
+    step_mask: np.ndarray
+    lengths: np.ndarray
+    vocab: list[str] | None
+    skeleton: str
+    fps: float
+    downsample: int
+    targets: np.ndarray | None = None
+    logits: np.ndarray | None = None
+    log_probs: np.ndarray | None = None
+    topk_ids: np.ndarray | None = None
+    topk_log_probs: np.ndarray | None = None
+    alpha: np.ndarray | None = None
+    gamma: np.ndarray | None = None
+    window: np.ndarray | None = None
+    mu: np.ndarray | None = None
+    sigma: np.ndarray | None = None
+    beta: np.ndarray | None = None
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+    beta_pinned: float | None = None
+    scores: np.ndarray | None = None
+    n_best: list[list[tuple[list[int], float]]] | None = None
+    references: list[list[str]] | None = None
+    meta: dict = field(default_factory=dict)
+
+    # -- basic views ------------------------------------------------------------------------
+    @property
+    def n_clips(self) -> int:
+        return int(self.tokens.shape[0])
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.step_mask.sum())
+
+    @property
+    def captured(self) -> bool:
+        return self.alpha is not None
+
+    @property
+    def part_names(self) -> tuple[str, ...]:
+        """The part of each column of ``alpha``'s last axis (checkpoint order)."""
+        return get_skeleton(self.skeleton).part_names
+
+    @property
+    def model_fingerprint(self) -> str:
+        return str(self.meta.get("model_fingerprint", ""))
+
+    def word(self, token_id: int) -> str:
+        """Id → word (``<id>`` when the result has no vocabulary)."""
+        if self.vocab is None:
+            return f"<{int(token_id)}>"
+        return self.vocab[token_id] if 0 <= token_id < len(self.vocab) else "<?>"
+
+    def word_ids(self) -> np.ndarray:
+        """Ids of each row's word: the caption token in forced mode, else the generated token."""
+        return self.targets if self.targets is not None else self.tokens
+
+    @property
+    def captions(self) -> list[str]:
+        """Generated captions (forced mode: the argmax predictions), specials dropped."""
+        out = []
+        for row in self.tokens:
+            words = []
+            for i in row:
+                if i < 0 or i == EOS_ID:
+                    break
+                if i not in (PAD_ID, SOS_ID):
+                    words.append(self.word(int(i)))
+            out.append(" ".join(words))
+        return out
+
+    def model_frame_to_seconds(self, frame) -> np.ndarray:
+        """Model frame index (float ok) → seconds of the original clip (see the module docstring)."""
+        d = self.downsample
+        return (np.asarray(frame, dtype=np.float64) * d + d - 1) / self.fps
+
+    def seconds_to_model_frame(self, seconds) -> np.ndarray:
+        """Inverse of :meth:`model_frame_to_seconds`."""
+        d = self.downsample
+        return (np.asarray(seconds, dtype=np.float64) * self.fps - d + 1) / d
+
+    def intervals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Token intervals μ ± σ·√(2 ln 2) clipped to valid frames, in model frames: (N, S) each."""
+        self._need_capture()
+        last = (self.lengths - 1)[:, None].astype(np.float64)
+        half = self.sigma.astype(np.float64) * HALF_WIDTH
+        mu = self.mu.astype(np.float64)
+        return np.clip(mu - half, 0, last), np.clip(mu + half, 0, last)
+
+    def _need_capture(self) -> None:
+        if not self.captured:
+            raise M2TError("this result was decoded with capture=False; decode again with capture=True")
+
+    # -- the token table --------------------------------------------------------------------
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per token (columns are described in the user guide).
+
+        Part-valued columns are named by part, in part order: ``attn_<part>`` the time-weighted
+        part attention Σ_i Γ_i α_ik / Σ_i Γ_i (sums to 1), ``peak_<part>`` max_i α_ik Γ_i, and
+        ``top_part`` the part with the largest ``attn_``.
+        """
+        n_idx, s_idx = np.nonzero(self.step_mask)
+        ids = self.word_ids()[n_idx, s_idx].astype(np.int64)
+        df = pd.DataFrame({
+            "clip": n_idx.astype(np.int64),
+            "clip_id": np.asarray(self.clip_ids, dtype=object)[n_idx] if len(n_idx) else [],
+            "step": s_idx.astype(np.int64),
+            "token_id": ids,
+            "word": [self.word(int(i)) for i in ids],
+        })
+        df["is_special"] = np.isin(ids, list(SPECIAL_IDS))
+        if self.targets is not None:
+            pred = self.tokens[n_idx, s_idx].astype(np.int64)
+            df["predicted_id"] = pred
+            df["predicted"] = [self.word(int(i)) for i in pred]
+        if self.log_probs is not None:
+            df["log_prob"] = self.log_probs[n_idx, s_idx].astype(np.float64)
+        if self.captured:
+            start, end = self.intervals()
+            df["beta"] = self.beta[n_idx, s_idx].astype(np.float64)
+            df["mu"] = self.mu[n_idx, s_idx].astype(np.float64)
+            df["sigma"] = self.sigma[n_idx, s_idx].astype(np.float64)
+            df["mu_s"] = self.model_frame_to_seconds(df["mu"].to_numpy())
+            df["sigma_s"] = df["sigma"] * self.downsample / self.fps
+            df["onset_s"] = self.model_frame_to_seconds(start[n_idx, s_idx])
+            df["offset_s"] = self.model_frame_to_seconds(end[n_idx, s_idx])
+            names = self.part_names
+            tw = time_weighted_parts(self.alpha[n_idx, s_idx][:, None], self.window[n_idx, s_idx][:, None],
+                                     self.lengths[n_idx])[:, 0]
+            peak = peak_parts(self.alpha[n_idx, s_idx][:, None], self.window[n_idx, s_idx][:, None],
+                              self.lengths[n_idx])[:, 0]
+            order = [names.index(p) for p in PARTS]
+            for col, j in zip(part_columns("attn_"), order):
+                df[col] = tw[:, j].astype(np.float64)
+            for col, j in zip(part_columns("peak_"), order):
+                df[col] = peak[:, j].astype(np.float64)
+            df["top_part"] = np.asarray(PARTS, dtype=object)[tw[:, order].argmax(1)] if len(df) else []
+        return df
+
+    def tokens_of(self, word: str) -> pd.DataFrame:
+        """Rows of :meth:`to_dataframe` whose word is ``word``."""
+        df = self.to_dataframe()
+        return df[df["word"] == word].reset_index(drop=True)
+
+    def dense(self, clip: int, step: int) -> dict[str, np.ndarray]:
+        """One token's arrays on the clip's valid frames: α (T, 6) checkpoint order, γ, Γ (T,)."""
+        self._need_capture()
+        t = int(self.lengths[clip])
+        return {"alpha": self.alpha[clip, step, :t], "gamma": self.gamma[clip, step, :t],
+                "window": self.window[clip, step, :t]}
+
+    def clip_index(self, clip: int | str) -> int:
+        """Index of a clip given by index or id; unknown ones raise M2TError with the valid range."""
+        if isinstance(clip, str):
+            try:
+                return self.clip_ids.index(clip)
+            except ValueError:
+                shown = (f"{self.clip_ids[0]} … {self.clip_ids[-1]}" if self.n_clips > 1
+                         else ", ".join(self.clip_ids))
+                raise M2TError(f"no clip with id {clip!r}; this capture has {self.n_clips} clips "
+                               f"(ids {shown})") from None
+        if not 0 <= int(clip) < self.n_clips:
+            raise M2TError(f"clip index {clip} out of range 0..{self.n_clips - 1}")
+        return int(clip)
+
+    # -- selection and merging --------------------------------------------------------------
+    def select(self, clips: int | str | Sequence[int | str]) -> "CaptureResult":
+        """A result holding only the given clips (by index or clip id), in the given order."""
+        if isinstance(clips, (int, np.integer, str)):
+            clips = [clips]
+        idx = [self.clip_index(c) for c in clips]
+        kw = {name: (None if getattr(self, name) is None else getattr(self, name)[idx])
+              for name in STEP_ARRAYS}
+        return replace(
+            self, clip_ids=[self.clip_ids[i] for i in idx], lengths=self.lengths[idx],
+            extra={k: v[idx] for k, v in self.extra.items()},
+            scores=None if self.scores is None else self.scores[idx],
+            n_best=None if self.n_best is None else [self.n_best[i] for i in idx],
+            references=None if self.references is None else [self.references[i] for i in idx],
+            meta=dict(self.meta), **kw,
+        )
+
+    @classmethod
+    def concat(cls, results: Sequence["CaptureResult"]) -> "CaptureResult":
+        """Merge results of the same model and decoding (e.g. chunks of a split) into one.
+
+        Steps and frames are padded to the longest; clip ids must be distinct.
+        """
+        results = list(results)
+        if not results:
+            raise M2TError("nothing to merge: no capture results given")
+        first = results[0]
+        for r in results[1:]:
+            for attr in ("mode", "skeleton", "fps", "downsample", "vocab", "beta_pinned"):
+                if getattr(r, attr) != getattr(first, attr):
+                    raise M2TError(f"cannot merge captures with different {attr}")
+            if r.model_fingerprint != first.model_fingerprint:
+                raise M2TError("cannot merge captures of different models (model fingerprints differ)")
+            if r.meta.get("decoding") != first.meta.get("decoding"):
+                raise M2TError("cannot merge captures decoded with different settings")
+            if (r.alpha is None) != (first.alpha is None):
+                raise M2TError("cannot merge a capture with attention and one without")
+        ids = [c for r in results for c in r.clip_ids]
+        if len(set(ids)) != len(ids):
+            raise M2TError("cannot merge captures that share clip ids")
+        s = max(r.tokens.shape[1] for r in results)
+        t = max((r.alpha.shape[2] for r in results if r.alpha is not None), default=0)
+        kw = {}
+        for name in STEP_ARRAYS:
+            parts = [getattr(r, name) for r in results]
+            if any(p is None for p in parts):
+                kw[name] = None
+                continue
+            kw[name] = np.concatenate([_pad(p, s, t if name in FRAME_ARRAYS else None, name) for p in parts])
+        extra = {}
+        for key in first.extra:
+            if all(key in r.extra for r in results):
+                extra[key] = np.concatenate([_pad(r.extra[key], s, None, key) for r in results])
+        meta = dict(first.meta)
+        if len({r.meta.get("data_fingerprint") for r in results}) > 1:
+            meta["data_fingerprint"] = _combine([str(r.meta.get("data_fingerprint")) for r in results])
+        return replace(
+            first, clip_ids=ids, lengths=np.concatenate([r.lengths for r in results]), extra=extra,
+            scores=None if any(r.scores is None for r in results) else np.concatenate([r.scores for r in results]),
+            n_best=None if any(r.n_best is None for r in results) else [h for r in results for h in r.n_best],
+            references=(None if any(r.references is None for r in results)
+                        else [x for r in results for x in r.references]),
+            meta=meta, **kw,
+        )
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Write a directory: ``tokens.parquet`` (the token table), ``arrays.npz``, ``meta.json``.
+
+        Written to a temporary directory, then renamed into place. An existing capture at
+        ``path`` is replaced; any other existing file or non-empty folder is refused (M2TError)
+        unless ``overwrite``.
+        """
+        arrays = {k: getattr(self, k) for k in STEP_ARRAYS if getattr(self, k) is not None}
+        arrays["lengths"] = self.lengths
+        if self.scores is not None:
+            arrays["scores"] = self.scores
+        arrays.update({f"extra.{k}": v for k, v in self.extra.items()})
+        meta = {
+            "format": CAPTURE_FORMAT, "version": CAPTURE_VERSION, "mode": self.mode,
+            "clip_ids": self.clip_ids, "vocab": self.vocab, "skeleton": self.skeleton, "fps": self.fps,
+            "downsample": self.downsample, "beta_pinned": self.beta_pinned, "n_best": self.n_best,
+            "references": self.references, "part_names": list(self.part_names), "meta": self.meta,
+        }
+
+        def fill(tmp: Path) -> None:
+            self.to_dataframe().to_parquet(tmp / "tokens.parquet", index=False)
+            np.savez_compressed(tmp / "arrays.npz", **arrays)
+            (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+        return write_dir(path, fill, is_ours=is_capture_dir, kind="capture", overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "CaptureResult":
+        """Read a directory written by :meth:`save`; other formats and versions raise M2TError."""
+        path = Path(path)
+        meta_file = path / "meta.json"
+        if not meta_file.is_file():
+            raise M2TError(f"{path} is not a saved capture (no meta.json); save one with result.save(DIR)")
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise M2TError(f"{meta_file} is not valid JSON ({exc}); capture again") from None
+        if not isinstance(meta, dict) or meta.get("format") != CAPTURE_FORMAT:
+            raise M2TError(f"{path} is not an m2t-interpret capture (meta.json has format "
+                           f"{meta.get('format') if isinstance(meta, dict) else None!r})")
+        if meta.get("version") != CAPTURE_VERSION:
+            raise M2TError(f"{path} is a capture of format version {meta.get('version')}; this "
+                           f"m2t-interpret ({__version__}) reads version {CAPTURE_VERSION}: capture again")
+        try:
+            with np.load(path / "arrays.npz", allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except (OSError, ValueError) as exc:
+            raise M2TError(f"cannot read {path / 'arrays.npz'}: {exc}; capture again") from None
+        extra = {k[len("extra."):]: arrays.pop(k) for k in list(arrays) if k.startswith("extra.")}
+        n_best = meta.get("n_best")
+        if n_best is not None:
+            n_best = [[(list(ids), float(s)) for ids, s in clip] for clip in n_best]
+        return cls(
+            mode=meta["mode"], clip_ids=list(meta["clip_ids"]), vocab=meta["vocab"], skeleton=meta["skeleton"],
+            fps=meta["fps"], downsample=meta["downsample"], beta_pinned=meta.get("beta_pinned"),
+            meta=meta.get("meta", {}), n_best=n_best, references=meta.get("references"), extra=extra,
+            **arrays,
+        )
+
+    # -- notebook view ----------------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        shown = self.select(list(range(min(self.n_clips, 20)))) if self.n_clips > 20 else self
+        df = shown.to_dataframe()
+        rows = []
+        for n, (cid, sub) in enumerate(zip(shown.clip_ids, (df[df["clip"] == i] for i in range(shown.n_clips)))):
+            cells = []
+            for r in sub.itertuples():
+                if self.captured:
+                    shade = int(255 - 155 * float(r.beta))
+                    tip = f"β̂={r.beta:.2f} · {r.top_part} · {r.onset_s:.2f}–{r.offset_s:.2f} s"
+                    cells.append(f"<span title='{html.escape(tip)}' style='background:rgb(255,{shade},"
+                                 f"{shade});padding:1px 3px;border-radius:3px'>{html.escape(r.word)}</span>")
+                else:
+                    cells.append(html.escape(str(r.word)))
+            ref = ""
+            if shown.references and shown.references[n]:
+                ref = f"<br><small>ref: {html.escape(shown.references[n][0])}</small>"
+            rows.append(f"<tr><td>{html.escape(cid)}</td><td>{' '.join(cells)}{ref}</td></tr>")
+        more = f"<p>… {self.n_clips - 20} more clips</p>" if self.n_clips > 20 else ""
+        head = (f"<b>CaptureResult</b>: {self.n_clips} clips, {self.n_tokens} tokens, "
+                f"mode={self.mode}, skeleton={self.skeleton}"
+                + (f", model {html.escape(str(self.meta.get('model')))}" if self.meta.get("model") else "")
+                + (f", β̂ pinned to {self.beta_pinned}" if self.beta_pinned is not None else "")
+                + ("" if self.captured else ", capture off")
+                + ("<br><small>word shading: β̂ (red = looked at the motion); hover for part and "
+                   "interval</small>" if self.captured else ""))
+        return f"<div>{head}<table><tr><th>clip</th><th>caption</th></tr>{''.join(rows)}</table>{more}</div>"
+
+    def __repr__(self) -> str:
+        return (f"CaptureResult(mode={self.mode!r}, clips={self.n_clips}, tokens={self.n_tokens}, "
+                f"captured={self.captured})")
+
+
+def is_capture_dir(path: Path) -> bool:
+    """True when ``path`` holds a capture written by :meth:`CaptureResult.save` (any version)."""
+    try:
+        meta = json.loads((Path(path) / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == CAPTURE_FORMAT
+
+
+def _pad(a: np.ndarray, steps: int, frames: int | None, name: str) -> np.ndarray:
+    widths = [(0, 0)] * a.ndim
+    widths[1] = (0, steps - a.shape[1])
+    if frames is not None:
+        widths[2] = (0, frames - a.shape[2])
+    if a.dtype == bool:
+        fill = False
+    elif name in ("tokens", "targets", "topk_ids"):
+        fill = -1 if name != "targets" else PAD_ID
+    elif a.ndim == 2 and np.issubdtype(a.dtype, np.floating):
+        fill = np.nan
+    else:
+        fill = 0
+    return np.pad(a, widths, constant_values=fill)
+
+
+def _combine(parts: Sequence[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+__all__ = ["CaptureResult", "CAPTURE_FORMAT", "CAPTURE_VERSION", "HALF_WIDTH", "time_weighted_parts",
+           "peak_parts", "frame_mask", "is_capture_dir"]
