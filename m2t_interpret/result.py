@@ -205,6 +205,7 @@ class CaptureResult:
             "clip": n_idx.astype(np.int64),
             "clip_id": np.asarray(self.clip_ids, dtype=object)[n_idx] if len(n_idx) else [],
             "step": s_idx.astype(np.int64),
+            "frames": self.lengths[n_idx].astype(np.int64),
             "token_id": ids,
             "word": [self.word(int(i)) for i in ids],
         })

@@ -237,7 +237,9 @@ def decode(
         raise M2TError(f"unknown decoding mode {mode!r}; use one of: {', '.join(MODES)}")
     if mode == "forced" and captions is None:
         raise M2TError("forced decoding needs captions=(N, L) token ids starting with <sos>")
-    steps = int(max_steps or model.config.max_steps)
+    # The authors' search has no length cap of its own (its expansion budget bounds the depth at
+    # 100 tokens), so its default cap is 100, which never binds.
+    steps = int(max_steps or (100 if mode == "authors_beam" else model.config.max_steps))
     if steps < 1:
         raise M2TError(f"max_steps must be ≥ 1, got {steps}")
     if mode in ("beam", "authors_beam") and int(beam_size) < 1:

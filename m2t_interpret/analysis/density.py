@@ -1,0 +1,48 @@
+"""β̂ densities per word stem (the paper's Fig. 2a and 3): Gaussian KDE, Scott bandwidth, on [0, 1]."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import gaussian_kde
+
+from .labels import rows_of_stems
+
+
+def beta_density(table: pd.DataFrame, stems: Sequence[str], points: int = 201) -> pd.DataFrame:
+    """Kernel density of β̂ for each stem → columns ``stem, beta, density`` (``points`` per stem).
+
+    A stem whose β̂ values are all equal (or that has one token) has no density; it is left out
+    here and still counted by :func:`beta_summary`.
+    """
+    grid = np.linspace(0.0, 1.0, points)
+    frames = []
+    for s in stems:
+        values = rows_of_stems(table, [s])["beta"].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if len(values) < 2 or np.ptp(values) < 1e-9:
+            continue
+        density = gaussian_kde(values, bw_method="scott")(grid)
+        frames.append(pd.DataFrame({"stem": s, "beta": grid, "density": density}))
+    if not frames:
+        return pd.DataFrame({"stem": pd.Series(dtype=object), "beta": pd.Series(dtype=float),
+                             "density": pd.Series(dtype=float)})
+    return pd.concat(frames, ignore_index=True)
+
+
+def beta_summary(table: pd.DataFrame, stems: Sequence[str]) -> pd.DataFrame:
+    """Per stem: count, mean, median, quartiles, min and max of β̂, and the words seen."""
+    rows = []
+    for s in stems:
+        sub = rows_of_stems(table, [s])
+        b = sub["beta"].to_numpy(dtype=float)
+        q1, med, q3 = np.percentile(b, [25, 50, 75]) if len(b) else (np.nan,) * 3
+        rows.append({"stem": s, "words": ", ".join(sorted(set(sub["word"]))), "count": len(b),
+                     "mean": b.mean() if len(b) else np.nan, "median": med, "q1": q1, "q3": q3,
+                     "min": b.min() if len(b) else np.nan, "max": b.max() if len(b) else np.nan})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["beta_density", "beta_summary"]

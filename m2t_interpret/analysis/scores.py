@@ -1,0 +1,89 @@
+"""Every interpretability score of one capture in one table, beside its chance level and best
+constant answer — the rows of ``compare``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .gate import gate_separation
+from .groundtruth import alignment_summary
+from .parts import part_predictions, part_scores
+from .temporal import temporal_predictions, temporal_scores
+
+
+def _pick(df: pd.DataFrame, **where) -> pd.Series | None:
+    sub = df
+    for k, v in where.items():
+        sub = sub[sub[k] == v]
+    return None if sub.empty else sub.iloc[0]
+
+
+def interpretability_scores(table: pd.DataFrame, downsample: int = 2, fps: float = 20.0) -> pd.DataFrame:
+    """Long table ``score, value, chance, best_constant, n`` for one capture's token table
+    (with ground truth attached). Scores without ground truth are absent."""
+    rows = []
+    pred = part_predictions(table)
+    ps = part_scores(pred)
+    for label, kind, name in (("pointing, one-part (lateral) words", "category", "one part"),
+                              ("pointing, several-part words", "category", "several parts"),
+                              ("pointing, whole-body words", "category", "whole body"),
+                              ("pointing, all motion words", "group", "all")):
+        r = _pick(ps, group=kind, name=name) if kind == "category" else _pick(ps, group="all")
+        if r is not None:
+            rows.append({"score": label, "value": r["pointing"], "chance": r["chance"],
+                         "best_constant": r["best_constant"], "n": r["n"]})
+    r = _pick(ps, group="all")
+    if r is not None:
+        rows.append({"score": "attention correctness, all motion words", "value": r["correctness"],
+                     "chance": r["chance"], "best_constant": r["best_constant"], "n": r["n"]})
+    ts = temporal_scores(temporal_predictions(table), downsample, fps)
+    for clips in ("one action", "several actions", "all"):
+        sub = ts[ts["clips"] == clips]
+        if sub.empty:
+            continue
+        model = sub[sub["answer"] == "model"].iloc[0]
+        chance = sub[sub["answer"].str.startswith("chance")].iloc[0]
+        best = sub[sub["answer"].str.startswith("best constant")].iloc[0]
+        metrics = [("mu_in_segment", f"μ in segment, {clips}")]
+        if clips == "all":
+            metrics += [("mean_tiou", "mean tIoU"), ("R@1 IoU≥0.3", "R@1 IoU≥0.3"), ("R@1 IoU≥0.5", "R@1 IoU≥0.5"),
+                        ("R@1 IoU≥0.7", "R@1 IoU≥0.7"), ("onset_error_s", "onset error (s, lower is better)")]
+        for col, label in metrics:
+            rows.append({"score": label, "value": model[col], "chance": chance[col],
+                         "best_constant": best[col], "n": model["n"]})
+    g = gate_separation(table).iloc[0]
+    if g["n_motion"] and g["n_non_motion"]:
+        rows.append({"score": f"gate AUROC, motion vs non-motion ({g['labels']})", "value": g["auroc"],
+                     "chance": 0.5, "best_constant": 0.5, "n": int(g["n_motion"] + g["n_non_motion"])})
+        rows.append({"score": "gate accuracy at best threshold", "value": g["accuracy"],
+                     "chance": g["best_constant_accuracy"], "best_constant": g["best_constant_accuracy"],
+                     "n": int(g["n_motion"] + g["n_non_motion"])})
+    if "gt_aligned" in table:
+        a = alignment_summary(table)
+        if a["motion_words"]:
+            rows.append({"score": "motion words aligned to ground truth", "value": a["aligned"] / a["motion_words"],
+                         "chance": np.nan, "best_constant": np.nan, "n": a["motion_words"]})
+    return pd.DataFrame(rows, columns=["score", "value", "chance", "best_constant", "n"])
+
+
+def compare_table(scores: dict[str, pd.DataFrame], captions: dict[str, dict] | None = None) -> pd.DataFrame:
+    """Models side by side: one row per score, one column per model, plus ``chance`` and
+    ``best constant`` columns (from the first model; they depend on the data, not the model,
+    except where a chance level uses the model's own σ). Caption metrics are appended as rows."""
+    names = list(scores)
+    base = scores[names[0]].set_index("score")
+    out = pd.DataFrame(index=base.index)
+    for name in names:
+        out[name] = scores[name].set_index("score")["value"]
+    out["chance"] = base["chance"]
+    out["best constant"] = base["best_constant"]
+    out["n"] = base["n"]
+    if captions:
+        for metric in ("bleu4", "cider"):
+            out.loc[f"caption {metric.upper() if metric == 'cider' else 'BLEU@4'} (greedy)"] = (
+                [captions[n][metric] if n in captions else np.nan for n in names] + [np.nan, np.nan, np.nan])
+    return out.reset_index()
+
+
+__all__ = ["interpretability_scores", "compare_table"]
