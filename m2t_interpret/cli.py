@@ -7,8 +7,9 @@ and exit code 2, with no traceback.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -321,6 +322,281 @@ def sweep(
                    progress=progress, log=typer.echo)
     typer.echo(table_markdown(df, protocol))
     typer.echo(f"wrote {out / 'table1.csv'}, {out / 'table1.md'}, {out / 'table1.tex'}")
+
+
+# ---------------------------------------------------------------------------------------------
+# analysis commands: density, hist, parts, onset, gate, map, finegrained, ablate-gate, compare
+# ---------------------------------------------------------------------------------------------
+# The options every analysis command shares, defined once.
+
+ModelOpt = Annotated[Optional[str], typer.Option(
+    "--model", "-m", help=MODEL_HELP + " Default: synthetic-guided.")]
+VocabOpt = Annotated[Optional[Path], typer.Option(help="Vocabulary JSON for an authors' checkpoint.")]
+StatsOpt = Annotated[Optional[Path], typer.Option(help='Statistics JSON {"mean": [x,y,z], "std": [x,y,z]} '
+                                                       "for an authors' checkpoint.")]
+AnalysisDataOpt = Annotated[str, typer.Option(
+    "--data", help="'synthetic': the test split of a held-out synthetic corpus (seed --seed, which the shipped "
+                   "models were not trained on; generated once into the cache), or a dataset folder in the "
+                   "HumanML3D layout (no ground truth: ground-truth scores are skipped).")]
+SplitOpt = Annotated[str, typer.Option("--split", help="Split to analyse.")]
+ClipsOpt = Annotated[Optional[int], typer.Option("--clips", min=1, help="Use only the first N clips of the split.")]
+DecodeOpt = Annotated[str, typer.Option(
+    "--decode", "-d", help="greedy; forced (on each clip's first reference caption: exact ground-truth "
+                           "alignment); beamK (batched beam, e.g. beam2); authors-beamK (the authors' search).")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for figures and tables (created if missing; "
+                                                          "files of the same name are replaced).")]
+FormatOpt = Annotated[Optional[list[str]], typer.Option(
+    "--format", "-f", help="Output formats, repeatable or comma-separated: png, pdf, svg (static figures), html "
+                           "(interactive, offline), csv, md, tex (tables). Default: png, html, csv, md.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the held-out synthetic corpus (--data synthetic).")]
+DeviceOpt = Annotated[str, typer.Option(help=DEVICE_HELP)]
+CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse a cached capture of the same model, "
+                                                                   "data, split and decoding.")]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")]
+WordOpt = Annotated[Optional[list[str]], typer.Option("--word", "-w", help="A word (any form: walks, walking → "
+                                                                           "stem walk); repeatable.")]
+ClipOpt = Annotated[Optional[str], typer.Option("--clip", help="Clip id (e.g. 000012 or M000012) or index.")]
+
+
+@dataclass
+class AnalysisOptions:
+    model: Optional[str]
+    vocab: Optional[Path]
+    stats: Optional[Path]
+    data: str
+    split: str
+    clips: Optional[int]
+    decode: str
+    out: Path
+    formats: list[str]
+    seed: int
+    device: str
+    cache: bool
+    progress: bool
+
+
+def _analysis_options(model, vocab, stats, data, split, clips, decode, out, formats, seed, device, cache,
+                      progress) -> AnalysisOptions:
+    """Check the options that can fail before any work is done (formats, output folder)."""
+    from .capture.dataset import parse_decode
+    from .reports import DEFAULT_FORMATS, check_formats, check_out_dir
+
+    fmts = check_formats(formats or list(DEFAULT_FORMATS))
+    parse_decode(decode)
+    if seed < 0:
+        raise M2TError(f"--seed must be ≥ 0, got {seed}")
+    check_out_dir(out)
+    return AnalysisOptions(model, vocab, stats, data, split, clips, decode, out, fmts, seed, device, cache, progress)
+
+
+def _open(o: AnalysisOptions, model: Optional[str] = None, decode: Optional[str] = None, beta=None):
+    from .reports import open_analysis
+
+    return open_analysis(model if model is not None else o.model, data=o.data, split=o.split, clips=o.clips,
+                         decode=decode or o.decode, seed=o.seed, vocab=o.vocab, stats=o.stats, device=o.device,
+                         beta=beta, cache=o.cache, progress=o.progress, log=lambda m: typer.echo(m, err=True))
+
+
+def _clip_arg(clip: Optional[str]):
+    if clip is None:
+        return None
+    return clip  # an id, or an index when no clip has that id
+
+
+def _finish(report, o: AnalysisOptions, header: str) -> None:
+    """Write the report's files, then print them and the summary table."""
+    import pandas as pd
+
+    paths = report.write(o.out, o.formats)
+    typer.echo(header)
+    if report.summary is not None and len(report.summary):
+        with pd.option_context("display.width", 160, "display.max_columns", 30, "display.max_colwidth", 60):
+            typer.echo(report.summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for note in report.notes:
+        typer.echo(note)
+    typer.echo("wrote:")
+    for p in paths:
+        typer.echo(f"  {p}")
+
+
+def _header(ctx, what: str) -> str:
+    cap = ctx.capture
+    data = "synthetic held-out corpus" if (ctx.root / "corpus.json").is_file() else str(ctx.root)
+    return (f"{what} · model {ctx.model_name} · data {data} ({ctx.root}) · split {ctx.split} · {cap.n_clips} clips, "
+            f"{cap.n_tokens} tokens · decoding {ctx.decode}" + (" (cached capture)" if ctx.from_cache else ""))
+
+
+@app.command()
+def density(
+    word: WordOpt = None,
+    non_motion: Annotated[bool, typer.Option("--non-motion", help="Add the non-motion words a, the, an, like, "
+                                                                  "his, then, and (those present).")] = False,
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
+    format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
+    progress: ProgressOpt = True,
+) -> None:
+    """β̂ kernel density per word stem (Gaussian KDE, Scott bandwidth, on [0, 1]; the paper's Fig. 2a/3),
+    with a table of count, mean, median and quartiles. Without --word: the paper's motion words present."""
+    from .reports import density_report
+
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    ctx = _open(o)
+    _finish(density_report(ctx, word or [], non_motion), o, _header(ctx, "β̂ density"))
+
+
+@app.command()
+def hist(
+    word: WordOpt = None,
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
+    format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
+    progress: ProgressOpt = True,
+) -> None:
+    """Per-part maximum-attention histograms: m_k = max_i α_ik·Γ_i per occurrence, 25 bins on [0, 1], the six
+    parts overlaid (the paper's Fig. 2b/4)."""
+    from .reports import hist_report
+
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    ctx = _open(o)
+    _finish(hist_report(ctx, word or []), o, _header(ctx, "max-attention histograms"))
+
+
+@app.command()
+def parts(
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
+    format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
+    progress: ProgressOpt = True,
+) -> None:
+    """Body-part identification for every motion word: the predicted part (argmax of time-weighted part attention)
+    and, with ground truth, pointing accuracy, attention correctness and a true × predicted confusion matrix —
+    overall, per word category and per word, beside chance and the best constant answer."""
+    from .reports import parts_report
+
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    ctx = _open(o)
+    _finish(parts_report(ctx), o, _header(ctx, "body-part identification"))
+
+
+@app.command()
+def onset(
+    clip: ClipOpt = None,
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
+    format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
+    progress: ProgressOpt = True,
+) -> None:
+    """Temporal localisation: μ, σ and the interval μ ± σ·√(2 ln 2) per motion word; Γ curves of one clip
+    (--clip; default: the first clip with several actions) with the true segments; over the split, μ inside the
+    true segment, mean tIoU, R@1 at IoU ≥ 0.3/0.5/0.7 and onset error, for one- and several-action clips."""
+    from .reports import onset_report
+
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    ctx = _open(o)
+    _finish(onset_report(ctx, _clip_arg(clip)), o, _header(ctx, "temporal localisation"))
+
+
+@app.command()
+def gate(
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
+    format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
+    progress: ProgressOpt = True,
+) -> None:
+    """Motion vs non-motion separation by β̂: AUROC, best-threshold accuracy, both densities and the words on
+    the wrong side (labels from the ground truth, else from the supervision lexicon)."""
+    from .reports import gate_report
+
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    ctx = _open(o)
+    _finish(gate_report(ctx), o, _header(ctx, "gate separation"))
+
+
+@app.command("map")
+def map_(
+    clip: Annotated[str, typer.Option("--clip", help="Clip id (e.g. 000012) or index.")],
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
+    format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
+    progress: ProgressOpt = True,
+) -> None:
+    """Spatio-temporal attention map of one clip: parts × frames of α·Γ, one panel per motion word, titled with
+    the prediction, β̂ per word and the reference (the paper's Fig. 7)."""
+    from .reports import map_report
+
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    ctx = _open(o)
+    _finish(map_report(ctx, _clip_arg(clip)), o, _header(ctx, "attention map"))
+
+
+@app.command()
+def finegrained(
+    clip: Annotated[str, typer.Option("--clip", help="Clip id (e.g. 000012) or index.")],
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
+    format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
+    progress: ProgressOpt = True,
+) -> None:
+    """Fine-grained caption of one clip: each motion word with its body part and time interval
+    ("waves — right arm — 1.2–2.6 s"; the paper's Fig. 6), as text, table and timeline."""
+    from .reports import finegrained_report
+
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    ctx = _open(o)
+    _finish(finegrained_report(ctx, _clip_arg(clip)), o, _header(ctx, "fine-grained caption"))
+
+
+@app.command("ablate-gate")
+def ablate_gate(
+    beta: Annotated[float, typer.Option("--beta", min=0.0, max=1.0, help="The pinned gate value.")] = 1.0,
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
+    format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
+    progress: ProgressOpt = True,
+) -> None:
+    """Captions with β̂ pinned (default 1) beside the adaptive ones and the references, and the caption-metric
+    change over the split (the paper's Table 3)."""
+    from .reports import ablate_gate_report
+
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    if o.decode == "forced":
+        raise M2TError("ablate-gate compares generated captions; use --decode greedy, beamK or authors-beamK")
+    ctx = _open(o)
+    pinned = _open(o, model=ctx.model, beta=beta)
+    _finish(ablate_gate_report(ctx, pinned), o, _header(ctx, f"gate ablation (β̂ = {beta:g})"))
+
+
+@app.command()
+def compare(
+    model: Annotated[Optional[list[str]], typer.Option(
+        "--model", "-m", help="A model to compare (repeatable): shipped name or checkpoint. Default: every "
+                              "shipped model.")] = None,
+    vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = None,
+    decode: Annotated[str, typer.Option("--decode", "-d", help="Decoding for the interpretability scores; forced "
+                                                               "(default) aligns exactly with the ground truth. "
+                                                               "Caption metrics always use greedy.")] = "forced",
+    out: OutOpt = Path("m2t-out"), format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu",
+    cache: CacheOpt = True, progress: ProgressOpt = True,
+) -> None:
+    """One table of every interpretability score (beside chance and the best constant answer) and caption metric
+    (BLEU@4, CIDEr) for several models, plus a side-by-side figure."""
+    from .model.checkpoints import shipped_models
+    from .reports import compare_report
+
+    o = _analysis_options(None, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    names = model or shipped_models()
+    if len(set(names)) != len(names):
+        raise M2TError("each --model may be given once")
+    contexts, greedy = {}, {}
+    for name in names:
+        ctx = _open(o, model=name)
+        label = ctx.model_name if ctx.model_name != "model" else Path(name).stem
+        contexts[label] = ctx
+        greedy[label] = ctx if o.decode == "greedy" else _open(o, model=ctx.model, decode="greedy")
+    first = next(iter(contexts.values()))
+    _finish(compare_report(contexts, greedy), o, _header(first, f"comparison of {len(contexts)} models"))
 
 
 def main(argv: Optional[list[str]] = None) -> int:

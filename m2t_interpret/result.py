@@ -251,17 +251,17 @@ class CaptureResult:
                 "window": self.window[clip, step, :t]}
 
     def clip_index(self, clip: int | str) -> int:
-        """Index of a clip given by index or id; unknown ones raise M2TError with the valid range."""
-        if isinstance(clip, str):
-            try:
-                return self.clip_ids.index(clip)
-            except ValueError:
-                shown = (f"{self.clip_ids[0]} … {self.clip_ids[-1]}" if self.n_clips > 1
-                         else ", ".join(self.clip_ids))
-                raise M2TError(f"no clip with id {clip!r}; this capture has {self.n_clips} clips "
-                               f"(ids {shown})") from None
+        """Index of a clip given by id or index (a string of digits that is not an id is an index);
+        unknown ones raise M2TError with the valid range."""
+        if isinstance(clip, str) and clip in self.clip_ids:
+            return self.clip_ids.index(clip)
+        if isinstance(clip, str) and not clip.strip().isdigit():
+            shown = f"{self.clip_ids[0]} … {self.clip_ids[-1]}" if self.n_clips > 1 else ", ".join(self.clip_ids)
+            raise M2TError(f"no clip with id {clip!r}; this capture has {self.n_clips} clips "
+                           f"(ids {shown}, or an index 0..{self.n_clips - 1})")
         if not 0 <= int(clip) < self.n_clips:
-            raise M2TError(f"clip index {clip} out of range 0..{self.n_clips - 1}")
+            raise M2TError(f"no clip {clip!r}: ids run {self.clip_ids[0]} … {self.clip_ids[-1]}, indices "
+                           f"0..{self.n_clips - 1}")
         return int(clip)
 
     # -- selection and merging --------------------------------------------------------------

@@ -14,17 +14,22 @@ from .labels import rows_of_stems
 def beta_density(table: pd.DataFrame, stems: Sequence[str], points: int = 201) -> pd.DataFrame:
     """Kernel density of β̂ for each stem → columns ``stem, beta, density`` (``points`` per stem).
 
-    A stem whose β̂ values are all equal (or that has one token) has no density; it is left out
-    here and still counted by :func:`beta_summary`.
+    The grid is ``points`` even steps on [0, 1] plus ``points`` steps over the data's range ± 4
+    bandwidths, so a density concentrated near 0 or 1 (as β̂ often is) is drawn at its true
+    height rather than missed between grid points. A stem whose β̂ values are all equal (or that
+    has one token) has no density; it is left out here and still counted by :func:`beta_summary`.
     """
-    grid = np.linspace(0.0, 1.0, points)
     frames = []
     for s in stems:
         values = rows_of_stems(table, [s])["beta"].to_numpy(dtype=float)
         values = values[np.isfinite(values)]
         if len(values) < 2 or np.ptp(values) < 1e-9:
             continue
-        density = gaussian_kde(values, bw_method="scott")(grid)
+        kde = gaussian_kde(values, bw_method="scott")
+        bw = float(np.sqrt(kde.covariance[0, 0]))
+        lo, hi = max(values.min() - 4 * bw, 0.0), min(values.max() + 4 * bw, 1.0)
+        grid = np.unique(np.concatenate([np.linspace(0.0, 1.0, points), np.linspace(lo, hi, points)]))
+        density = kde(grid)
         frames.append(pd.DataFrame({"stem": s, "beta": grid, "density": density}))
     if not frames:
         return pd.DataFrame({"stem": pd.Series(dtype=object), "beta": pd.Series(dtype=float),

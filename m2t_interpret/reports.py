@@ -1,0 +1,354 @@
+"""Reports: one analysis run end to end — its tables, its figures and a short summary — as the
+``m2t-interpret`` analysis commands produce them. Notebooks call the same functions::
+
+    from m2t_interpret import reports
+    ctx = reports.open_analysis(model="synthetic-guided", data="synthetic")
+    rep = reports.density_report(ctx, ["walk", "the"])
+    rep.tables["summary"]            # a DataFrame
+    rep.figure("density")            # a matplotlib Figure (interactive=True: plotly)
+    rep.write("m2t-out", ["png", "html", "csv"])
+
+A :class:`Report` holds DataFrames and, per figure, the plotting function and its DataFrame
+arguments; figures are drawn only when asked for, static or interactive.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from . import analysis as A
+from .capture.dataset import CaptureRequest, cached_capture, parse_decode
+from .errors import M2TError
+from .result import CaptureResult
+
+#: Seed of the default held-out synthetic corpus (the shipped models were trained on seed 0).
+HELDOUT_SEED = 2
+#: Source clips of the held-out test split (each with its mirror, so twice as many ids).
+HELDOUT_CLIPS = 500
+FIGURE_FORMATS = ("png", "pdf", "svg", "html")
+TABLE_FORMATS = ("csv", "md", "tex")
+DEFAULT_FORMATS = ("png", "html", "csv", "md")
+#: The paper's motion words of its Fig. 2a (those present in the data are used by default).
+PAPER_MOTION_WORDS = ("run", "pick", "kick", "turn", "forward", "dance", "squat", "wipe", "punch", "backward",
+                      "jump", "walk", "wave")
+
+
+# ---------------------------------------------------------------------------------------------
+# opening a model, data and capture
+# ---------------------------------------------------------------------------------------------
+
+def heldout_corpus(seed: int = HELDOUT_SEED, progress: bool = True, log: Callable[[str], None] | None = None) -> Path:
+    """The held-out synthetic test corpus for ``seed`` (generated once into the cache:
+    ``$M2T_INTERPRET_CACHE`` or ``~/.cache/m2t-interpret``)."""
+    from .data.synthetic import generate_corpus
+    from .training.data import cache_dir
+
+    if seed < 0:
+        raise M2TError(f"--seed must be ≥ 0, got {seed}")
+    root = cache_dir() / f"synthetic-heldout-seed{seed}"
+    if not (root / "test.txt").is_file():
+        if log is not None:
+            log(f"generating the held-out synthetic corpus (seed {seed}, {2 * HELDOUT_CLIPS} clips) into {root}")
+        generate_corpus(root, n_train=0, n_val=0, n_test=HELDOUT_CLIPS, seed=seed, progress=progress)
+    return root
+
+
+def resolve_analysis_data(data: str | os.PathLike, seed: int = HELDOUT_SEED, progress: bool = True,
+                          log: Callable[[str], None] | None = None) -> Path:
+    """``"synthetic"`` → :func:`heldout_corpus`; else a dataset folder in the HumanML3D layout."""
+    if str(data) == "synthetic":
+        return heldout_corpus(seed, progress=progress, log=log)
+    root = Path(data)
+    if not root.is_dir():
+        raise M2TError(f"dataset folder not found: {root} (or use --data synthetic)")
+    return root
+
+
+@dataclass
+class AnalysisContext:
+    """A model, the data it is analysed on, the capture and its token table (ground truth attached)."""
+
+    model: object
+    root: Path
+    split: str
+    decode: str
+    capture: CaptureResult
+    table: pd.DataFrame
+    from_cache: bool = False
+
+    @property
+    def has_ground_truth(self) -> bool:
+        return bool(self.table["gt_aligned"].any()) if "gt_aligned" in self.table else False
+
+    @property
+    def model_name(self) -> str:
+        return str(self.model.metadata.get("name") or "model")
+
+
+def open_analysis(model=None, data: str | os.PathLike = "synthetic", split: str = "test", clips: int | None = None,
+                  decode: str = "greedy", seed: int = HELDOUT_SEED, vocab=None, stats=None, device: str = "cpu",
+                  beta: float | None = None, cache: bool = True, progress: bool = True,
+                  log: Callable[[str], None] | None = None) -> AnalysisContext:
+    """Load ``model`` (a name, a path or a loaded captioner), resolve ``data``, capture the split
+    (from the cache when possible) and build the token table."""
+    from .model.captioner import Captioner
+    from .model.checkpoints import load_model, resolve_device
+
+    parse_decode(decode)  # a bad spelling fails before anything loads
+    captioner = model if isinstance(model, Captioner) else load_model(model, vocab=vocab, stats=stats)
+    captioner = captioner.to(resolve_device(device))
+    root = resolve_analysis_data(data, seed, progress=progress, log=log)
+    request = CaptureRequest(root=str(root), split=split, decode=decode, clips=clips, beta=beta)
+    if cache:
+        capture, hit = cached_capture(captioner, request, progress=progress)
+    else:
+        from .capture import capture_split
+
+        capture, hit = capture_split(captioner, root, split, decode, clips, beta, progress=progress), False
+    table = A.token_table(capture, root)
+    return AnalysisContext(captioner, root, split, decode, capture, table, hit)
+
+
+# ---------------------------------------------------------------------------------------------
+# the report object
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Report:
+    """Tables, figures (drawn on demand) and a printed summary of one analysis."""
+
+    name: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, tuple[str, tuple, dict]] = field(default_factory=dict)
+    summary: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def figure(self, key: str, interactive: bool = False):
+        """Draw figure ``key``: a matplotlib Figure, or a plotly Figure with ``interactive``."""
+        from .plotting import interactive as interactive_plots
+        from .plotting import static as static_plots
+
+        fn_name, args, kwargs = self.figures[key]
+        module = interactive_plots if interactive else static_plots
+        return getattr(module, fn_name)(*args, **kwargs)
+
+    def write(self, out_dir: str | os.PathLike, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
+        """Write every table and figure as ``<out>/<name>_<key>.<format>`` (atomically); returns the paths."""
+        from .plotting import save_figure, write_table
+
+        formats = check_formats(formats)
+        out = check_out_dir(out_dir)
+        paths: list[Path] = []
+        table_formats = [f for f in formats if f in TABLE_FORMATS]
+        if table_formats:
+            for key, df in self.tables.items():
+                paths += write_table(df, out / f"{self.name}_{key}", table_formats, index=_keeps_index(df))
+        static_formats = [f for f in formats if f in ("png", "pdf", "svg")]
+        for key in self.figures:
+            stem = out / (self.name if key == self.name else f"{self.name}_{key}")
+            if static_formats:
+                fig = self.figure(key)
+                paths += save_figure(fig, stem, static_formats)
+            if "html" in formats:
+                paths += save_figure(self.figure(key, interactive=True), stem, ["html"])
+        return paths
+
+
+def _keeps_index(df: pd.DataFrame) -> bool:
+    return df.index.name is not None
+
+
+def check_formats(formats: Sequence[str]) -> list[str]:
+    """Validate ``--format`` values (comma-separated values allowed)."""
+    out = []
+    for item in formats:
+        for f in str(item).split(","):
+            f = f.strip().lower().lstrip(".")
+            if not f:
+                continue
+            if f not in FIGURE_FORMATS + TABLE_FORMATS:
+                raise M2TError(f"unknown --format {f!r}; use any of: {', '.join(FIGURE_FORMATS + TABLE_FORMATS)}")
+            if f not in out:
+                out.append(f)
+    if not out:
+        raise M2TError("no output format given; use e.g. --format png --format csv")
+    return out
+
+
+def check_out_dir(out_dir: str | os.PathLike) -> Path:
+    """The output folder, created if missing; an existing file there is a clear error (checked
+    before any work by the CLI, and again before writing)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise M2TError(f"--out {out} is a file; name a folder for the outputs")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise M2TError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
+    if not os.access(out, os.W_OK):
+        raise M2TError(f"the output folder {out} is not writable")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# one builder per analysis command
+# ---------------------------------------------------------------------------------------------
+
+def _no_gt_note(ctx: AnalysisContext) -> list[str]:
+    return [] if ctx.has_ground_truth else ["no ground truth for this data: ground-truth scores are not computed"]
+
+
+def _alignment_note(ctx: AnalysisContext) -> list[str]:
+    if ctx.capture.mode == "forced" or not ctx.has_ground_truth:
+        return []
+    a = A.alignment_summary(ctx.table)
+    return [f"generated captions: {a['aligned']} of {a['motion_words']} motion words aligned to the ground truth "
+            f"by stem and order"]
+
+
+def _stems(ctx: AnalysisContext, words: Sequence[str], non_motion: bool, default: Sequence[str]) -> list[str]:
+    present = set(ctx.table["stem"])
+    chosen = list(words)
+    if not chosen:
+        chosen = [w for w in default if A.labels.stem(w) in present]
+        if not chosen:
+            raise M2TError("none of the default words occurs in these captions; name some with --word")
+    if non_motion:
+        chosen += [w for w in A.DEFAULT_NON_MOTION if A.labels.stem(w) in present]
+    return A.select_stems(ctx.table, chosen)
+
+
+def density_report(ctx: AnalysisContext, words: Sequence[str] = (), non_motion: bool = False) -> Report:
+    """β̂ kernel density per word stem (Fig. 2a/3) and a table of count, mean, median and quartiles."""
+    stems = _stems(ctx, words, non_motion, PAPER_MOTION_WORDS)
+    density = A.beta_density(ctx.table, stems)
+    summary = A.beta_summary(ctx.table, stems)
+    return Report("density", tables={"summary": summary, "curves": density},
+                  figures={"density": ("density_figure", (density, summary), {})},
+                  summary=summary[["stem", "words", "count", "mean", "median", "q1", "q3"]])
+
+
+def hist_report(ctx: AnalysisContext, words: Sequence[str] = ()) -> Report:
+    """Per-part maximum-attention histograms (Fig. 2b/4)."""
+    stems = _stems(ctx, words, False, PAPER_MOTION_WORDS)
+    hist = A.max_attention_histogram(ctx.table, stems)
+    summary = A.max_attention_summary(ctx.table, stems)
+    wide = summary.pivot(index="stem", columns="part", values="share_largest")[list(A.groundtruth.PARTS)]
+    wide.insert(0, "total", summary.groupby("stem")["total"].first())
+    wide.columns.name = None
+    return Report("hist", tables={"counts": hist, "summary": summary},
+                  figures={"hist": ("histogram_figure", (hist,), {})},
+                  summary=wide.reset_index(), notes=["summary: share of occurrences where each part has the "
+                                                     "largest max attention"])
+
+
+def parts_report(ctx: AnalysisContext) -> Report:
+    """Body-part identification for every motion word, scored against the true parts."""
+    pred = A.part_predictions(ctx.table)
+    scores = A.part_scores(pred)
+    confusion = A.part_confusion(pred)
+    tables = {"predictions": pred, "scores": scores, "confusion": confusion}
+    summary = (scores[scores["group"] != "stem"].drop(columns="group") if not scores.empty else
+               pred.groupby("predicted_part").size().rename("words").reset_index())
+    return Report("parts", tables=tables, figures={"parts": ("parts_figure", (scores, confusion), {})},
+                  summary=summary, notes=_no_gt_note(ctx) + _alignment_note(ctx))
+
+
+def onset_report(ctx: AnalysisContext, clip: str | None = None) -> Report:
+    """Temporal localisation over the split, and Γ curves for one clip (Fig. 5)."""
+    pred = A.temporal_predictions(ctx.table)
+    cap = ctx.capture
+    scores = A.temporal_scores(pred, cap.downsample, cap.fps)
+    if clip is None:  # default: the first clip with several actions, else the first clip
+        several = ctx.table.loc[ctx.table["n_actions"] > 1, "clip_id"]
+        clip = str(several.iloc[0]) if len(several) else cap.clip_ids[0]
+    n = cap.clip_index(clip)
+    cid = cap.clip_ids[n]
+    rows = ctx.table[ctx.table["clip_id"] == cid].set_index("step")["motion"]
+    curves = A.window_curves(cap, n, rows.eq(True))
+    segments = A.true_segments(A.load_ground_truth(ctx.root), cid)
+    title = f"{cid}: “{cap.captions[n]}”"
+    tables = {"predictions": pred, "scores": scores, f"clip_{cid}": curves}
+    figures = {"curves": ("onset_figure", (curves, segments), {"title": title})}
+    if not scores.empty:
+        figures["scores"] = ("temporal_scores_figure", (scores,), {})
+    return Report("onset", tables=tables, figures=figures,
+                  summary=scores if not scores.empty else None, notes=_no_gt_note(ctx) + _alignment_note(ctx))
+
+
+def gate_report(ctx: AnalysisContext) -> Report:
+    """Motion vs non-motion separation by β̂: AUROC, best-threshold accuracy, densities, wrong-side words."""
+    sep = A.gate_separation(ctx.table)
+    errors = A.gate_errors(ctx.table)
+    tokens = A.gate.labelled_tokens(ctx.table)[["clip_id", "step", "word", "beta", "motion"]]
+    return Report("gate", tables={"separation": sep, "words": errors},
+                  figures={"gate": ("gate_figure", (tokens, sep), {})},
+                  summary=sep, notes=[f"labels from the {sep['labels'].iloc[0]}; most wrong-side words: "
+                                      + ", ".join(errors[errors["wrong_share"] > 0.5]["word"].head(8))])
+
+
+def _clip_title(cap: CaptureResult, table: pd.DataFrame, n: int) -> str:
+    rows = table[table["clip_id"] == cap.clip_ids[n]]
+    words = " ".join(f"{r.word}({r.beta:.2f})" for r in rows.itertuples() if not r.is_special)
+    ref = f"\nreference: {cap.references[n][0]}" if cap.references and cap.references[n] else ""
+    return f"{cap.clip_ids[n]} prediction: {words}{ref}"
+
+
+def map_report(ctx: AnalysisContext, clip: str) -> Report:
+    """Spatio-temporal attention map (parts × frames of α·Γ), one panel per motion word (Fig. 7)."""
+    cap = ctx.capture
+    n = cap.clip_index(clip)
+    rows = ctx.table[ctx.table["clip_id"] == cap.clip_ids[n]]
+    steps = rows.loc[rows["motion"].eq(True), "step"].tolist() or rows.loc[~rows["is_special"], "step"].tolist()
+    amap = A.attention_map(cap, n, steps)
+    return Report("map", tables={cap.clip_ids[n]: amap},
+                  figures={"map": ("map_figure", (amap,), {"title": _clip_title(cap, ctx.table, n)})},
+                  summary=amap.groupby(["step", "word", "beta"], as_index=False)["value"].max()
+                  .rename(columns={"value": "max α·Γ"}))
+
+
+def finegrained_report(ctx: AnalysisContext, clip: str) -> Report:
+    """Each motion word of one clip with its body part and time interval (Fig. 6)."""
+    cap = ctx.capture
+    n = cap.clip_index(clip)
+    fg = A.fine_grained(ctx.table, cap.clip_ids[n])
+    return Report("finegrained", tables={cap.clip_ids[n]: fg},
+                  figures={"finegrained": ("finegrained_figure", (fg,), {"title": _clip_title(cap, ctx.table, n)})},
+                  summary=fg, notes=A.fine_grained_text(fg))
+
+
+def ablate_gate_report(ctx: AnalysisContext, pinned: AnalysisContext) -> Report:
+    """Captions with β̂ pinned beside the adaptive ones and the references (Table 3)."""
+    per_clip = A.gate_ablation(ctx.capture, pinned.capture)
+    scores = A.gate_ablation_scores(ctx.capture, pinned.capture)
+    changed = int(per_clip["changed"].sum())
+    return Report("ablate_gate", tables={"captions": per_clip, "scores": scores},
+                  figures={"ablate_gate": ("ablation_figure", (scores,), {})}, summary=scores,
+                  notes=[f"{changed} of {len(per_clip)} captions change with β̂ pinned to "
+                         f"{pinned.capture.beta_pinned:g}", f"protocol: {scores.attrs.get('protocol', '')}"])
+
+
+def compare_report(contexts: dict[str, AnalysisContext], caption_contexts: dict[str, AnalysisContext]) -> Report:
+    """Every interpretability score and caption metric for several models, side by side."""
+    scores = {name: A.interpretability_scores(ctx.table, ctx.capture.downsample, ctx.capture.fps)
+              for name, ctx in contexts.items()}
+    captions = {name: A.caption_metrics(ctx.capture) for name, ctx in caption_contexts.items()}
+    table = A.compare_table(scores, captions)
+    models = list(contexts)
+    first = next(iter(contexts.values()))
+    notes = _no_gt_note(first) + [
+        f"interpretability scores from {first.decode} decoding; caption metrics from greedy decoding "
+        f"({next(iter(captions.values()))['protocol']})" if captions else ""]
+    return Report("compare", tables={"scores": table}, figures={"compare": ("compare_figure", (table, models), {})},
+                  summary=table, notes=[n for n in notes if n])
+
+
+__all__ = ["HELDOUT_SEED", "HELDOUT_CLIPS", "AnalysisContext", "Report", "open_analysis", "heldout_corpus",
+           "resolve_analysis_data", "check_formats", "check_out_dir", "density_report", "hist_report",
+           "parts_report", "onset_report", "gate_report", "map_report", "finegrained_report", "ablate_gate_report",
+           "compare_report"]
