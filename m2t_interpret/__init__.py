@@ -2,6 +2,7 @@
 
 from ._version import __version__
 from .errors import M2TError
+from .result import CaptureResult
 
 
 def load_model(source=None, vocab=None, stats=None):
@@ -15,4 +16,4 @@ def load_model(source=None, vocab=None, stats=None):
     return _load(source, vocab=vocab, stats=stats)
 
 
-__all__ = ["M2TError", "load_model", "__version__"]
+__all__ = ["CaptureResult", "M2TError", "load_model", "__version__"]

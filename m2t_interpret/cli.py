@@ -81,6 +81,11 @@ def caption(
     mode, beam_size = parse_decode(decode)
     if mode == "forced":
         raise M2TError("caption has no reference captions to force; use --decode greedy, beamK or authors-beamK")
+    if save is not None:  # a refused destination fails before any decoding
+        from .io import check_dir_destination
+        from .result import is_capture_dir
+
+        check_dir_destination(save, is_capture_dir, "capture")
     captioner = load_model(model, vocab=vocab, stats=stats).to(resolve_device(device))
     motions = []
     for f in files:
@@ -97,10 +102,10 @@ def caption(
     for n, f in enumerate(files):
         typer.echo(f"{f.name}: {result.captions[n]}")
         rows = table[table["clip"] == n]
-        typer.echo(f"  {'word':<14}{'beta':>6}  {'part':<9} interval (s)")
+        typer.echo(f"  {'word':<14}{'beta':>6}  {'part':<10} centre μ (s)  interval where Γ ≥ ½ (s)")
         for _, r in rows.iterrows():
-            typer.echo(f"  {r['word']:<14}{r['beta']:>6.2f}  {r['top_part']:<9} "
-                       f"{r['mu_s']:.2f} ± {r['sigma_s']:.2f}  [{r['onset_s']:.2f}, {r['offset_s']:.2f}]")
+            typer.echo(f"  {r['word']:<14}{r['beta']:>6.2f}  {r['top_part']:<10} {r['mu_s']:>8.2f}      "
+                       f"[{r['onset_s']:.2f}, {r['offset_s']:.2f}]")
     if save is not None:
         result.save(save)
         typer.echo(f"saved capture to {save}")

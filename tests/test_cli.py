@@ -41,9 +41,19 @@ def test_caption_prints_words_with_beta_part_and_interval(model_file, motion_fil
     assert rc == 0
     out = capsys.readouterr().out
     assert "clip0.npy:" in out and "clip1.npy:" in out
-    assert "beta" in out and "interval (s)" in out and "±" in out
+    assert "beta" in out and "interval where Γ ≥ ½ (s)" in out
     assert (tmp_path / "cap" / "tokens.parquet").exists()
     assert main(["caption", str(motion_files[0]), "--model", str(model_file), "--decode", "beam2"]) == 0
+    assert main(["caption", str(motion_files[0]), "--model", str(model_file), "--decode", "authors-beam2"]) == 0
+
+
+def test_caption_save_refuses_a_user_folder_before_decoding(model_file, motion_files, capsys, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    assert main(["caption", str(motion_files[0]), "--model", str(model_file), "--save", str(mine)]) == 2
+    assert "refusing" in capsys.readouterr().err
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 
 @pytest.mark.parametrize("args, message", [

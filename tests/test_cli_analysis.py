@@ -1,0 +1,156 @@
+"""The analysis commands end to end: a tiny model on a tiny synthetic corpus (with ground truth) and an
+authors' checkpoint on a real-layout HumanML3D folder (no ground truth)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from m2t_interpret.cli import main
+from m2t_interpret.data.synthetic import generate_corpus
+from m2t_interpret.data.synthetic.corpus import vocabulary as synthetic_words
+from m2t_interpret.model.checkpoints import save_checkpoint
+from conftest import FIXTURES, load_case, tiny_model
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return generate_corpus(tmp_path_factory.mktemp("corpus"), n_train=0, n_val=0, n_test=6, seed=5, progress=False)
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + synthetic_words()
+    model = tiny_model(vocab_size=len(vocab), max_steps=12)
+    model.set_vocab(vocab)
+    model.metadata["name"] = "tiny"
+    path = tmp_path_factory.mktemp("m") / "tiny.pt"
+    save_checkpoint(model, path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("M2T_INTERPRET_CACHE", str(tmp_path / "cache"))
+
+
+def run(args, capsys):
+    rc = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def common(model_file, corpus, out, decode="forced"):
+    return ["--model", model_file, "--data", corpus, "--out", out, "--decode", decode, "--no-progress"]
+
+
+def test_density_writes_figures_and_tables_then_uses_the_cache(model_file, corpus, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["density", "--word", "walks", "--word", "the", *common(model_file, corpus, out),
+            "--format", "png,html,csv,md"]
+    rc, stdout, err = run(args, capsys)
+    assert rc == 0, err
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["density.html", "density.png", "density_curves.csv", "density_curves.md",
+                     "density_summary.csv", "density_summary.md"]
+    summary = pd.read_csv(out / "density_summary.csv")
+    assert list(summary["stem"]) == ["walk", "the"] and (summary["count"] > 0).all()
+    assert "stem" in stdout and "wrote:" in stdout and "cached capture" not in stdout
+    assert (out / "density.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rc, stdout, _ = run(args, capsys)
+    assert rc == 0 and "(cached capture)" in stdout
+
+
+def test_every_analysis_command_runs(model_file, corpus, tmp_path, capsys):
+    out = tmp_path / "out"
+    clip = (corpus / "test.txt").read_text().split()[0]
+    for cmd in (["hist", "--word", "walks"], ["parts"], ["onset", "--clip", clip], ["gate"], ["map", "--clip", clip],
+                ["finegrained", "--clip", clip]):
+        rc, stdout, err = run([*cmd, *common(model_file, corpus, out), "--format", "png,csv"], capsys)
+        assert rc == 0, (cmd, err)
+        assert "wrote:" in stdout
+    names = {p.name for p in out.iterdir()}
+    for expected in ("hist.png", "parts.png", "parts_scores.csv", "parts_confusion.csv", "onset_curves.png",
+                     "onset_scores.csv", "gate.png", "gate_separation.csv", "map.png", "finegrained.png",
+                     f"finegrained_{clip}.csv"):
+        assert expected in names, expected
+    scores = pd.read_csv(out / "parts_scores.csv")
+    assert {"pointing", "chance", "best_constant"} <= set(scores.columns)
+    assert scores.loc[scores["name"] == "all motion words", "chance"].between(0, 1).all()
+
+
+def test_ablate_gate_and_compare(model_file, corpus, tmp_path, capsys):
+    out = tmp_path / "out"
+    rc, stdout, err = run(["ablate-gate", *common(model_file, corpus, out, "greedy"), "--format", "csv"], capsys)
+    assert rc == 0, err
+    scores = pd.read_csv(out / "ablate_gate_scores.csv")
+    assert list(scores["metric"]) == ["bleu1", "bleu4", "rouge_l", "cider"]
+    other = tmp_path / "other.pt"
+    shutil.copy(model_file, other)
+    rc, stdout, err = run(["compare", "--model", model_file, "--model", other, "--data", corpus, "--out", out,
+                           "--no-progress", "--format", "csv,md"], capsys)
+    assert rc == 0, err
+    table = pd.read_csv(out / "compare_scores.csv")
+    assert {"chance", "best constant"} <= set(table.columns)
+    assert any(s.startswith("pointing, one-part") for s in table["score"])
+    assert any("BLEU@4" in s for s in table["score"])
+
+
+@pytest.mark.parametrize("args, phrase", [
+    (["density", "--word", "moonwalks"], "never occurs"),
+    (["map", "--clip", "zzz"], "no clip with id 'zzz'"),
+    (["map", "--clip", "999"], "indices 0..11"),
+    (["density", "--format", "gif"], "unknown --format"),
+    (["density", "--decode", "nucleus"], "unknown --decode"),
+])
+def test_bad_input_is_one_line_exit_2(args, phrase, model_file, corpus, tmp_path, capsys):
+    out = tmp_path / "out"
+    rc, stdout, err = run([*args, *common(model_file, corpus, out)[:-3], "--no-progress", "--out", out], capsys)
+    assert rc == 2
+    assert phrase in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists() or not any(p.suffix in (".png", ".csv") for p in out.iterdir())
+
+
+def test_out_that_is_a_file_fails_before_any_work(model_file, corpus, tmp_path, capsys):
+    f = tmp_path / "notes.txt"
+    f.write_text("keep")
+    rc, _, err = run(["density", *common(model_file, corpus, f)], capsys)
+    assert rc == 2 and "is a file" in err and f.read_text() == "keep"
+    assert not (tmp_path / "cache").exists()  # nothing was decoded
+
+
+def test_real_layout_with_an_authors_checkpoint_has_no_ground_truth(tmp_path, capsys, shared_data):
+    """A converted authors' fixture on a HumanML3D-layout folder holding the real sample clip."""
+    ckpt, case = load_case("h3d_small")
+    v = ckpt["model"]["dec.embedding.weight"].shape[0]
+    words = ["a", "person", "walks", "forward", "and", "waves"]
+    vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + words + [f"w{i}" for i in range(v - 4 - len(words))]
+    (tmp_path / "vocab.json").write_text(json.dumps(vocab))
+    (tmp_path / "stats.json").write_text(json.dumps({"mean": case["axis_mean"].tolist(),
+                                                     "std": case["axis_std"].tolist()}))
+    rc, _, err = run(["convert", FIXTURES / "h3d_small.ckpt", "--vocab", tmp_path / "vocab.json", "--stats",
+                      tmp_path / "stats.json", "--out", tmp_path / "model.pt"], capsys)
+    assert rc == 0, err
+    data = tmp_path / "h3d"
+    (data / "new_joints").mkdir(parents=True)
+    (data / "texts").mkdir()
+    shutil.copy(shared_data / "humanml3d-sample" / "new_joints" / "012314.npy", data / "new_joints")
+    (data / "texts" / "012314.txt").write_text(
+        "a person walks forward and waves#a/DET person/NOUN walk/VERB forward/ADV and/CCONJ wave/VERB#0.0#0.0\n")
+    (data / "test.txt").write_text("012314\n")
+    out = tmp_path / "out"
+    base = ["--model", tmp_path / "model.pt", "--data", data, "--out", out, "--decode", "forced", "--no-progress",
+            "--format", "csv"]
+    rc, stdout, err = run(["parts", *base], capsys)
+    assert rc == 0, err
+    assert "no ground truth" in stdout
+    rc, stdout, err = run(["density", "--word", "walks", *base], capsys)
+    assert rc == 0, err
+    assert pd.read_csv(out / "density_summary.csv")["count"].item() == 1
+    rc, stdout, err = run(["finegrained", "--clip", "012314", *base], capsys)
+    assert rc == 0, err
+    assert np.isfinite(pd.read_csv(out / "finegrained_012314.csv")["onset_s"]).all()
