@@ -1,0 +1,631 @@
+"""Static figures (matplotlib, seaborn style): each function takes the tidy tables made by
+:mod:`m2t_interpret.analysis` and returns a :class:`matplotlib.figure.Figure`.
+
+Figures are built with ``Figure(...)`` directly — never through pyplot — under :func:`style`
+(a ``rc_context``), so plotting leaves matplotlib's backend and rcParams as they were.
+Save them with :func:`m2t_interpret.plotting.save_figure`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
+
+from ..errors import M2TError
+from .style import (BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
+                    MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR,
+                    NON_MOTION_COLOR, SEGMENT_COLOR, TEMPORAL_METRICS, answer_color, assign_lanes, beta_label,
+                    bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label, ordered_parts,
+                    ordered_unique, part_color, part_label, pinned_column, require_columns, series_colors, style,
+                    true_segments, wrap)
+
+
+def _styled(func):
+    """Build the figure under :func:`style` and draw it once there, so that every lazily made
+    artist (ticks, grid lines) takes the style rather than the global rcParams."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with style():
+            fig = func(*args, **kwargs)
+            fig.draw_without_rendering()
+        return fig
+
+    return wrapper
+
+
+def _new_figure(width: float, height: float, title: str | None) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _message_figure(text: str, title: str | None, size=(4.0, 2.2)) -> Figure:
+    """One empty panel that says ``text`` (no data to draw)."""
+    fig = _new_figure(*size, title)
+    ax = fig.subplots()
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#555555", fontsize=11)
+    return fig
+
+
+def _text_color(background: str) -> str:
+    """Black or white text, whichever reads better on ``background``."""
+    r, g, b = to_rgb(background)
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
+
+
+def _color_part_ticks(labels, parts: Sequence[str]) -> None:
+    for lab, p in zip(labels, parts):
+        lab.set_color(part_color(p))
+        lab.set_fontweight("bold")
+
+
+def _drop_unused(axes: np.ndarray, used: int) -> list:
+    flat = list(axes.ravel())
+    for ax in flat[used:]:
+        ax.remove()
+    return flat[:used]
+
+
+def _finite(x) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+# ----------------------------------------------------------------------------- β̂ densities (Fig. 2a)
+
+@_styled
+def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | None = None) -> Figure:
+    """β̂ kernel densities per word stem (the paper's Fig. 2a) on a log density axis.
+
+    ``density``: ``stem, beta, density``; ``summary``: ``stem, count`` (+ ``min``; from
+    :func:`~m2t_interpret.analysis.beta_summary`). A stem in ``summary`` without a density (all
+    its β̂ equal, or one token) is listed as "no spread" and marked by a dashed line at its value.
+    """
+    require_columns(density, ["stem", "beta", "density"], "density_figure")
+    require_columns(summary, ["stem", "count"], "density_figure")
+    stems = ordered_unique([str(s) for s in summary["stem"]] + [str(s) for s in density["stem"]])
+    colors = dict(zip(stems, series_colors(len(stems))))
+    fig = _new_figure(5.6, 3.2, title)
+    ax = fig.subplots()
+    dens = density.assign(stem=density["stem"].astype(str))
+    values = pd.to_numeric(dens["density"], errors="coerce")
+    top = float(values.max()) if len(values) and np.isfinite(values.max()) else 1.0
+    floor = density_floor(top)
+    for s in stems:
+        d = dens[dens["stem"] == s].sort_values("beta")
+        row = summary[summary["stem"].astype(str) == s]
+        count = int(row["count"].iloc[0]) if len(row) else None
+        label = s if count is None else f"{s} (n={count})"
+        if len(d):
+            ax.plot(d["beta"].to_numpy(float), np.clip(d["density"].to_numpy(float), floor / 10, None),
+                    color=colors[s], label=label, lw=1.4, alpha=0.9)
+        else:
+            value = _finite(row["min"].iloc[0]) if len(row) and "min" in row else math.nan
+            if count:
+                label = f"{s} (n={count}, no spread)"
+            if np.isfinite(value):
+                ax.axvline(value, color=colors[s], ls="--", lw=1.2, label=label)
+            else:
+                ax.plot([], [], color=colors[s], ls="--", label=label)
+    ax.set_yscale("log", nonpositive="clip")
+    ax.set_ylim(floor, top * 3 if top > floor else floor * 100)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("β̂ (motion gate)")
+    ax.set_ylabel("density (log scale)")
+    if stems:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="stem", alignment="left")
+    else:
+        ax.text(0.5, 0.5, "no words", ha="center", va="center", transform=ax.transAxes, color="#555555")
+    return fig
+
+
+# ----------------------------------------------------------------------------- max-attention histograms (Fig. 2b / 4)
+
+@_styled
+def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> Figure:
+    """Per-part histograms of each token's maximum attention α·Γ, one panel per stem (Fig. 2b/4).
+
+    ``hist``: ``stem, part, bin_left, bin_right, count, total``.
+    """
+    require_columns(hist, ["stem", "part", "bin_left", "bin_right", "count", "total"], "histogram_figure")
+    if hist.empty:
+        return _message_figure("no words", title)
+    hist = hist.assign(stem=hist["stem"].astype(str), part=hist["part"].astype(str))
+    stems = ordered_unique(hist["stem"])
+    nrows, ncols = grid_shape(len(stems), 3)
+    fig = _new_figure(2.45 * ncols + 0.3, 2.0 * nrows + 0.55, title)
+    axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False, sharex=True), len(stems))
+    handles = {}
+    for k, (ax, stem) in enumerate(zip(axes, stems)):
+        sub = hist[hist["stem"] == stem]
+        for part in ordered_parts(sub["part"]):
+            d = sub[sub["part"] == part].sort_values("bin_left")
+            if d.empty:
+                continue
+            edges = np.append(d["bin_left"].to_numpy(float), float(d["bin_right"].iloc[-1]))
+            counts = d["count"].to_numpy(float)
+            c = part_color(part)
+            ax.stairs(counts, edges, color=c, fill=True, alpha=0.10, lw=0)
+            handles[part] = ax.stairs(counts, edges, color=c, lw=1.4, label=part_label(part))
+        total = int(sub["total"].max()) if len(sub) else 0
+        ax.set_title(f"{stem} — Total # words: {total}")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if k // ncols == nrows - 1 or k + ncols >= len(stems):
+            ax.set_xlabel("max attention α·Γ")
+            ax.tick_params(labelbottom=True)
+        if k % ncols == 0:
+            ax.set_ylabel("count")
+    order = [p for p in ordered_parts(handles) if p in handles]
+    fig.legend([handles[p] for p in order], [part_label(p) for p in order], loc="outside lower center",
+               ncols=len(order), handlelength=1.5, columnspacing=1.2)
+    return fig
+
+
+# ----------------------------------------------------------------------------- part identification
+
+def _draw_reference_ticks(ax, x, chance, best, width, horizontal=False):
+    """Short lines across bar ``x``: chance dashed grey, best constant solid dark."""
+    for value, color, ls in ((chance, CHANCE_COLOR, (0, (2.5, 1.5))), (best, BEST_CONSTANT_COLOR, "-")):
+        if np.isfinite(value):
+            if horizontal:
+                ax.plot([value, value], [x - width / 2, x + width / 2], color=color, ls=ls, lw=2.0,
+                        solid_capstyle="butt", zorder=4)
+            else:
+                ax.plot([x - width / 2, x + width / 2], [value, value], color=color, ls=ls, lw=2.0,
+                        solid_capstyle="butt", zorder=4)
+
+
+def _reference_handles() -> list:
+    return [Line2D([], [], color=CHANCE_COLOR, ls=(0, (2.5, 1.5)), lw=2.0, label="chance"),
+            Line2D([], [], color=BEST_CONSTANT_COLOR, ls="-", lw=2.0, label="best constant")]
+
+
+def _confusion_panel(ax, confusion: pd.DataFrame):
+    """Row-normalised colour, counts annotated; rows true part, columns predicted part."""
+    counts = confusion.copy()
+    counts.index = [str(i) for i in counts.index]
+    counts.columns = [str(c) for c in counts.columns]
+    rows = ordered_parts(counts.index)
+    cols = ordered_parts(counts.columns)
+    counts = counts.reindex(index=rows, columns=cols).fillna(0).to_numpy(float)
+    totals = counts.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(totals > 0, counts / totals, np.nan)
+    import matplotlib as mpl
+
+    cmap = mpl.colormaps[CONFUSION_CMAP].with_extremes(bad="#F0F0F0")
+    image = ax.imshow(np.ma.masked_invalid(share), cmap=cmap, vmin=0, vmax=1, aspect="equal")
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            v = share[i, j]
+            color = "#888888" if not np.isfinite(v) else ("white" if v > 0.6 else "black")
+            ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", fontsize=7.5, color=color)
+    ax.set_xticks(range(len(cols)), labels=[part_label(c) for c in cols], rotation=40, ha="right",
+                  rotation_mode="anchor")
+    ax.set_yticks(range(len(rows)), labels=[part_label(r) for r in rows])
+    _color_part_ticks(ax.get_xticklabels(), cols)
+    _color_part_ticks(ax.get_yticklabels(), rows)
+    ax.set_xlabel("predicted part (most attended)")
+    ax.set_ylabel("true part")
+    ax.grid(False)
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(length=0)
+    return image
+
+
+@_styled
+def parts_figure(scores: pd.DataFrame, confusion: pd.DataFrame | None, title: str | None = None) -> Figure:
+    """Part identification: pointing accuracy per word category with chance and best-constant
+    marks (left) and the true × predicted part confusion matrix (right, row-normalised colour).
+
+    ``scores``: ``group, name, n, pointing, chance, best_constant``; ``confusion``: counts indexed
+    by true part with one column per predicted part. Empty ``scores``: a "no ground truth" panel.
+    """
+    require_columns(scores, ["group", "name", "n", "pointing", "chance", "best_constant"], "parts_figure")
+    rows = scores[scores["group"].astype(str).isin(["category", "all"])]
+    if rows.empty:
+        return _message_figure("no ground truth", title)
+    rows = pd.concat([rows[rows["group"].astype(str) == "category"], rows[rows["group"].astype(str) == "all"]])
+    has_conf = isinstance(confusion, pd.DataFrame) and not confusion.empty
+    fig = _new_figure(FULL_WIDTH if has_conf else 3.8, 3.3, title)
+    if has_conf:
+        ax, ax_conf = fig.subplots(1, 2, width_ratios=[1.15, 1.0])
+    else:
+        ax = fig.subplots()
+    x = np.arange(len(rows))
+    width = 0.62
+    values = rows["pointing"].to_numpy(float)
+    colors = [MODEL_BAR_COLOR if str(g) == "category" else MODEL_BAR_ALL_COLOR for g in rows["group"]]
+    ax.bar(x, np.nan_to_num(values), width=width, color=colors, edgecolor=MODEL_BAR_EDGE, lw=0.8, zorder=3,
+           label="model")
+    for xi, v, c, b in zip(x, values, rows["chance"].to_numpy(float), rows["best_constant"].to_numpy(float)):
+        _draw_reference_ticks(ax, xi, c, b, width + 0.12)
+        if np.isfinite(v):
+            ax.text(xi, v + 0.015, f"{v:.2f}", ha="center", va="bottom", fontsize=7.5)
+    if (rows["group"].astype(str) == "all").any() and (rows["group"].astype(str) == "category").any():
+        ax.axvline(x[-1] - 0.5, color="#999999", lw=0.8)
+    ax.set_xticks(x, labels=[f"{wrap(n, 8)}\n(n={int(k)})" for n, k in zip(rows["name"], rows["n"])])
+    ax.set_ylim(0, 1.12)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_ylabel("pointing accuracy")
+    ax.set_xlim(-0.6, len(rows) - 0.4)
+    ax.grid(axis="x", visible=False)
+    ax.legend(handles=[Patch(facecolor=colors[0], edgecolor=MODEL_BAR_EDGE, label="model")] + _reference_handles(), loc="lower left",
+              bbox_to_anchor=(0.0, 1.0), ncols=3, borderaxespad=0.2)
+    if has_conf:
+        image = _confusion_panel(ax_conf, confusion)
+        fig.colorbar(image, ax=ax_conf, label="share of the true part's words", shrink=0.85)
+    return fig
+
+
+# ----------------------------------------------------------------------------- temporal window (Fig. 5)
+
+@_styled
+def onset_figure(curves: pd.DataFrame, segments: pd.DataFrame | None, title: str | None = None) -> Figure:
+    """Temporal windows Γ over time for the motion words of one clip (Fig. 5), the true action
+    segments shaded, and the interval threshold Γ = 0.5 dashed.
+
+    ``curves``: ``step, word, beta, time_s, window`` (+ ``motion``: only motion words are drawn
+    when any is marked); ``segments``: ``action, start_s, end_s`` (may be empty or None).
+    """
+    require_columns(curves, ["step", "word", "beta", "time_s", "window"], "onset_figure")
+    if curves.empty:
+        return _message_figure("no words", title)
+    sel = curves
+    if "motion" in curves.columns:
+        mask = curves["motion"].fillna(False).astype(bool)
+        if mask.any():
+            sel = curves[mask]
+    fig = _new_figure(6.4, 3.0, title)
+    ax = fig.subplots()
+    has_segments = isinstance(segments, pd.DataFrame) and not segments.empty
+    if has_segments:
+        require_columns(segments, ["action", "start_s", "end_s"], "onset_figure")
+        label_tf = blended_transform_factory(ax.transData, ax.transAxes)
+        for i, seg in enumerate(segments.sort_values("start_s").itertuples(index=False)):
+            ax.axvspan(seg.start_s, seg.end_s, color=SEGMENT_COLOR, alpha=0.22 if i % 2 == 0 else 0.38, lw=0,
+                       zorder=0)
+            ax.text((seg.start_s + seg.end_s) / 2, 0.985, wrap(str(seg.action).replace("_", " "), 16),
+                    transform=label_tf, ha="center", va="top", fontsize=7.5, color="#444444", style="italic")
+    ax.axhline(0.5, color="#555555", ls="--", lw=0.9, zorder=1)
+    keys = sel[["step", "word", "beta"]].drop_duplicates(subset=["step"]).sort_values("step")
+    dup = keys["word"].duplicated(keep=False).to_numpy()
+    colors = series_colors(len(keys))
+    handles = []
+    for (step, word, beta), d_dup, color in zip(keys.itertuples(index=False), dup, colors):
+        d = sel[sel["step"] == step].sort_values("time_s")
+        label = beta_label(word, beta) + (f" [step {int(step)}]" if d_dup else "")
+        (line,) = ax.plot(d["time_s"].to_numpy(float), d["window"].to_numpy(float), color=color, lw=1.6,
+                          label=label, zorder=3)
+        handles.append(line)
+    handles.append(Line2D([], [], color="#555555", ls="--", lw=0.9, label="Γ = 0.5 (interval threshold)"))
+    if has_segments:
+        handles.append(Patch(color=SEGMENT_COLOR, alpha=0.4, label="true action segment"))
+    t = sel["time_s"].to_numpy(float)
+    lo, hi = float(np.nanmin(t)), float(np.nanmax(t))
+    if has_segments:
+        lo, hi = min(lo, float(segments["start_s"].min())), max(hi, float(segments["end_s"].max()))
+    ax.set_xlim(lo, hi if hi > lo else lo + 1)
+    ax.set_ylim(0, 1.2 if has_segments else 1.05)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("temporal window Γ")
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+# ----------------------------------------------------------------------------- temporal scores
+
+@_styled
+def temporal_scores_figure(scores: pd.DataFrame, title: str | None = None) -> Figure:
+    """Temporal localisation scores as grouped bars: one row of panels per clip group, one bar
+    group per metric, one bar per answer (the model, chance, the best constant answer).
+
+    ``scores``: ``clips, answer, n`` and the metrics ``mu_in_segment, mean_tiou, R@1 IoU≥0.3,
+    R@1 IoU≥0.5, R@1 IoU≥0.7`` (those present are drawn).
+    """
+    require_columns(scores, ["clips", "answer"], "temporal_scores_figure")
+    metrics = [m for m in TEMPORAL_METRICS if m in scores.columns]
+    if not metrics:
+        raise M2TError("temporal_scores_figure: the table has none of the columns " + ", ".join(TEMPORAL_METRICS))
+    if scores.empty:
+        return _message_figure("no temporal scores", title)
+    groups = ordered_unique(scores["clips"].astype(str))
+    answers = ordered_unique(scores["answer"].astype(str))
+    colors = {}
+    k = 0
+    for a in answers:
+        colors[a] = answer_color(a, k)
+        k += colors[a] not in (CHANCE_COLOR, BEST_CONSTANT_COLOR)
+    fig = _new_figure(FULL_WIDTH, 1.45 * len(groups) + 0.9, title)
+    axes = fig.subplots(len(groups), 1, squeeze=False, sharex=True)[:, 0]
+    width = 0.8 / len(answers)
+    x = np.arange(len(metrics))
+    for ax, g in zip(axes, groups):
+        sub = scores[scores["clips"].astype(str) == g]
+        for i, a in enumerate(answers):
+            row = sub[sub["answer"].astype(str) == a]
+            if row.empty:
+                continue
+            vals = row[metrics].iloc[0].to_numpy(float)
+            ax.bar(x - 0.4 + width * (i + 0.5), np.nan_to_num(vals), width=width * 0.92, color=colors[a],
+                   label=a, zorder=3)
+        n = int(sub["n"].max()) if "n" in sub and sub["n"].notna().any() else None
+        ax.set_title(f"{g} clips" + (f" (n={n})" if n is not None else "") if g != "all" else
+                     "all clips" + (f" (n={n})" if n is not None else ""), loc="left")
+        ax.set_ylim(0, 1.04)
+        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+        ax.set_ylabel("score")
+        ax.grid(axis="x", visible=False)
+    axes[-1].set_xticks(x, labels=[metric_label(m) for m in metrics])
+    handles = [Patch(color=colors[a], label=a) for a in answers]
+    fig.legend(handles=handles, loc="outside upper center", ncols=1 if max(map(len, answers)) > 40 else
+               len(answers))
+    return fig
+
+
+# ----------------------------------------------------------------------------- gate separation
+
+@_styled
+def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | None = None) -> Figure:
+    """β̂ of motion words vs other words (density-normalised histograms, log axis) with the best
+    threshold; AUROC in the panel title.
+
+    ``tokens``: ``beta, motion``; ``separation``: one row with ``auroc, chance_auroc,
+    best_threshold, accuracy`` (+ ``labels``).
+    """
+    require_columns(tokens, ["beta", "motion"], "gate_figure")
+    require_columns(separation, ["auroc", "best_threshold"], "gate_figure")
+    sep = separation.iloc[0] if len(separation) else pd.Series(dtype=object)
+    fig = _new_figure(5.0, 3.4, title)
+    ax = fig.subplots()
+    bins = np.linspace(0, 1, 41)
+    beta = pd.to_numeric(tokens["beta"], errors="coerce")
+    motion = tokens["motion"].fillna(False).astype(bool)
+    handles = []
+    for flag, color, name in ((True, MOTION_COLOR, "motion words"), (False, NON_MOTION_COLOR, "other words")):
+        v = beta[motion == flag].to_numpy(float)
+        v = np.clip(v[np.isfinite(v)], 0, 1)
+        if len(v) == 0:
+            continue
+        ax.hist(v, bins=bins, density=True, histtype="stepfilled", color=color, alpha=0.25, lw=0)
+        ax.hist(v, bins=bins, density=True, histtype="step", color=color, lw=1.5)
+        handles.append(Patch(facecolor=(*to_rgb(color), 0.25), edgecolor=color, label=f"{name} (n={len(v)})"))
+    threshold = _finite(sep.get("best_threshold", math.nan))
+    if np.isfinite(threshold):
+        acc = _finite(sep.get("accuracy", math.nan))
+        ax.axvline(threshold, color="black", ls="--", lw=1.1)
+        handles.append(Line2D([], [], color="black", ls="--", lw=1.1,
+                              label=f"best threshold {threshold:.2f}" +
+                              (f" (accuracy {acc:.2f})" if np.isfinite(acc) else "")))
+    ax.set_yscale("log")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("β̂ (motion gate)")
+    ax.set_ylabel("density (log scale)")
+    auroc, chance = _finite(sep.get("auroc", math.nan)), _finite(sep.get("chance_auroc", math.nan))
+    head = f"AUROC {auroc:.3f}" if np.isfinite(auroc) else "AUROC n/a"
+    if np.isfinite(chance):
+        head += f" (chance {chance:.2f})"
+    if isinstance(sep.get("labels", None), str) and sep.get("labels"):
+        head += f" — labels: {sep['labels']}"
+    ax.set_title(head, loc="left")
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncols=2)
+    else:
+        ax.text(0.5, 0.5, "no words", ha="center", va="center", transform=ax.transAxes, color="#555555")
+    return fig
+
+
+# ----------------------------------------------------------------------------- attention map (Fig. 7)
+
+@_styled
+def map_figure(attention_map: pd.DataFrame, title: str | None = None) -> Figure:
+    """The spatio-temporal attention map α·Γ of one clip (Fig. 7): one heatmap panel per token
+    (parts on y in part order, time on x), shared colour scale [0, 1].
+
+    ``attention_map``: ``step, word, beta, part, frame, time_s, value``.
+    """
+    require_columns(attention_map, ["step", "word", "beta", "part", "time_s", "value"], "map_figure")
+    if attention_map.empty:
+        return _message_figure("no tokens", title)
+    steps = map_steps(attention_map)
+    n = len(steps)
+    nrows, ncols = grid_shape(n, 1 if n <= 8 else 2)
+    fig = _new_figure(6.2 if ncols == 1 else FULL_WIDTH, 1.05 * nrows + 0.75, title)
+    axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False, sharex=True), n)
+    mesh = None
+    for k, (ax, (step, word, beta)) in enumerate(zip(axes, steps.itertuples(index=False))):
+        parts, times, values = map_matrix(attention_map[attention_map["step"] == step])
+        mesh = ax.pcolormesh(bin_edges(times), np.arange(len(parts) + 1), values, cmap=MAP_CMAP, vmin=0, vmax=1,
+                             shading="flat", rasterized=True)
+        ax.set_yticks(np.arange(len(parts)) + 0.5, labels=[part_label(p) for p in parts], fontsize=7)
+        _color_part_ticks(ax.get_yticklabels(), parts)
+        ax.set_ylim(len(parts), 0)
+        ax.set_title(beta_label(word, beta), loc="left", fontsize=8.5, pad=2)
+        ax.grid(False)
+        ax.tick_params(length=2)
+        if k + ncols >= n:
+            ax.set_xlabel("time (s)")
+            ax.tick_params(labelbottom=True)
+    fig.colorbar(mesh, ax=axes, label="attention α·Γ", shrink=min(1.0, 3.0 / nrows + 0.2), aspect=25)
+    return fig
+
+
+# ----------------------------------------------------------------------------- fine-grained caption (Fig. 6)
+
+@_styled
+def finegrained_figure(fg: pd.DataFrame, title: str | None = None) -> Figure:
+    """The fine-grained caption as a timeline (Fig. 6): one row per body part, a bar from onset
+    to offset for each motion word on its most attended part; the true segments, when known,
+    shaded faintly on each of their true parts.
+
+    ``fg``: ``step, word, part, onset_s, offset_s, beta`` (+ ``true_action, true_parts,
+    true_start_s, true_end_s``).
+    """
+    require_columns(fg, ["step", "word", "part", "onset_s", "offset_s"], "finegrained_figure")
+    if fg.empty:
+        return _message_figure("no motion words", title)
+    truth = true_segments(fg)
+    parts = ordered_parts(list(fg["part"].astype(str)) + [p for _, ps, _, _ in truth for p in ps])
+    row = {p: i for i, p in enumerate(parts)}
+    fig = _new_figure(6.4, 0.42 * len(parts) + 1.1, title)
+    ax = fig.subplots()
+    times = list(fg["onset_s"].astype(float)) + list(fg["offset_s"].astype(float))
+    label_tf = blended_transform_factory(ax.transData, ax.transAxes)
+    for action, tparts, start, end in truth:
+        times += [start, end]
+        for p in tparts:
+            ax.add_patch(Rectangle((start, row[p] - 0.46), end - start, 0.92, facecolor=SEGMENT_COLOR, alpha=0.28,
+                                   edgecolor="#999999", lw=0.6, hatch="////", zorder=1))
+        if action:  # the action's name above the plot, over its segment
+            ax.plot([start, end], [1.01, 1.01], transform=label_tf, color="#888888", lw=1.0, clip_on=False,
+                    solid_capstyle="butt")
+            ax.text((start + end) / 2, 1.02, wrap(action.replace("_", " "), 20), transform=label_tf, ha="center",
+                    va="bottom", fontsize=7.5, color="#444444", style="italic")
+    for p in parts:
+        sub = fg[fg["part"].astype(str) == p].sort_values(["onset_s", "step"])
+        if sub.empty:
+            continue
+        intervals = list(zip(sub["onset_s"].astype(float), sub["offset_s"].astype(float)))
+        lanes = assign_lanes(intervals)
+        n_lanes = max(lanes) + 1
+        h = 0.7 / n_lanes
+        color = part_color(p)
+        for (on, off), lane, word in zip(intervals, lanes, sub["word"].astype(str)):
+            y0 = row[p] - 0.35 + lane * h
+            ax.add_patch(Rectangle((on, y0 + 0.04 * h), max(off - on, 0.0), 0.92 * h, facecolor=color,
+                                   edgecolor="white", lw=0.8, zorder=3))
+            ax.text((on + off) / 2, y0 + h / 2, word, ha="center", va="center", fontsize=8 if n_lanes < 3 else 6.5,
+                    color=_text_color(color), zorder=4, fontweight="bold")
+    t = np.asarray(times, dtype=float)
+    t = t[np.isfinite(t)]
+    lo, hi = (float(t.min()), float(t.max())) if len(t) else (0.0, 1.0)
+    pad = 0.03 * max(hi - lo, 1e-6)
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(len(parts) - 0.5, -0.5)
+    ax.set_yticks(range(len(parts)), labels=[part_label(p) for p in parts])
+    _color_part_ticks(ax.get_yticklabels(), parts)
+    ax.grid(axis="y", visible=False)
+    for i in range(len(parts) - 1):
+        ax.axhline(i + 0.5, color="#DDDDDD", lw=0.6, zorder=0)
+    ax.set_xlabel("time (s)")
+    if truth:
+        fig.legend(handles=[Patch(facecolor=SEGMENT_COLOR, alpha=0.4, edgecolor="#999999", hatch="////",
+                                  label="true action segment (on its true parts)")],
+                   loc="outside lower right")
+    return fig
+
+
+# ----------------------------------------------------------------------------- gate ablation
+
+def _pinned_label(name: str) -> str:
+    return name.replace("beta", "β̂")
+
+
+@_styled
+def ablation_figure(scores: pd.DataFrame, title: str | None = None) -> Figure:
+    """Caption scores with the adaptive gate and with β̂ pinned: one small panel per metric.
+
+    ``scores``: ``metric, adaptive, <pinned, e.g. "beta=1">, change``.
+    """
+    require_columns(scores, ["metric", "adaptive"], "ablation_figure")
+    pinned = pinned_column(scores)
+    if scores.empty:
+        return _message_figure("no caption scores", title)
+    n = len(scores)
+    nrows, ncols = grid_shape(n, 5)
+    fig = _new_figure(min(1.5 * ncols + 0.5, FULL_WIDTH), 2.4 * nrows + 0.3, title)
+    axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False), n)
+    colors = series_colors(2)
+    for ax, r in zip(axes, scores.itertuples(index=False, name=None)):
+        rec = dict(zip(scores.columns, r))
+        vals = [_finite(rec["adaptive"]), _finite(rec[pinned])]
+        ax.bar([0, 1], np.nan_to_num(vals), width=0.7, color=colors, zorder=3)
+        top = max([v for v in vals if np.isfinite(v)] + [1e-9])
+        for xi, v in zip([0, 1], vals):
+            ax.text(xi, (v if np.isfinite(v) else 0) + 0.02 * top, f"{v:.3f}" if np.isfinite(v) else "n/a",
+                    ha="center", va="bottom", fontsize=7.5)
+        change = _finite(rec.get("change", vals[1] - vals[0]))
+        ax.set_title(metric_label(rec["metric"]) + (f"\nΔ {change:+.3f}".replace("-", "−") if np.isfinite(change) else ""))
+        ax.set_xticks([0, 1], labels=["adaptive", _pinned_label(pinned)])
+        ax.set_ylim(0, top * 1.18)
+        ax.set_xlim(-0.6, 1.6)
+        ax.grid(axis="x", visible=False)
+    axes[0].set_ylabel("score")
+    return fig
+
+
+# ----------------------------------------------------------------------------- comparing models
+
+@_styled
+def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None = None) -> Figure:
+    """Scores of several models side by side: one small panel per score (own x scale, so
+    seconds and CIDEr sit beside [0, 1] scores), one bar per model, chance and best-constant lines.
+
+    ``table``: ``score``, one column per model in ``models`` (+ ``chance``, ``best constant``).
+    """
+    models = [str(m) for m in models]
+    require_columns(table, ["score", *models], "compare_figure")
+    if table.empty or not models:
+        return _message_figure("no scores", title)
+    n = len(table)
+    nrows, ncols = grid_shape(n, 3)
+    panel_h = 0.24 * len(models) + 0.75
+    fig = _new_figure(FULL_WIDTH if ncols > 1 else 3.6, panel_h * nrows + 0.5, title)
+    axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False), n)
+    colors = series_colors(len(models))
+    y = np.arange(len(models))
+    for ax, (_, rec) in zip(axes, table.iterrows()):
+        vals = np.array([_finite(rec[m]) for m in models])
+        chance = _finite(rec["chance"]) if "chance" in rec else math.nan
+        best = _finite(rec["best constant"]) if "best constant" in rec else math.nan
+        refs = [v for v in (*vals, chance, best) if np.isfinite(v)]
+        unit = all(0 <= v <= 1 for v in refs)
+        top = 1.0 if unit else max([abs(v) for v in refs] + [1e-9])
+        ax.barh(y, np.nan_to_num(vals), height=0.7, color=colors, zorder=3)
+        for yi, v, c in zip(y, vals, colors):
+            if not np.isfinite(v):
+                ax.text(0.02 * top, yi, "n/a", va="center", ha="left", fontsize=7, color="#555555")
+            elif v >= 0.2 * top:  # inside the bar, at its base (clear of the reference lines)
+                ax.text(0.02 * top, yi, f"{v:.3f}", va="center", ha="left", fontsize=7, color=_text_color(c),
+                        zorder=5, bbox={"facecolor": c, "edgecolor": "none", "pad": 0.6})
+            else:
+                ax.text(v + 0.02 * top, yi, f"{v:.3f}", va="center", ha="left", fontsize=7, zorder=5)
+        if np.isfinite(chance):
+            ax.axvline(chance, color=CHANCE_COLOR, ls=(0, (2.5, 1.5)), lw=1.6, zorder=4)
+        if np.isfinite(best):
+            ax.axvline(best, color=BEST_CONSTANT_COLOR, ls="-", lw=1.2, zorder=4)
+        ax.set_xlim(0, top * (1.03 if unit else 1.08))
+        if unit:
+            ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], labels=["0", ".25", ".5", ".75", "1"])
+        ax.set_ylim(len(models) - 0.4, -0.6)
+        ax.set_yticks([])
+        ax.grid(axis="y", visible=False)
+        ax.set_title(wrap(rec["score"], 40), fontsize=8, loc="left")
+        ax.tick_params(axis="x", labelsize=7)
+    handles = [Patch(color=c, label=m) for m, c in zip(models, colors)] + _reference_handles()
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5))
+    return fig
+
+
+__all__ = ["density_figure", "histogram_figure", "parts_figure", "onset_figure", "temporal_scores_figure",
+           "gate_figure", "map_figure", "finegrained_figure", "ablation_figure", "compare_figure"]

@@ -1,0 +1,271 @@
+"""One look for every figure: part colours, reference colours, the matplotlib style context and
+small helpers shared by the static (matplotlib) and interactive (plotly) figures.
+
+Colours come from the Okabe–Ito colour-blind-safe palette for the six body parts (left and right
+of a limb are two shades of one hue: the left side dark, the right side light) and Paul Tol's
+"muted" palette for other series (stems, words, models). Every figure — static and interactive —
+takes its colours from here, so a part has the same colour everywhere.
+
+Nothing here changes global state: :func:`style` is a context manager around
+``matplotlib.rc_context`` and restores every rcParam on exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import textwrap
+from typing import Iterable, Iterator, Sequence
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+
+from ..errors import M2TError
+from ..skeletons import PART_LABELS, PARTS
+
+#: One colour per body part (Okabe–Ito): arms blue, legs orange, left dark, right light.
+PART_COLORS: dict[str, str] = {
+    "root": "#009E73",       # bluish green
+    "torso": "#CC79A7",      # reddish purple
+    "left_arm": "#0072B2",   # blue
+    "right_arm": "#56B4E9",  # sky blue
+    "left_leg": "#D55E00",   # vermillion
+    "right_leg": "#E69F00",  # orange
+}
+#: Paul Tol's "muted" qualitative palette, for series that are not parts (stems, words, models).
+SERIES_COLORS: tuple[str, ...] = ("#332288", "#CC6677", "#117733", "#88CCEE", "#AA4499",
+                                  "#999933", "#44AA99", "#882255", "#DDCC77")
+#: Reference answers: chance (light grey) and the best constant answer (dark grey).
+CHANCE_COLOR = "#8C8C8C"
+BEST_CONSTANT_COLOR = "#333333"
+#: Bars that carry reference marks (chance, best constant) drawn across them: light fills, dark edge.
+MODEL_BAR_COLOR = "#CFCBEE"
+MODEL_BAR_ALL_COLOR = "#A59FD8"
+MODEL_BAR_EDGE = "#332288"
+#: The gate figure: motion words and the other words.
+MOTION_COLOR = "#AA3377"
+NON_MOTION_COLOR = "#4477AA"
+#: True action segments (shading behind predictions).
+SEGMENT_COLOR = "#BBBBBB"
+#: Colour map for attention values α·Γ ∈ [0, 1] and for row-normalised confusion matrices.
+MAP_CMAP = "viridis"
+CONFUSION_CMAP = "Blues"
+#: Plotly's names of the same colour maps.
+PLOTLY_MAP_CMAP = "Viridis"
+PLOTLY_CONFUSION_CMAP = "Blues"
+
+#: Paper-sized figures: widths in inches (a two-column paper's full width is about 7 in).
+FULL_WIDTH = 7.0
+COLUMN_WIDTH = 3.5
+
+#: Font sizes and the rest of the matplotlib style (on top of seaborn's "whitegrid").
+RC: dict[str, object] = {
+    "font.size": 9,
+    "axes.titlesize": 9.5,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "legend.title_fontsize": 8,
+    "figure.titlesize": 11,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlepad": 4.0,
+    "grid.linewidth": 0.6,
+    "lines.linewidth": 1.5,
+    "patch.linewidth": 0.6,
+    "image.cmap": MAP_CMAP,
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "pdf.fonttype": 42,     # embed TrueType: editable text in PDF
+    "ps.fonttype": 42,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "m2t-interpret",  # stable SVG ids
+}
+
+#: Plotly's layout defaults matching :data:`RC`.
+PLOTLY_TEMPLATE = "plotly_white"
+PLOTLY_FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 13}
+
+#: Display names of caption metrics.
+METRIC_LABELS: dict[str, str] = {"bleu1": "BLEU-1", "bleu2": "BLEU-2", "bleu3": "BLEU-3", "bleu4": "BLEU-4",
+                                 "rouge_l": "ROUGE-L", "cider": "CIDEr", "meteor": "METEOR",
+                                 "bertscore": "BERTScore", "spice": "SPICE"}
+#: Display names of the temporal scores.
+TEMPORAL_METRICS: tuple[str, ...] = ("mu_in_segment", "mean_tiou", "R@1 IoU≥0.3", "R@1 IoU≥0.5", "R@1 IoU≥0.7")
+TEMPORAL_LABELS: dict[str, str] = {"mu_in_segment": "μ in segment", "mean_tiou": "mean tIoU"}
+
+
+@contextlib.contextmanager
+def style() -> Iterator[None]:
+    """Seaborn's "whitegrid" plus :data:`RC`, restored on exit (no global theme is set)."""
+    import seaborn as sns
+
+    with mpl.rc_context({**sns.axes_style("whitegrid"), **RC}):
+        yield
+
+
+def part_color(part: str) -> str:
+    """The colour of ``part`` (an unknown part is grey)."""
+    return PART_COLORS.get(str(part), "#777777")
+
+
+def part_label(part: str) -> str:
+    """``left_arm`` → ``LeftArm``; an unknown part is shown as given."""
+    return PART_LABELS.get(str(part), str(part))
+
+
+def series_colors(n: int) -> list[str]:
+    """``n`` qualitative colours (cycling after nine)."""
+    return [SERIES_COLORS[i % len(SERIES_COLORS)] for i in range(n)]
+
+
+def answer_color(answer: str, i: int) -> str:
+    """The colour of an answer row: chance light grey, best constant dark grey, else the i-th series colour."""
+    a = str(answer).lower()
+    if a.startswith("chance"):
+        return CHANCE_COLOR
+    if a.startswith("best constant") or a.startswith("best_constant"):
+        return BEST_CONSTANT_COLOR
+    return series_colors(i + 1)[i]
+
+
+def metric_label(name: str) -> str:
+    return METRIC_LABELS.get(str(name).lower(), TEMPORAL_LABELS.get(str(name), str(name)))
+
+
+def beta_label(word: str, beta: float) -> str:
+    """``"word (β̂ 0.97)"``."""
+    return f"{word} (β̂ {float(beta):.2f})" if np.isfinite(float(beta)) else f"{word} (β̂ n/a)"
+
+
+def wrap(text: str, width: int) -> str:
+    """Wrap ``text`` onto lines of at most ``width`` characters (newline-joined)."""
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def grid_shape(n: int, max_cols: int) -> tuple[int, int]:
+    """Rows and columns for ``n`` panels, at most ``max_cols`` per row."""
+    n = max(int(n), 1)
+    cols = min(n, max_cols)
+    return math.ceil(n / cols), cols
+
+
+def require_columns(df: pd.DataFrame, columns: Iterable[str], where: str) -> None:
+    """Raise M2TError if ``df`` is not a DataFrame or lacks any of ``columns``."""
+    if not isinstance(df, pd.DataFrame):
+        raise M2TError(f"{where}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise M2TError(f"{where}: the table lacks the column(s) {', '.join(missing)} "
+                       f"(it has {', '.join(map(str, df.columns)) or 'none'})")
+
+
+def ordered_unique(values: Iterable) -> list:
+    """Unique values in order of first appearance."""
+    return list(dict.fromkeys(values))
+
+
+def ordered_parts(parts: Iterable[str]) -> list[str]:
+    """The six parts in part order, followed by any other part names seen (in order of appearance)."""
+    seen = [str(p) for p in ordered_unique(parts)]
+    return list(PARTS) + [p for p in seen if p not in PARTS]
+
+
+def bin_edges(centres: Sequence[float]) -> np.ndarray:
+    """Cell edges around sorted cell centres (half-way between neighbours; end cells symmetric)."""
+    c = np.asarray(centres, dtype=float)
+    if len(c) == 0:
+        return np.array([0.0, 1.0])
+    if len(c) == 1:
+        return np.array([c[0] - 0.05, c[0] + 0.05])
+    mid = (c[1:] + c[:-1]) / 2
+    return np.concatenate([[c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]])
+
+
+def assign_lanes(intervals: Sequence[tuple[float, float]]) -> list[int]:
+    """Greedy lanes for intervals so that intervals in one lane do not overlap (input order kept)."""
+    order = sorted(range(len(intervals)), key=lambda i: (intervals[i][0], intervals[i][1], i))
+    ends: list[float] = []
+    lanes = [0] * len(intervals)
+    for i in order:
+        start, end = intervals[i]
+        for lane, last in enumerate(ends):
+            if start >= last:
+                lanes[i], ends[lane] = lane, end
+                break
+        else:
+            lanes[i] = len(ends)
+            ends.append(end)
+    return lanes
+
+
+def pinned_column(scores: pd.DataFrame) -> str:
+    """The ablation table's pinned-decoding column: the one that is not metric/adaptive/change."""
+    others = [c for c in scores.columns if c not in ("metric", "adaptive", "change")]
+    if not others:
+        raise M2TError("ablation_figure: the table has no pinned-decoding column "
+                       "(expected metric, adaptive, <pinned e.g. beta=1>, change)")
+    return str(others[0])
+
+
+def density_floor(max_density: float) -> float:
+    """Lower limit of a log density axis: 1e-2, or lower for a flat density."""
+    if not np.isfinite(max_density) or max_density <= 0:
+        return 1e-2
+    return min(1e-2, max_density / 100)
+
+
+def finite_float(x) -> float:
+    """``float(x)``, or NaN when ``x`` is not a number."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def map_steps(attention_map: pd.DataFrame) -> pd.DataFrame:
+    return attention_map[["step", "word", "beta"]].drop_duplicates(subset=["step"]).sort_values("step")
+
+
+def map_matrix(sub: pd.DataFrame):
+    """(parts, times, values[parts × frames]) of one step."""
+    parts = ordered_parts(sub["part"].astype(str))
+    frames = sorted(sub["frame"].unique()) if "frame" in sub else sorted(sub["time_s"].unique())
+    key = "frame" if "frame" in sub else "time_s"
+    times = sub.groupby(key)["time_s"].first().reindex(frames).to_numpy(float)
+    values = (sub.assign(part=sub["part"].astype(str))
+              .pivot_table(index="part", columns=key, values="value", aggfunc="mean")
+              .reindex(index=parts, columns=frames).to_numpy(float))
+    return parts, times, values
+
+
+def true_segments(fg: pd.DataFrame) -> list[tuple[str, list[str], float, float]]:
+    """Unique (action, parts, start, end) of the rows that have a true segment."""
+    if not {"true_parts", "true_start_s", "true_end_s"} <= set(fg.columns):
+        return []
+    out, seen = [], set()
+    for r in fg.itertuples(index=False):
+        start, end = finite_float(r.true_start_s), finite_float(r.true_end_s)
+        parts = [p for p in str(r.true_parts).split("+") if p and p != "nan"] if isinstance(r.true_parts, str) else []
+        if not (np.isfinite(start) and np.isfinite(end)) or not parts:
+            continue
+        action = str(getattr(r, "true_action", "") or "")
+        key = (action, tuple(parts), start, end)
+        if key not in seen:
+            seen.add(key)
+            out.append((action if action != "nan" else "", parts, start, end))
+    return out
+
+
+def is_reference(name: str) -> bool:
+    a = str(name).lower()
+    return a.startswith("chance") or a.startswith("best constant") or a.startswith("best_constant")
+
+
+__all__ = ["PART_COLORS", "SERIES_COLORS", "CHANCE_COLOR", "BEST_CONSTANT_COLOR", "MOTION_COLOR",
+           "NON_MOTION_COLOR", "SEGMENT_COLOR", "MAP_CMAP", "CONFUSION_CMAP", "RC", "FULL_WIDTH",
+           "COLUMN_WIDTH", "style", "part_color", "part_label", "series_colors", "answer_color",
+           "metric_label", "beta_label"]
