@@ -424,11 +424,12 @@ def _finish(report, o: AnalysisOptions, header: str) -> None:
         typer.echo(f"  {p}")
 
 
-def _header(ctx, what: str) -> str:
+def _header(ctx, what: str, models: Optional[str] = None) -> str:
     cap = ctx.capture
-    data = "synthetic held-out corpus" if (ctx.root / "corpus.json").is_file() else str(ctx.root)
-    return (f"{what} · model {ctx.model_name} · data {data} ({ctx.root}) · split {ctx.split} · {cap.n_clips} clips, "
-            f"{cap.n_tokens} tokens · decoding {ctx.decode}" + (" (cached capture)" if ctx.from_cache else ""))
+    data = "synthetic corpus" if (ctx.root / "corpus.json").is_file() else "dataset"
+    return (f"{what} · model {models or ctx.model_name} · data: {data} {ctx.root} · split {ctx.split} · "
+            f"{cap.n_clips} clips, {cap.n_tokens} tokens · decoding {ctx.decode}"
+            + (" (cached capture)" if ctx.from_cache else ""))
 
 
 @app.command()
@@ -601,7 +602,7 @@ def compare(
         contexts[label] = ctx
         greedy[label] = ctx if o.decode == "greedy" else _open(o, model=ctx.model, decode="greedy")
     first = next(iter(contexts.values()))
-    _finish(compare_report(contexts, greedy), o, _header(first, f"comparison of {len(contexts)} models"))
+    _finish(compare_report(contexts, greedy), o, _header(first, "comparison", ", ".join(contexts)))
 
 
 def main(argv: Optional[list[str]] = None) -> int:

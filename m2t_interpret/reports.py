@@ -33,6 +33,8 @@ HELDOUT_CLIPS = 500
 FIGURE_FORMATS = ("png", "pdf", "svg", "html")
 TABLE_FORMATS = ("csv", "md", "tex")
 DEFAULT_FORMATS = ("png", "html", "csv", "md")
+#: Tables longer than this are written as CSV only (Markdown/LaTeX are for reading).
+READABLE_ROWS = 500
 #: The paper's motion words of its Fig. 2a (those present in the data are used by default).
 PAPER_MOTION_WORDS = ("run", "pick", "kick", "turn", "forward", "dance", "squat", "wipe", "punch", "backward",
                       "jump", "walk", "wave")
@@ -145,9 +147,11 @@ class Report:
         out = check_out_dir(out_dir)
         paths: list[Path] = []
         table_formats = [f for f in formats if f in TABLE_FORMATS]
-        if table_formats:
-            for key, df in self.tables.items():
-                paths += write_table(df, out / f"{self.name}_{key}", table_formats, index=_keeps_index(df))
+        for key, df in self.tables.items():
+            # Markdown and LaTeX are for reading: per-token tables go to CSV only.
+            fmts = [f for f in table_formats if f == "csv" or len(df) <= READABLE_ROWS]
+            if fmts:
+                paths += write_table(df, out / f"{self.name}_{key}", fmts, index=_keeps_index(df))
         static_formats = [f for f in formats if f in ("png", "pdf", "svg")]
         for key in self.figures:
             stem = out / (self.name if key == self.name else f"{self.name}_{key}")
@@ -272,7 +276,7 @@ def onset_report(ctx: AnalysisContext, clip: str | None = None) -> Report:
     rows = ctx.table[ctx.table["clip_id"] == cid].set_index("step")["motion"]
     curves = A.window_curves(cap, n, rows.eq(True))
     segments = A.true_segments(A.load_ground_truth(ctx.root), cid)
-    title = f"{cid}: “{cap.captions[n]}”"
+    title = f"{cid}: “{cap.row_caption(n)}”" + (" (forced)" if cap.mode == "forced" else "")
     tables = {"predictions": pred, "scores": scores, f"clip_{cid}": curves}
     figures = {"curves": ("onset_figure", (curves, segments), {"title": title})}
     if not scores.empty:
@@ -296,7 +300,8 @@ def _clip_title(cap: CaptureResult, table: pd.DataFrame, n: int) -> str:
     rows = table[table["clip_id"] == cap.clip_ids[n]]
     words = " ".join(f"{r.word}({r.beta:.2f})" for r in rows.itertuples() if not r.is_special)
     ref = f"\nreference: {cap.references[n][0]}" if cap.references and cap.references[n] else ""
-    return f"{cap.clip_ids[n]} prediction: {words}{ref}"
+    what = "forced on the reference" if cap.mode == "forced" else "prediction"
+    return f"{cap.clip_ids[n]} {what}: {words}{ref}"
 
 
 def map_report(ctx: AnalysisContext, clip: str) -> Report:

@@ -169,6 +169,15 @@ class CaptureResult:
             out.append(" ".join(words))
         return out
 
+    def row_caption(self, clip: int) -> str:
+        """The caption whose words are the clip's table rows: the given caption in forced mode,
+        else the generated one."""
+        if self.targets is None:
+            return self.captions[clip]
+        words = [self.word(int(i)) for i, m in zip(self.targets[clip], self.step_mask[clip])
+                 if m and int(i) not in SPECIAL_IDS]
+        return " ".join(words)
+
     def model_frame_to_seconds(self, frame) -> np.ndarray:
         """Model frame index (float ok) → seconds of the original clip (see the module docstring)."""
         d = self.downsample

@@ -182,7 +182,8 @@ def test_density_lists_stems_without_spread():
     dens, summary = density_tables()
     fig = static.density_figure(dens, summary)
     labels = [t.get_text() for t in panels(fig)[0].get_legend().get_texts()]
-    assert labels == ["walk (n=5)", "the (n=7)", "jog (n=1, no spread)"]
+    words = list(summary["words"]) if "words" in summary else ["walk", "the", "jog"]
+    assert labels == [f"{words[0]} (n=5)", f"{words[1]} (n=7)", f"{words[2]} (n=1, no spread)"]
     assert panels(fig)[0].get_yscale() == "log"
     names = [t.name for t in interactive.density_figure(dens, summary).data]
     assert names == labels

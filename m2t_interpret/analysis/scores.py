@@ -64,7 +64,9 @@ def interpretability_scores(table: pd.DataFrame, downsample: int = 2, fps: float
         if a["motion_words"]:
             rows.append({"score": "motion words aligned to ground truth", "value": a["aligned"] / a["motion_words"],
                          "chance": np.nan, "best_constant": np.nan, "n": a["motion_words"]})
-    return pd.DataFrame(rows, columns=["score", "value", "chance", "best_constant", "n"])
+    out = pd.DataFrame(rows, columns=["score", "value", "chance", "best_constant", "n"])
+    out["n"] = out["n"].astype("Int64")
+    return out
 
 
 def compare_table(scores: dict[str, pd.DataFrame], captions: dict[str, dict] | None = None) -> pd.DataFrame:
@@ -80,9 +82,10 @@ def compare_table(scores: dict[str, pd.DataFrame], captions: dict[str, dict] | N
     out["best constant"] = base["best_constant"]
     out["n"] = base["n"]
     if captions:
-        for metric in ("bleu4", "cider"):
-            out.loc[f"caption {metric.upper() if metric == 'cider' else 'BLEU@4'} (greedy)"] = (
+        for metric, label in (("bleu4", "BLEU@4"), ("cider", "CIDEr")):
+            out.loc[f"caption {label} (greedy)"] = (
                 [captions[n][metric] if n in captions else np.nan for n in names] + [np.nan, np.nan, np.nan])
+    out["n"] = out["n"].astype("Int64")
     return out.reset_index()
 
 

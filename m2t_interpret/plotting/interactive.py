@@ -73,6 +73,13 @@ def _spacing(rows: int, height: float, pixels: float) -> float:
 
 # ----------------------------------------------------------------------------- β̂ densities
 
+def _words_label(row: pd.DataFrame, stem: str) -> str:
+    """The words a stem stands for ("walks, walking"), or the stem when the summary has none."""
+    if len(row) and "words" in row and isinstance(row["words"].iloc[0], str) and row["words"].iloc[0]:
+        return row["words"].iloc[0]
+    return stem
+
+
 def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | None = None) -> go.Figure:
     """β̂ kernel densities per word stem on a log axis; hover shows β̂, density and the stem's summary."""
     require_columns(density, ["stem", "beta", "density"], "density_figure")
@@ -90,7 +97,8 @@ def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | No
         row = summary[summary["stem"].astype(str) == s]
         rec = row.iloc[0] if len(row) else pd.Series(dtype=object)
         count = int(rec["count"]) if "count" in rec else None
-        label = s if count is None else f"{s} (n={count})"
+        name = _words_label(row, s)
+        label = name if count is None else f"{name} (n={count})"
         stats = [f"<b>{s}</b>" + (f" (n={count})" if count is not None else "")]
         if "words" in rec and isinstance(rec["words"], str):
             stats.append(f"words: {rec['words']}")
@@ -105,7 +113,7 @@ def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | No
         else:
             value = _f(rec["min"]) if "min" in rec else math.nan
             if count:
-                label = f"{s} (n={count}, no spread)"
+                label = f"{name} (n={count}, no spread)"
             x = [value, value] if np.isfinite(value) else [None]
             y = [floor, ceiling] if np.isfinite(value) else [None]
             fig.add_trace(go.Scatter(

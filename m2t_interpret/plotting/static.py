@@ -89,6 +89,13 @@ def _finite(x) -> float:
 
 # ----------------------------------------------------------------------------- β̂ densities (Fig. 2a)
 
+def _words_label(row: pd.DataFrame, stem: str) -> str:
+    """The words a stem stands for ("walks, walking"), or the stem when the summary has none."""
+    if len(row) and "words" in row and isinstance(row["words"].iloc[0], str) and row["words"].iloc[0]:
+        return row["words"].iloc[0]
+    return stem
+
+
 @_styled
 def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | None = None) -> Figure:
     """β̂ kernel densities per word stem (the paper's Fig. 2a) on a log density axis.
@@ -111,14 +118,15 @@ def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | No
         d = dens[dens["stem"] == s].sort_values("beta")
         row = summary[summary["stem"].astype(str) == s]
         count = int(row["count"].iloc[0]) if len(row) else None
-        label = s if count is None else f"{s} (n={count})"
+        name = _words_label(row, s)
+        label = name if count is None else f"{name} (n={count})"
         if len(d):
             ax.plot(d["beta"].to_numpy(float), np.clip(d["density"].to_numpy(float), floor / 10, None),
                     color=colors[s], label=label, lw=1.4, alpha=0.9)
         else:
             value = _finite(row["min"].iloc[0]) if len(row) and "min" in row else math.nan
             if count:
-                label = f"{s} (n={count}, no spread)"
+                label = f"{name} (n={count}, no spread)"
             if np.isfinite(value):
                 ax.axvline(value, color=colors[s], ls="--", lw=1.2, label=label)
             else:
@@ -129,7 +137,7 @@ def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | No
     ax.set_xlabel("β̂ (motion gate)")
     ax.set_ylabel("density (log scale)")
     if stems:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="stem", alignment="left")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="words (grouped by stem)", alignment="left")
     else:
         ax.text(0.5, 0.5, "no words", ha="center", va="center", transform=ax.transAxes, color="#555555")
     return fig
