@@ -41,7 +41,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="figures/interpretability")
     ap.add_argument("--seed", type=int, default=2)
-    ap.add_argument("--clip", default="000003", help="clip for the per-clip figures (map, onset, finegrained)")
+    ap.add_argument("--clip", default="000006", help="clip for the per-clip figures (map, onset, finegrained)")
     args = ap.parse_args()
     done = []
     for cmd in commands(args.out, args.seed, args.clip):

@@ -107,7 +107,7 @@ def open_analysis(model=None, data: str | os.PathLike = "synthetic", split: str 
     root = resolve_analysis_data(data, seed, progress=progress, log=log)
     request = CaptureRequest(root=str(root), split=split, decode=decode, clips=clips, beta=beta)
     if cache:
-        capture, hit = cached_capture(captioner, request, progress=progress)
+        capture, hit = cached_capture(captioner, request, progress=progress, log=log)
     else:
         from .capture import capture_split
 
