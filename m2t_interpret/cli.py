@@ -399,7 +399,7 @@ def _open(o: AnalysisOptions, model: Optional[str] = None, decode: Optional[str]
 
     return open_analysis(model if model is not None else o.model, data=o.data, split=o.split, clips=o.clips,
                          decode=decode or o.decode, seed=o.seed, vocab=o.vocab, stats=o.stats, device=o.device,
-                         beta=beta, cache=o.cache, progress=o.progress, log=lambda m: typer.echo(m, err=True))
+                         beta=beta, cache=o.cache, progress=o.progress, log=typer.echo)
 
 
 def _clip_arg(clip: Optional[str]):
@@ -429,7 +429,7 @@ def _header(ctx, what: str, models: Optional[str] = None) -> str:
     data = "synthetic corpus" if (ctx.root / "corpus.json").is_file() else "dataset"
     return (f"{what} · model {models or ctx.model_name} · data: {data} {ctx.root} · split {ctx.split} · "
             f"{cap.n_clips} clips, {cap.n_tokens} tokens · decoding {ctx.decode}"
-            + (" (cached capture)" if ctx.from_cache else ""))
+            + (" (capture read from the cache)" if ctx.from_cache else ""))
 
 
 @app.command()
@@ -569,7 +569,7 @@ def ablate_gate(
     if o.decode == "forced":
         raise M2TError("ablate-gate compares generated captions; use --decode greedy, beamK or authors-beamK")
     ctx = _open(o)
-    pinned = _open(o, model=ctx.model, beta=beta)
+    pinned = _open(o, beta=beta)
     _finish(ablate_gate_report(ctx, pinned), o, _header(ctx, f"gate ablation (β̂ = {beta:g})"))
 
 
@@ -599,8 +599,10 @@ def compare(
     for name in names:
         ctx = _open(o, model=name)
         label = ctx.model_name if ctx.model_name != "model" else Path(name).stem
+        if label in contexts:
+            label = str(name)
         contexts[label] = ctx
-        greedy[label] = ctx if o.decode == "greedy" else _open(o, model=ctx.model, decode="greedy")
+        greedy[label] = ctx if o.decode == "greedy" else _open(o, model=name, decode="greedy")
     first = next(iter(contexts.values()))
     _finish(compare_report(contexts, greedy), o, _header(first, "comparison", ", ".join(contexts)))
 

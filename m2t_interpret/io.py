@@ -11,6 +11,12 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 
+def cache_dir() -> Path:
+    """Where generated corpora and captures are kept: ``$M2T_INTERPRET_CACHE``, default
+    ``~/.cache/m2t-interpret``."""
+    return Path(os.environ.get("M2T_INTERPRET_CACHE", Path.home() / ".cache" / "m2t-interpret"))
+
+
 def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -48,7 +48,7 @@ def heldout_corpus(seed: int = HELDOUT_SEED, progress: bool = True, log: Callabl
     """The held-out synthetic test corpus for ``seed`` (generated once into the cache:
     ``$M2T_INTERPRET_CACHE`` or ``~/.cache/m2t-interpret``)."""
     from .data.synthetic import generate_corpus
-    from .training.data import cache_dir
+    from .io import cache_dir
 
     if seed < 0:
         raise M2TError(f"--seed must be ≥ 0, got {seed}")
@@ -73,15 +73,25 @@ def resolve_analysis_data(data: str | os.PathLike, seed: int = HELDOUT_SEED, pro
 
 @dataclass
 class AnalysisContext:
-    """A model, the data it is analysed on, the capture and its token table (ground truth attached)."""
+    """A model, the data it is analysed on, the capture and its token table (ground truth attached).
 
-    model: object
+    ``model`` is loaded on first use: a capture read from the cache needs no model.
+    """
+
+    model_loader: Callable[[], object]
     root: Path
     split: str
     decode: str
     capture: CaptureResult
     table: pd.DataFrame
     from_cache: bool = False
+    _model: object = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = self.model_loader()
+        return self._model
 
     @property
     def has_ground_truth(self) -> bool:
@@ -89,7 +99,7 @@ class AnalysisContext:
 
     @property
     def model_name(self) -> str:
-        return str(self.model.metadata.get("name") or "model")
+        return str(self.capture.meta.get("model") or "model")
 
 
 def open_analysis(model=None, data: str | os.PathLike = "synthetic", split: str = "test", clips: int | None = None,
@@ -98,22 +108,36 @@ def open_analysis(model=None, data: str | os.PathLike = "synthetic", split: str 
                   log: Callable[[str], None] | None = None) -> AnalysisContext:
     """Load ``model`` (a name, a path or a loaded captioner), resolve ``data``, capture the split
     (from the cache when possible) and build the token table."""
-    from .model.captioner import Captioner
-    from .model.checkpoints import load_model, resolve_device
+    from .capture.dataset import model_file_key
 
     parse_decode(decode)  # a bad spelling fails before anything loads
-    captioner = model if isinstance(model, Captioner) else load_model(model, vocab=vocab, stats=stats)
-    captioner = captioner.to(resolve_device(device))
+    loaded = [model] if hasattr(model, "fingerprint") else []  # a loaded Captioner
+
+    def load():
+        if not loaded:
+            from .model.checkpoints import load_model, resolve_device
+
+            loaded.append(load_model(model, vocab=vocab, stats=stats).to(resolve_device(device)))
+        return loaded[0]
+
+    if device != "cpu":
+        from .model.checkpoints import resolve_device
+
+        resolve_device(device)  # an unavailable device fails before any work
+    key = None if loaded else model_file_key(model, vocab, stats)
     root = resolve_analysis_data(data, seed, progress=progress, log=log)
     request = CaptureRequest(root=str(root), split=split, decode=decode, clips=clips, beta=beta)
     if cache:
-        capture, hit = cached_capture(captioner, request, progress=progress, log=log)
+        capture, hit = cached_capture(load, request, progress=progress, log=log, model_key=key)
     else:
         from .capture import capture_split
 
-        capture, hit = capture_split(captioner, root, split, decode, clips, beta, progress=progress), False
+        capture, hit = capture_split(load(), root, split, decode, clips, beta, progress=progress), False
     table = A.token_table(capture, root)
-    return AnalysisContext(captioner, root, split, decode, capture, table, hit)
+    ctx = AnalysisContext(load, root, split, decode, capture, table, hit)
+    if loaded:
+        ctx._model = loaded[0]
+    return ctx
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,11 +243,11 @@ def _stems(ctx: AnalysisContext, words: Sequence[str], non_motion: bool, default
     present = set(ctx.table["stem"])
     chosen = list(words)
     if not chosen:
-        chosen = [w for w in default if A.labels.stem(w) in present]
+        chosen = [w for w in default if A.stem_of(w) in present]
         if not chosen:
             raise M2TError("none of the default words occurs in these captions; name some with --word")
     if non_motion:
-        chosen += [w for w in A.DEFAULT_NON_MOTION if A.labels.stem(w) in present]
+        chosen += [w for w in A.DEFAULT_NON_MOTION if A.stem_of(w) in present]
     return A.select_stems(ctx.table, chosen)
 
 

@@ -59,10 +59,10 @@ def test_density_writes_figures_and_tables_then_uses_the_cache(model_file, corpu
                      "density_summary.csv", "density_summary.md"]
     summary = pd.read_csv(out / "density_summary.csv")
     assert list(summary["stem"]) == ["walk", "the"] and (summary["count"] > 0).all()
-    assert "stem" in stdout and "wrote:" in stdout and "cached capture" not in stdout
+    assert "stem" in stdout and "wrote:" in stdout and "from the cache" not in stdout and "kept for reuse" in stdout
     assert (out / "density.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rc, stdout, _ = run(args, capsys)
-    assert rc == 0 and "(cached capture)" in stdout
+    assert rc == 0 and "(capture read from the cache)" in stdout
 
 
 def test_every_analysis_command_runs(model_file, corpus, tmp_path, capsys):

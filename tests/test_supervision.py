@@ -99,7 +99,8 @@ def test_step_targets_alignment():
 def test_lexicon_file_is_editable(tmp_path):
     from importlib import resources
 
-    data = json.loads(resources.files("m2t_interpret.data").joinpath("lexicon.json").read_text())
+    data = json.loads(resources.files("m2t_interpret.data")
+                      .joinpath("lexicons", "authors.json").read_text())
     data["local_action_stems"]["arms"].append("clap")
     data["subjects"].append("woman")
     p = tmp_path / "lex.json"

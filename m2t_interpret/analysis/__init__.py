@@ -24,7 +24,7 @@ from .density import beta_density, beta_summary
 from .gate import auroc, best_threshold, gate_errors, gate_separation
 from .groundtruth import alignment_summary, attach_ground_truth, load_ground_truth
 from .histogram import max_attention_histogram, max_attention_summary
-from .labels import DEFAULT_NON_MOTION, motion_labels, select_stems
+from .labels import DEFAULT_NON_MOTION, motion_labels, remember_stems, select_stems, stem_of
 from .maps import attention_map, fine_grained, fine_grained_text
 from .parts import part_confusion, part_predictions, part_scores
 from .scores import compare_table, interpretability_scores
@@ -36,6 +36,8 @@ def token_table(capture, root: str | os.PathLike | None = None, gt: pd.DataFrame
     for other data the ground-truth columns are NaN. Adds ``motion`` (True/False/NaN)."""
     if gt is None:
         gt = load_ground_truth(root)
+    if capture.vocab and capture.meta.get("vocab_stems"):
+        remember_stems(capture.vocab, capture.meta["vocab_stems"])
     table = attach_ground_truth(capture.to_dataframe(), gt, forced=capture.mode == "forced")
     table["motion"] = motion_labels(table)
     return table
@@ -43,7 +45,7 @@ def token_table(capture, root: str | os.PathLike | None = None, gt: pd.DataFrame
 
 __all__ = [
     "token_table", "attach_ground_truth", "load_ground_truth", "alignment_summary", "motion_labels",
-    "select_stems", "DEFAULT_NON_MOTION", "beta_density", "beta_summary", "max_attention_histogram",
+    "select_stems", "stem_of", "DEFAULT_NON_MOTION", "beta_density", "beta_summary", "max_attention_histogram",
     "max_attention_summary", "part_predictions", "part_scores", "part_confusion", "temporal_predictions",
     "temporal_scores", "interval_iou", "window_curves", "true_segments", "gate_separation", "gate_errors",
     "auroc", "best_threshold", "attention_map", "fine_grained", "fine_grained_text", "gate_ablation",

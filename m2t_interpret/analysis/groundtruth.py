@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.supervision import stem
 from ..skeletons import PARTS, part_columns
+from .labels import stem_of
 
 #: Word categories by how many parts the word's action moves.
 CATEGORIES = ("one part", "several parts", "whole body", "no part")
@@ -48,8 +48,8 @@ def load_ground_truth(root: str | os.PathLike | None) -> pd.DataFrame | None:
 
 
 def _stems(words: pd.Series) -> np.ndarray:
-    cache: dict[str, str] = {}
-    return np.array([cache.setdefault(w, stem(w)) for w in words], dtype=object)
+    uniq, inverse = np.unique(np.asarray(words, dtype=str), return_inverse=True)
+    return np.array([stem_of(w) for w in uniq], dtype=object)[inverse]
 
 
 def attach_ground_truth(table: pd.DataFrame, gt: pd.DataFrame | None, forced: bool) -> pd.DataFrame:
@@ -99,38 +99,43 @@ def attach_ground_truth(table: pd.DataFrame, gt: pd.DataFrame | None, forced: bo
 
 
 def _align_generated(out: pd.DataFrame, gt: pd.DataFrame, special: np.ndarray):
-    """Match generated words to actions by stem and order (see the module docstring)."""
-    gt = gt.assign(stem=_stems(gt["word"]))
-    motion_words = gt[gt["is_motion"]]
+    """Match generated words to actions by stem and order (see the module docstring).
+
+    Returns the per-row motion label (from how the corpus uses the stem), the matched mask and
+    the ground-truth rows of the matched actions, in table order.
+    """
+    gt_stems = _stems(gt["word"])
+    is_motion = gt["is_motion"].to_numpy(dtype=bool)
     # a stem is a motion word of the corpus when most of its occurrences are
-    motion_share = gt.groupby("stem")["is_motion"].mean()
-    # per clip: action → its motion stems, and the action rows to copy from
-    by_clip = {cid: g for cid, g in motion_words.groupby("clip_id")}
-    labels = out["stem"].map(motion_share).to_numpy(dtype=float)
+    share = pd.Series(is_motion.astype(float)).groupby(gt_stems).mean()
+    labels = out["stem"].map(share).to_numpy(dtype=float)
     gt_motion = np.where(special | np.isnan(labels), np.nan, (labels >= 0.5).astype(float))
+    # clip → action → the motion stems of its reference words; (clip, action) → a row describing it
+    actions: dict[str, dict[int, set]] = {}
+    first_row: dict[tuple[str, int], int] = {}
+    gt_clip, gt_action = gt["clip_id"].to_numpy(), gt["action_idx"].to_numpy()
+    for i in np.nonzero(is_motion)[0]:
+        cid, a = gt_clip[i], int(gt_action[i])
+        actions.setdefault(cid, {}).setdefault(a, set()).add(gt_stems[i])
+        first_row.setdefault((cid, a), i)
+    clip_col, step_col, stems = out["clip_id"].to_numpy(), out["step"].to_numpy(), out["stem"].to_numpy()
     matched = np.zeros(len(out), dtype=bool)
-    src_rows: dict[int, pd.Series] = {}
-    for cid, idx in out.groupby("clip_id", sort=False).indices.items():
-        g = by_clip.get(cid)
-        if g is None:
+    source = np.full(len(out), -1)
+    order = np.lexsort((step_col, clip_col))  # each clip's words in caption order
+    current, pointer, known = None, 0, {}
+    for i in order:
+        cid = clip_col[i]
+        if cid != current:
+            current, known = cid, actions.get(cid, {})
+            pointer = min(known) if known else 0
+        if special[i] or not known:
             continue
-        actions = g.groupby("action_idx")
-        stems = {a: set(rows["stem"]) for a, rows in actions}
-        first = {a: rows.iloc[0] for a, rows in actions}
-        pointer = min(stems) if stems else 0
-        for i in idx[np.argsort(out["step"].to_numpy()[idx], kind="stable")]:
-            if special[i]:
-                continue
-            s = out["stem"].iat[i]
-            for a in sorted(stems):
-                if a >= pointer and s in stems[a]:
-                    matched[i] = True
-                    src_rows[i] = first[a]
-                    pointer = a
-                    break
-    order = np.nonzero(matched)[0]
-    src = pd.DataFrame([src_rows[i] for i in order]) if len(order) else motion_words.iloc[:0]
-    return gt_motion, matched, src.reset_index(drop=True)
+        for a in sorted(known):
+            if a >= pointer and stems[i] in known[a]:
+                matched[i], source[i], pointer = True, first_row[(cid, a)], a
+                break
+    src = gt.iloc[source[matched]].reset_index(drop=True)
+    return gt_motion, matched, src
 
 
 def alignment_summary(table: pd.DataFrame) -> dict:

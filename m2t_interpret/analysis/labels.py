@@ -18,6 +18,32 @@ from ..errors import M2TError
 #: The paper's example non-motion words (its Fig. 2a), plus this corpus's connectors.
 DEFAULT_NON_MOTION = ("a", "the", "an", "like", "his", "then", "and")
 
+# Porter stems already known (e.g. a capture's vocabulary stems, stored with the capture):
+# importing nltk's stemmer costs most of a second, which a cached analysis need not pay.
+_STEMS: dict[str, str] = {}
+
+
+_KNOWN_STEMS: set[str] = set()
+
+
+def remember_stems(words: Sequence[str], stems: Sequence[str]) -> None:
+    """Record known word → Porter stem pairs (see :func:`stem_of`)."""
+    _STEMS.update(zip(words, stems))
+    _KNOWN_STEMS.update(stems)
+
+
+def stem_of(word: str) -> str:
+    """The Porter stem of ``word`` (lowercased), from the known pairs or nltk.
+
+    A word that is itself a known stem (``walk``, the stem of ``walks``) is its own stem, as
+    Porter stems are fixed points of the stemmer for the words of these vocabularies.
+    """
+    w = str(word).lower()
+    s = _STEMS.get(w)
+    if s is None:
+        s = _STEMS[w] = w if w in _KNOWN_STEMS else stem(w)
+    return s
+
 
 def lexicon_label(word: str) -> float:
     """1.0 motion, 0.0 non-motion, NaN unknown — from the supervision lexicon's β* target."""
@@ -30,23 +56,25 @@ def motion_labels(table: pd.DataFrame) -> pd.Series:
 
     Uses ``gt_motion`` where the ground truth knows the word, else the lexicon.
     """
-    lex = {w: lexicon_label(w) for w in table["word"].unique()}
-    labels = table["word"].map(lex).astype(float)
-    if "gt_motion" in table:
-        gt = pd.to_numeric(table["gt_motion"], errors="coerce")
-        labels = gt.where(gt.notna(), labels)
-    labels[table["is_special"].to_numpy()] = np.nan
+    special = table["is_special"].to_numpy(dtype=bool)
+    gt = (pd.to_numeric(table["gt_motion"], errors="coerce") if "gt_motion" in table
+          else pd.Series(np.nan, index=table.index))
+    need = gt.isna().to_numpy() & ~special  # the lexicon decides only what the ground truth does not
+    lex = {w: lexicon_label(w) for w in table.loc[need, "word"].unique()}
+    labels = gt.copy()
+    labels[need] = table.loc[need, "word"].map(lex).astype(float)
+    labels[special] = np.nan
     return labels.map({1.0: True, 0.0: False})
 
 
 def select_stems(table: pd.DataFrame, words: Sequence[str]) -> list[str]:
     """Stems of ``words`` that occur in the table; a word that never occurs raises M2TError
     naming the closest words that do."""
-    stems_present = set(table["stem"]) if "stem" in table else {stem(w) for w in table["word"]}
+    stems_present = set(table["stem"]) if "stem" in table else {stem_of(w) for w in table["word"]}
     present_words = sorted(set(table.loc[~table["is_special"], "word"]))
     out = []
     for w in words:
-        s = stem(str(w).strip().lower())
+        s = stem_of(str(w).strip())
         if s not in stems_present:
             close = difflib.get_close_matches(str(w).lower(), present_words, n=5, cutoff=0.5)
             hint = (f"closest words that do: {', '.join(close)}" if close else
@@ -60,8 +88,8 @@ def select_stems(table: pd.DataFrame, words: Sequence[str]) -> list[str]:
 def rows_of_stems(table: pd.DataFrame, stems: Sequence[str]) -> pd.DataFrame:
     """Rows whose Porter stem is one of ``stems`` (a ``stem`` column is added when missing)."""
     if "stem" not in table:
-        table = table.assign(stem=[stem(w) for w in table["word"]])
+        table = table.assign(stem=[stem_of(w) for w in table["word"]])
     return table[table["stem"].isin(list(stems)) & ~table["is_special"]]
 
 
-__all__ = ["DEFAULT_NON_MOTION", "lexicon_label", "motion_labels", "select_stems", "rows_of_stems"]
+__all__ = ["DEFAULT_NON_MOTION", "stem_of", "remember_stems", "lexicon_label", "motion_labels", "select_stems", "rows_of_stems"]

@@ -9,13 +9,25 @@ parts), when (γ, Γ, μ, σ over frames) and whether (β̂) the captioner looke
 
 from __future__ import annotations
 
-from ..model.hooks import ATTENTION_POINTS, HOOK_POINTS, HookRecorder, hooks
 from ..result import CaptureResult, peak_parts, time_weighted_parts
 from .dataset import CaptureRequest, cached_capture, capture_cache_dir, capture_split, data_fingerprint
+
+_FROM_HOOKS = ("ATTENTION_POINTS", "HOOK_POINTS", "HookRecorder", "hooks")
+
+
+def __getattr__(name: str):
+    # The hook machinery needs torch; importing it lazily keeps a cached analysis torch-free.
+    if name in _FROM_HOOKS:
+        from ..model import hooks as _hooks
+
+        return getattr(_hooks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def attention_hooks(model):
     """Record α, γ, μ, σ, Γ and β̂ of every forward call inside the block (see :func:`hooks`)."""
+    from ..model.hooks import ATTENTION_POINTS, hooks
+
     return hooks(model, record=ATTENTION_POINTS)
 
 

@@ -11,15 +11,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from typing import TYPE_CHECKING, Union
+
 from ..data.dataset import load_split, read_split_ids
 from ..errors import M2TError
-from ..model.captioner import Captioner
 from ..result import CaptureResult
+
+if TYPE_CHECKING:
+    from ..model.captioner import Captioner
 
 
 def capture_cache_dir() -> Path:
     """Where captures are cached: ``$M2T_INTERPRET_CACHE/captures`` (default ``~/.cache/m2t-interpret``)."""
-    return Path(os.environ.get("M2T_INTERPRET_CACHE", Path.home() / ".cache" / "m2t-interpret")) / "captures"
+    from ..io import cache_dir
+
+    return cache_dir() / "captures"
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def _progress(total: int, desc: str, enabled: bool):
 
 
 def capture_split(
-    model: Captioner,
+    model: "Captioner",
     root: str | os.PathLike,
     split: str = "test",
     decode: str = "greedy",
@@ -135,28 +141,62 @@ def capture_split(
     # back to split order
     position = {cid: i for i, cid in enumerate(merged.clip_ids)}
     result = merged.select([position[c] for c in data.ids])
+    if result.vocab:  # analyses group words by stem; keeping them spares a later nltk import
+        from ..data.supervision import stem
+
+        result.meta["vocab_stems"] = [stem(w) for w in result.vocab]
     result.meta.update({"data_fingerprint": fp, "data": str(root), "split": split,
                         "decoding": {**result.meta.get("decoding", {}), "spec": decode,
                                      "forced_on": "first reference caption" if mode == "forced" else None}})
     return result
 
 
+def model_file_key(source, vocab=None, stats=None) -> str | None:
+    """A cache key for a model given as a shipped name or a file (plus vocabulary and statistics
+    files), from the files' bytes — no need to load the model (or import torch) to look a capture
+    up. None when ``source`` is neither."""
+    from pathlib import Path
+
+    pretrained = Path(__file__).resolve().parent.parent / "pretrained"
+    name = "synthetic-guided" if source is None else str(source)
+    path = Path(name)
+    if not path.is_file():
+        path = pretrained / f"{name}.pt"
+        if not path.is_file():
+            return None
+    h = hashlib.sha256(path.read_bytes())
+    for extra in (vocab, stats):
+        if extra is None:
+            h.update(b"-")
+        elif isinstance(extra, (str, os.PathLike)) and Path(extra).is_file():
+            h.update(Path(extra).read_bytes())
+        else:
+            h.update(json.dumps(extra, sort_keys=True, default=str).encode())
+    return "file:" + h.hexdigest()[:16]
+
+
 def cached_capture(
-    model: Captioner,
+    model: Union["Captioner", Callable[[], "Captioner"]],
     request: CaptureRequest,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    model_key: str | None = None,
 ) -> tuple[CaptureResult, bool]:
     """:func:`capture_split` through an on-disk cache. Returns ``(result, from_cache)``.
 
-    The key is (model fingerprint, data fingerprint, split, decoding settings, clips); a
-    request with ``replace`` hooks is never cached.
+    The key is (model, data fingerprint, split, decoding settings, clips), the model by
+    ``model_key`` (e.g. :func:`model_file_key`) or else its weights' fingerprint. ``model`` may
+    be a function that loads it: it is called only on a cache miss. A request with ``replace``
+    hooks is never cached.
     """
+    if model_key is None:
+        model = model() if callable(model) and not hasattr(model, "fingerprint") else model
+        model_key = model.fingerprint()
     ids = read_split_ids(request.root, request.split)
     if request.clips is not None:
         ids = ids[: request.clips]
-    key_fields = {"model": model.fingerprint(), "data": data_fingerprint(request.root, request.split, ids),
+    key_fields = {"model": model_key, "data": data_fingerprint(request.root, request.split, ids),
                   **{k: v for k, v in asdict(request).items() if k not in ("root", "replace")}}
     key = hashlib.sha256(json.dumps(key_fields, sort_keys=True).encode()).hexdigest()[:20]
     cache = Path(cache_dir) if cache_dir is not None else capture_cache_dir()
@@ -166,13 +206,15 @@ def cached_capture(
             return CaptureResult.load(path), True
         except M2TError:
             pass  # a stale or damaged entry is recomputed below
+    if callable(model) and not hasattr(model, "fingerprint"):
+        model = model()
     result = capture_split(model, request.root, request.split, request.decode, request.clips, request.beta,
                            request.max_steps, progress=progress, replace=dict(request.replace) or None)
     if not request.replace:
         try:
             result.save(path, overwrite=True)
             if log is not None:
-                log(f"cached capture in {path}")
+                log(f"capture kept for reuse in {path}")
         except (OSError, M2TError) as exc:  # a read-only cache must not stop the analysis
             if log is not None:
                 log(f"warning: could not cache the capture in {path}: {exc}")
@@ -180,4 +222,4 @@ def cached_capture(
 
 
 __all__ = ["CaptureRequest", "parse_decode", "data_fingerprint", "capture_split", "cached_capture",
-           "capture_cache_dir"]
+           "capture_cache_dir", "model_file_key"]

@@ -98,12 +98,41 @@ TEMPORAL_METRICS: tuple[str, ...] = ("mu_in_segment", "mean_tiou", "R@1 IoU≥0.
 TEMPORAL_LABELS: dict[str, str] = {"mu_in_segment": "μ in segment", "mean_tiou": "mean tIoU"}
 
 
+#: seaborn's ``axes_style("whitegrid")`` (seaborn 0.13), frozen here so that drawing a figure
+#: does not pay seaborn's one-second import.
+WHITEGRID: dict = {
+    'axes.axisbelow': True,
+    'axes.edgecolor': '.8',
+    'axes.facecolor': 'white',
+    'axes.grid': True,
+    'axes.labelcolor': '.15',
+    'axes.spines.bottom': True,
+    'axes.spines.left': True,
+    'axes.spines.right': True,
+    'axes.spines.top': True,
+    'figure.facecolor': 'white',
+    'font.family': ['sans-serif'],
+    'font.sans-serif': ['Arial', 'DejaVu Sans', 'Liberation Sans', 'Bitstream Vera Sans', 'sans-serif'],
+    'grid.color': '.8',
+    'grid.linestyle': '-',
+    'lines.solid_capstyle': 'round',
+    'patch.edgecolor': 'w',
+    'patch.force_edgecolor': True,
+    'text.color': '.15',
+    'xtick.bottom': False,
+    'xtick.color': '.15',
+    'xtick.direction': 'out',
+    'xtick.top': False,
+    'ytick.color': '.15',
+    'ytick.direction': 'out',
+    'ytick.left': False,
+    'ytick.right': False}
+
+
 @contextlib.contextmanager
 def style() -> Iterator[None]:
     """Seaborn's "whitegrid" plus :data:`RC`, restored on exit (no global theme is set)."""
-    import seaborn as sns
-
-    with mpl.rc_context({**sns.axes_style("whitegrid"), **RC}):
+    with mpl.rc_context({**WHITEGRID, **RC}):
         yield
 
 

@@ -45,6 +45,7 @@ class TrainConfig:
     threads: int | None = None  # torch threads (None = torch default)
     device: str = "cpu"  # "cpu", "cuda", "cuda:1", …
     stats_from: str = "train"  # "train" (cleaner) or "all" (the authors' choice)
+    lexicon: str = "authors"  # supervision word rules: "authors", "project" or a lexicon JSON path
     name: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -62,6 +63,9 @@ class TrainConfig:
             raise M2TError("hidden must be even")
         if self.stats_from not in ("train", "all"):
             raise M2TError("stats_from must be 'train' or 'all'")
+        if not isinstance(self.lexicon, (str, os.PathLike)) or not str(self.lexicon).strip():
+            raise M2TError("lexicon must be 'authors', 'project' or the path of a lexicon JSON file")
+        self.lexicon = str(self.lexicon)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -10,20 +10,17 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
-from ..data.dataset import Caption, MotionDataset, load_split
+from ..data.dataset import MotionDataset, load_split
 from ..data.preprocessing import axis_stats, pad_frames, preprocess_motions
-from ..data.supervision import build_pos_lexicon, step_targets
-from ..data.vocabulary import Vocabulary, build_vocabulary, surface_tokens
+from ..data.supervision import (Lexicon, build_pos_lexicon, caption_words,  # noqa: F401 (re-export)
+                                load_lexicon, pair_step_targets)
+from ..data.vocabulary import Vocabulary, build_vocabulary
 from ..errors import M2TError
+from ..io import cache_dir  # noqa: F401 (re-exported: where generated corpora are kept)
 from ..skeletons import Skeleton
 
 SYNTHETIC = "synthetic"
 SYNTHETIC_COUNTS = {"n_train": 4000, "n_val": 300, "n_test": 500}
-
-
-def cache_dir() -> Path:
-    """Where generated corpora are kept (``$M2T_INTERPRET_CACHE`` or ``~/.cache/m2t-interpret``)."""
-    return Path(os.environ.get("M2T_INTERPRET_CACHE", Path.home() / ".cache" / "m2t-interpret"))
 
 
 def resolve_data(spec: str | os.PathLike, synthetic_seed: int = 0, progress: bool = True) -> Path:
@@ -40,13 +37,6 @@ def resolve_data(spec: str | os.PathLike, synthetic_seed: int = 0, progress: boo
     if not root.is_dir():
         raise M2TError(f"dataset folder not found: {root} (or use --data synthetic)")
     return root
-
-
-def caption_words(caption: Caption) -> tuple[list[str], list[str | None]]:
-    """Words of a caption as written and their POS tags (see :func:`surface_tokens`)."""
-    if not caption.text:
-        return list(caption.tokens), list(caption.pos)
-    return surface_tokens(caption.text, caption.pos if caption.tagged else None)
 
 
 @dataclass
@@ -74,11 +64,19 @@ def build_training_vocabulary(dataset: MotionDataset, min_freq: int) -> Vocabula
 
 
 def prepare_split(dataset: MotionDataset, vocab: Vocabulary, skeleton: Skeleton, stats: dict,
-                  downsample: int, max_caption_tokens: int, pos_lexicon: dict | None = None) -> PreparedSplit:
-    """Preprocess every motion once and encode every caption with its step-aligned targets."""
+                  downsample: int, max_caption_tokens: int, pos_lexicon: dict | None = None,
+                  lexicon: str | os.PathLike | Lexicon | None = None) -> PreparedSplit:
+    """Preprocess every motion once and encode every caption with its step-aligned targets.
+
+    ``lexicon``: the supervision lexicon (``"authors"`` when None, ``"project"``, a lexicon JSON
+    path or a :class:`Lexicon`), built for ``skeleton``'s part order. Targets are computed on
+    each caption's whole word list (clause rules see words outside the vocabulary or past the
+    ``max_caption_tokens`` cut).
+    """
     if len(dataset) == 0:
         raise M2TError("the split has no usable samples; run `m2t-interpret data check` on the dataset")
-    motions, refs, pair_motion, pair_ids, tags = [], [], [], [], []
+    lex = load_lexicon(lexicon, skeleton)
+    motions, refs, pair_motion, pair_ids, full = [], [], [], [], []
     for i, sample in enumerate(dataset):
         x, _ = preprocess_motions([sample.motion], skeleton, stats, downsample)
         motions.append(x[0])
@@ -88,20 +86,20 @@ def prepare_split(dataset: MotionDataset, vocab: Vocabulary, skeleton: Skeleton,
             if not words:
                 continue
             sample_refs.append(words)
-            words, pos = words[:max_caption_tokens], pos[:max_caption_tokens]
+            full.append((words, pos))
+            words = words[:max_caption_tokens]
             ids = vocab.encode(words)
             if len(words) == max_caption_tokens and ids[-1] == vocab.eos_id:
                 ids = ids[:-1]
             pair_motion.append(i)
             pair_ids.append(ids)
-            tags.append(pos)
         refs.append(sample_refs)
     beta_star, alpha_star, alpha_sup = [], [], []
-    for ids, pos in zip(pair_ids, tags):
-        b, a, m = step_targets(np.array([ids]), vocab, [pos], pos_lexicon=pos_lexicon)
-        beta_star.append(b[0])
-        alpha_star.append(a[0])
-        alpha_sup.append(m[0])
+    for ids, (words, pos) in zip(pair_ids, full):
+        b, a, m = pair_step_targets(words, pos, ids, pos_lexicon=pos_lexicon, lexicon=lex)
+        beta_star.append(b)
+        alpha_star.append(a)
+        alpha_sup.append(m)
     return PreparedSplit([s.id for s in dataset], motions, refs, np.array(pair_motion), pair_ids,
                          beta_star, alpha_star, alpha_sup)
 
@@ -120,8 +118,9 @@ def load_prepared(root: Path, config, progress: bool = True):
     else:
         stats = axis_stats([s.motion for s in train])
     pos_lexicon = build_pos_lexicon(train)
+    lexicon = load_lexicon(getattr(config, "lexicon", None) or "authors", skeleton)
     prep = lambda d: prepare_split(d, vocab, skeleton, stats, skeleton.downsample,  # noqa: E731
-                                   config.max_caption_tokens, pos_lexicon)
+                                   config.max_caption_tokens, pos_lexicon, lexicon)
     return skeleton, vocab, stats, prep(train), (prep(val) if len(val) else None)
 
 
