@@ -329,6 +329,58 @@ def sweep(
     typer.echo(f"wrote {out / 'table1.csv'}, {out / 'table1.md'}, {out / 'table1.tex'}")
 
 
+lexicon_app = typer.Typer(help="Attention-supervision lexicons (the word rules that make training targets).",
+                          no_args_is_help=True)
+app.add_typer(lexicon_app, name="lexicon")
+
+
+@lexicon_app.command("show")
+def lexicon_show(
+    name: Annotated[str, typer.Argument(help="authors, project, or a lexicon JSON file.")] = "project",
+    data: Annotated[Optional[str], typer.Option(
+        "--data", help="Show each word's target and count over this data's captions: 'synthetic' (the default "
+                       "training corpus, seed --synthetic-seed) or a dataset folder.")] = None,
+    split: Annotated[str, typer.Option("--split", help="Split whose captions are read.")] = "train",
+    synthetic_seed: Annotated[int, typer.Option("--synthetic-seed")] = 0,
+    skeleton: Annotated[str, typer.Option("--skeleton", help="humanml3d or kit (part order of the targets).")]
+    = "humanml3d",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the table as CSV here.")] = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Print a lexicon: per word its target (β* and the parts α* names) and, with --data, how often it occurs
+    and the share of motion words the lexicon covers."""
+    import pandas as pd
+
+    from .data.supervision import lexicon_coverage, lexicon_entries, lexicon_table, load_lexicon
+
+    lex = load_lexicon(name, skeleton=skeleton)
+    if data is None:
+        table = lexicon_entries(lex)
+        typer.echo(f"lexicon {lex.name} ({lex.source}): {len(table)} entries")
+    else:
+        from .data.dataset import load_split
+        from .training.data import resolve_data
+
+        root = resolve_data(data, synthetic_seed, progress=progress)
+        dataset = load_split(root, split, progress=progress)
+        table = lexicon_table(lex, dataset)
+        cov = lexicon_coverage(table)
+        typer.echo(f"lexicon {lex.name} on {root} ({split}, {cov['captions']} captions, {cov['tokens']} tokens)")
+        typer.echo(f"motion words (content words after the first verb, not connectors): {cov['motion_tokens']} "
+                   f"tokens; with a β* target {cov['motion_beta']:.1%}, with a part target "
+                   f"{cov['motion_alpha']:.1%}; other words with β* = 0: {cov['other_beta0']:.1%}")
+    with pd.option_context("display.width", 200, "display.max_rows", 400, "display.max_colwidth", 70):
+        cols = [c for c in ("word", "entry", "kind", "count", "pos", "beta", "parts", "rule", "targets")
+                if c in table]
+        typer.echo(table[cols].to_string(index=False))
+    if out is not None:
+        from .io import atomic_path
+
+        with atomic_path(out) as tmp:
+            table.to_csv(tmp, index=False)
+        typer.echo(f"wrote {out}")
+
+
 # ---------------------------------------------------------------------------------------------
 # analysis commands: density, hist, parts, onset, gate, map, finegrained, ablate-gate, compare
 # ---------------------------------------------------------------------------------------------

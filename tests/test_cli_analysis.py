@@ -154,3 +154,18 @@ def test_real_layout_with_an_authors_checkpoint_has_no_ground_truth(tmp_path, ca
     rc, stdout, err = run(["finegrained", "--clip", "012314", *base], capsys)
     assert rc == 0, err
     assert np.isfinite(pd.read_csv(out / "finegrained_012314.csv")["onset_s"]).all()
+
+
+def test_lexicon_show(corpus, tmp_path, capsys):
+    rc, stdout, err = run(["lexicon", "show", "project"], capsys)
+    assert rc == 0, err
+    assert "lexicon project" in stdout and "connector" in stdout
+    rc, stdout, err = run(["lexicon", "show", "project", "--data", corpus, "--split", "test", "--no-progress",
+                           "--out", tmp_path / "lex.csv"], capsys)
+    assert rc == 0, err
+    assert "with a part target" in stdout
+    table = pd.read_csv(tmp_path / "lex.csv")
+    assert {"word", "count", "beta", "parts"} <= set(table.columns)
+    assert table.set_index("word").loc["then", "beta"] == 0
+    rc, _, err = run(["lexicon", "show", "no-such-lexicon"], capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1
