@@ -64,6 +64,18 @@ def test_resume_continues_exactly(corpus, tmp_path):
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
+def test_cosine_schedule_is_logged_and_resumable(corpus, tmp_path):
+    from m2t_interpret.training.trainer import epoch_lr
+
+    cfg = load_config("synthetic", data=str(corpus), epochs=4, lr_schedule="cosine", lr_min=1e-4, **TINY)
+    assert epoch_lr(cfg, 0) == pytest.approx(3e-3) and epoch_lr(cfg, 2) == pytest.approx(1e-4 + (3e-3 - 1e-4) / 2)
+    train(cfg, tmp_path / "run", progress=False, log=lambda s: None)
+    lrs = [float(r["lr"]) for r in _log(tmp_path / "run")]
+    assert lrs == pytest.approx([epoch_lr(cfg, e) for e in range(4)]) and lrs[0] > lrs[-1]
+    with pytest.raises(Exception, match="lr_schedule"):
+        load_config("synthetic", lr_schedule="linear")
+
+
 def test_config_presets_and_errors(tmp_path):
     assert {"humanml3d", "kit", "synthetic"} <= set(presets())
     h = load_config("humanml3d")

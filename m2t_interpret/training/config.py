@@ -31,6 +31,8 @@ class TrainConfig:
     dropout: float = 0.5
     lambdas: tuple[float, float] = (2.0, 3.0)  # (λ_spat, λ_adapt)
     lr: float = 5e-4
+    lr_schedule: str = "constant"  # "constant", or "cosine": lr·½(1 + cos(π·epoch/epochs)) down to lr_min
+    lr_min: float = 0.0
     weight_decay: float = 0.01
     batch_size: int = 64
     grad_clip: float = 1.0
@@ -61,6 +63,8 @@ class TrainConfig:
             raise M2TError("teacher_forcing must lie in [0, 1]")
         if self.hidden % 2:
             raise M2TError("hidden must be even")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise M2TError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.stats_from not in ("train", "all"):
             raise M2TError("stats_from must be 'train' or 'all'")
         if not isinstance(self.lexicon, (str, os.PathLike)) or not str(self.lexicon).strip():

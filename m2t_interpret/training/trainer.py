@@ -36,6 +36,14 @@ RUN_STATE = "m2t-interpret-run-state"
 LOG_COLUMNS = ["epoch", "loss", "lang", "spat", "adapt", "val_bleu4", "seconds", "lr"]
 
 
+def epoch_lr(config: TrainConfig, epoch: int) -> float:
+    """Learning rate of ``epoch`` (0-based): constant, or cosine from ``lr`` down to ``lr_min`` over
+    the run; a function of the epoch alone, so a resumed run follows the same schedule."""
+    if config.lr_schedule == "cosine":
+        return config.lr_min + (config.lr - config.lr_min) * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
+    return config.lr
+
+
 def batch_loss(model: Captioner, batch: Batch, lambdas, teacher_forcing: float) -> LossTerms:
     """Loss of one batch. Teacher forcing 1 runs all steps in one pass; below 1, one coin per
     step for the whole batch chooses between the gold token and the previous argmax."""
@@ -167,6 +175,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
 
     for epoch in range(start, config.epochs):
         t0 = time.perf_counter()
+        lr = epoch_lr(config, epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
         torch.manual_seed(config.seed * 100_003 + epoch)
         rng = np.random.default_rng([config.seed, epoch])
         model.train()
@@ -193,7 +204,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
         elapsed += seconds
         seen = sum(len(b) for b in batches)
         row = {"epoch": epoch + 1, **{k: v / seen for k, v in sums.items()}, "val_bleu4": bleu,
-               "seconds": round(seconds, 2), "lr": config.lr}
+               "seconds": round(seconds, 2), "lr": lr}
         rows.append(row)
         improved = val_split is None or bleu > best
         if improved:
