@@ -209,18 +209,12 @@ def check_formats(formats: Sequence[str]) -> list[str]:
 
 
 def check_out_dir(out_dir: str | os.PathLike) -> Path:
-    """The output folder, created if missing; an existing file there is a clear error (checked
-    before any work by the CLI, and again before writing)."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise M2TError(f"--out {out} is a file; name a folder for the outputs")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise M2TError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
-    if not os.access(out, os.W_OK):
-        raise M2TError(f"the output folder {out} is not writable")
-    return out
+    """The output folder: a folder or absent (created on the first write), not under a file, writable —
+    checked before any work by the CLI, and again before writing (:func:`m2t_interpret.io.check_out_folder`).
+    Files of the same name are replaced."""
+    from .io import check_out_folder
+
+    return check_out_folder(out_dir, "figures and tables")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ...errors import M2TError
-from ...io import atomic_path, write_bytes, write_text
+from ...io import atomic_path, write_bytes, write_dir, write_text
 from .clip import ACTIVE_COLUMNS, PART_NAMES, SyntheticClip, generate_clip
 from .kinematics import FPS
 from .language import GERUND, SUBJECTS, TEMPLATES
@@ -97,38 +97,24 @@ def _npy_bytes(arr: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _check_out_dir(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise M2TError(f"output path {out} exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()):
-        meta = out / "corpus.json"
-        ok = False
-        if meta.is_file():
-            try:
-                ok = json.loads(meta.read_text()).get("format") == CORPUS_FORMAT
-            except (ValueError, OSError):
-                ok = False
-        if not ok:
-            raise M2TError(
-                f"output directory {out} is not empty and is not a synthetic corpus; "
-                "choose an empty or new directory"
-            )
-        _clear_corpus(out)
+SPLIT_FILES = ("train.txt", "val.txt", "test.txt", "all.txt")
+CORPUS_FILES = SPLIT_FILES + ("ground_truth.parquet", "actions.parquet", "corpus.json")
 
 
-def _clear_corpus(out: Path) -> None:
-    """Remove the files of an earlier synthetic corpus (only files this module writes)."""
-    for sub, ext in (("new_joints", ".npy"), ("texts", ".txt")):
-        d = out / sub
-        if d.is_dir():
-            for f in d.iterdir():
-                if f.suffix == ext and f.is_file():
-                    f.unlink()
-    for name in ("train.txt", "val.txt", "test.txt", "all.txt", "ground_truth.parquet",
-                 "actions.parquet", "corpus.json"):
-        f = out / name
-        if f.is_file():
-            f.unlink()
+def is_corpus_dir(path: str | os.PathLike) -> bool:
+    """True when ``path`` holds a synthetic corpus written by :func:`generate_corpus`."""
+    try:
+        return json.loads((Path(path) / "corpus.json").read_text()).get("format") == CORPUS_FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _corpus_owns(rel: str) -> bool:
+    """Whether the relative path is one :func:`generate_corpus` writes (so replacing it loses nothing)."""
+    parts = Path(rel).parts
+    if len(parts) == 1:
+        return parts[0] in CORPUS_FILES or parts[0] in ("new_joints", "texts")
+    return (len(parts) == 2 and (parts[0], Path(parts[1]).suffix) in (("new_joints", ".npy"), ("texts", ".txt")))
 
 
 def _check_count(name: str, value: int, minimum: int) -> int:
@@ -198,8 +184,10 @@ def generate_corpus(out_dir: str | os.PathLike, n_train: int = 4000, n_val: int 
     """Generate the corpus into ``out_dir`` and return its path.
 
     Counts are source clips; with ``mirror`` each clip's mirror ``M<id>`` is added to the same
-    split. ``out_dir`` must be new, empty or an earlier synthetic corpus (which is replaced).
-    Bad input raises :class:`~m2t_interpret.errors.M2TError`.
+    split. ``out_dir`` must be new, empty or an earlier synthetic corpus holding only the files
+    the generator writes (it is replaced); anything else is refused before any clip is made. The
+    corpus is written into a temporary sibling folder and renamed into place when complete, so an
+    interrupted run leaves nothing behind. Bad input raises :class:`~m2t_interpret.errors.M2TError`.
     """
     n_train = _check_count("n_train", n_train, 0)
     n_val = _check_count("n_val", n_val, 0)
@@ -208,75 +196,76 @@ def generate_corpus(out_dir: str | os.PathLike, n_train: int = 4000, n_val: int 
     n = n_train + n_val + n_test
     if n < 1:
         raise M2TError("the corpus needs at least one clip (n_train + n_val + n_test >= 1)")
-    out = Path(out_dir)
-    _check_out_dir(out)
-    (out / "new_joints").mkdir(parents=True, exist_ok=True)
-    (out / "texts").mkdir(parents=True, exist_ok=True)
 
-    splits = _split_of(n_train, n_val, n_test, seed)
-    gt: dict[str, list] = {c: [] for c in GT_COLUMNS}
-    acts: dict[str, list] = {c: [] for c in ACTION_COLUMNS}
-    ids_by_split: dict[str, list[str]] = {s: [] for s in SPLITS}
-    mirrors_by_split: dict[str, list[str]] = {s: [] for s in SPLITS}
-    frames = 0
-    action_counts: dict[str, int] = {}
-    iterator = range(n)
-    if progress:
-        from tqdm import tqdm
+    def fill(out: Path) -> None:  # a temporary folder that replaces out_dir when complete
+        (out / "new_joints").mkdir(parents=True, exist_ok=True)
+        (out / "texts").mkdir(parents=True, exist_ok=True)
 
-        iterator = tqdm(iterator, total=n, desc="synthetic clips", unit="clip")
-    mirror_rows: tuple[dict, dict] = ({c: [] for c in GT_COLUMNS}, {c: [] for c in ACTION_COLUMNS})
-    for i in iterator:
-        cid = clip_id(i)
-        clip = generate_clip(np.random.default_rng([seed, i]))
-        pairs = [(cid, clip, gt, acts)]
+        splits = _split_of(n_train, n_val, n_test, seed)
+        gt: dict[str, list] = {c: [] for c in GT_COLUMNS}
+        acts: dict[str, list] = {c: [] for c in ACTION_COLUMNS}
+        ids_by_split: dict[str, list[str]] = {s: [] for s in SPLITS}
+        mirrors_by_split: dict[str, list[str]] = {s: [] for s in SPLITS}
+        frames = 0
+        action_counts: dict[str, int] = {}
+        iterator = range(n)
+        if progress:
+            from tqdm import tqdm
+
+            iterator = tqdm(iterator, total=n, desc="synthetic clips", unit="clip")
+        mirror_rows: tuple[dict, dict] = ({c: [] for c in GT_COLUMNS}, {c: [] for c in ACTION_COLUMNS})
+        for i in iterator:
+            cid = clip_id(i)
+            clip = generate_clip(np.random.default_rng([seed, i]))
+            pairs = [(cid, clip, gt, acts)]
+            if mirror:
+                pairs.append(("M" + cid, clip.mirrored(), *mirror_rows))
+                mirrors_by_split[splits[i]].append("M" + cid)
+            ids_by_split[splits[i]].append(cid)
+            for name, c, g, a in pairs:
+                write_bytes(out / "new_joints" / f"{name}.npy", _npy_bytes(c.joints))
+                lines = "".join(cap.line() + "\n" for cap in c.captions)
+                write_text(out / "texts" / f"{name}.txt", lines)
+                _clip_rows(name, c, g, a)
+                frames += c.n_frames
+            for a in clip.actions:
+                action_counts[a.action] = action_counts.get(a.action, 0) + 1
         if mirror:
-            pairs.append(("M" + cid, clip.mirrored(), *mirror_rows))
-            mirrors_by_split[splits[i]].append("M" + cid)
-        ids_by_split[splits[i]].append(cid)
-        for name, c, g, a in pairs:
-            write_bytes(out / "new_joints" / f"{name}.npy", _npy_bytes(c.joints))
-            lines = "".join(cap.line() + "\n" for cap in c.captions)
-            write_text(out / "texts" / f"{name}.txt", lines)
-            _clip_rows(name, c, g, a)
-            frames += c.n_frames
-        for a in clip.actions:
-            action_counts[a.action] = action_counts.get(a.action, 0) + 1
-    if mirror:
-        for c in GT_COLUMNS:
-            gt[c].extend(mirror_rows[0][c])
-        for c in ACTION_COLUMNS:
-            acts[c].extend(mirror_rows[1][c])
+            for c in GT_COLUMNS:
+                gt[c].extend(mirror_rows[0][c])
+            for c in ACTION_COLUMNS:
+                acts[c].extend(mirror_rows[1][c])
 
-    all_ids: list[str] = []
-    for s in SPLITS:
-        ids = ids_by_split[s] + mirrors_by_split[s]
-        write_text(out / f"{s}.txt", "".join(x + "\n" for x in ids))
-        all_ids += ids
-    write_text(out / "all.txt", "".join(x + "\n" for x in sorted(all_ids)))
-    _write_parquet(out / "ground_truth.parquet", GT_COLUMNS, gt)
-    _write_parquet(out / "actions.parquet", ACTION_COLUMNS, acts)
-    meta = {
-        "format": CORPUS_FORMAT,
-        "generator": "m2t_interpret.data.synthetic",
-        "generator_version": GENERATOR_VERSION,
-        "seed": seed,
-        "skeleton": "humanml3d",
-        "n_joints": 22,
-        "fps": FPS,
-        "units": "metres",
-        "mirror": bool(mirror),
-        "counts_are": "source clips; mirrors M<id> are added to the same split",
-        "counts": {s: {"source": {"train": n_train, "val": n_val, "test": n_test}[s],
-                       "ids": len(ids_by_split[s]) + len(mirrors_by_split[s])} for s in SPLITS},
-        "n_ids": len(all_ids),
-        "n_frames": frames,
-        "source_action_counts": dict(sorted(action_counts.items())),
-        "part_columns": list(PART_NAMES),
-        "part_speed": PART_SPEED_DEFINITION,
-    }
-    write_text(out / "corpus.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    return out
+        all_ids: list[str] = []
+        for s in SPLITS:
+            ids = ids_by_split[s] + mirrors_by_split[s]
+            write_text(out / f"{s}.txt", "".join(x + "\n" for x in ids))
+            all_ids += ids
+        write_text(out / "all.txt", "".join(x + "\n" for x in sorted(all_ids)))
+        _write_parquet(out / "ground_truth.parquet", GT_COLUMNS, gt)
+        _write_parquet(out / "actions.parquet", ACTION_COLUMNS, acts)
+        meta = {
+            "format": CORPUS_FORMAT,
+            "generator": "m2t_interpret.data.synthetic",
+            "generator_version": GENERATOR_VERSION,
+            "seed": seed,
+            "skeleton": "humanml3d",
+            "n_joints": 22,
+            "fps": FPS,
+            "units": "metres",
+            "mirror": bool(mirror),
+            "counts_are": "source clips; mirrors M<id> are added to the same split",
+            "counts": {s: {"source": {"train": n_train, "val": n_val, "test": n_test}[s],
+                           "ids": len(ids_by_split[s]) + len(mirrors_by_split[s])} for s in SPLITS},
+            "n_ids": len(all_ids),
+            "n_frames": frames,
+            "source_action_counts": dict(sorted(action_counts.items())),
+            "part_columns": list(PART_NAMES),
+            "part_speed": PART_SPEED_DEFINITION,
+        }
+        write_text(out / "corpus.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+    return write_dir(Path(out_dir), fill, is_ours=is_corpus_dir, kind="synthetic corpus", owned=_corpus_owns)
 
 
 # --------------------------------------------------------------------------------------------
