@@ -65,7 +65,7 @@ def test_unknown_layout_and_missing_file(tmp_path):
         load_model("no-such-model")
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a checkpoint")
-    with pytest.raises(M2TError, match="cannot read"):
+    with pytest.raises(M2TError, match="not a PyTorch checkpoint"):
         load_model(garbage)
 
 

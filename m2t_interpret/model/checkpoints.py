@@ -1,4 +1,5 @@
-"""Checkpoint files: the project's own format and the authors' released format (REFERENCE §1.6).
+"""Checkpoint files: the project's own format and the authors' released format (a ``torch.save``d
+dict whose ``model`` entry is the captioner's state_dict, plus training ``metadata``).
 
 Project format: one ``torch.save``d dict of plain types and tensors, loadable with
 ``torch.load(..., weights_only=True)``, holding the weights (authors' parameter names) and
@@ -93,14 +94,26 @@ def _read_json(path_or_value, what: str):
 
 
 def read_vocab(vocab) -> list[str] | None:
-    """A vocabulary given as a list of tokens in id order, or the path of a JSON file holding one."""
+    """A vocabulary given as a list of tokens in id order, or the path of a JSON file holding one.
+
+    Tokens must be strings and each may appear once (a duplicate would make two ids print the same
+    word and the file ambiguous)."""
     if vocab is None:
         return None
+    where = f" {vocab}" if isinstance(vocab, (str, os.PathLike)) else ""
     value = _read_json(vocab, "vocabulary")
     if isinstance(value, Mapping) and "tokens" in value:
         value = value["tokens"]
     if not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
-        raise M2TError("a vocabulary must be a JSON list of tokens in id order, e.g. [\"<pad>\", \"<sos>\", …]")
+        raise M2TError(f"the vocabulary{where} must be a JSON list of tokens in id order, "
+                       "e.g. [\"<pad>\", \"<sos>\", …]")
+    from collections import Counter
+
+    dup = [t for t, n in Counter(value).items() if n > 1]
+    if dup:
+        shown = ", ".join(repr(t) for t in dup[:5]) + (", …" if len(dup) > 5 else "")
+        raise M2TError(f"the vocabulary{where} lists {len(dup)} token(s) more than once ({shown}); "
+                       "each token must appear once, in id order")
     return list(value)
 
 
@@ -110,7 +123,8 @@ def read_stats(stats):
 
 
 def config_from_authors_state(state: Mapping[str, torch.Tensor]) -> CaptionerConfig:
-    """Infer sizes and skeleton from an authors' state_dict (REFERENCE §1.1)."""
+    """Infer sizes and skeleton from an authors' state_dict: V and E from the word embedding, H from the
+    top LSTM, D from the attention projection, the skeleton from the torso layer's input width."""
     try:
         vocab_size, embed_dim = state["dec.embedding.weight"].shape
         hidden = state["dec.top_lstm.weight_hh_l0"].shape[1]
@@ -127,13 +141,54 @@ def config_from_authors_state(state: Mapping[str, torch.Tensor]) -> CaptionerCon
                            attn_dim=int(attn_dim), skeleton=skeleton)
 
 
-def _load_file(path: Path) -> Any:
+def _load_file(path: Path, what: str = "checkpoint") -> Any:
+    """``torch.load`` with ``weights_only=True``: tensors and plain data only, never code from the file."""
+    import pickle
+
+    if path.is_dir():
+        raise M2TError(f"{what} {path} is a folder, not a checkpoint file")
     if not path.exists():
-        raise M2TError(f"checkpoint not found: {path}")
+        raise M2TError(f"{what} not found: {path}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle errors differ across torch versions
-        raise M2TError(f"cannot read checkpoint {path}: {str(exc).splitlines()[0][:200]}") from exc
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise M2TError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    if not head:
+        raise M2TError(f"{what} {path} is empty (0 bytes); copy it again")
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # torch's notes on pickle protocols are not the user's concern
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:  # the weights-only unpickler refused something
+        if head[:1] != b"\x80" and head != b"PK\x03\x04":  # neither a pickle nor a zip archive
+            raise M2TError(f"{path} is not a PyTorch {what} (neither a torch.save zip archive nor a pickle of "
+                           "tensors)") from None
+        detail = _unpickler_detail(str(exc))
+        raise M2TError(f"{path} is not a {what} this tool can read safely: it holds something other than "
+                       f"tensors and plain data{f' ({detail})' if detail else ''}; nothing from it was run") from None
+    except Exception as exc:  # zip and storage errors differ across torch versions
+        if head == b"PK\x03\x04":
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0].split(". ")[0][:160]
+            raise M2TError(f"{what} {path} is truncated or damaged ({first}); copy it again") from None
+        raise M2TError(f"{path} is not a PyTorch {what} (neither a torch.save zip archive nor a pickle of "
+                       "tensors)") from None
+
+
+def _unpickler_detail(text: str) -> str:
+    """The one informative line of torch's weights-only refusal, without its advice to turn safety off."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("Trying to load unsupported GLOBAL"):
+            return line.replace("Trying to load unsupported GLOBAL", "refers to").split(" whose module")[0]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        if "WeightsUnpickler error" in line:
+            rest = line.split("WeightsUnpickler error:", 1)[1].strip() or (lines[i + 1] if i + 1 < len(lines) else "")
+            return rest[:120]
+    return ""
 
 
 def _load_weights(model: Captioner, state: Mapping[str, torch.Tensor], where: str) -> None:
@@ -171,11 +226,27 @@ def from_authors_checkpoint(ckpt: Mapping[str, Any], vocab=None, stats=None, whe
 
 
 def from_project_checkpoint(ckpt: Mapping[str, Any], vocab=None, stats=None, where: str = "checkpoint") -> Captioner:
-    config = CaptionerConfig(**ckpt["config"])
+    """A captioner from a project checkpoint dict. The checkpoint's own vocabulary and statistics are
+    used; ``vocab`` / ``stats`` may only fill in what it lacks (an override would silently change
+    its captions), so giving them for a checkpoint that has them is an error."""
+    if vocab is not None and ckpt.get("vocab") is not None:
+        raise M2TError(f"{where} is a project checkpoint with its own vocabulary; --vocab/vocab= is only for "
+                       "an authors' checkpoint (drop it)")
+    if stats is not None and ckpt.get("stats") is not None:
+        raise M2TError(f"{where} is a project checkpoint with its own normalisation statistics; --stats/stats= "
+                       "is only for an authors' checkpoint or a converted one without statistics (drop it)")
+    try:
+        config = CaptionerConfig(**ckpt["config"])
+        state = ckpt["state_dict"]
+    except (KeyError, TypeError) as exc:
+        raise M2TError(f"{where} is a damaged m2t-interpret checkpoint (bad or missing {exc}); "
+                       "write it again") from None
     vocab_list = read_vocab(vocab) if vocab is not None else ckpt.get("vocab")
     stats_value = read_stats(stats) if stats is not None else ckpt.get("stats")
     model = Captioner(config, vocab=vocab_list, stats=stats_value, metadata=ckpt.get("metadata") or {})
-    _load_weights(model, ckpt["state_dict"], where)
+    if not isinstance(state, Mapping):
+        raise M2TError(f"{where} is a damaged m2t-interpret checkpoint (state_dict is a {type(state).__name__})")
+    _load_weights(model, state, where)
     model.eval()
     return model
 
@@ -227,8 +298,24 @@ def _load_path(path: Path, vocab, stats) -> Captioner:
     )
 
 
-def convert_authors_checkpoint(src, vocab, out, stats=None) -> Path:
-    """Authors' checkpoint + vocabulary (+ statistics) → a project checkpoint at ``out``."""
+def is_project_checkpoint(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a checkpoint file written in the project format."""
+    try:
+        ckpt = _load_file(Path(path))
+    except M2TError:
+        return False
+    return isinstance(ckpt, Mapping) and ckpt.get("format") == FORMAT
+
+
+def convert_authors_checkpoint(src, vocab, out, stats=None, overwrite: bool = False) -> Path:
+    """Authors' checkpoint + vocabulary (+ statistics) → a project checkpoint at ``out``.
+
+    ``out`` is checked first: a folder, a path under a file, an unwritable folder or an existing file
+    that is not a project checkpoint (unless ``overwrite``) is refused before anything is read."""
+    from ..io import check_file_destination
+
+    check_file_destination(out, "project checkpoint", is_ours=is_project_checkpoint, overwrite=overwrite,
+                           option="--out")
     ckpt = _load_file(Path(src))
     state = ckpt.get("model", ckpt) if isinstance(ckpt, Mapping) else None
     if not isinstance(state, Mapping) or "dec.embedding.weight" not in state:
