@@ -14,8 +14,9 @@
   shoulder lie on that side. The facing direction implied by the names (``(L − R) × up`` over
   hips and shoulders) is reported too; both agree when the names are right.
 
-The dataset is *unusable* (``usable=False``, CLI exit code 2) when it has no split file to check
-or no sample could be loaded.
+The dataset is *unusable* (``usable=False``, CLI exit code 2) when it has no split file to check,
+no sample could be loaded, a checked split file is missing, a split that lists ids loads none of them
+(e.g. all their files are missing), or the train or val split lists no ids.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from .dataset import (MOTION_DIR, TEXT_DIR, LoadReport, list_ids, load_motion, l
                       read_split_ids)
 
 __all__ = ["mirror_permutation", "mirror_motion", "LeftSide", "detect_left_side", "SplitCheck",
-           "MirrorCheck", "DatasetCheck", "check_dataset"]
+           "MirrorCheck", "DatasetCheck", "check_dataset", "check_to_json", "is_check_json"]
 
 DEFAULT_SPLITS = ("train", "val", "test")
 
@@ -326,8 +327,14 @@ def check_dataset(root: Union[str, os.PathLike], splits: Optional[Sequence[str]]
     compare; ``tolerance``: metres; ``side_clips``: clips used for the left-side vote.
     """
     root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise M2TError(f"{root} is a file, not a dataset folder (new_joints/, texts/, train.txt …)")
     if not root.is_dir():
         raise M2TError(f"dataset folder {root} does not exist")
+    if not (isinstance(tolerance, (int, float)) and np.isfinite(tolerance) and tolerance >= 0):
+        raise M2TError(f"--tolerance must be a distance in metres ≥ 0, got {tolerance}")
+    if mirror_pairs < 0 or (limit is not None and limit < 0):
+        raise M2TError("--mirror-pairs and --limit must be ≥ 0")
     res = DatasetCheck(root=str(root))
     res.mirror.tolerance = tolerance
     motion_ids = list_ids(root, MOTION_DIR, ".npy")
@@ -422,7 +429,20 @@ def check_dataset(root: Union[str, os.PathLike], splits: Optional[Sequence[str]]
     n_samples = sum(s.n_samples for s in res.splits.values())
     if names and n_samples == 0:
         res.problems.append("no sample could be loaded")
-    res.usable = bool(names) and n_samples > 0 and any(s.error is None for s in res.splits.values())
+    empty_splits = []
+    if names and n_samples:
+        for sc in res.splits.values():
+            if sc.error is not None:
+                continue
+            if sc.n_ids == 0:
+                if sc.name in ("train", "val"):  # training needs both; an empty test split is only noted
+                    empty_splits.append(f"the {sc.name} split lists no ids")
+            elif sc.n_samples == 0 and limit is None:
+                empty_splits.append(f"the {sc.name} split has no usable sample: "
+                                    + (sc.report.loss_summary() if sc.report is not None else "nothing loaded"))
+    res.problems.extend(empty_splits)
+    res.usable = (bool(names) and n_samples > 0 and all(s.error is None for s in res.splits.values())
+                  and not empty_splits)
     return res
 
 
@@ -457,6 +477,15 @@ def _check_mirrors(res: DatasetCheck, root: Path, motion_ids: set[str], union: s
             hint = " (matches x negation without the left/right swap)" if err_plain <= tol else ""
             res.mirror.inconsistent.append((mi, f"max error {err:.4g} m vs mirrored {i}{hint}"))
     res.mirror.max_error = worst
+
+
+def is_check_json(path: Union[str, os.PathLike]) -> bool:
+    """True when ``path`` is a JSON file written by ``data check --json`` (safe to replace)."""
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(value, dict) and {"root", "splits", "usable", "mirror"} <= set(value)
 
 
 def check_to_json(result: DatasetCheck) -> str:

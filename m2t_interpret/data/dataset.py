@@ -49,6 +49,9 @@ __all__ = [
     "available_splits",
     "list_ids",
     "detect_units",
+    "body_extent",
+    "read_npy",
+    "check_motion_values",
     "load_motion",
     "load_split",
     "read_captions",
@@ -59,6 +62,8 @@ __all__ = [
 MOTION_DIR = "new_joints"
 TEXT_DIR = "texts"
 MM_THRESHOLD = 10.0  # a median body extent above this is millimetres, not metres
+MAX_EXTENT_M = 10.0  # a median body extent above this (in metres, after unit detection) is absurd
+NPY_MAGIC = b"\x93NUMPY"
 
 PathLike = Union[str, os.PathLike]
 
@@ -130,6 +135,7 @@ class LoadReport:
     no_captions: list[str] = field(default_factory=list)  # text file without a valid line
     malformed_lines: list[tuple[str, int, str]] = field(default_factory=list)  # (id, line, why)
     units: dict[str, int] = field(default_factory=dict)  # "m"/"mm" -> number of clips
+    n_lines: int = 0  # caption lines read (valid and malformed) from the text files of readable clips
 
     @property
     def skipped(self) -> dict[str, str]:
@@ -148,6 +154,46 @@ class LoadReport:
         for i in self.no_captions:
             out[i] = "no valid caption line"
         return out
+
+    @property
+    def lost_ids(self) -> dict[str, str]:
+        """Ids lost to a problem with their files → reason: missing motion or text, unreadable,
+        no valid caption line. Clips outside the length limits are filtered by design (as
+        HumanML3D's own loader does) and are not included."""
+        skipped = self.skipped
+        bad = set(self.missing_motion) | set(self.missing_text) | set(self.unreadable) | set(self.no_captions)
+        return {i: skipped[i] for i in skipped if i in bad}
+
+    @property
+    def lost_fraction(self) -> float:
+        """Share of the ids looked at that were lost to a problem (see :attr:`lost_ids`)."""
+        return len(self.lost_ids) / self.n_checked if self.n_checked else 0.0
+
+    @property
+    def malformed_fraction(self) -> float:
+        """Share of the caption lines read that were malformed (and skipped)."""
+        return len(self.malformed_lines) / self.n_lines if self.n_lines else 0.0
+
+    def loss_summary(self, max_items: int = 3) -> str:
+        """One line: what was lost and why, with the first few ids."""
+        def first(items) -> str:
+            items = list(items)
+            text = ", ".join(items[:max_items])
+            return text + (f", … (+{len(items) - max_items})" if len(items) > max_items else "")
+
+        groups = [("missing motion", self.missing_motion), ("missing text", self.missing_text),
+                  ("unreadable", [f"{i} ({why})" for i, why in self.unreadable.items()]),
+                  ("no valid caption line", self.no_captions)]
+        parts = [f"{name} {len(ids)}: {first(ids)}" for name, ids in groups if ids]
+        lost = len(self.lost_ids)
+        text = f"{lost} of {self.n_checked} ids lost" + (f" ({'; '.join(parts)})" if parts else "")
+        if self.malformed_lines:
+            text += (f"; {len(self.malformed_lines)} of {self.n_lines} caption lines malformed ("
+                     + first(f"{i} line {n}: {why}" for i, n, why in self.malformed_lines) + ")")
+        filtered = len(self.too_short) + len(self.too_long)
+        if filtered:
+            text += f"; outside the length limits (filtered, not counted): {filtered}"
+        return text
 
     def summary(self) -> str:
         parts = [f"{self.split}: {self.n_samples} samples ({self.n_subclip_samples} sub-clips), "
@@ -181,6 +227,8 @@ class LoadReport:
             "unreadable": dict(self.unreadable), "too_short": list(self.too_short),
             "too_long": list(self.too_long), "no_captions": list(self.no_captions),
             "malformed_lines": [list(x) for x in self.malformed_lines], "units": dict(self.units),
+            "n_lines": self.n_lines, "lost_fraction": self.lost_fraction,
+            "malformed_fraction": self.malformed_fraction,
         }
 
 
@@ -267,28 +315,102 @@ def subclip_id(source_id: str, start: float, end: float) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
-def detect_units(motion: np.ndarray) -> str:
-    """``"mm"`` if the clip's median per-frame body extent exceeds 10, else ``"m"``."""
+def body_extent(motion: np.ndarray) -> float:
+    """Median over frames of the body's largest extent along one axis (metres for a human in metres)."""
     m = np.asarray(motion, dtype=np.float64)
     if m.size == 0:
-        return "m"
+        return 0.0
     extent = np.nanmax(m, axis=1) - np.nanmin(m, axis=1)  # (T, 3)
-    med = float(np.nanmedian(np.nanmax(extent, axis=-1)))
+    return float(np.nanmedian(np.nanmax(extent, axis=-1)))
+
+
+def detect_units(motion: np.ndarray) -> str:
+    """``"mm"`` if the clip's median per-frame body extent exceeds 10, else ``"m"``."""
+    med = body_extent(motion)
     return "mm" if np.isfinite(med) and med > MM_THRESHOLD else "m"
+
+
+def read_npy(path: PathLike, name: Optional[str] = None) -> np.ndarray:
+    """Read one ``.npy`` array (never a pickle); M2TError names the file's actual problem: missing, a
+    folder, empty, an ``.npz`` archive, not a ``.npy`` file at all, an object array, truncated."""
+    p = Path(path)
+    subject = name if name is not None else str(p)
+    if p.is_dir():
+        raise M2TError(f"{subject} is a folder, not a .npy file")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(len(NPY_MAGIC))
+    except FileNotFoundError:
+        raise M2TError(f"motion file not found: {subject}") from None
+    except OSError as exc:
+        raise M2TError(f"cannot read {subject}: {exc.strerror or exc}") from None
+    if not head:
+        raise M2TError(f"{subject} is empty (0 bytes)")
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                names = ", ".join(z.files[:5]) + (", …" if len(z.files) > 5 else "")
+        except Exception:
+            names = "?"
+        raise M2TError(f"{subject} is an .npz archive (arrays: {names}), not a .npy array; save the joint "
+                       "positions alone with numpy.save")
+    if head != NPY_MAGIC:
+        raise M2TError(f"{subject} is not a .npy file (no NumPy header: text or another format renamed .npy?)")
+    try:
+        return np.load(p, allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc) or "object" in str(exc):
+            raise M2TError(f"{subject} holds Python objects (an object array), not numbers") from None
+        raise M2TError(f"{subject} is truncated or damaged ({str(exc).splitlines()[0][:120]})") from None
+    except (OSError, EOFError) as exc:
+        raise M2TError(f"{subject} is truncated or damaged ({exc})") from None
+
+
+def check_motion_values(arr: np.ndarray, subject: str, units: str = "auto",
+                        integers: str = "refuse") -> tuple[np.ndarray, str, list[str]]:
+    """Dtype, finiteness and scale of a (T, J, 3) array → (float32 metres, units, notes).
+
+    Complex, boolean and non-numeric arrays are refused; integer arrays are refused
+    (``integers="refuse"``) or converted with a note (``"convert"``); NaN/inf are refused;
+    a millimetre-scale clip (median body extent > 10) is divided by 1000 (``units="auto"``, noted);
+    a clip still wider than 10 m after that is refused as absurdly scaled. The shape is not checked.
+    """
+    notes: list[str] = []
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise M2TError(f"{subject} holds complex numbers; joint positions must be real")
+    if kind in "iu":
+        if integers != "convert":
+            raise M2TError(f"{subject} holds integers ({arr.dtype}); joint positions must be floating point")
+        notes.append(f"{subject} holds integers ({arr.dtype}); read as floating-point positions")
+    elif kind != "f":
+        raise M2TError(f"{subject} is not a numeric array (dtype {arr.dtype})")
+    arr = np.asarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr).reshape(len(arr), -1).all(axis=1)).ravel() if arr.ndim >= 2 else [0]
+        raise M2TError(f"{subject} has NaN or infinite values (first bad frame {int(bad[0])}); clean it first")
+    if units == "auto":
+        units = detect_units(arr)
+    if units == "mm":
+        arr = arr / 1000.0
+    elif units != "m":
+        raise M2TError(f"unknown units {units!r}; use auto, m or mm")
+    extent = body_extent(arr)
+    if extent > MAX_EXTENT_M:
+        raise M2TError(f"{subject} is absurdly scaled: the body spans {extent:.3g} m"
+                       f"{' after converting millimetres' if units == 'mm' else ''}; expected joint positions "
+                       "in metres (or millimetres)")
+    return np.ascontiguousarray(arr, dtype=np.float32), units, notes
 
 
 def load_motion(path: PathLike, skeleton: Optional[Union[str, Skeleton]] = None,
                 units: str = "auto") -> tuple[np.ndarray, str]:
     """Read one ``new_joints`` file → (motion (T, J, 3) float32 metres, detected units).
 
-    Raises :class:`M2TError` with the reason when the file is unreadable or has a bad shape.
+    Raises :class:`M2TError` with the reason when the file is unreadable, has a bad shape or dtype
+    (complex, integer, non-numeric), non-finite values, or an absurd scale.
     """
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except Exception as exc:
-        raise M2TError(f"unreadable npy ({type(exc).__name__}: {exc})") from None
-    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "fiu":
-        raise M2TError(f"not a numeric array (dtype {getattr(arr, 'dtype', '?')})")
+    arr = read_npy(path, name=Path(path).name)
     if arr.ndim == 2 and arr.shape[1] in (66, 63):
         arr = arr.reshape(arr.shape[0], -1, 3)
     if arr.ndim != 3 or arr.shape[2] != 3:
@@ -296,18 +418,11 @@ def load_motion(path: PathLike, skeleton: Optional[Union[str, Skeleton]] = None,
     if skeleton is not None:
         sk = get_skeleton(skeleton)
         if arr.shape[1] != sk.n_joints:
-            raise M2TError(f"{arr.shape[1]} joints, expected {sk.n_joints} ({sk.name})")
+            raise M2TError(f"{arr.shape[1]} joints but the {sk.name} skeleton has {sk.n_joints}")
     elif arr.shape[1] not in (21, 22):
         raise M2TError(f"{arr.shape[1]} joints; expected 22 (HumanML3D) or 21 (KIT-ML)")
-    if not np.all(np.isfinite(arr)):
-        raise M2TError("non-finite values (nan/inf) in the motion")
-    if units == "auto":
-        units = detect_units(arr)
-    if units == "mm":
-        arr = arr.astype(np.float64) / 1000.0
-    elif units != "m":
-        raise M2TError(f"unknown units {units!r}; use auto, m or mm")
-    return np.ascontiguousarray(arr, dtype=np.float32), units
+    arr, units, _ = check_motion_values(arr, Path(path).name, units)
+    return arr, units
 
 
 # ------------------------------------------------------------------------------------------------
@@ -426,6 +541,7 @@ def load_split(root: PathLike, split: str, skeleton: Optional[Union[str, Skeleto
         except OSError as exc:
             report.unreadable[sid] = f"unreadable text file ({exc.__class__.__name__})"
             continue
+        report.n_lines += len(parsed.lines) + len(parsed.errors)
         for err in parsed.errors:
             report.malformed_lines.append((sid, err.line_no, err.reason))
         if not parsed.lines:

@@ -1,4 +1,4 @@
-"""Raw joint positions (T, J, 3) → captioner input (REFERENCE §1.3).
+"""Raw joint positions (T, J, 3) → captioner input, as the authors' released model expects it.
 
 Steps: per-axis normalisation with global statistics, downsampling keeping frames 1, 3, 5, …,
 root-relative joints (joint 0 keeps its absolute normalised position), zero-padding, batch-first.
@@ -13,6 +13,7 @@ import torch
 
 from ..errors import M2TError
 from ..skeletons import Skeleton
+from .dataset import MAX_EXTENT_M, body_extent, check_motion_values, read_npy
 
 #: Fewest raw frames a clip may have: the Gaussian window needs at least two model frames.
 MIN_RAW_FRAMES = 8
@@ -57,18 +58,51 @@ def validate_motion(motion: np.ndarray, skeleton: Skeleton, name: str = "motion"
             f"{name} has {arr.shape[1]} joints but the model's {skeleton.name} skeleton has "
             f"{skeleton.n_joints}; use a model trained on that skeleton"
         )
-    if not np.issubdtype(arr.dtype, np.number):
+    if not np.issubdtype(arr.dtype, np.number) or arr.dtype.kind == "b":
         raise M2TError(f"{name} is not numeric (dtype {arr.dtype})")
+    if arr.dtype.kind == "c":
+        raise M2TError(f"{name} holds complex numbers; joint positions must be real")
     arr = arr.astype(np.float64, copy=False)
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr).all(axis=(1, 2))).ravel()
         raise M2TError(f"{name} has NaN or infinite values (first bad frame {int(bad[0])}); clean it first")
+    extent = body_extent(arr)
+    if extent > MAX_EXTENT_M:
+        hint = ("; it looks like millimetres: divide by 1000" if extent <= 1000 * MAX_EXTENT_M
+                else "; expected joint positions in metres")
+        raise M2TError(f"{name} is absurdly scaled: the body spans {extent:.3g} m{hint}")
     if arr.shape[0] < MIN_RAW_FRAMES:
         raise M2TError(
             f"{name} has {arr.shape[0]} frames; at least {MIN_RAW_FRAMES} are needed "
             f"({MIN_RAW_FRAMES / skeleton.fps:.2f} s at {skeleton.fps:g} fps)"
         )
     return arr
+
+
+def read_motion_file(path, skeleton: Skeleton, name: str | None = None,
+                     warn=None) -> np.ndarray:
+    """Read a ``.npy`` joint-position file for captioning → validated (T, J, 3) float64 metres.
+
+    The file's problems are errors naming it (see :func:`~m2t_interpret.data.dataset.read_npy`);
+    integer arrays and millimetre-scale clips are converted, each with a warning passed to ``warn``
+    (default: :func:`warnings.warn`) that names the file."""
+    subject = name if name is not None else str(path)
+    arr = read_npy(path, name=subject)
+    if arr.ndim != 3 or arr.shape[-1] != 3 or arr.shape[1] != skeleton.n_joints:
+        return validate_motion(arr, skeleton, name=subject)  # the shape error, worded for the model
+    arr, units, notes = check_motion_values(arr, subject, units="auto", integers="convert")
+    if units == "mm":
+        notes.append(f"{'it' if notes else subject} looks like millimetres (median body extent "
+                     f"{body_extent(arr) * 1000:.0f}); converted to metres")
+    if notes:  # one warning per file
+        note = "; ".join(notes)
+        if warn is None:
+            import warnings
+
+            warnings.warn(note, stacklevel=2)
+        else:
+            warn(note)
+    return validate_motion(arr, skeleton, name=subject)
 
 
 def preprocess_motions(

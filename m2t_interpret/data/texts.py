@@ -109,7 +109,12 @@ def parse_text_line(line: object, line_no: int = 0) -> Union[TextLine, LineError
 def _parse(line: object, line_no: int) -> Union[TextLine, LineError]:
     if not isinstance(line, str):
         if isinstance(line, bytes):
-            line = line.decode("utf-8", errors="replace")
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return LineError(line_no, f"not valid UTF-8 (byte 0x{line[exc.start]:02x} at column "
+                                          f"{exc.start + 1}); re-save the file as UTF-8",
+                                 line.decode("utf-8", errors="replace")[:200])
         else:
             return LineError(line_no, f"not a string ({type(line).__name__})")
     raw = line.strip()
@@ -150,7 +155,7 @@ def _parse(line: object, line_no: int) -> Union[TextLine, LineError]:
     return TextLine(caption, tuple(tokens), tuple(pos), float(start), float(end), line_no)
 
 
-def parse_text_lines(lines: Iterable[str]) -> ParsedTextFile:
+def parse_text_lines(lines: Iterable[str | bytes]) -> ParsedTextFile:
     """Parse lines (1-based numbering); blank lines are skipped silently."""
     out = ParsedTextFile()
     for i, line in enumerate(lines, start=1):
@@ -165,12 +170,18 @@ def parse_text_lines(lines: Iterable[str]) -> ParsedTextFile:
 
 
 def parse_text_file(path: Union[str, os.PathLike]) -> ParsedTextFile:
-    """Parse a caption file (UTF-8; undecodable bytes are replaced, not fatal).
+    """Parse a caption file (UTF-8). A line that is not valid UTF-8 is a malformed line (its
+    caption would otherwise enter the vocabulary with replacement characters).
 
     Raises ``OSError`` only when the file cannot be read at all.
     """
-    text = Path(path).read_bytes().decode("utf-8", errors="replace")
-    return parse_text_lines(text.splitlines())
+    lines: list[str | bytes] = []
+    for raw in Path(path).read_bytes().splitlines():
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(raw)  # parse_text_line reports it with the offending byte
+    return parse_text_lines(lines)
 
 
 def format_text_line(caption: str, tokens: Iterable[str] = (), pos: Iterable[Optional[str]] = (),
