@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -52,13 +53,33 @@ class TrainConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        _check_types(self)
         self.lambdas = tuple(float(v) for v in self.lambdas)  # type: ignore[assignment]
         if len(self.lambdas) != 2:
             raise M2TError("lambdas needs two values: λ_spat λ_adapt")
-        if min(self.lambdas) < 0:
-            raise M2TError("λ values must be ≥ 0")
+        if not all(math.isfinite(v) and v >= 0 for v in self.lambdas):
+            raise M2TError(f"λ values must be finite numbers ≥ 0, got {' '.join(f'{v:g}' for v in self.lambdas)}")
         if self.epochs < 1 or self.batch_size < 1:
             raise M2TError("epochs and batch_size must be ≥ 1")
+        for name in ("hidden", "embed_dim", "attn_dim", "min_freq", "max_decode_steps"):
+            if getattr(self, name) < 1:
+                raise M2TError(f"{name} must be ≥ 1, got {getattr(self, name)}")
+        if self.max_caption_tokens < 2:
+            raise M2TError(f"max_caption_tokens must be ≥ 2, got {self.max_caption_tokens}")
+        for name in ("seed", "synthetic_seed", "captions_per_motion"):
+            if getattr(self, name) < 0:
+                raise M2TError(f"{name} must be ≥ 0, got {getattr(self, name)}")
+        for name, value in (("threads", self.threads), ("val_max_samples", self.val_max_samples)):
+            if value is not None and value < 1:
+                raise M2TError(f"{name} must be ≥ 1 (or left unset), got {value}")
+        for name in ("lr", "grad_clip"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
+                raise M2TError(f"{name} must be a finite number > 0, got {getattr(self, name)}")
+        for name in ("lr_min", "weight_decay"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise M2TError(f"{name} must be a finite number ≥ 0, got {getattr(self, name)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise M2TError(f"dropout must lie in [0, 1), got {self.dropout}")
         if not 0.0 <= self.teacher_forcing <= 1.0:
             raise M2TError("teacher_forcing must lie in [0, 1]")
         if self.hidden % 2:
@@ -85,6 +106,43 @@ class TrainConfig:
                 continue
             lines.append(f"{k} = {_toml_value(v)}")
         return "\n".join(lines) + "\n"
+
+
+def _type_name(kind: str) -> str:
+    return {"int": "a whole number", "float": "a number", "str": "a string", "dict": "a table"}.get(kind, kind)
+
+
+def _check_types(config: TrainConfig) -> None:
+    """Every field has the type its annotation names (TOML and keyword overrides are not checked by
+    Python): ``epochs = "three"`` is an error naming the key, not a TypeError deep in training."""
+    hints = {f.name: str(f.type) for f in dataclasses.fields(config)}
+    for name, hint in hints.items():
+        value = getattr(config, name)
+        optional = "None" in hint
+        if value is None and optional:
+            continue
+        kind = hint.replace(" | None", "").replace("Optional[", "").rstrip("]")
+        if kind.startswith("tuple"):
+            ok = (isinstance(value, (list, tuple)) and len(value) == 2
+                  and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value))
+            if not ok:
+                raise M2TError(f"config value {name} must be two numbers [λ_spat, λ_adapt], got {value!r}")
+            continue
+        if kind == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif kind == "float":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if ok:
+                setattr(config, name, float(value))
+        elif kind == "str":
+            ok = isinstance(value, str) or (name == "lexicon" and isinstance(value, os.PathLike))
+        elif kind.startswith("dict"):
+            ok = isinstance(value, dict)
+        else:  # pragma: no cover - a new field type needs a rule here
+            ok = True
+        if not ok:
+            raise M2TError(f"config value {name} must be {_type_name(kind.split('[')[0])}"
+                           f"{' or unset' if optional else ''}, got {value!r} ({type(value).__name__})")
 
 
 def _toml_value(v: Any) -> str:
@@ -128,12 +186,19 @@ def load_config(source: str | os.PathLike | None = None, **overrides: Any) -> Tr
             values.setdefault("name", str(source))
         else:
             raise M2TError(f"no config file or preset named {source!r}; presets: {', '.join(presets())}")
+    file_values = dict(values)
     values.update({k: v for k, v in overrides.items() if v is not None})
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
         raise M2TError(f"unknown config keys: {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return TrainConfig(**values)
+    try:
+        return TrainConfig(**values)
+    except M2TError as exc:
+        if source is not None and Path(source).suffix.lower() == ".toml" and any(
+                str(exc).startswith(f"config value {k} ") for k in file_values):
+            raise M2TError(f"{source}: {exc}") from None
+        raise
 
 
 def config_from_mapping(values: Mapping[str, Any]) -> TrainConfig:

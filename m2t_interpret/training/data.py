@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -23,20 +23,59 @@ SYNTHETIC = "synthetic"
 SYNTHETIC_COUNTS = {"n_train": 4000, "n_val": 300, "n_test": 500}
 
 
-def resolve_data(spec: str | os.PathLike, synthetic_seed: int = 0, progress: bool = True) -> Path:
-    """``"synthetic"`` → the default synthetic corpus for ``synthetic_seed`` (generated once into
-    the cache, deterministic); anything else → that folder, which must exist."""
+#: A split may lose at most this share of its ids (missing or unreadable files, no valid caption) or of
+#: its caption lines (malformed) before training stops; ``allow_skips`` trains anyway.
+MAX_SKIP_FRACTION = 0.05
+
+
+def resolve_data(spec: str | os.PathLike, synthetic_seed: int = 0, progress: bool = True,
+                 log: Callable[[str], None] | None = None) -> Path:
+    """``"synthetic"`` → the default synthetic corpus for ``synthetic_seed``, generated once (about
+    340 MB) into ``$M2T_INTERPRET_CACHE`` (default ``~/.cache/m2t-interpret``) — ``log`` is told
+    where before it is written; anything else → that folder, which must exist."""
     if str(spec) == SYNTHETIC:
         from ..data.synthetic import generate_corpus
 
         root = cache_dir() / f"synthetic-seed{synthetic_seed}"
         if not (root / "test.txt").exists():
+            if log is not None:
+                log(f"generating the default synthetic corpus (seed {synthetic_seed}, about 340 MB, once) into "
+                    f"{root}; set M2T_INTERPRET_CACHE to keep it elsewhere")
             generate_corpus(root, seed=synthetic_seed, progress=progress, **SYNTHETIC_COUNTS)
         return root
     root = Path(spec)
+    if root.exists() and not root.is_dir():
+        raise M2TError(f"--data {root} is a file; name a dataset folder in the HumanML3D layout (or synthetic)")
     if not root.is_dir():
         raise M2TError(f"dataset folder not found: {root} (or use --data synthetic)")
     return root
+
+
+def check_skips(datasets: dict[str, MotionDataset], allow_skips: bool = False,
+                log: Callable[[str], None] | None = None, threshold: float = MAX_SKIP_FRACTION) -> dict:
+    """Tell ``log`` what each split lost and why; stop (M2TError) when a split lost more than
+    ``threshold`` of its ids or caption lines, unless ``allow_skips``. Returns the JSON-able summary
+    the trainer writes as ``skipped.json``."""
+    too_many = []
+    for name, ds in datasets.items():
+        r = ds.report
+        if log is not None:
+            log(f"{name}: {r.n_samples} samples; {r.loss_summary()}")
+        if r.lost_fraction > threshold or r.malformed_fraction > threshold:
+            too_many.append(name)
+            if log is not None:
+                for i, why in list(r.lost_ids.items())[:50]:
+                    log(f"  {name} skipped {i}: {why}")
+                for i, n, why in r.malformed_lines[:50]:
+                    log(f"  {name} malformed {i} line {n}: {why}")
+    summary = {"threshold": threshold, "allow_skips": bool(allow_skips),
+               "splits": {name: ds.report.to_dict() for name, ds in datasets.items()}}
+    if too_many and not allow_skips:
+        r = datasets[too_many[0]].report
+        share = max(r.lost_fraction, r.malformed_fraction)
+        raise M2TError(f"the {too_many[0]} split loses {share:.0%} (more than {threshold:.0%}): {r.loss_summary()}; "
+                       "fix the data (m2t-interpret data check) or pass --allow-skips to train anyway")
+    return summary
 
 
 @dataclass
@@ -51,6 +90,7 @@ class PreparedSplit:
     beta_star: list[np.ndarray]  # (P,) each (L_p − 1,)
     alpha_star: list[np.ndarray]  # each (L_p − 1, 6)
     alpha_sup: list[np.ndarray]  # each (L_p − 1,)
+    skipped: dict | None = None  # what loading skipped and why (set by load_prepared)
 
     @property
     def lengths(self) -> np.ndarray:
@@ -104,12 +144,19 @@ def prepare_split(dataset: MotionDataset, vocab: Vocabulary, skeleton: Skeleton,
                          beta_star, alpha_star, alpha_sup)
 
 
-def load_prepared(root: Path, config, progress: bool = True):
-    """Load train/val, build vocabulary and statistics from train, prepare both splits."""
+def load_prepared(root: Path, config, progress: bool = True, allow_skips: bool = False,
+                  log: Callable[[str], None] | None = None):
+    """Load train/val, check what loading skipped (:func:`check_skips`), build vocabulary and
+    statistics from train, prepare both splits. Both splits must have usable samples (the val split
+    selects the model). The training split's ``skipped`` holds the summary of both."""
     train = load_split(root, "train", progress=progress)
     val = load_split(root, "val", progress=progress)
     if len(train) == 0:
-        raise M2TError(f"no usable training samples in {root}: {train.report.summary()}")
+        raise M2TError(f"no usable training samples in {root}: {train.report.loss_summary()}")
+    if len(val) == 0:
+        raise M2TError(f"no usable validation samples in {root} (the val split selects the best model): "
+                       f"{val.report.loss_summary()}")
+    skipped = check_skips({"train": train, "val": val}, allow_skips=allow_skips, log=log)
     skeleton = train.skeleton
     vocab = build_training_vocabulary(train, config.min_freq)
     if config.stats_from == "all":
@@ -121,7 +168,9 @@ def load_prepared(root: Path, config, progress: bool = True):
     lexicon = load_lexicon(getattr(config, "lexicon", None) or "authors", skeleton)
     prep = lambda d: prepare_split(d, vocab, skeleton, stats, skeleton.downsample,  # noqa: E731
                                    config.max_caption_tokens, pos_lexicon, lexicon)
-    return skeleton, vocab, stats, prep(train), (prep(val) if len(val) else None)
+    train_split = prep(train)
+    train_split.skipped = skipped
+    return skeleton, vocab, stats, train_split, prep(val)
 
 
 def epoch_pairs(split: PreparedSplit, rng: np.random.Generator, captions_per_motion: int = 0) -> np.ndarray:

@@ -61,10 +61,29 @@ def table_latex(df: pd.DataFrame, protocol: str) -> str:
             + f"\\caption{{Caption metrics ($\\times 100$) per $\\lambda$; protocol: {protocol}.}}\n\\end{{table}}\n")
 
 
+TABLE_FILES = ("table1.csv", "table1.md", "table1.tex")
+
+
+def check_sweep_dir(out_dir: str | os.PathLike) -> Path:
+    """``--out`` of a sweep, before any work: absent, empty, or an earlier sweep (only ``lambda_*`` run
+    folders and ``table1.*``); a file, an unwritable folder or a folder of other files is refused."""
+    from ..io import check_out_folder
+
+    out = Path(out_dir)
+    if out.is_dir():
+        other = sorted(p.name for p in out.iterdir()
+                       if not (p.name in TABLE_FILES or (p.name.startswith("lambda_") and p.is_dir())
+                               or (p.name.startswith(".") and p.name.endswith(".tmp"))))
+        if other:
+            raise M2TError(f"--out {out} holds files that are not from a sweep ({', '.join(other[:3])}"
+                           f"{', …' if len(other) > 3 else ''}); choose a new folder")
+    return check_out_folder(out, "sweep")
+
+
 def run_sweep(config: TrainConfig, grid: Sequence[tuple[float, float]], out_dir: str | os.PathLike,
               split: str = "test", protocol: str = "project", eval_data: str | None = None,
               eval_synthetic_seed: int | None = None, resume: bool = True, progress: bool = True,
-              log: Callable[[str], None] = print) -> pd.DataFrame:
+              log: Callable[[str], None] = print, allow_skips: bool = False) -> pd.DataFrame:
     """Train one model per λ pair (resuming finished or partial runs), evaluate each on
     ``split`` and write ``table1.csv``, ``table1.md`` and ``table1.tex`` into ``out_dir``."""
     from ..evaluation import evaluate_model
@@ -72,18 +91,19 @@ def run_sweep(config: TrainConfig, grid: Sequence[tuple[float, float]], out_dir:
     from .data import resolve_data
     from .trainer import train
 
-    out = Path(out_dir)
+    out = check_sweep_dir(out_dir)
     rows = []
     eval_root = resolve_data(eval_data or config.data,
                              config.synthetic_seed if eval_synthetic_seed is None else eval_synthetic_seed,
-                             progress=progress)
+                             progress=progress, log=log)
     for spat, adapt in grid:
         run = out / f"lambda_{spat:g}_{adapt:g}"
         cfg = replace(config, lambdas=(spat, adapt), name=f"lambda_{spat:g}_{adapt:g}")
         log(f"λ = ({spat:g}, {adapt:g}) → {run}")
         done = (run / "last.pt").exists() and len(pd.read_csv(run / "log.csv")) >= cfg.epochs
         if not done:
-            train(cfg, run, resume=resume and (run / "last.pt").exists(), progress=progress, log=log)
+            train(cfg, run, resume=resume and (run / "last.pt").exists(), progress=progress, log=log,
+                  allow_skips=allow_skips)
         ev = evaluate_model(load_model(run / "model.pt"), eval_root, split=split, protocol=protocol,
                             meteor=False, progress=progress)
         ev.write(run / f"eval_{split}")

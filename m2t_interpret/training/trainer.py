@@ -1,8 +1,8 @@
 """The training loop: language loss plus attention guidance, model selection on greedy BLEU-4.
 
 A run directory holds ``config.toml``, ``vocab.json``, ``model.pt`` (the best model, project
-checkpoint), ``last.pt`` (everything needed to resume), ``log.csv`` (one row per epoch) and
-``curves.png``. Seeding is per epoch (batch order, dropout, teacher-forcing coins), so a resumed
+checkpoint), ``last.pt`` (everything needed to resume), ``log.csv`` (one row per epoch),
+``curves.png`` and ``skipped.json`` (what loading the data skipped, and why). Seeding is per epoch (batch order, dropout, teacher-forcing coins), so a resumed
 run continues exactly as an uninterrupted one would.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 import time
@@ -120,31 +121,126 @@ def plot_curves(rows: list[dict], path: Path) -> None:
         fig.savefig(tmp, format="png", dpi=110)
 
 
-def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False, progress: bool = True,
-          log: Callable[[str], None] = print) -> TrainResult:
-    """Train a captioner with guided attention; see the module docstring for the run directory."""
-    from tqdm.auto import tqdm
+#: Files a run directory holds (a folder holding only these, and our temporary files, is a run).
+RUN_FILES = ("config.toml", "vocab.json", "model.pt", "last.pt", "log.csv", "curves.png", "skipped.json")
 
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: a KeyboardInterrupt that says how to continue."""
+
+    def __init__(self, out: Path, epochs_done: int, epochs: int) -> None:
+        self.out, self.epochs_done, self.epochs = out, epochs_done, epochs
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        if self.epochs_done == 0 and not (self.out / "last.pt").exists():
+            return (f"interrupted before the first epoch ended; nothing to resume — start again with: "
+                    f"m2t-interpret train --out {self.out} (and the same options)")
+        return (f"interrupted after epoch {self.epochs_done} of {self.epochs}; continue with: "
+                f"m2t-interpret train --out {self.out} --resume")
+
+
+def _is_run_dir(path: Path) -> bool:
+    """Only run files (and this tool's temporary files) in ``path``: an earlier, unfinished run."""
+    return all(p.name in RUN_FILES or (p.name.startswith(".") and p.name.endswith((".tmp", ".old")))
+               for p in path.iterdir())
+
+
+def read_run_state(path: Path) -> dict:
+    """``last.pt`` of a run, checked: M2TError when it is empty, truncated, unsafe or not a training state."""
+    from collections.abc import Mapping
+
+    from ..model.checkpoints import _load_file
+
+    try:
+        state = _load_file(path, what="training state")
+    except M2TError as exc:
+        raise M2TError(f"{str(exc).replace('; copy it again', '')}; it cannot be resumed (start a new run in "
+                       "another folder)") from None
+    keys = ("epoch", "config", "vocab", "model", "optimizer", "best_bleu4", "best_epoch", "log", "seconds")
+    if not isinstance(state, Mapping) or state.get("format") != RUN_STATE:
+        raise M2TError(f"{path} is not a training state written by m2t-interpret; it cannot be resumed "
+                       "(start a new run in another folder)")
+    missing = [k for k in keys if k not in state]
+    if missing or not isinstance(state["config"], Mapping) or not isinstance(state["epoch"], int):
+        raise M2TError(f"{path} is a damaged training state (missing {', '.join(missing) or 'config'}); it cannot "
+                       "be resumed (start a new run in another folder)")
+    return dict(state)
+
+
+def check_run_dir(out: Path, resume: bool) -> dict | None:
+    """Check ``--out`` before any work; returns the saved state with ``resume``.
+
+    Without ``resume`` the folder must be absent, empty or an unfinished run without ``last.pt``;
+    with ``resume`` it must hold a readable ``last.pt`` — otherwise there is nothing to resume."""
+    from ..io import check_out_folder
+
+    if out.exists() and not out.is_dir():
+        raise M2TError(f"--out {out} is a file; name a folder for the run")
+    state_path = out / "last.pt"
+    if resume:
+        if not state_path.exists():
+            if not out.exists():
+                raise M2TError(f"nothing to resume: {out} does not exist; start a new run without --resume")
+            if not any(out.iterdir()):
+                raise M2TError(f"nothing to resume: {out} is empty; start a new run without --resume")
+            raise M2TError(f"nothing to resume in {out}: no last.pt (the run stopped before its first epoch "
+                           "ended, or this is not a run folder); start it without --resume")
+        state = read_run_state(state_path)
+        check_out_folder(out, "training run")
+        return state
+    if state_path.exists():
+        raise M2TError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
+    if out.is_dir() and not _is_run_dir(out):
+        names = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES)
+        raise M2TError(f"--out {out} holds files that are not from an m2t-interpret run ({', '.join(names[:3])}"
+                       f"{', …' if len(names) > 3 else ''}); choose a new folder")
+    check_out_folder(out, "training run")
+    return None
+
+
+def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False, progress: bool = True,
+          log: Callable[[str], None] = print, allow_skips: bool = False) -> TrainResult:
+    """Train a captioner with guided attention; see the module docstring for the run directory.
+
+    The run folder is checked first (:func:`check_run_dir`); what loading skipped is printed and
+    written as ``skipped.json``, and a split losing more than 5 % stops unless ``allow_skips``
+    (:func:`~m2t_interpret.training.data.check_skips`). Ctrl-C raises :class:`TrainingInterrupted`
+    (a KeyboardInterrupt) saying how to resume."""
     device = resolve_device(config.device)  # before anything is written
     out = Path(out_dir)
+    state = check_run_dir(out, resume)
+    epochs_done = 0 if state is None else int(state["epoch"])
+    try:
+        return _train(config, out, state, device, progress, log, allow_skips)
+    except TrainingInterrupted:
+        raise
+    except KeyboardInterrupt:
+        done = epochs_done
+        if (out / "last.pt").exists():
+            try:
+                done = int(read_run_state(out / "last.pt")["epoch"])
+            except M2TError:
+                pass
+        total = int(state["config"].get("epochs", config.epochs)) if state is not None else config.epochs
+        raise TrainingInterrupted(out, done, total) from None
+
+
+def _train(config: TrainConfig, out: Path, state: dict | None, device, progress: bool, log, allow_skips: bool
+           ) -> TrainResult:
+    from tqdm.auto import tqdm
+
     state_path = out / "last.pt"
-    state = None
-    if state_path.exists():
-        if not resume:
-            raise M2TError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
-        state = torch.load(state_path, map_location="cpu", weights_only=True)
-        if state.get("format") != RUN_STATE:
-            raise M2TError(f"{state_path} is not a training state written by m2t-interpret")
+    if state is not None:
         config = config_from_mapping({**state["config"], "device": config.device})  # resume anywhere
-        log(f"resuming {out} after epoch {state['epoch']}")
-    elif resume and out.exists() and any(out.iterdir()):
-        raise M2TError(f"nothing to resume in {out}: no last.pt")
-    out.mkdir(parents=True, exist_ok=True)
+        log(f"resuming {out} after epoch {state['epoch']} of {config.epochs}")
     if config.threads:
         torch.set_num_threads(int(config.threads))
 
-    root = resolve_data(config.data, config.synthetic_seed, progress=progress)
-    skeleton, vocab, stats, train_split, val_split = load_prepared(root, config, progress=progress)
+    root = resolve_data(config.data, config.synthetic_seed, progress=progress, log=log)
+    skeleton, vocab, stats, train_split, val_split = load_prepared(root, config, progress=progress,
+                                                                   allow_skips=allow_skips, log=log)
     if state is not None and list(state["vocab"]) != list(vocab.tokens):
         raise M2TError("the dataset's vocabulary differs from the saved run's; resume on the same data")
     torch.manual_seed(config.seed)
@@ -162,16 +258,24 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
     rows: list[dict] = []
     start, best, best_epoch, elapsed = 0, -1.0, -1, 0.0
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            raise M2TError(f"{state_path} does not fit this run's model ({str(exc).splitlines()[0][:160]}); "
+                           "it cannot be resumed") from None
         rows = [dict(r) for r in state["log"]]
         start, best, best_epoch, elapsed = state["epoch"], state["best_bleu4"], state["best_epoch"], state["seconds"]
     else:
         write_text(out / "config.toml", config.to_toml())
         vocab.save(out / "vocab.json")
+    write_text(out / "skipped.json", json.dumps(train_split.skipped, indent=2) + "\n")
     n_pairs = len(train_split.pair_ids)
     log(f"{data_desc}: {len(train_split.motions)} train motions, {n_pairs} captions; "
-        f"{0 if val_split is None else len(val_split.motions)} val motions; vocabulary {len(vocab)}")
+        f"{len(val_split.motions)} val motions; vocabulary {len(vocab)}; skipped samples listed in "
+        f"{out / 'skipped.json'}")
+    if start >= config.epochs:
+        log(f"the run in {out} already finished its {config.epochs} epochs; nothing to do")
 
     for epoch in range(start, config.epochs):
         t0 = time.perf_counter()
@@ -194,21 +298,23 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
             values = {"loss": terms.total.item(), "lang": terms.lang.item(), "spat": terms.spat.item(),
                       "adapt": terms.adapt.item()}
             if not all(math.isfinite(v) for v in values.values()):
-                raise M2TError(f"training diverged at epoch {epoch + 1} (loss {values}); lower --lr")
+                bad = ", ".join(k for k, v in values.items() if not math.isfinite(v))
+                raise M2TError(f"training diverged at epoch {epoch + 1}: non-finite loss ({bad}) with lr {lr:g}; "
+                               "lower the learning rate (lr in the config)")
             for k, v in values.items():
                 sums[k] += v * len(pairs)
             bar.set_postfix(loss=f"{values['loss']:.3f}")
         model.eval()
-        bleu = greedy_bleu4(model, val_split) if val_split is not None else float("nan")
+        bleu = greedy_bleu4(model, val_split)
         seconds = time.perf_counter() - t0
         elapsed += seconds
         seen = sum(len(b) for b in batches)
         row = {"epoch": epoch + 1, **{k: v / seen for k, v in sums.items()}, "val_bleu4": bleu,
                "seconds": round(seconds, 2), "lr": lr}
         rows.append(row)
-        improved = val_split is None or bleu > best
+        improved = bleu > best
         if improved:
-            best, best_epoch = (bleu if val_split is not None else best), epoch + 1
+            best, best_epoch = bleu, epoch + 1
             training = {
                 "data": data_desc, "data_root": str(root), "epochs": epoch + 1, "best_epoch": best_epoch,
                 "val_bleu4": bleu, "seed": config.seed, "lambdas": list(config.lambdas),
