@@ -1,5 +1,5 @@
-"""Caption-metric evaluation of a captioner on a dataset split, with the protocol printed beside
-every score (REFERENCE §4)."""
+"""Caption-metric evaluation of a captioner on a dataset split, with the protocol printed with the
+scores (protocols make numbers from different papers incomparable: see :mod:`m2t_interpret.metrics`)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ class Evaluation:
     data: str
 
     def write(self, out_dir: str | os.PathLike) -> list[Path]:
-        """predictions.csv (every field quoted), scores.csv and scores.md."""
-        out = Path(out_dir)
+        """predictions.csv (every field quoted), scores.csv and scores.md (checked first with
+        :func:`check_evaluation_out`: files of those names that another tool wrote are not replaced)."""
+        out = check_evaluation_out(out_dir)
         refs = {r.id: list(r.references) for r in self.predictions.itertuples()}
         paths = [
             write_predictions(out / "predictions.csv", list(self.predictions["id"]),
@@ -38,6 +39,31 @@ class Evaluation:
             write_scores(out / "scores.md", self.scores),
         ]
         return paths
+
+
+EVALUATION_FILES = ("predictions.csv", "scores.csv", "scores.md")
+_HEADERS = {"predictions.csv": '"id","prediction"', "scores.csv": '"metric"', "scores.md": "| Metric |"}
+
+
+def is_evaluation_dir(path: Path) -> bool:
+    """True when every evaluation file present in ``path`` starts the way :meth:`Evaluation.write` writes it."""
+    for name in EVALUATION_FILES:
+        f = Path(path) / name
+        if f.exists():
+            if not f.is_file():
+                return False
+            with open(f, encoding="utf-8", errors="replace") as fh:
+                if not fh.readline().startswith(_HEADERS[name]):
+                    return False
+    return True
+
+
+def check_evaluation_out(out_dir: str | os.PathLike) -> Path:
+    """``--out`` of ``evaluate``, checked before any work: a folder (or absent), writable, not under a
+    file, and holding no file named like an output that an evaluation did not write."""
+    from .io import check_out_folder
+
+    return check_out_folder(out_dir, "evaluation", EVALUATION_FILES, is_ours=is_evaluation_dir)
 
 
 def caption_batches(model: Captioner, batches: Iterable[tuple[list[int], torch.Tensor, torch.Tensor]],
@@ -63,6 +89,11 @@ def caption_split(model: Captioner, samples, mode: str = "greedy", beam_size: in
     return caption_batches(model, batches, len(motions), mode=mode, beam_size=beam_size)
 
 
+def decode_label(mode: str, beam_size: int) -> str:
+    """("beam", 2) → "beam2", ("authors_beam", 2) → "authors-beam2", ("greedy", 1) → "greedy"."""
+    return "greedy" if mode == "greedy" else f"{mode.replace('_', '-')}{beam_size}"
+
+
 def evaluate_model(
     model: Captioner,
     root: str | os.PathLike,
@@ -73,18 +104,32 @@ def evaluate_model(
     meteor: bool | None = None,
     progress: bool = True,
     limit: int | None = None,
+    decode: str | None = None,
+    log=None,
 ) -> Evaluation:
-    """Decode every sample of ``split`` (greedy, or beam search when ``beam_size`` > 1) and score
-    the captions against all of the sample's references."""
+    """Decode every sample of ``split`` and score the captions against all of the sample's references.
+
+    ``decode``: ``greedy``, ``beamK`` or ``authors-beamK`` (as ``caption --decode``); without it,
+    ``beam_size`` > 1 means the batched beam of that width. ``log`` is told when METEOR starts."""
+    from .capture.dataset import parse_decode
+
+    if decode is not None:
+        mode, beam_size = parse_decode(decode)
+        if mode == "forced":
+            raise M2TError("evaluate scores generated captions; use --decode greedy, beamK or authors-beamK")
+    else:
+        if beam_size < 1:
+            raise M2TError(f"beam size must be ≥ 1, got {beam_size}")
+        mode = "beam" if beam_size > 1 else "greedy"
     data = load_split(root, split, skeleton=model.skeleton, progress=progress, limit=limit)
     if len(data) == 0:
-        raise M2TError(f"no usable samples in split {split!r} of {root}: {data.report.summary()}")
-    mode = "beam" if beam_size > 1 else "greedy"
+        raise M2TError(f"no usable samples in split {split!r} of {root} for this {model.skeleton.name} model: "
+                       f"{data.report.loss_summary()}")
     with torch.inference_mode():
         preds = caption_split(model, data, mode=mode, beam_size=beam_size, progress=progress)
     refs = {s.id: [c.text for c in s.captions] for s in data}
     table = pd.DataFrame({"id": [s.id for s in data], "prediction": preds,
                           "references": [refs[s.id] for s in data]})
     scores = caption_scores(dict(zip(table["id"], preds)), refs, protocol=protocol,
-                            bertscore_model=bertscore_model, meteor=meteor)
-    return Evaluation(scores, table, "greedy" if beam_size <= 1 else f"beam{beam_size}", split, str(root))
+                            bertscore_model=bertscore_model, meteor=meteor, log=log)
+    return Evaluation(scores, table, decode_label(mode, beam_size), split, str(root))

@@ -1,6 +1,6 @@
 """Caption metrics (BLEU@1/4, ROUGE-L, CIDEr, METEOR, BERTScore) under named evaluation protocols.
 
-Scores are computed with pycocoevalcap's own scorers (REFERENCE §4):
+Scores are computed with pycocoevalcap's own scorers (the ones the captioning literature reports):
 
 * BLEU@1 and BLEU@4: ``Bleu(4)``, corpus level, "closest" reference length.
 * ROUGE-L: ``Rouge()`` (LCS F-measure with β = 1.2), mean over clips.
@@ -23,7 +23,7 @@ by single spaces. Replacing punctuation by a space (rather than deleting it) mak
 arm", "counter - clockwise"). Predictions (and references) are cut after their first ``<eos>``:
 tokens after end-of-sentence are not part of the caption.
 
-Protocols (the description is printed beside every score, because protocols make numbers from
+Protocols (the description is printed with the scores, because protocols make numbers from
 different papers non-comparable):
 
 * ``project`` (default): special tokens stripped from predictions and references; all references.
@@ -47,7 +47,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Hashable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 from .errors import M2TError
 from .io import atomic_path
@@ -322,18 +322,18 @@ class CaptionScores:
 
 
 def format_scores(scores: CaptionScores, scale: float = 100.0, digits: int = 1) -> str:
-    """Human-readable lines, values ×``scale``, each with the protocol description beside it."""
-    lines = []
+    """Human-readable lines, values ×``scale``: the protocol once, then one line per metric."""
+    lines = [f"protocol: {scores.protocol_description}; n={scores.n_clips}"]
     for key, label in METRIC_LABELS.items():
         value = getattr(scores, key)
         if value is None:
             text = "n/a"
         else:
             text = f"{value * scale:.{digits}f}"
-        line = f"{label:<10} {text:>7}   [{scores.protocol_description}; n={scores.n_clips}]"
+        line = f"{label:<10} {text:>7}"
         note = {"meteor": scores.meteor_note, "bertscore": scores.bertscore_note}.get(key)
         if note:
-            line += f" ({note})"
+            line += f"   ({note})"
         lines.append(line)
     return "\n".join(lines)
 
@@ -493,8 +493,12 @@ def caption_scores(
     bertscore_layers: int = 17,
     bertscore_batch_size: int = 64,
     device: str | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> CaptionScores:
     """Score ``predictions`` (clip id → caption) against ``references`` (clip id → captions).
+
+    ``log`` is told before the slow scorers start (METEOR's Java process takes ~15 s, BERTScore
+    loads a model), so a caller can show that work is going on.
 
     ``meteor``: ``None`` = run METEOR when Java is found; ``True`` = try it (still ``None`` with a
     reason if Java is absent or it fails); ``False`` = skip. ``bertscore_model``: a local model
@@ -518,7 +522,11 @@ def caption_scores(
     elif meteor is None and shutil.which("java") is None:
         meteor_value, meteor_note = None, "skipped: java not found on PATH"
     else:
+        if log is not None:
+            log(f"computing METEOR with Java on {len(res)} clips (about 15 s; --no-meteor skips it) …")
         meteor_value, meteor_note = _meteor_score(gts, res, meteor_timeout)
+    if bertscore_model is not None and log is not None:
+        log(f"computing BERTScore with {bertscore_model} …")
 
     keys = list(res)
     bs_value, bs_note = _bertscore(

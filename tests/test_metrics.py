@@ -202,12 +202,13 @@ def test_meteor_float_or_none_with_reason():
     assert time.time() - start < 200
 
 
-def test_format_scores_x100_and_protocol_on_every_line():
+def test_format_scores_x100_and_protocol_once():
     scores = caption_scores(PREDS, REFS, meteor=False)
     lines = format_scores(scores).splitlines()
-    assert len(lines) == 6
-    assert all(scores.protocol_description in line for line in lines)
-    assert f"{scores.bleu4 * 100:.1f}" in lines[1]
+    assert len(lines) == 7  # the protocol once, then one line per metric
+    assert scores.protocol_description in lines[0]
+    assert sum(scores.protocol_description in line for line in lines) == 1
+    assert f"{scores.bleu4 * 100:.1f}" in lines[2]
     frame = scores.to_dataframe()
     assert list(frame["metric"]) == ["BLEU@1", "BLEU@4", "ROUGE-L", "CIDEr", "METEOR", "BERTScore"]
     assert scores.to_dict()["bleu4"] == scores.bleu4
