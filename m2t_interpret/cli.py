@@ -58,44 +58,44 @@ MODEL_HELP = ("A shipped model name (synthetic-guided, synthetic-adapt, syntheti
               "checkpoint (.pt) or an authors' checkpoint (needs --vocab).")
 
 
+def warn(message: str) -> None:
+    """A one-line warning on stderr (the command goes on)."""
+    typer.echo(f"warning: {message}", err=True)
+
+
 @app.command()
 def caption(
     files: list[Path] = typer.Argument(..., help="Motion files: HumanML3D/KIT new_joints arrays (T, J, 3), .npy."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help=MODEL_HELP + " Default: synthetic-guided."),
     decode: str = typer.Option("greedy", "--decode", "-d", help="greedy, beamK (the project's batched beam of width K, e.g. beam2) or authors-beamK (the authors' best-first search)."),
     vocab: Optional[Path] = typer.Option(None, help="Vocabulary JSON (list of tokens in id order) for an authors' checkpoint."),
-    stats: Optional[Path] = typer.Option(None, help='Normalisation statistics JSON {"mean": [x,y,z], "std": [x,y,z]}.'),
+    stats: Optional[Path] = typer.Option(None, help='Normalisation statistics JSON {"mean": [x,y,z], "std": [x,y,z]} for an authors\' checkpoint.'),
     beta: Optional[float] = typer.Option(None, help="Pin the gate β̂ to this value (1.0 = the paper's ablation)."),
-    save: Optional[Path] = typer.Option(None, help="Also save the full capture (table + dense arrays) to this directory."),
+    save: Optional[Path] = typer.Option(None, help="Also save the full capture (table + dense arrays) to this folder "
+                                        "(new, empty, or an earlier capture, which is replaced)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Let --save replace a non-empty folder that is not an "
+                                   "earlier capture (its contents are deleted)."),
     device: str = typer.Option("cpu", help=DEVICE_HELP),
 ) -> None:
     """Caption motion clips and show, per word, the gate β̂, the most attended body part and the
     time interval μ ± σ (seconds) of the Gaussian temporal attention."""
-    import numpy as np
-
-    from .data.preprocessing import validate_motion
-    from .model.checkpoints import load_model, resolve_device
-
     from .capture.dataset import parse_decode
+    from .data.preprocessing import read_motion_file
+    from .model.checkpoints import load_model, resolve_device
 
     mode, beam_size = parse_decode(decode)
     if mode == "forced":
         raise M2TError("caption has no reference captions to force; use --decode greedy, beamK or authors-beamK")
+    if beta is not None and not (0.0 <= beta <= 1.0):
+        raise M2TError(f"--beta must lie in [0, 1], got {beta}")
     if save is not None:  # a refused destination fails before any decoding
         from .io import check_dir_destination
         from .result import is_capture_dir
 
-        check_dir_destination(save, is_capture_dir, "capture")
-    captioner = load_model(model, vocab=vocab, stats=stats).to(resolve_device(device))
-    motions = []
-    for f in files:
-        if not f.exists():
-            raise M2TError(f"motion file not found: {f}")
-        try:
-            arr = np.load(f, allow_pickle=False)
-        except Exception as exc:
-            raise M2TError(f"cannot read {f} as a .npy array: {exc}") from exc
-        motions.append(validate_motion(arr, captioner.skeleton, name=str(f)))
+        check_dir_destination(save, is_capture_dir, "capture", overwrite=overwrite)
+    dev = resolve_device(device)
+    captioner = load_model(model, vocab=vocab, stats=stats).to(dev)
+    motions = [read_motion_file(f, captioner.skeleton, name=str(f), warn=warn) for f in files]
     result = captioner.capture(motions, mode=mode, beam_size=beam_size, beta=beta,
                                clip_ids=[f.stem for f in files])
     table = result.to_dataframe()
@@ -107,7 +107,7 @@ def caption(
             typer.echo(f"  {r['word']:<14}{r['beta']:>6.2f}  {r['top_part']:<10} {r['mu_s']:>8.2f}      "
                        f"[{r['onset_s']:.2f}, {r['offset_s']:.2f}]")
     if save is not None:
-        result.save(save)
+        result.save(save, overwrite=overwrite)
         typer.echo(f"saved capture to {save}")
 
 
@@ -115,13 +115,16 @@ def caption(
 def convert(
     authors_ckpt: Path = typer.Argument(..., help="The authors' checkpoint (.tar/.pt) holding a 'model' state_dict."),
     vocab: Path = typer.Option(..., help="Vocabulary JSON: the list of tokens in id order the model was trained with."),
-    out: Path = typer.Option(..., help="Where to write the project checkpoint (.pt)."),
+    out: Path = typer.Option(..., help="Where to write the project checkpoint (.pt): a new file or an earlier "
+                             "project checkpoint, which is replaced."),
     stats: Optional[Path] = typer.Option(None, help='Normalisation statistics JSON {"mean": [x,y,z], "std": [x,y,z]}.'),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Let --out replace a file that is not a project "
+                                   "checkpoint."),
 ) -> None:
     """Convert an authors' checkpoint into a self-contained project checkpoint."""
     from .model.checkpoints import convert_authors_checkpoint, load_model
 
-    path = convert_authors_checkpoint(authors_ckpt, vocab, out, stats=stats)
+    path = convert_authors_checkpoint(authors_ckpt, vocab, out, stats=stats, overwrite=overwrite)
     m = load_model(path)
     c = m.config
     typer.echo(f"wrote {path}: {c.skeleton} skeleton, V={c.vocab_size}, E={c.embed_dim}, H={c.hidden}, "
@@ -145,18 +148,24 @@ def data_check(
     mirror_pairs: int = typer.Option(
         50, "--mirror-pairs", min=0, help="How many X / MX pairs to compare."),
     tolerance: float = typer.Option(
-        0.01, "--tolerance", help="Mirror-pair tolerance in metres."),
+        0.01, "--tolerance", help="Mirror-pair tolerance in metres (≥ 0)."),
     json_out: Optional[Path] = typer.Option(
-        None, "--json", help="Also write the full result as JSON to this file."),
-    progress: bool = typer.Option(False, "--progress/--no-progress", help="Show progress bars."),
+        None, "--json", help="Also write the full result as JSON to this file (new, or an earlier check's JSON, "
+                             "which is replaced)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """Check a dataset: counts, shapes, units, split coverage, mirror pairs, left side, captions.
 
-    Exit code 2 when the dataset is unusable (no split file or no loadable sample).
+    Exit code 2 when the dataset is unusable: no split file, no loadable sample, a split whose ids
+    all fail to load, or an empty train or val split.
     """
-    from .data.check import check_dataset, check_to_json
-    from .io import write_text
+    from .data.check import check_dataset, check_to_json, is_check_json
+    from .io import check_file_destination, write_text
 
+    if not (tolerance >= 0 and tolerance != float("inf")):
+        raise M2TError(f"--tolerance must be a distance in metres ≥ 0, got {tolerance}")
+    if json_out is not None:
+        check_file_destination(json_out, "dataset check JSON", is_ours=is_check_json, option="--json")
     result = check_dataset(directory, split or None, limit=limit, skeleton=skeleton,
                            mirror_pairs=mirror_pairs, tolerance=tolerance, progress=progress)
     typer.echo(result.format_text())
@@ -248,15 +257,24 @@ def train(
     synthetic_seed: Optional[int] = typer.Option(None, help="Seed of the synthetic corpus (with --data synthetic)."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads."),
     device: Optional[str] = typer.Option(None, help=DEVICE_HELP + " Default: the config's (cpu)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last epoch."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last epoch "
+                                "(exit code 2 when there is nothing to resume)."),
+    allow_skips: bool = typer.Option(False, "--allow-skips", help="Train even when a split loses more than 5 % of "
+                                     "its ids or caption lines to missing, unreadable or malformed files."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """Train a captioner with the paper's attention guidance (L_lang + λ_spat·L_spat + λ_adapt·L_adapt);
-    keeps the model with the best greedy validation BLEU-4."""
+    keeps the model with the best greedy validation BLEU-4. Ctrl-C stops with exit code 130 and says
+    how to resume."""
+    from .training.trainer import TrainingInterrupted
     from .training.trainer import train as run_training
 
     cfg = _train_config(config, data, lambdas, epochs, seed, synthetic_seed, threads, device)
-    result = run_training(cfg, out, resume=resume, progress=progress, log=typer.echo)
+    try:
+        result = run_training(cfg, out, resume=resume, progress=progress, log=typer.echo, allow_skips=allow_skips)
+    except TrainingInterrupted as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(code=130) from None
     typer.echo(f"best validation BLEU-4 {result.best_bleu4:.4f} at epoch {result.best_epoch}; "
                f"model: {result.model_path}")
 
@@ -266,7 +284,10 @@ def evaluate(
     model: Optional[str] = typer.Option(None, "--model", "-m", help=MODEL_HELP + " Default: synthetic-guided."),
     data: str = typer.Option("synthetic", "--data", help=DATA_HELP),
     split: str = typer.Option("test", "--split", help="Split to evaluate."),
-    beam: int = typer.Option(1, "--beam", min=1, help="Beam width (1 = greedy decoding)."),
+    decode: Optional[str] = typer.Option(
+        None, "--decode", "-d", help="greedy (default), beamK (the project's batched beam, e.g. beam2) or "
+                                     "authors-beamK (the authors' search) — as caption --decode."),
+    beam: Optional[int] = typer.Option(None, "--beam", hidden=True, help="Deprecated: --beam K is --decode beamK."),
     protocol: str = typer.Option(
         "project", "--protocol",
         help="project: special tokens stripped, all references; authors: trailing <eos> and <unk> kept as the "
@@ -285,15 +306,35 @@ def evaluate(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """Caption a dataset split and score it: BLEU@1, BLEU@4, ROUGE-L, CIDEr (pycocoevalcap), METEOR when
-    Java is present, BERTScore with a local model. The protocol is printed beside every score."""
-    from .evaluation import evaluate_model
+    Java is present, BERTScore with a local model. The protocol is printed with the scores."""
+    from .capture.dataset import parse_decode
+    from .evaluation import check_evaluation_out, evaluate_model
+    from .metrics import PROTOCOLS
     from .model.checkpoints import load_model, resolve_device
     from .training.data import resolve_data
 
-    captioner = load_model(model, vocab=vocab, stats=stats).to(resolve_device(device))
-    root = resolve_data(data, synthetic_seed, progress=progress)
-    result = evaluate_model(captioner, root, split=split, beam_size=beam, protocol=protocol,
-                            bertscore_model=bertscore_model, meteor=meteor, progress=progress, limit=limit)
+    if beam is not None:
+        if decode is not None:
+            raise M2TError("give --decode or the deprecated --beam, not both")
+        if beam < 1:
+            raise M2TError(f"--beam must be ≥ 1, got {beam}")
+        warn(f"--beam is deprecated; use --decode {'greedy' if beam == 1 else f'beam{beam}'}")
+        decode = "greedy" if beam == 1 else f"beam{beam}"
+    decode = decode or "greedy"
+    if parse_decode(decode)[0] == "forced":
+        raise M2TError("evaluate scores generated captions; use --decode greedy, beamK or authors-beamK")
+    if protocol.lower() not in PROTOCOLS:
+        raise M2TError(f"unknown --protocol {protocol!r}; use one of {', '.join(PROTOCOLS)}")
+    if limit is not None and limit < 1:
+        raise M2TError(f"--limit must be ≥ 1, got {limit}")
+    if out is not None:  # before any decoding
+        check_evaluation_out(out)
+    dev = resolve_device(device)
+    captioner = load_model(model, vocab=vocab, stats=stats).to(dev)
+    root = resolve_data(data, synthetic_seed, progress=progress, log=typer.echo)
+    result = evaluate_model(captioner, root, split=split, protocol=protocol, decode=decode,
+                            bertscore_model=bertscore_model, meteor=meteor, progress=progress, limit=limit,
+                            log=typer.echo)
     name = captioner.metadata.get("name", model or "")
     typer.echo(f"model {name} · data {data if data != 'synthetic' else f'synthetic (seed {synthetic_seed})'} · "
                f"split {split} · {result.decode} · {result.scores.n_clips} clips")
@@ -316,17 +357,30 @@ def sweep(
     eval_synthetic_seed: Optional[int] = typer.Option(
         None, "--eval-synthetic-seed", help="Evaluate on the synthetic corpus of this seed (held out)."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads."),
+    allow_skips: bool = typer.Option(False, "--allow-skips", help="Train even when a split loses more than 5 % "
+                                     "of its ids or caption lines."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """Train and score one captioner per λ pair and write the paper's Table 1 (CSV, Markdown, LaTeX)."""
-    from .training.sweep import parse_grid, run_sweep, table_markdown
+    from .training.sweep import check_sweep_dir, parse_grid, run_sweep, table_markdown
+    from .training.trainer import TrainingInterrupted
 
     pairs = parse_grid(grid)
     cfg = _train_config(config, data, None, epochs, seed, None, threads)
-    df = run_sweep(cfg, pairs, out, split=split, protocol=protocol, eval_synthetic_seed=eval_synthetic_seed,
-                   progress=progress, log=typer.echo)
+    check_sweep_dir(out)
+    try:
+        df = run_sweep(cfg, pairs, out, split=split, protocol=protocol, eval_synthetic_seed=eval_synthetic_seed,
+                       progress=progress, log=typer.echo, allow_skips=allow_skips)
+    except TrainingInterrupted as exc:
+        typer.echo(f"{exc.message.split(';')[0]}; run the same sweep command again to continue", err=True)
+        raise typer.Exit(code=130) from None
     typer.echo(table_markdown(df, protocol))
     typer.echo(f"wrote {out / 'table1.csv'}, {out / 'table1.md'}, {out / 'table1.tex'}")
+
+
+def _is_lexicon_csv(path: Path) -> bool:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.readline().startswith(("word,", "entry,"))
 
 
 lexicon_app = typer.Typer(help="Attention-supervision lexicons (the word rules that make training targets).",
@@ -353,6 +407,10 @@ def lexicon_show(
 
     from .data.supervision import lexicon_coverage, lexicon_entries, lexicon_table, load_lexicon
 
+    if out is not None:
+        from .io import check_file_destination
+
+        check_file_destination(out, "lexicon table", is_ours=_is_lexicon_csv, option="--out")
     lex = load_lexicon(name, skeleton=skeleton)
     if data is None:
         table = lexicon_entries(lex)
@@ -361,7 +419,7 @@ def lexicon_show(
         from .data.dataset import load_split
         from .training.data import resolve_data
 
-        root = resolve_data(data, synthetic_seed, progress=progress)
+        root = resolve_data(data, synthetic_seed, progress=progress, log=typer.echo)
         dataset = load_split(root, split, progress=progress)
         table = lexicon_table(lex, dataset)
         cov = lexicon_coverage(table)
@@ -659,25 +717,41 @@ def compare(
     _finish(compare_report(contexts, greedy), o, _header(first, "comparison", ", ".join(contexts)))
 
 
+def _usage_error_line(exc) -> str:
+    """A click usage error as one line: the problem and where to read the help."""
+    ctx = getattr(exc, "ctx", None)
+    where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+    message = " ".join(str(exc.format_message()).split()).rstrip(".")
+    return f"error: {message}{where}"
+
+
 def main(argv: Optional[list[str]] = None) -> int:
-    """Entry point of the ``m2t-interpret`` console script."""
+    """Entry point of the ``m2t-interpret`` console script.
+
+    Exit codes: 0 success; 2 bad input, a refused destination or an environment problem (one line
+    on stderr, no traceback); 130 interrupted (Ctrl-C). Any other exception is a bug and keeps its
+    traceback."""
+    from .io import os_error_text
+
     try:
         rc = app(args=argv, standalone_mode=False)
     except M2TError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
-    except FileNotFoundError as exc:
-        typer.echo(f"error: file not found: {exc.filename or exc}", err=True)
-        return 2
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        return 1
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("interrupted", err=True)
+        return 130
+    except OSError as exc:
+        # last resort for the environment (permission denied, disk full, a folder where a file is
+        # expected …): commands check their inputs and outputs first, so this names what failed
+        typer.echo(f"error: {os_error_text(exc)}", err=True)
+        return 2
     except Exception as exc:
-        # typer's bundled click: usage errors carry show() and an exit code
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
-            exc.show()
+        # typer's bundled click: usage errors carry format_message() and an exit code
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            typer.echo(_usage_error_line(exc), err=True)
             return 2
         raise
     return int(rc or 0)
