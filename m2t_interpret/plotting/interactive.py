@@ -22,7 +22,7 @@ from .style import (BEST_CONSTANT_COLOR, CHANCE_COLOR, MODEL_BAR_ALL_COLOR, MODE
                     PLOTLY_FONT, PLOTLY_MAP_CMAP, PLOTLY_TEMPLATE, SEGMENT_COLOR, TEMPORAL_METRICS,
                     answer_color, assign_lanes, beta_label, density_floor, grid_shape, map_matrix, map_steps,
                     metric_label, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
-                    require_columns, series_colors, true_segments)
+                    motion_rows, require_columns, series_colors, true_segments)
 
 
 def _layout(fig: go.Figure, title: str | None, height: int, width: int | None = None, **kw) -> go.Figure:
@@ -235,11 +235,7 @@ def onset_figure(curves: pd.DataFrame, segments: pd.DataFrame | None, title: str
     require_columns(curves, ["step", "word", "beta", "time_s", "window"], "onset_figure")
     if curves.empty:
         return _message("no words", title)
-    sel = curves
-    if "motion" in curves.columns:
-        mask = curves["motion"].fillna(False).astype(bool)
-        if mask.any():
-            sel = curves[mask]
+    sel = motion_rows(curves)
     fig = go.Figure()
     if isinstance(segments, pd.DataFrame) and not segments.empty:
         require_columns(segments, ["action", "start_s", "end_s"], "onset_figure")

@@ -27,7 +27,7 @@ from .style import (BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDT
                     NON_MOTION_COLOR, SEGMENT_COLOR, TEMPORAL_METRICS, answer_color, assign_lanes, beta_label,
                     bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label, ordered_parts,
                     ordered_unique, part_color, part_label, pinned_column, require_columns, series_colors, style,
-                    true_segments, wrap)
+                    motion_rows, true_segments, wrap)
 
 
 def _styled(func):
@@ -298,11 +298,7 @@ def onset_figure(curves: pd.DataFrame, segments: pd.DataFrame | None, title: str
     require_columns(curves, ["step", "word", "beta", "time_s", "window"], "onset_figure")
     if curves.empty:
         return _message_figure("no words", title)
-    sel = curves
-    if "motion" in curves.columns:
-        mask = curves["motion"].fillna(False).astype(bool)
-        if mask.any():
-            sel = curves[mask]
+    sel = motion_rows(curves)
     fig = _new_figure(6.4, 3.0, title)
     ax = fig.subplots()
     has_segments = isinstance(segments, pd.DataFrame) and not segments.empty

@@ -136,6 +136,15 @@ def style() -> Iterator[None]:
         yield
 
 
+def motion_rows(curves: pd.DataFrame) -> pd.DataFrame:
+    """The rows marked ``motion`` when the table marks any, else all rows."""
+    if "motion" in curves.columns:
+        mask = curves["motion"].fillna(False).astype(bool)
+        if mask.any():
+            return curves[mask]
+    return curves
+
+
 def part_color(part: str) -> str:
     """The colour of ``part`` (an unknown part is grey)."""
     return PART_COLORS.get(str(part), "#777777")
