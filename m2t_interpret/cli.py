@@ -734,7 +734,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     from .io import os_error_text
 
     try:
-        rc = app(args=argv, standalone_mode=False)
+        rc = app(args=argv, prog_name="m2t-interpret", standalone_mode=False)
     except M2TError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2

@@ -113,7 +113,7 @@ def check_out_folder(path: str | os.PathLike, kind: str, files: Iterable[str] = 
             raise M2TError(f"{path} holds {', '.join(clash[:3])} not written as an {kind}; refusing to "
                            f"replace them (choose another {option})")
     else:
-        check_parent(path / "x", kind)
+        check_parent(path, kind)
     return path
 
 

@@ -1,4 +1,4 @@
-"""Tests of the guided-attention training losses (REFERENCE §1.8)."""
+"""Tests of the guided-attention training losses."""
 
 from __future__ import annotations
 

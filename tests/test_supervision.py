@@ -1,4 +1,4 @@
-"""Attention-supervision targets (REFERENCE §1.8)."""
+"""Attention-supervision targets."""
 
 import json
 

@@ -175,21 +175,29 @@ class LoadReport:
         return len(self.malformed_lines) / self.n_lines if self.n_lines else 0.0
 
     def loss_summary(self, max_items: int = 3) -> str:
-        """One line: what was lost and why, with the first few ids."""
+        """One line: what was lost and why, with the first few ids of each reason."""
         def first(items) -> str:
             items = list(items)
             text = ", ".join(items[:max_items])
             return text + (f", … (+{len(items) - max_items})" if len(items) > max_items else "")
 
-        groups = [("missing motion", self.missing_motion), ("missing text", self.missing_text),
-                  ("unreadable", [f"{i} ({why})" for i, why in self.unreadable.items()]),
-                  ("no valid caption line", self.no_captions)]
-        parts = [f"{name} {len(ids)}: {first(ids)}" for name, ids in groups if ids]
+        if self.n_ids == 0:
+            return "the split lists no ids"
+        by_reason: dict[str, list[str]] = {}
+        for i, why in self.unreadable.items():
+            by_reason.setdefault(why, []).append(i)
+        groups = [(f"missing {MOTION_DIR}/ file", self.missing_motion), (f"missing {TEXT_DIR}/ file", self.missing_text)]
+        groups += list(by_reason.items())
+        groups += [("no valid caption line", self.no_captions)]
+        parts = [f"{why}: {first(ids)}" for why, ids in groups if ids]
         lost = len(self.lost_ids)
         text = f"{lost} of {self.n_checked} ids lost" + (f" ({'; '.join(parts)})" if parts else "")
         if self.malformed_lines:
+            lines_by_reason: dict[str, list[str]] = {}
+            for i, n, why in self.malformed_lines:
+                lines_by_reason.setdefault(why, []).append(f"{i} line {n}")
             text += (f"; {len(self.malformed_lines)} of {self.n_lines} caption lines malformed ("
-                     + first(f"{i} line {n}: {why}" for i, n, why in self.malformed_lines) + ")")
+                     + "; ".join(f"{why}: {first(where)}" for why, where in lines_by_reason.items()) + ")")
         filtered = len(self.too_short) + len(self.too_long)
         if filtered:
             text += f"; outside the length limits (filtered, not counted): {filtered}"

@@ -1,6 +1,6 @@
 """Caption tokenisation: spaCy's English rules, with or without spaCy installed.
 
-The authors built their vocabulary with spaCy's English tokenizer (REFERENCE §1.7), which is
+The authors built their vocabulary with spaCy's English tokenizer (their released data code), which is
 rule based: ``spacy.blank("en")`` tokenizes exactly like a full English pipeline. When spaCy is
 importable (the optional ``authors-vocab`` extra) :func:`tokenize` uses it. Otherwise it uses
 :class:`RuleTokenizer`, a re-implementation of spaCy's algorithm (whitespace split → special

@@ -11,7 +11,7 @@ Two build modes (:func:`build_vocabulary`):
     tokens = the caption's words as written: the spaCy-rule tokenizer on the lowercased text,
     punctuation dropped (HumanML3D's word/POS field holds lemmas, so it only supplies POS tags).
     Counts over whatever is given.
-``"authors"`` (REFERENCE §1.7)
+``"authors"`` (the vocabulary of the authors' released checkpoints)
     tokens = spaCy English tokenisation of the lowercased caption *text* (``spacy.blank("en")``
     when spaCy is installed, else :class:`~m2t_interpret.data.tokenize.RuleTokenizer`); given a
     dataset root, counts run over the captions of all splits (train, val, test). The authors'

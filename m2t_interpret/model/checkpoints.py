@@ -171,8 +171,9 @@ def _load_file(path: Path, what: str = "checkpoint") -> Any:
                        f"tensors and plain data{f' ({detail})' if detail else ''}; nothing from it was run") from None
     except Exception as exc:  # zip and storage errors differ across torch versions
         if head == b"PK\x03\x04":
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0].split(". ")[0][:160]
-            raise M2TError(f"{what} {path} is truncated or damaged ({first}); copy it again") from None
+            first = (str(exc).strip().splitlines() or [""])[0].split(". ")[0][:160]
+            detail = first if first and not first.startswith("[Errno") else "an incomplete zip archive"
+            raise M2TError(f"{what} {path} is truncated or damaged ({detail}); copy it again") from None
         raise M2TError(f"{path} is not a PyTorch {what} (neither a torch.save zip archive nor a pickle of "
                        "tensors)") from None
 

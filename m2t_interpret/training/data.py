@@ -73,7 +73,7 @@ def check_skips(datasets: dict[str, MotionDataset], allow_skips: bool = False,
     if too_many and not allow_skips:
         r = datasets[too_many[0]].report
         share = max(r.lost_fraction, r.malformed_fraction)
-        raise M2TError(f"the {too_many[0]} split loses {share:.0%} (more than {threshold:.0%}): {r.loss_summary()}; "
+        raise M2TError(f"the {too_many[0]} split loses {share:.1%} (more than {threshold:.0%}): {r.loss_summary()}; "
                        "fix the data (m2t-interpret data check) or pass --allow-skips to train anyway")
     return summary
 

@@ -1,4 +1,4 @@
-"""Training losses of the guided-attention captioner (REFERENCE §1.8).
+"""Training losses of the guided-attention captioner (the paper's equations).
 
     L = L_lang + λ_spat · L_spat + λ_adapt · L_adapt        (λ order: [spatial, adaptive])
 
