@@ -102,3 +102,62 @@ def test_model_without_stats_explains():
     model.stats = None
     with pytest.raises(M2TError, match="statistics"):
         model.preprocess(random_motions(1))
+
+
+class _Payload:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo should-not-run",))
+
+
+def test_unreadable_checkpoints_say_what_is_wrong(tmp_path):
+    save_checkpoint(tiny_model(), tmp_path / "ok.pt")
+    raw = (tmp_path / "ok.pt").read_bytes()
+    (tmp_path / "empty.pt").write_bytes(b"")
+    (tmp_path / "cut.pt").write_bytes(raw[:len(raw) // 2])
+    torch.save({"x": _Payload()}, tmp_path / "evil.pt")
+    for name, phrase in [("empty.pt", "is empty (0 bytes)"), ("cut.pt", "is truncated or damaged"),
+                         ("evil.pt", "is not a checkpoint this tool can read safely")]:
+        with pytest.raises(M2TError) as info:
+            load_model(tmp_path / name)
+        assert phrase in str(info.value) and "weights_only" not in str(info.value)  # no advice to turn safety off
+    with pytest.raises(M2TError, match="is a folder"):
+        load_model(tmp_path)
+
+
+def test_vocab_and_stats_never_silently_override_a_project_checkpoint(tmp_path):
+    path = save_checkpoint(tiny_model(), tmp_path / "m.pt")
+    vocab = tmp_path / "v.json"
+    vocab.write_text(json.dumps(["<pad>", "<sos>", "<eos>", "<unk>"] + [f"x{i}" for i in range(16)]))
+    stats = tmp_path / "s.json"
+    stats.write_text(json.dumps({"mean": [0, 1, 0], "std": [1, 1, 1]}))
+    with pytest.raises(M2TError, match="its own vocabulary"):
+        load_model(path, vocab=vocab)
+    with pytest.raises(M2TError, match="its own normalisation statistics"):
+        load_model(path, stats=stats)
+    with pytest.raises(M2TError, match="its own normalisation statistics"):
+        load_model("synthetic-guided", stats=stats)
+    bare = tiny_model()
+    bare.stats = None
+    no_stats = save_checkpoint(bare, tmp_path / "bare.pt")
+    assert load_model(no_stats, stats=stats).stats["mean"] == [0.0, 1.0, 0.0]  # fills in what is missing
+
+
+def test_duplicate_vocabulary_tokens_and_convert_destination(tmp_path):
+    vocab = tmp_path / "vocab.json"
+    tokens = [f"t{i}" for i in range(48)]
+    vocab.write_text(json.dumps(tokens[:47] + ["t5"]))
+    with pytest.raises(M2TError, match=r"lists 1 token\(s\) more than once \('t5'\)"):
+        convert_authors_checkpoint(FIXTURES / "h3d_small.ckpt", vocab, tmp_path / "x.pt")
+    vocab.write_text(json.dumps(tokens))
+    mine = tmp_path / "notes.pt"
+    mine.write_text("mine")
+    with pytest.raises(M2TError, match="not an earlier project checkpoint"):
+        convert_authors_checkpoint(FIXTURES / "h3d_small.ckpt", vocab, mine)
+    with pytest.raises(M2TError, match="is a folder"):
+        convert_authors_checkpoint(FIXTURES / "h3d_small.ckpt", vocab, tmp_path)
+    out = convert_authors_checkpoint(FIXTURES / "h3d_small.ckpt", vocab, tmp_path / "p.pt")
+    convert_authors_checkpoint(FIXTURES / "h3d_small.ckpt", vocab, out)  # its own earlier output
+    convert_authors_checkpoint(FIXTURES / "h3d_small.ckpt", vocab, mine, overwrite=True)
+    assert load_model(mine).config.vocab_size == 48

@@ -116,3 +116,42 @@ def test_unavailable_device_is_a_clear_error(motion_files, model_file, tmp_path,
     assert main(["train", "--out", str(tmp_path / "run"), "--device", "cuda", "--no-progress"]) == 2
     assert not (tmp_path / "run").exists()
     assert main(["caption", str(motion_files[0]), "--model", str(model_file), "--device", "tpu9"]) == 2
+
+
+def test_caption_converts_integer_and_millimetre_motions_with_one_warning(model_file, tmp_path, capsys):
+    m = random_motions(1, seed=4)[0]
+    np.save(tmp_path / "mm.npy", m * 1000)
+    np.save(tmp_path / "int.npy", np.round(m * 1000).astype(np.int32))
+    np.save(tmp_path / "huge.npy", m * 1e30)
+    np.save(tmp_path / "complex.npy", m.astype(np.complex64))
+    assert main(["caption", str(tmp_path / "mm.npy"), "--model", str(model_file)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"warning: {tmp_path / 'mm.npy'} looks like millimetres")
+    assert main(["caption", str(tmp_path / "int.npy"), "--model", str(model_file)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "int.npy holds integers (int32)" in err and "millimetres" in err
+    for name, phrase in [("huge.npy", "is absurdly scaled"), ("complex.npy", "holds complex numbers")]:
+        assert main(["caption", str(tmp_path / name), "--model", str(model_file)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and name in err and phrase in err
+
+
+def test_caption_names_the_actual_problem_of_a_motion_file(model_file, tmp_path, capsys):
+    np.savez(tmp_path / "two.npz", joints=np.zeros((50, 22, 3)), fps=np.array(20))
+    (tmp_path / "notes.npy").write_text("1 2 3\n")
+    for name, phrase in [("two.npz", "is an .npz archive (arrays: joints, fps), not a .npy array"),
+                         ("notes.npy", "is not a .npy file (no NumPy header")]:
+        assert main(["caption", str(tmp_path / name), "--model", str(model_file)]) == 2
+        err = capsys.readouterr().err
+        assert phrase in err and "allow_pickle" not in err and "shape (1,)" not in err
+
+
+def test_library_refuses_complex_and_absurd_motions():
+    model = tiny_model()
+    m = random_motions(1)[0]
+    with pytest.raises(M2TError, match="complex"):
+        model.preprocess([m.astype(np.complex64)])
+    with pytest.raises(M2TError, match="looks like millimetres: divide by 1000"):
+        model.preprocess([m * 1000])
+    with pytest.raises(M2TError, match="absurdly scaled"):
+        model.preprocess([m * 1e30])

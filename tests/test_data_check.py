@@ -115,3 +115,52 @@ def test_check_kit_layout_in_millimetres(clip, tmp_path):
     assert res.mirror.n_consistent == 1
     swapped = kit[:, mirror_permutation(KIT)]  # names swapped, geometry unchanged
     assert not detect_left_side(swapped, KIT).named_left_is_left
+
+
+def _ok_clip(frames=60):
+    clip = np.zeros((frames, 22, 3), np.float32)
+    clip[:, :, 1] = np.linspace(0, 1.7, 22)
+    clip[:, :, 0] = np.linspace(-0.3, 0.3, 22)
+    return clip
+
+
+def test_empty_or_wholly_missing_splits_are_unusable(tmp_path, capsys):
+    clips = {"a": _ok_clip(), "b": _ok_clip()}
+    root = make_layout(tmp_path / "noval", clips, {"train": ["a"], "val": [], "test": ["b"]})
+    res = check_dataset(root)
+    assert not res.usable and "the val split lists no ids" in res.problems
+    root = make_layout(tmp_path / "notrain", clips, {"train": [], "val": ["a"], "test": ["b"]})
+    assert not check_dataset(root).usable
+    root = make_layout(tmp_path / "testgone", clips, {"train": ["a"], "val": ["b"], "test": ["x1", "x2"]})
+    res = check_dataset(root)
+    assert not res.usable
+    assert any(p.startswith("the test split has no usable sample: 2 of 2 ids lost") for p in res.problems)
+    assert main(["data", "check", str(root), "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "usable: NO" in captured.out and "the test split has no usable sample" in captured.err
+    root = make_layout(tmp_path / "ok", clips, {"train": ["a"], "val": ["b"], "test": []})
+    assert check_dataset(root).usable  # an empty test split is only noted
+
+
+def test_check_refuses_a_file_and_a_negative_tolerance(tmp_path, capsys):
+    f = tmp_path / "clip.npy"
+    np.save(f, _ok_clip())
+    assert main(["data", "check", str(f)]) == 2
+    assert "is a file, not a dataset folder" in capsys.readouterr().err
+    assert main(["data", "check", str(tmp_path), "--tolerance", "-1"]) == 2
+    assert "--tolerance must be a distance in metres ≥ 0" in capsys.readouterr().err
+    with pytest.raises(Exception, match="tolerance"):
+        check_dataset(tmp_path, tolerance=float("nan"))
+
+
+def test_check_json_is_checked_before_the_check(tmp_path, capsys):
+    root = make_layout(tmp_path / "d", {"a": _ok_clip(), "b": _ok_clip()}, {"train": ["a"], "val": ["b"]})
+    mine = tmp_path / "mine.json"
+    mine.write_text('{"my": "notes"}')
+    assert main(["data", "check", str(root), "--json", str(mine), "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "is not an earlier dataset check JSON" in captured.err
+    out = tmp_path / "check.json"
+    assert main(["data", "check", str(root), "--json", str(out), "--no-progress"]) == 0
+    assert main(["data", "check", str(root), "--json", str(out), "--no-progress"]) == 0  # replaces its own
+    assert mine.read_text() == '{"my": "notes"}'

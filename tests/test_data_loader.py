@@ -163,3 +163,52 @@ def test_synthetic_corpus_loads(tmp_path):
     assert len(ds) > 0 and ds.skeleton is HUMANML3D
     assert not ds.report.malformed_lines and not ds.report.unreadable
     assert all(c.tokens for s in ds for c in s.captions)
+
+
+def _clip(frames=50, joints=22):
+    clip = np.zeros((frames, joints, 3), np.float32)
+    clip[:, :, 1] = np.linspace(0, 1.7, joints)
+    return clip
+
+
+def test_odd_motion_files_are_refused_with_their_reason(tmp_path):
+    from m2t_interpret.data.dataset import load_motion
+
+    d = tmp_path
+    np.save(d / "complex.npy", _clip().astype(np.complex64))
+    np.save(d / "int.npy", _clip().astype(np.int16))
+    np.save(d / "huge.npy", _clip() * 1e30)
+    np.savez(d / "z.npz", a=_clip())
+    (d / "text.npy").write_text("1 2 3\n")
+    (d / "empty.npy").write_bytes(b"")
+    for name, phrase in [("complex.npy", "complex numbers"), ("int.npy", "holds integers (int16)"),
+                         ("huge.npy", "absurdly scaled"), ("z.npz", ".npz archive (arrays: a)"),
+                         ("text.npy", "not a .npy file (no NumPy header"), ("empty.npy", "empty (0 bytes)")]:
+        with pytest.raises(M2TError, match=phrase.replace("(", r"\(").replace(")", r"\)")):
+            load_motion(d / name)
+    np.save(d / "mm.npy", _clip() * 1000)
+    motion, units = load_motion(d / "mm.npy")
+    assert units == "mm" and abs(float(motion.max()) - 1.7) < 1e-4
+
+
+def test_non_utf8_caption_lines_are_malformed_not_mangled(tmp_path):
+    root = write_layout(tmp_path / "d", {"a": _clip()}, {}, {"train": ["a"]})
+    (root / "texts" / "a.txt").write_bytes(b"a person walks to the caf\xe9#a/DET#0.0#0.0\n"
+                                          b"a person walks#a/DET person/NOUN walk/VERB#0.0#0.0\n")
+    ds = load_split(root, "train", progress=False)
+    assert [c.text for c in ds[0].captions] == ["a person walks"]
+    (i, line, why), = ds.report.malformed_lines
+    assert (i, line) == ("a", 1) and why.startswith("not valid UTF-8 (byte 0xe9 at column 26)")
+    assert ds.report.n_lines == 2 and ds.report.malformed_fraction == 0.5
+    assert "1 of 2 caption lines malformed (not valid UTF-8" in ds.report.loss_summary()
+
+
+def test_loss_summary_counts_problems_not_length_filtering(tmp_path):
+    root = write_layout(tmp_path / "d", {"a": _clip(), "short": _clip(10)},
+                        {"a": "w#w/NOUN#0#0\n", "short": "w#w/NOUN#0#0\n", "nomotion": "w#w/NOUN#0#0\n"},
+                        {"train": ["a", "short", "nomotion", "ghost"]})
+    r = load_split(root, "train", progress=False).report
+    assert set(r.lost_ids) == {"nomotion", "ghost"} and r.lost_fraction == 0.5
+    text = r.loss_summary()
+    assert text.startswith("2 of 4 ids lost (missing new_joints/ file: nomotion, ghost; missing texts/ file: ghost)")
+    assert "outside the length limits (filtered, not counted): 1" in text

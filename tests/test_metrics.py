@@ -338,3 +338,12 @@ def test_bertscore_path_with_stub_module(tmp_path, monkeypatch):
     )
     assert calls["rescale_with_baseline"] is True and calls["baseline_path"] == str(baseline)
     assert "rescaled with baseline" in scores.bertscore_note
+
+
+def test_meteor_is_announced_before_it_runs(monkeypatch):
+    said = []
+    monkeypatch.setattr(metrics.shutil, "which", lambda name: "/usr/bin/java")
+    monkeypatch.setattr(metrics, "_meteor_score", lambda gts, res, timeout: (0.5, "METEOR 1.5 (stub)"))
+    scores = caption_scores(PREDS, REFS, log=said.append)
+    assert scores.meteor == 0.5
+    assert len(said) == 1 and "METEOR" in said[0] and "--no-meteor" in said[0]

@@ -1,6 +1,7 @@
 """Training loop, resume, evaluation and sweep on a tiny synthetic corpus."""
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,3 +137,168 @@ def test_epoch_pairs_draws_k_captions_per_motion():
     drawn = np.concatenate(a)
     assert len(drawn) == 3 and all(len(x) <= 2 for x in a)
     assert sorted(split.pair_motion[drawn].tolist()) == [0, 1, 2]
+
+
+def test_config_values_are_typed_and_ranged(tmp_path):
+    from m2t_interpret.errors import M2TError
+
+    f = tmp_path / "c.toml"
+    f.write_text('preset = "synthetic"\nepochs = "three"\n')
+    with pytest.raises(M2TError, match=r"c.toml: config value epochs must be a whole number, got 'three'"):
+        load_config(f)
+    f.write_text("lambdas = [nan, 1.0]\n")
+    with pytest.raises(M2TError, match="λ values must be finite"):
+        load_config(f)
+    for bad, phrase in [(dict(lambdas=[float("nan"), 1]), "finite"), (dict(threads=0), "threads must be ≥ 1"),
+                        (dict(lr=0), "lr must be a finite number > 0"), (dict(dropout=1.0), "dropout"),
+                        (dict(batch_size=2.5), "batch_size must be a whole number"),
+                        (dict(teacher_forcing=True), "teacher_forcing must be a number")]:
+        with pytest.raises(M2TError, match=phrase):
+            load_config("synthetic", **bad)
+    assert load_config("synthetic", lr=1).lr == 1.0 and isinstance(load_config("synthetic", lr=1).lr, float)
+
+
+def test_resume_with_nothing_to_resume_and_damaged_state(corpus, tmp_path):
+    from m2t_interpret.errors import M2TError
+
+    cfg = load_config("synthetic", data=str(corpus), epochs=1, **TINY)
+    with pytest.raises(M2TError, match="nothing to resume: .* does not exist"):
+        train(cfg, tmp_path / "missing", resume=True, progress=False, log=lambda s: None)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(M2TError, match="nothing to resume: .* is empty"):
+        train(cfg, tmp_path / "empty", resume=True, progress=False, log=lambda s: None)
+    assert not (tmp_path / "missing").exists() and not any((tmp_path / "empty").iterdir())
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"")
+    with pytest.raises(M2TError, match="is empty .*cannot be resumed"):
+        train(cfg, run, resume=True, progress=False, log=lambda s: None)
+    torch.save({"weights": torch.zeros(2)}, run / "last.pt")
+    with pytest.raises(M2TError, match="not a training state"):
+        train(cfg, run, resume=True, progress=False, log=lambda s: None)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(M2TError, match="not from an m2t-interpret run"):
+        train(cfg, mine, progress=False, log=lambda s: None)
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+def test_ctrl_c_says_how_to_resume(corpus, tmp_path, monkeypatch, capsys):
+    from m2t_interpret.training import trainer
+
+    calls = {"n": 0}
+    real = trainer.greedy_bleu4
+
+    def interrupt_in_second_epoch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "greedy_bleu4", interrupt_in_second_epoch)
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text('preset = "synthetic"\n' + "".join(f"{k} = {v}\n" for k, v in TINY.items()))
+    rc = main(["train", "--data", str(corpus), "--config", str(cfg), "--epochs", "3", "--out",
+               str(tmp_path / "run"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 130
+    assert err == f"interrupted after epoch 1 of 3; continue with: m2t-interpret train --out {tmp_path / 'run'} --resume\n"
+    monkeypatch.setattr(trainer, "greedy_bleu4", real)
+    assert main(["train", "--out", str(tmp_path / "run"), "--resume", "--no-progress"]) == 0
+    assert [r["epoch"] for r in _log(tmp_path / "run")] == ["1", "2", "3"]
+
+
+def _damage(corpus, root, n_missing=0, n_malformed=0):
+    import shutil
+
+    shutil.copytree(corpus, root)
+    ids = (root / "train.txt").read_text().split()
+    for i in ids[:n_missing]:
+        (root / "new_joints" / f"{i}.npy").unlink()
+    for i in ids[n_missing:n_missing + n_malformed]:
+        f = root / "texts" / f"{i}.txt"
+        f.write_bytes(b"caf\xe9 line#x#0#0\n" + f.read_bytes())
+    return root
+
+
+def test_skipped_samples_are_reported_and_too_many_stop_training(corpus, tmp_path):
+    import json
+
+    from m2t_interpret.errors import M2TError
+
+    lines = []
+    cfg = load_config("synthetic", data=str(corpus), epochs=1, **TINY)
+    train(cfg, tmp_path / "clean", progress=False, log=lines.append)
+    assert any(s.startswith("train: 32 samples; 0 of 32 ids lost") for s in lines)
+    skipped = json.loads((tmp_path / "clean" / "skipped.json").read_text())
+    assert skipped["threshold"] == 0.05 and skipped["splits"]["val"]["n_samples"] == 8
+
+    one = _damage(corpus, tmp_path / "one", n_missing=1)  # 1 of 32 = 3 %: trains, and says so
+    lines.clear()
+    train(load_config("synthetic", data=str(one), epochs=1, **TINY), tmp_path / "r1", progress=False,
+          log=lines.append)
+    assert any("1 of 32 ids lost (missing new_joints/ file: 000" in s for s in lines)
+    assert json.loads((tmp_path / "r1" / "skipped.json").read_text())["splits"]["train"]["missing_motion"]
+
+    bad = _damage(corpus, tmp_path / "bad", n_missing=3, n_malformed=4)
+    cfg = load_config("synthetic", data=str(bad), epochs=1, **TINY)
+    lines.clear()
+    with pytest.raises(M2TError, match=r"the train split loses 9.4% \(more than 5%\).*--allow-skips"):
+        train(cfg, tmp_path / "r2", progress=False, log=lines.append)
+    assert not (tmp_path / "r2").exists()  # nothing written
+    assert sum("train skipped" in s for s in lines) == 3  # the list was printed
+    assert sum(s.startswith("  train malformed") and "not valid UTF-8" in s for s in lines) == 4
+    train(cfg, tmp_path / "r3", progress=False, log=lambda s: None, allow_skips=True)
+    vocab = json.loads((tmp_path / "r3" / "vocab.json").read_text())
+    assert not any("\ufffd" in w for w in vocab)  # no replacement characters in the vocabulary
+
+
+def test_empty_val_split_is_refused(corpus, tmp_path):
+    import shutil
+
+    from m2t_interpret.errors import M2TError
+
+    root = tmp_path / "noval"
+    shutil.copytree(corpus, root)
+    (root / "val.txt").write_text("")
+    with pytest.raises(M2TError, match="no usable validation samples"):
+        train(load_config("synthetic", data=str(root), epochs=1, **TINY), tmp_path / "run", progress=False,
+              log=lambda s: None)
+
+
+def test_synthetic_default_says_where_it_writes_once(tmp_path, monkeypatch):
+    from m2t_interpret.data import synthetic
+    from m2t_interpret.training.data import resolve_data
+
+    monkeypatch.setenv("M2T_INTERPRET_CACHE", str(tmp_path / "cache"))
+
+    def fake_generate(root, **kwargs):
+        Path(root).mkdir(parents=True)
+        (Path(root) / "test.txt").write_text("x\n")
+
+    monkeypatch.setattr(synthetic, "generate_corpus", fake_generate)
+    said = []
+    root = resolve_data("synthetic", 3, log=said.append)
+    assert root == tmp_path / "cache" / "synthetic-seed3"
+    assert len(said) == 1 and str(root) in said[0] and "M2T_INTERPRET_CACHE" in said[0] and "340 MB" in said[0]
+    resolve_data("synthetic", 3, log=said.append)
+    assert len(said) == 1  # once
+
+
+def test_evaluate_decode_spelling_and_output_checked_first(corpus, tmp_path, capsys):
+    cfg = load_config("synthetic", data=str(corpus), epochs=1, **TINY)
+    train(cfg, tmp_path / "run", progress=False, log=lambda s: None)
+    model = str(tmp_path / "run" / "model.pt")
+    common = ["evaluate", "--model", model, "--data", str(corpus), "--no-meteor", "--no-progress"]
+    for decode in ("greedy", "beam2", "authors-beam2"):
+        assert main([*common, "--decode", decode]) == 0
+        out = capsys.readouterr().out
+        assert f"· {decode} ·" in out
+        assert out.count("project protocol") == 1  # the protocol once, not on every score line
+    assert main([*common, "--beam", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "· beam2 ·" in captured.out and "--beam is deprecated; use --decode beam2" in captured.err
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main([*common, "--out", str(tmp_path / "notes.txt")]) == 2
+    assert "is a file" in capsys.readouterr().err
