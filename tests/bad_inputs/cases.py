@@ -1,0 +1,213 @@
+"""The bad-input catalogue: one row per case, run through the real CLI by test_bad_inputs.py.
+
+Columns of :func:`C`:
+
+* ``id`` — the case's name (the pytest id).
+* ``args`` — the command line after ``m2t-interpret`` (split like a shell). ``@name`` is a shared
+  input made by ``inputs.build_inputs`` (tiny models, broken files, corpora, runs); any other path
+  is relative to the row's own empty working folder, which is the command's working directory.
+* ``code`` — the expected exit code: 2 bad input, 130 interrupted, 0 for the control rows (a warning
+  or an allowed replacement).
+* ``phrase`` — text the one stderr line must contain (for code 0: stdout or stderr).
+* ``allowed`` — glob patterns (working folder) of what may be created, changed or removed; every
+  other path there, and every shared input, must be unchanged afterwards.
+* ``setup`` — recipes that prepare the working folder first (``inputs.setup_work``): ``userdir:X``
+  a user's folder holding notes.txt, ``file:X`` a user's file, ``dir:X`` an empty folder,
+  ``ro:X`` an unwritable folder, ``copy:INPUT:X`` a copy of a shared input, ``put:X`` a user's file.
+* ``run`` — ``in``: ``main(argv)`` in this process with stdout/stderr captured (fast; the same entry
+  point as the console script); ``sub``: ``python -m m2t_interpret.cli`` in a subprocess;
+  ``nodac``: a subprocess without CAP_DAC_OVERRIDE when running as root, so permission bits apply
+  (``setpriv``, see README.md); ``sigint:PATH``: a subprocess sent SIGINT once PATH exists.
+
+Rows that get past loading data pass ``--no-progress``: progress bars are drawn on stderr.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    args: tuple[str, ...]
+    code: int
+    phrase: str
+    allowed: tuple[str, ...] = ()
+    setup: tuple[str, ...] = ()
+    run: str = "in"
+
+
+def C(id: str, args: str, code: int, phrase: str, allowed: str = "", setup: str = "", run: str = "in") -> Case:
+    return Case(id, tuple(shlex.split(args)), code, phrase, tuple(allowed.split()), tuple(setup.split()), run)
+
+
+M = "--model @tiny.pt"
+EV = "evaluate --model @tiny.pt --data @corpus --no-meteor --no-progress"
+TR = "train --config @tiny.toml --no-progress"
+AN = "--model @tiny.pt --data @corpus --no-progress --format csv"
+CONVERT = "convert @authors.ckpt --vocab @vocab.json"
+
+CASES = [
+    # --- motions (caption) --------------------------------------------------------------------
+    C("motion-missing", f"caption missing.npy {M}", 2, "motion file not found: missing.npy"),
+    C("motion-folder", f"caption @folder.npy {M}", 2, "is a folder, not a .npy file"),
+    C("motion-empty-file", f"caption @empty.npy {M}", 2, "empty.npy is empty (0 bytes)"),
+    C("motion-text-renamed-npy", f"caption @text.npy {M}", 2, "is not a .npy file (no NumPy header"),
+    C("motion-npz-archive", f"caption @arrays.npz {M}", 2, "is an .npz archive (arrays: joints, fps)"),
+    C("motion-object-array", f"caption @objects.npy {M}", 2, "holds Python objects"),
+    C("motion-truncated", f"caption @truncated.npy {M}", 2, "truncated.npy is truncated or damaged"),
+    C("motion-17-joints", f"caption @j17.npy {M}", 2, "has 17 joints but the model's humanml3d skeleton has 22"),
+    C("motion-kit-on-default-model", "caption @kit21.npy", 2, "has 21 joints but the model's humanml3d skeleton"),
+    C("motion-flat-2d", f"caption @flat.npy {M}", 2, "has shape (60, 66); expected (frames, 22, 3)"),
+    C("motion-too-short", f"caption @short.npy {M}", 2, "has 5 frames; at least 8 are needed"),
+    C("motion-nan", f"caption @nan.npy {M}", 2, "NaN or infinite values (first bad frame 7)"),
+    C("motion-complex", f"caption @complex.npy {M}", 2, "complex.npy holds complex numbers"),
+    C("motion-boolean", f"caption @bool.npy {M}", 2, "is not a numeric array (dtype bool)"),
+    C("motion-scaled-1e30", f"caption @huge.npy {M}", 2, "huge.npy is absurdly scaled"),
+    C("motion-integers-converted", f"caption @int.npy {M}", 0, "int.npy holds integers (int32)", run="sub"),
+    C("motion-millimetres-converted", f"caption @mm.npy {M}", 0, "mm.npy looks like millimetres"),
+    # --- checkpoints (--model) ----------------------------------------------------------------
+    C("model-empty-file", "caption @good.npy --model @empty.pt", 2, "empty.pt is empty (0 bytes)"),
+    C("model-truncated", "caption @good.npy --model @truncated.pt", 2, "truncated.pt is truncated or damaged"),
+    C("model-malicious-pickle", "caption @good.npy --model @evil.pt", 2,
+      "is not a checkpoint this tool can read safely", run="sub"),
+    C("model-text-file", "caption @good.npy --model @text.pt", 2, "is not a PyTorch checkpoint"),
+    C("model-foreign-dict", "caption @good.npy --model @foreign.pt", 2, "unknown checkpoint layout"),
+    C("model-damaged-project", "caption @good.npy --model @damaged.pt", 2, "damaged m2t-interpret checkpoint"),
+    C("model-unknown-name", "caption @good.npy --model synthetic-gided", 2, "no model file or shipped model"),
+    C("model-folder", "caption @good.npy --model @models", 2, "is a folder, not a checkpoint file"),
+    C("model-authors-without-vocab", "caption @good.npy --model @authors.ckpt", 2, "holds no vocabulary"),
+    C("model-authors-wrong-vocab-size", "caption @good.npy --model @authors.ckpt --vocab @vocab_small.json "
+      "--stats @stats.json", 2, "vocabulary has 20 tokens but the checkpoint's embedding has 48"),
+    C("model-project-with-vocab", f"caption @good.npy {M} --vocab @vocab.json", 2, "with its own vocabulary"),
+    C("model-shipped-with-stats", "caption @good.npy --model synthetic-guided --stats @stats.json", 2,
+      "with its own normalisation statistics"),
+    # --- vocabularies and statistics ----------------------------------------------------------
+    C("vocab-duplicate-tokens", f"convert @authors.ckpt --vocab @vocab_dup.json --out x.pt", 2,
+      "lists 1 token(s) more than once ('w3')"),
+    C("vocab-not-a-list", "convert @authors.ckpt --vocab @vocab_dict.json --out x.pt", 2, "must be a JSON list"),
+    C("vocab-broken-json", "convert @authors.ckpt --vocab @broken.json --out x.pt", 2, "is not valid JSON"),
+    C("vocab-missing", "convert @authors.ckpt --vocab nope.json --out x.pt", 2, "vocabulary file not found"),
+    C("stats-zero-std", f"{CONVERT} --stats @stats_zero.json --out x.pt", 2, "finite with positive std"),
+    C("stats-two-axes", f"{CONVERT} --stats @stats_short.json --out x.pt", 2, "need 3 values"),
+    C("convert-project-checkpoint", "convert @tiny.pt --vocab @vocab.json --out x.pt", 2,
+      "is not an authors' checkpoint"),
+    # --- output paths -------------------------------------------------------------------------
+    C("save-user-folder", f"caption @good.npy {M} --save mine", 2, "does not hold an earlier capture; refusing",
+      setup="userdir:mine"),
+    C("save-existing-file", f"caption @good.npy {M} --save notes.txt", 2, "notes.txt exists and is not a folder",
+      setup="file:notes.txt"),
+    C("save-under-a-file", f"caption @good.npy {M} --save notes.txt/cap", 2, "is a file, not a folder",
+      setup="file:notes.txt"),
+    C("save-dot", f"caption @good.npy {M} --save .", 2, "refusing to write the capture over .", setup="file:keep.txt"),
+    C("save-dot-empty-folder", f"caption @good.npy {M} --save .", 2, "the working folder or one above it"),
+    C("save-unwritable", f"caption @good.npy {M} --save ro/cap", 2, "the folder", setup="ro:ro", run="nodac"),
+    C("save-replaces-earlier-capture", f"caption @good.npy {M} --save cap", 0, "saved capture to cap",
+      allowed="cap cap/*", setup="copy:capture:cap"),
+    C("save-capture-plus-user-file", f"caption @good.npy {M} --save cap", 2, "plus files it did not write (notes.txt)",
+      setup="copy:capture:cap put:cap/notes.txt"),
+    C("save-user-folder-overwrite", f"caption @good.npy {M} --save mine --overwrite", 0, "saved capture to mine",
+      allowed="mine mine/*", setup="userdir:mine"),
+    C("convert-out-user-file", f"{CONVERT} --stats @stats.json --out notes.txt", 2,
+      "exists and is not an earlier project checkpoint", setup="file:notes.txt"),
+    C("convert-out-folder", f"{CONVERT} --out models", 2, "--out models is a folder", setup="dir:models"),
+    C("convert-out-unwritable", f"{CONVERT} --out ro/x.pt", 2, "is not writable", setup="ro:ro", run="nodac"),
+    C("convert-out-under-a-file", f"{CONVERT} --out notes.txt/x.pt", 2, "is a file, not a folder",
+      setup="file:notes.txt"),
+    C("synth-out-user-folder", "synth --out mine --clips 2 --no-progress", 2,
+      "does not hold an earlier synthetic corpus", setup="userdir:mine"),
+    C("synth-out-file", "synth --out notes.txt --clips 2 --no-progress", 2, "exists and is not a folder",
+      setup="file:notes.txt"),
+    C("synth-out-unwritable", "synth --out ro/corpus --clips 2 --no-progress", 2, "is not writable",
+      setup="ro:ro", run="nodac"),
+    C("synth-out-corpus-plus-user-file", "synth --out c --clips 2 --no-progress", 2,
+      "plus files it did not write (notes.txt)", setup="copy:corpus:c put:c/notes.txt"),
+    C("train-out-file", f"{TR} --data @corpus --out notes.txt", 2, "--out notes.txt is a file",
+      setup="file:notes.txt"),
+    C("train-out-user-folder", f"{TR} --data @corpus --out mine", 2, "holds files that are not from an m2t-interpret run",
+      setup="userdir:mine"),
+    C("train-out-unwritable", f"{TR} --data @corpus --out ro/run", 2, "is not writable", setup="ro:ro", run="nodac"),
+    C("evaluate-out-file", f"{EV} --out notes.txt", 2, "--out notes.txt is a file", setup="file:notes.txt"),
+    C("evaluate-out-unwritable", f"{EV} --out ro", 2, "the folder is not writable", setup="ro:ro", run="nodac"),
+    C("evaluate-out-user-scores", f"{EV} --out mine", 2, "scores.csv not written as an evaluation",
+      setup="userdir:mine put:mine/scores.csv"),
+    C("check-json-unwritable", "data check @corpus --no-progress --json ro/check.json", 2, "is not writable",
+      setup="ro:ro", run="nodac"),
+    C("check-json-user-file", "data check @corpus --no-progress --json notes.txt", 2,
+      "exists and is not an earlier dataset check JSON", setup="file:notes.txt"),
+    C("check-json-folder", "data check @corpus --no-progress --json mine", 2, "--json mine is a folder",
+      setup="userdir:mine"),
+    C("analysis-out-file", f"density {AN} --out notes.txt", 2, "--out notes.txt is a file", setup="file:notes.txt"),
+    C("analysis-out-unwritable", f"parts {AN} --out ro/out", 2, "is not writable", setup="ro:ro", run="nodac"),
+    C("analysis-unknown-word", f"density {AN} --out out --word moonwalks", 2, "never occurs", allowed="cache cache/*"),
+    C("analysis-bad-clip", f"map {AN} --out out --clip zzz", 2, "no clip with id 'zzz'", allowed="cache cache/*"),
+    C("analysis-bad-format", f"density {AN} --out out --format gif", 2, "unknown --format 'gif'"),
+    C("lexicon-out-user-file", "lexicon show project --out notes.txt", 2,
+      "exists and is not an earlier lexicon table", setup="file:notes.txt"),
+    C("lexicon-out-unwritable", "lexicon show project --out ro/lex.csv", 2, "is not writable", setup="ro:ro",
+      run="nodac"),
+    # --- datasets -----------------------------------------------------------------------------
+    C("check-a-file", "data check @notes.txt", 2, "is a file, not a dataset folder"),
+    C("check-missing-folder", "data check nowhere", 2, "dataset folder nowhere does not exist"),
+    C("check-empty-val-split", "data check @corpus_noval --no-progress", 2, "the val split lists no ids"),
+    C("check-test-files-missing", "data check @corpus_testmissing --no-progress", 2,
+      "the test split has no usable sample: 4 of 4 ids lost (missing new_joints/ file", run="sub"),
+    C("check-negative-tolerance", "data check @corpus --tolerance -1", 2, "--tolerance must be a distance"),
+    C("train-empty-val-split", f"{TR} --data @corpus_noval --out run", 2,
+      "no usable validation samples in"),
+    C("train-missing-motions", f"{TR} --data @corpus_missing --out run", 2,
+      "the train split loses 12.5% (more than 5%)"),
+    C("train-missing-motions-allowed", f"{TR} --data @corpus_missing --out run --allow-skips", 0,
+      "train: 14 samples; 2 of 16 ids lost (missing new_joints/ file: 000000, 000001)", allowed="run run/*"),
+    C("train-malformed-lines", f"{TR} --data @corpus_malformed --out run", 2, "6 of 48 caption lines malformed (expected 4 '#'-separated fields"),
+    C("train-latin1-captions", f"{TR} --data @corpus_latin1 --out run", 2, "not valid UTF-8 (byte 0xe9"),
+    C("train-data-is-a-file", f"{TR} --data @notes.txt --out run", 2, "--data", ),
+    C("train-data-missing", f"{TR} --data nowhere --out run", 2, "dataset folder not found: nowhere"),
+    C("evaluate-kit-model-on-22-joints", "evaluate --model @tiny_kit.pt --data @corpus --no-meteor --no-progress", 2,
+      "4 of 4 ids lost (22 joints but the kit skeleton has 21: 000002"),
+    C("evaluate-missing-split", f"{EV} --split nosplit", 2, "no split file"),
+    # --- configs and options ------------------------------------------------------------------
+    C("config-wrong-type", f"train --config @epochs_text.toml --data @corpus --out run", 2,
+      "epochs_text.toml: config value epochs must be a whole number, got 'three'"),
+    C("config-nan-lambdas", f"train --config @lambdas_nan.toml --data @corpus --out run", 2,
+      "λ values must be finite numbers ≥ 0, got nan 1"),
+    C("config-negative-lr", f"train --config @lr_negative.toml --data @corpus --out run", 2,
+      "lr must be a finite number > 0"),
+    C("config-unknown-key", f"train --config @unknown_key.toml --data @corpus --out run", 2,
+      "unknown config keys: epohcs"),
+    C("config-bad-toml", f"train --config @syntax.toml --data @corpus --out run", 2, "is not valid TOML"),
+    C("config-unknown-preset", "train --config humanml4d --data @corpus --out run", 2, "no config file or preset"),
+    C("option-lambdas-nan", f"{TR} --data @corpus --out run --lambdas nan 1", 2, "λ values must be finite"),
+    C("option-threads-zero", f"{TR} --data @corpus --out run --threads 0", 2, "threads must be ≥ 1"),
+    C("option-epochs-zero", f"{TR} --data @corpus --out run --epochs 0", 2, "epochs and batch_size must be ≥ 1"),
+    C("option-decode-unknown", f"{EV} --decode nucleus", 2, "unknown --decode 'nucleus'"),
+    C("option-decode-forced", f"{EV} --decode forced", 2, "evaluate scores generated captions"),
+    C("option-beam-zero", f"{EV} --beam 0", 2, "--beam must be ≥ 1"),
+    C("option-protocol-unknown", f"{EV} --protocol coco", 2, "unknown --protocol 'coco'"),
+    C("option-caption-forced", f"caption @good.npy {M} --decode forced", 2, "no reference captions to force"),
+    C("option-beta-out-of-range", f"caption @good.npy {M} --beta 3", 2, "--beta must lie in [0, 1]"),
+    C("option-unknown-device", f"caption @good.npy {M} --device tpu9", 2, "unknown device 'tpu9'"),
+    C("option-misspelt", f"caption @good.npy {M} --decod greedy", 2, "No such option: --decod", run="sub"),
+    C("option-synth-no-clips", "synth --out c --clips 0", 2, "--clips must be at least 1"),
+    # --- interrupted runs and resume ----------------------------------------------------------
+    C("resume-missing-folder", f"{TR} --data @corpus --out run --resume", 2,
+      "nothing to resume: run does not exist", run="sub"),
+    C("resume-empty-folder", f"{TR} --data @corpus --out run --resume", 2, "nothing to resume: run is empty",
+      setup="dir:run"),
+    C("resume-no-last-pt", f"{TR} --data @corpus --out run --resume", 2, "nothing to resume in run: no last.pt",
+      setup="copy:run_nolast:run"),
+    C("resume-truncated-state", f"{TR} --data @corpus --out run --resume", 2, "is truncated or damaged",
+      setup="copy:run_truncated:run"),
+    C("resume-foreign-state", f"{TR} --data @corpus --out run --resume", 2,
+      "is not a training state written by m2t-interpret", setup="copy:run_foreign:run"),
+    C("resume-needed", f"{TR} --data @corpus --out run", 2, "already holds a run; pass --resume",
+      setup="copy:run_done:run"),
+    C("resume-finished-run", f"{TR} --data @corpus --out run --resume", 0, "already finished its 1 epochs",
+      allowed="run/skipped.json", setup="copy:run_done:run"),
+    C("train-restart-unfinished-run", f"{TR} --data @corpus --out run", 0, "best validation BLEU-4",
+      allowed="run run/*", setup="copy:run_nolast:run"),
+    C("interrupt-then-how-to-resume", f"{TR} --data @corpus --out run --epochs 500", 130,
+      "continue with: m2t-interpret train --out run --resume", allowed="run run/*", run="sigint:run/curves.png"),
+]

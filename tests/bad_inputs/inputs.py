@@ -1,0 +1,196 @@
+"""Inputs of the bad-input catalogue, made on the fly (nothing large is committed).
+
+:func:`build_inputs` writes every shared input once per test session into one folder (tiny models,
+broken checkpoints, odd motion files, vocabularies, statistics, configs, small corpora and their
+broken variants, finished and damaged run folders); a row names one as ``@name``. :func:`setup_work`
+prepares a row's own working folder from recipes (a user's folder, a user's file, an unwritable
+folder, a copy of an input) before the row runs there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from conftest import FIXTURES, random_motions, tiny_model
+
+TINY_TOML = """preset = "synthetic"
+hidden = 16
+embed_dim = 8
+attn_dim = 12
+batch_size = 16
+lr = 0.003
+max_decode_steps = 12
+epochs = 1
+"""
+
+
+class Evil:
+    """A pickle payload that would create PWNED in the working folder if it were ever run."""
+
+    def __reduce__(self):
+        return (os.system, ("touch PWNED",))
+
+
+def _motions(d: Path) -> None:
+    good = random_motions(1, seed=3, lengths=[60])[0]
+    np.save(d / "good.npy", good)
+    np.save(d / "kit21.npy", random_motions(1, joints=21, seed=4, lengths=[60])[0])
+    np.save(d / "j17.npy", random_motions(1, joints=17, seed=5, lengths=[60])[0])
+    np.save(d / "short.npy", good[:5])
+    np.save(d / "flat.npy", good.reshape(60, -1))
+    bad = good.copy()
+    bad[7, 3, 1] = np.nan
+    np.save(d / "nan.npy", bad)
+    np.save(d / "complex.npy", good.astype(np.complex64))
+    np.save(d / "int.npy", np.round(good * 1000).astype(np.int32))
+    np.save(d / "mm.npy", good * 1000)
+    np.save(d / "huge.npy", good * 1e30)
+    np.save(d / "bool.npy", good > 0.5)
+    np.save(d / "objects.npy", np.array([{"joints": 1}], dtype=object), allow_pickle=True)
+    np.savez(d / "arrays.npz", joints=good, fps=np.array(20))
+    (d / "text.npy").write_text("0.1 0.2 0.3\n0.4 0.5 0.6\n")
+    (d / "empty.npy").write_bytes(b"")
+    raw = (d / "good.npy").read_bytes()
+    (d / "truncated.npy").write_bytes(raw[: len(raw) // 2])
+    (d / "folder.npy").mkdir()
+
+
+def _checkpoints(d: Path) -> None:
+    from m2t_interpret.model.checkpoints import save_checkpoint
+
+    save_checkpoint(tiny_model(), d / "tiny.pt")
+    save_checkpoint(tiny_model(skeleton="kit"), d / "tiny_kit.pt")
+    raw = (d / "tiny.pt").read_bytes()
+    (d / "truncated.pt").write_bytes(raw[: len(raw) // 2])
+    (d / "empty.pt").write_bytes(b"")
+    (d / "text.pt").write_text("this is not a checkpoint\n")
+    torch.save({"x": Evil()}, d / "evil.pt")
+    torch.save({"weights": torch.zeros(3)}, d / "foreign.pt")
+    torch.save({"format": "m2t-interpret-checkpoint", "format_version": 1}, d / "damaged.pt")
+    shutil.copy(FIXTURES / "h3d_small.ckpt", d / "authors.ckpt")
+    (d / "models").mkdir()
+
+
+def _json_inputs(d: Path) -> None:
+    vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + [f"w{i}" for i in range(44)]  # 48: authors.ckpt's size
+    (d / "vocab.json").write_text(json.dumps(vocab))
+    (d / "vocab_small.json").write_text(json.dumps(vocab[:20]))
+    (d / "vocab_dup.json").write_text(json.dumps(vocab[:46] + ["w3", "w3"]))
+    (d / "vocab_dict.json").write_text(json.dumps({"walk": 4}))
+    (d / "broken.json").write_text('["<pad>", "<sos>"')
+    (d / "stats.json").write_text(json.dumps({"mean": [0, 0.9, 0], "std": [0.4, 0.4, 0.4]}))
+    (d / "stats_zero.json").write_text(json.dumps({"mean": [0, 0.9, 0], "std": [0.4, 0.0, 0.4]}))
+    (d / "stats_short.json").write_text(json.dumps({"mean": [0, 0.9], "std": [0.4, 0.4]}))
+
+
+def _configs(d: Path) -> None:
+    (d / "tiny.toml").write_text(TINY_TOML)
+    (d / "epochs_text.toml").write_text(TINY_TOML.replace("epochs = 1", 'epochs = "three"'))
+    (d / "lambdas_nan.toml").write_text(TINY_TOML + "lambdas = [nan, 1.0]\n")
+    (d / "lr_negative.toml").write_text(TINY_TOML.replace("lr = 0.003", "lr = -0.1"))
+    (d / "unknown_key.toml").write_text(TINY_TOML + "epohcs = 3\n")
+    (d / "syntax.toml").write_text("epochs = [\n")
+
+
+def _corpora(d: Path) -> None:
+    from m2t_interpret.data.synthetic import generate_corpus
+
+    base = generate_corpus(d / "corpus", n_train=8, n_val=2, n_test=2, seed=0, progress=False)
+    train_ids = (base / "train.txt").read_text().split()
+    test_ids = (base / "test.txt").read_text().split()
+
+    def variant(name: str) -> Path:
+        return Path(shutil.copytree(base, d / name))
+
+    variant("corpus_noval").joinpath("val.txt").write_text("")
+    c = variant("corpus_testmissing")
+    for i in test_ids:
+        (c / "new_joints" / f"{i}.npy").unlink()
+    c = variant("corpus_missing")  # 2 of 16 train motions gone: 12.5 % > 5 %
+    for i in train_ids[:2]:
+        (c / "new_joints" / f"{i}.npy").unlink()
+    c = variant("corpus_malformed")  # 6 of 48 train caption lines without fields
+    for i in train_ids[:6]:
+        f = c / "texts" / f"{i}.txt"
+        lines = f.read_text().splitlines()
+        f.write_text("\n".join(["this line has no fields"] + lines[1:]) + "\n")
+    c = variant("corpus_latin1")  # 4 of 48 train lines in Latin-1 ("café")
+    for i in train_ids[:4]:
+        f = c / "texts" / f"{i}.txt"
+        lines = f.read_bytes().splitlines()
+        f.write_bytes(b"\n".join([b"a person walks to the caf\xe9#a/DET person/NOUN#0.0#0.0"] + lines[1:]) + b"\n")
+
+
+def _runs(d: Path) -> None:
+    from m2t_interpret.training.config import load_config
+    from m2t_interpret.training.trainer import train
+
+    cfg = load_config(d / "tiny.toml", data=str(d / "corpus"))
+    train(cfg, d / "run_done", progress=False, log=lambda s: None)
+    trunc = Path(shutil.copytree(d / "run_done", d / "run_truncated"))
+    raw = (trunc / "last.pt").read_bytes()
+    (trunc / "last.pt").write_bytes(raw[: len(raw) // 3])
+    foreign = Path(shutil.copytree(d / "run_done", d / "run_foreign"))
+    shutil.copy(d / "foreign.pt", foreign / "last.pt")
+    nolast = d / "run_nolast"
+    nolast.mkdir()
+    for name in ("config.toml", "vocab.json"):
+        shutil.copy(d / "run_done" / name, nolast / name)
+
+
+def _captures(d: Path) -> None:
+    from m2t_interpret.model.checkpoints import load_model
+
+    model = load_model(d / "tiny.pt")
+    model.capture([np.load(d / "good.npy")], clip_ids=["good"]).save(d / "capture")
+
+
+def build_inputs(d: Path) -> Path:
+    """Write every shared input into ``d``."""
+    _motions(d)
+    _checkpoints(d)
+    _json_inputs(d)
+    _configs(d)
+    _corpora(d)
+    _runs(d)
+    _captures(d)
+    (d / "notes.txt").write_text("a user's file\n")
+    return d
+
+
+def setup_work(recipes, work: Path, inputs: Path) -> list[Path]:
+    """Prepare a row's working folder. Recipes: ``userdir:NAME`` (a folder holding a user's
+    notes.txt), ``file:NAME`` (a user's file), ``dir:NAME`` (an empty folder), ``ro:NAME`` (an
+    unwritable folder), ``copy:INPUT:NAME`` (a copy of a shared input), ``put:NAME`` (a user's file
+    inside a copied folder). Returns the unwritable folders (to restore their permissions)."""
+    locked = []
+    for recipe in recipes:
+        kind, _, rest = recipe.partition(":")
+        if kind == "userdir":
+            (work / rest).mkdir(parents=True)
+            (work / rest / "notes.txt").write_text("mine\n")
+        elif kind == "file":
+            (work / rest).write_text("mine\n")
+        elif kind == "put":
+            (work / rest).write_text("mine\n")
+        elif kind == "dir":
+            (work / rest).mkdir(parents=True)
+        elif kind == "ro":
+            (work / rest).mkdir(parents=True)
+            os.chmod(work / rest, 0o555)
+            locked.append(work / rest)
+        elif kind == "copy":
+            src, _, name = rest.partition(":")
+            if (inputs / src).is_dir():
+                shutil.copytree(inputs / src, work / name)
+            else:
+                shutil.copy(inputs / src, work / name)
+        else:  # pragma: no cover - a typo in the table
+            raise ValueError(f"unknown setup recipe {recipe!r}")
+    return locked
