@@ -501,6 +501,11 @@ def _analysis_options(model, vocab, stats, data, split, clips, decode, out, form
     if seed < 0:
         raise M2TError(f"--seed must be ≥ 0, got {seed}")
     check_out_dir(out)
+    if vocab is not None or stats is not None:  # a cached capture would otherwise ignore them silently
+        from .model.checkpoints import check_overrides
+
+        for name in (model if isinstance(model, list) else [model]) or [None]:
+            check_overrides(name, vocab, stats)
     return AnalysisOptions(model, vocab, stats, data, split, clips, decode, out, fmts, seed, device, cache, progress)
 
 
@@ -701,8 +706,10 @@ def compare(
     from .model.checkpoints import shipped_models
     from .reports import compare_report
 
-    o = _analysis_options(None, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
     names = model or shipped_models()
+    o = _analysis_options(list(names), vocab, stats, data, split, clips, decode, out, format, seed, device, cache,
+                          progress)
+    o.model = None
     if len(set(names)) != len(names):
         raise M2TError("each --model may be given once")
     contexts, greedy = {}, {}

@@ -230,12 +230,7 @@ def from_project_checkpoint(ckpt: Mapping[str, Any], vocab=None, stats=None, whe
     """A captioner from a project checkpoint dict. The checkpoint's own vocabulary and statistics are
     used; ``vocab`` / ``stats`` may only fill in what it lacks (an override would silently change
     its captions), so giving them for a checkpoint that has them is an error."""
-    if vocab is not None and ckpt.get("vocab") is not None:
-        raise M2TError(f"{where} is a project checkpoint with its own vocabulary; --vocab/vocab= is only for "
-                       "an authors' checkpoint (drop it)")
-    if stats is not None and ckpt.get("stats") is not None:
-        raise M2TError(f"{where} is a project checkpoint with its own normalisation statistics; --stats/stats= "
-                       "is only for an authors' checkpoint or a converted one without statistics (drop it)")
+    from_project_checkpoint_overrides(ckpt, vocab, stats, where)
     try:
         config = CaptionerConfig(**ckpt["config"])
         state = ckpt["state_dict"]
@@ -265,18 +260,44 @@ def load_model(source: str | os.PathLike | None = None, vocab=None, stats=None) 
         source = DEFAULT_MODEL
     if isinstance(source, Captioner):
         return source
+    path, shipped = _resolve_source(source)
+    model = _load_path(path, vocab, stats)
+    if shipped is not None:
+        model.metadata["name"] = shipped
+    return model
+
+
+def _resolve_source(source) -> tuple[Path, str | None]:
+    """A model argument → (checkpoint path, shipped name or None)."""
     path = Path(source)
-    shipped = None
     if not path.exists() and not str(source).endswith((".pt", ".ckpt", ".pth", ".tar")) and "/" not in str(source):
         candidate = PRETRAINED_DIR / f"{source}.pt"
         if not candidate.exists():
             available = ", ".join(shipped_models()) or "none"
             raise M2TError(f"no model file or shipped model named {source!r}; shipped models: {available}")
-        path, shipped = candidate, str(source)
-    model = _load_path(path, vocab, stats)
-    if shipped is not None:
-        model.metadata["name"] = shipped
-    return model
+        return candidate, str(source)
+    return path, None
+
+
+def check_overrides(source, vocab=None, stats=None) -> None:
+    """Refuse ``vocab``/``stats`` for a model that has its own, before any work (the analysis commands
+    may answer from a cached capture without loading the model, and must not ignore them silently)."""
+    if vocab is None and stats is None:
+        return
+    path, _ = _resolve_source(source if source is not None else DEFAULT_MODEL)
+    ckpt = _load_file(path)
+    if isinstance(ckpt, Mapping) and ckpt.get("format") == FORMAT:
+        from_project_checkpoint_overrides(ckpt, vocab, stats, str(path))
+
+
+def from_project_checkpoint_overrides(ckpt: Mapping[str, Any], vocab, stats, where: str) -> None:
+    """M2TError when ``vocab``/``stats`` would replace what the project checkpoint ``ckpt`` has."""
+    if vocab is not None and ckpt.get("vocab") is not None:
+        raise M2TError(f"{where} is a project checkpoint with its own vocabulary; --vocab/vocab= is only for "
+                       "an authors' checkpoint (drop it)")
+    if stats is not None and ckpt.get("stats") is not None:
+        raise M2TError(f"{where} is a project checkpoint with its own normalisation statistics; --stats/stats= "
+                       "is only for an authors' checkpoint or a converted one without statistics (drop it)")
 
 
 def _load_path(path: Path, vocab, stats) -> Captioner:

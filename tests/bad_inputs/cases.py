@@ -143,6 +143,7 @@ CASES = [
     C("analysis-out-unwritable", f"parts {AN} --out ro/out", 2, "is not writable", setup="ro:ro", run="nodac"),
     C("analysis-unknown-word", f"density {AN} --out out --word moonwalks", 2, "never occurs", allowed="cache cache/*"),
     C("analysis-bad-clip", f"map {AN} --out out --clip zzz", 2, "no clip with id 'zzz'", allowed="cache cache/*"),
+    C("analysis-vocab-for-project-model", f"gate {AN} --out out --vocab @vocab.json", 2, "with its own vocabulary"),
     C("analysis-bad-format", f"density {AN} --out out --format gif", 2, "unknown --format 'gif'"),
     C("lexicon-out-user-file", "lexicon show project --out notes.txt", 2,
       "exists and is not an earlier lexicon table", setup="file:notes.txt"),
