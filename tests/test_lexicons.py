@@ -225,7 +225,8 @@ def test_step_targets_use_context(project):
     np.testing.assert_array_equal(b1[0, :S], b2)
     np.testing.assert_array_equal(a1[0, :S], a2)
     np.testing.assert_array_equal(m1[0, :S], m2)
-    assert (b1[0, S:] == -1).all() and b2[-1] == -1  # the <eos> step
+    assert b2[-1] == 1 and b1[0, S - 1] == 1  # the <eos> step: a motion decision (project lexicon)
+    assert (b1[0, S:] == -1).all()  # padding
     wave = words.index("waves")
     np.testing.assert_array_equal(a2[wave], project.vector(["right_arm"]))
     # an out-of-vocabulary word is unsupervised but still shapes its clause
@@ -314,8 +315,9 @@ def test_config_lexicon_field_round_trip(tmp_path):
     from m2t_interpret.training.config import TrainConfig, config_from_mapping, load_config
 
     assert TrainConfig().lexicon == "authors"
-    for name in ("synthetic", "kit", "humanml3d"):
-        assert load_config(name).lexicon == "authors"  # presets keep the default for now
+    for name in ("kit", "humanml3d", "synthetic-paper"):
+        assert load_config(name).lexicon == "authors"  # the paper's datasets and recipe keep its rules
+    assert load_config("synthetic").lexicon == "project"
     cfg = load_config("synthetic", lexicon="project")
     assert cfg.lexicon == "project" and cfg.to_dict()["lexicon"] == "project"
     p = tmp_path / "run.toml"
@@ -362,7 +364,7 @@ def test_prepare_split_uses_the_lexicon(corpus):
         n = len(ids) - 2
         np.testing.assert_array_equal(proj.beta_star[p][:n], cb[:n])
         np.testing.assert_array_equal(proj.alpha_star[p][:n], ca[:n])
-        assert proj.beta_star[p][n] == -1  # <eos>
+        assert proj.beta_star[p][n] == 1  # <eos>: supervised as a motion decision
 
 
 # ------------------------------------------------------------------------------------------------
@@ -427,3 +429,19 @@ def test_lexicon_entries_lists_the_rules():
     assert tp.loc["hands", "parts"] == "left_arm+right_arm"
     assert tp.loc["walks", "parts"] == "root+left_arm+right_arm+left_leg+right_leg"
     assert tp.loc["stands up", "kind"] == "expression"
+
+
+def test_end_of_caption_step_is_supervised_by_the_project_lexicon():
+    """The step predicting <eos> gets β* = 1 with the project lexicon and stays unsupervised with
+    the authors' rules (special tokens are never supervised there)."""
+    from m2t_interpret.data.supervision import load_lexicon, pair_step_targets, step_targets
+
+    words = ["a", "person", "walks", "forward"]
+    vocab = ["<pad>", "<sos>", "<eos>", "<unk>", "a", "person", "walks", "forward"]
+    ids = [1, 4, 5, 6, 7, 2]
+    project, authors = load_lexicon("project"), load_lexicon("authors")
+    b, _, _ = pair_step_targets(words, None, ids, lexicon=project)
+    assert b.tolist() == [0, 0, 1, 1, 1]
+    assert pair_step_targets(words, None, ids, lexicon=authors)[0][-1] == -1
+    rows = step_targets([ids + [0]], vocab, lexicon=project)[0]
+    assert rows[0].tolist() == [0, 0, 1, 1, 1, -1]

@@ -197,6 +197,7 @@ class Lexicon:
     entries: str = "stems"  # "stems": entries are Porter stems; "words": words (or their stems)
     motion_words: frozenset = frozenset()
     context: Optional[ClauseRules] = None
+    end_beta: Optional[float] = None  # β* of the step that predicts <eos> (None: unsupervised)
     spec: Mapping = field(default_factory=dict, repr=False)
     _exact: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     _by_stem: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False)
@@ -246,6 +247,7 @@ class Lexicon:
                 motion_words=frozenset(str(w).lower() for w in d.get("motion_words", [])),
                 context=(ClauseRules.from_dict(d["context"], groups, source)
                          if d.get("context") else None),
+                end_beta=_end_beta(d.get("end_of_caption_beta"), source),
                 spec=dict(d),
             )
         except M2TError:
@@ -346,6 +348,14 @@ class Lexicon:
     def __repr__(self) -> str:
         return (f"Lexicon(name={self.name!r}, skeleton={self.skeleton!r}, "
                 f"context={'yes' if self.context else 'no'}, source={self.source!r})")
+
+
+def _end_beta(value, source: str) -> Optional[float]:
+    if value is None:
+        return None
+    if value not in (0, 1):
+        raise M2TError(f"{source}: end_of_caption_beta must be 0, 1 or absent, got {value!r}")
+    return float(value)
 
 
 def _parse_groups(d: Mapping, sk: Skeleton, source: str) -> dict[str, tuple[str, ...]]:
@@ -763,7 +773,7 @@ def pair_step_targets(words: Sequence[str], pos_tags: Optional[Sequence[Optional
             if c[1] is not None:
                 alpha[t] = vectors[c[1]]
                 mask[t] = True
-        return beta, alpha, mask
+        return _supervise_end(beta, ids, lex), alpha, mask
     wt = tuple(str(w) for w in words)
     cb, ca, cm = _caption_arrays(wt, _resolved_tags(wt, pos_tags, pos_lexicon), lex)
     if n:
@@ -771,7 +781,15 @@ def pair_step_targets(words: Sequence[str], pos_tags: Optional[Sequence[Optional
         beta[:n][ok] = cb[:n][ok]
         alpha[:n][ok] = ca[:n][ok]
         mask[:n][ok] = cm[:n][ok]
-    return beta, alpha, mask
+    return _supervise_end(beta, ids, lex), alpha, mask
+
+
+def _supervise_end(beta: np.ndarray, ids: Sequence[int], lex: Lexicon) -> np.ndarray:
+    """Give the step that predicts <eos> the lexicon's ``end_beta`` (when it has one)."""
+    if lex.end_beta is not None and len(beta):
+        ends = np.flatnonzero(np.asarray(ids[1:len(beta) + 1]) == 2)
+        beta[ends] = lex.end_beta
+    return beta
 
 
 def step_targets(token_ids, vocab, pos_tags: Optional[Sequence[Sequence[Optional[str]]]] = None,
@@ -823,6 +841,7 @@ def step_targets(token_ids, vocab, pos_tags: Optional[Sequence[Sequence[Optional
             b, a, m = pair_step_targets(words, rtags, ids[n, : end + 1].tolist(),
                                         pos_lexicon=pos_lexicon, lexicon=lex)
             beta[n, :end], alpha[n, :end], mask[n, :end] = b, a, m
+            beta[n] = _supervise_end(beta[n], ids[n].tolist(), lex)
             continue
         for t in range(S):
             tid = int(ids[n, t + 1])
@@ -835,6 +854,7 @@ def step_targets(token_ids, vocab, pos_tags: Optional[Sequence[Sequence[Optional
             if a is not None:
                 alpha[n, t] = a
                 mask[n, t] = True
+        beta[n] = _supervise_end(beta[n], ids[n].tolist(), lex)
     if as_tensor is None:
         as_tensor = is_tensor
     if as_tensor:
