@@ -547,6 +547,54 @@ def _header(ctx, what: str, models: Optional[str] = None) -> str:
             + (" (capture read from the cache)" if ctx.from_cache else ""))
 
 
+@app.command("capture")
+def capture_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the capture (a new folder, or an earlier "
+                                                          "capture, which is replaced).")],
+    shard: Annotated[Optional[str], typer.Option(
+        "--shard", help="Decode only shard i of n (e.g. 2/4): a deterministic slice of the split's length-sorted "
+                        "chunks; `m2t-interpret merge` joins the n shards into the unsharded capture, bit for bit.")]
+    = None,
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", seed: SeedOpt = 2,
+    device: DeviceOpt = "cpu", progress: ProgressOpt = True,
+) -> None:
+    """Decode a dataset split and save the full capture (token table, attention arrays, meta) to a folder —
+    optionally one shard of it, so that several processes or machines share a large split."""
+    from .capture.dataset import capture_split, parse_decode, parse_shard
+    from .io import check_dir_destination
+    from .model.checkpoints import load_model, resolve_device
+    from .reports import resolve_analysis_data
+    from .result import is_capture_dir
+
+    parse_decode(decode)
+    shard_spec = parse_shard(shard)
+    check_dir_destination(out, is_capture_dir, "capture")
+    captioner = load_model(model, vocab=vocab, stats=stats).to(resolve_device(device))
+    root = resolve_analysis_data(data, seed, progress=progress, log=typer.echo)
+    result = capture_split(captioner, root, split, decode, clips, progress=progress, shard=shard_spec)
+    result.save(out)
+    typer.echo(f"saved {result.n_clips} clips, {result.n_tokens} tokens"
+               + (f" (shard {shard})" if shard else "") + f" to {out}")
+
+
+@app.command("merge")
+def merge_cmd(
+    captures: Annotated[list[Path], typer.Argument(help="Capture folders written by `m2t-interpret capture "
+                                                        "--shard i/n`, one per shard.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the merged capture.")],
+) -> None:
+    """Merge the shards of a split's capture into one capture, identical to an unsharded run."""
+    from .capture.dataset import merge_shards
+    from .io import check_dir_destination
+    from .result import CaptureResult, is_capture_dir
+
+    check_dir_destination(out, is_capture_dir, "capture")
+    merged = merge_shards([CaptureResult.load(c) for c in captures])
+    merged.save(out)
+    typer.echo(f"merged {len(captures)} captures: {merged.n_clips} clips, {merged.n_tokens} tokens → {out}")
+
+
 @app.command()
 def density(
     word: WordOpt = None,

@@ -283,3 +283,30 @@ def test_single_clip_and_batch_independence(model):
     m = alone.step_mask[0]
     np.testing.assert_array_equal(alone.tokens[0][m], batch.tokens[1][: m.sum()])
     assert isinstance(model.caption(motions[0]), str)
+
+
+def test_shards_merge_into_the_unsharded_capture_bit_for_bit(tmp_path):
+    from m2t_interpret.capture.dataset import capture_split, merge_shards
+    from m2t_interpret.data.synthetic import generate_corpus
+    from m2t_interpret.data.synthetic.corpus import vocabulary
+
+    root = generate_corpus(tmp_path / "c", n_train=0, n_val=0, n_test=7, seed=3, progress=False)
+    vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + vocabulary()
+    m = tiny_model(vocab_size=len(vocab), max_steps=8)
+    m.set_vocab(vocab)
+    whole = capture_split(m, root, "test", decode="forced", batch_size=3, progress=False)
+    shards = [capture_split(m, root, "test", decode="forced", batch_size=3, progress=False, shard=f"{i}/3")
+              for i in (2, 1, 3)]
+    assert sum(s.n_clips for s in shards) == whole.n_clips == 14
+    merged = merge_shards(shards)
+    assert merged.clip_ids == whole.clip_ids
+    for name in ("tokens", "targets", "step_mask", "lengths", "log_probs", "topk_ids", "alpha", "gamma", "window",
+                 "mu", "sigma", "beta"):
+        a, b = getattr(merged, name), getattr(whole, name)
+        assert a.shape == b.shape and a.dtype == b.dtype, name
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
+    assert merged.references == whole.references and merged.meta == whole.meta
+    with pytest.raises(M2TError, match="missing"):
+        merge_shards(shards[:2])
+    with pytest.raises(M2TError, match="i/n"):
+        capture_split(m, root, "test", shard="4/3")

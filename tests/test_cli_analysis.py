@@ -169,3 +169,24 @@ def test_lexicon_show(corpus, tmp_path, capsys):
     assert table.set_index("word").loc["then", "beta"] == 0
     rc, _, err = run(["lexicon", "show", "no-such-lexicon"], capsys)
     assert rc == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_capture_shards_and_merge(model_file, corpus, tmp_path, capsys):
+    from m2t_interpret.result import CaptureResult
+
+    base = ["--model", model_file, "--data", corpus, "--decode", "forced", "--no-progress"]
+    rc, _, err = run(["capture", *base, "--out", tmp_path / "whole"], capsys)
+    assert rc == 0, err
+    for i in (1, 2):  # 12 clips in one chunk of 128: shard 2 of 2 is empty
+        rc, out, err = run(["capture", *base, "--shard", f"{i}/2", "--out", tmp_path / f"s{i}"], capsys)
+        assert rc == (0 if i == 1 else 2), err
+    assert "is empty" in err
+    rc, _, err = run(["merge", tmp_path / "s1", "--out", tmp_path / "merged"], capsys)
+    assert rc == 2 and "shard(s) 2 missing" in err
+    rc, _, err = run(["capture", *base, "--shard", "1/1", "--out", tmp_path / "one"], capsys)
+    rc, _, err = run(["merge", tmp_path / "one", "--out", tmp_path / "merged"], capsys)
+    assert rc == 0, err
+    a, b = CaptureResult.load(tmp_path / "merged"), CaptureResult.load(tmp_path / "whole")
+    assert a.clip_ids == b.clip_ids and np.array_equal(a.alpha, b.alpha)
+    rc, _, err = run(["capture", *base, "--shard", "0/2", "--out", tmp_path / "bad"], capsys)
+    assert rc == 2 and "1 ≤ i ≤ n" in err and not (tmp_path / "bad").exists()

@@ -13,6 +13,8 @@ from typing import Callable, Sequence
 
 from typing import TYPE_CHECKING, Union
 
+import numpy as np
+
 from ..data.dataset import load_split, read_split_ids
 from ..errors import M2TError
 from ..result import CaptureResult
@@ -105,13 +107,18 @@ def capture_split(
     keep_logits: bool = False,
     replace: dict | None = None,
     record: Sequence[str] | None = None,
+    shard: tuple[int, int] | str | None = None,
 ) -> CaptureResult:
     """Decode every clip of ``split`` (or its first ``clips``) in length-sorted chunks and merge
     them into one :class:`CaptureResult`, in split order, with the references of each clip.
 
-    ``decode="forced"`` feeds each clip's first reference caption.
+    ``decode="forced"`` feeds each clip's first reference caption. ``shard=(i, n)`` (or "i/n",
+    1 ≤ i ≤ n) decodes only the chunks k with k mod n = i − 1: the chunks are made over the whole
+    split first, so each is decoded exactly as in an unsharded run, and :func:`merge_shards` of
+    the n shards equals the unsharded capture bit for bit.
     """
     mode, beam_size = parse_decode(decode)
+    shard = parse_shard(shard)
     if clips is not None and clips < 1:
         raise M2TError(f"--clips must be ≥ 1, got {clips}")
     data = load_split(root, split, skeleton=model.skeleton, progress=False, limit=clips)
@@ -122,8 +129,13 @@ def capture_split(
     refs = [[c.text for c in s.captions] for s in data]
     order = sorted(range(len(motions)), key=lambda i: motions[i].shape[0])
     chunks = [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+    if shard is not None:
+        chunks = chunks[shard[0] - 1:: shard[1]]
+        if not chunks:
+            raise M2TError(f"shard {shard[0]}/{shard[1]} is empty: the split has only {len(order)} clips "
+                           f"({len(order[::batch_size])} chunks of {batch_size}); use fewer shards")
     parts = []
-    bar = _progress(len(order), f"capturing {split} ({decode})", progress)
+    bar = _progress(sum(map(len, chunks)), f"capturing {split} ({decode})", progress)
     try:
         for idx in chunks:
             x, lengths = model.preprocess([motions[i] for i in idx])
@@ -140,7 +152,10 @@ def capture_split(
     merged = CaptureResult.concat(parts)
     # back to split order
     position = {cid: i for i, cid in enumerate(merged.clip_ids)}
-    result = merged.select([position[c] for c in data.ids])
+    result = merged.select([position[c] for c in data.ids if c in position])
+    split_position = {cid: i for i, cid in enumerate(data.ids)}
+    result.meta["split_positions"] = [split_position[c] for c in result.clip_ids]
+    result.meta["shard"] = None if shard is None else f"{shard[0]}/{shard[1]}"
     if result.vocab:  # analyses group words by stem; keeping them spares a later nltk import
         from ..data.supervision import stem
 
@@ -148,6 +163,41 @@ def capture_split(
     result.meta.update({"data_fingerprint": fp, "data": str(root), "split": split,
                         "decoding": {**result.meta.get("decoding", {}), "spec": decode,
                                      "forced_on": "first reference caption" if mode == "forced" else None}})
+    return result
+
+
+def parse_shard(shard: tuple[int, int] | str | None) -> tuple[int, int] | None:
+    """"i/n" or (i, n) with 1 ≤ i ≤ n → (i, n); None stays None."""
+    if shard is None:
+        return None
+    try:
+        i, n = (int(v) for v in (shard.split("/") if isinstance(shard, str) else shard))
+    except (ValueError, TypeError):
+        raise M2TError(f"--shard must look like i/n (e.g. 1/4), got {shard!r}") from None
+    if not 1 <= i <= n:
+        raise M2TError(f"--shard i/n needs 1 ≤ i ≤ n, got {i}/{n}")
+    return i, n
+
+
+def merge_shards(results: Sequence[CaptureResult]) -> CaptureResult:
+    """The shards of one split (see :func:`capture_split`) merged back into split order: equal,
+    bit for bit, to the unsharded capture."""
+    results = list(results)
+    if any("split_positions" not in r.meta for r in results):
+        raise M2TError("only captures of a split (capture_split / m2t-interpret capture) can be merged as shards")
+    shards = [r.meta.get("shard") for r in results]
+    if None not in shards:
+        total = {s.split("/")[1] for s in shards}
+        if len(total) > 1:
+            raise M2TError(f"these captures come from different shardings: {', '.join(shards)}")
+        missing = sorted(set(range(1, int(total.pop()) + 1)) - {int(s.split("/")[0]) for s in shards})
+        if missing:
+            raise M2TError(f"shard(s) {', '.join(map(str, missing))} missing from the merge")
+    merged = CaptureResult.concat(results)
+    positions = [p for r in results for p in r.meta["split_positions"]]
+    result = merged.select(list(np.argsort(positions, kind="stable")))
+    result.meta["split_positions"] = sorted(positions)
+    result.meta["shard"] = None
     return result
 
 
@@ -221,5 +271,5 @@ def cached_capture(
     return result, False
 
 
-__all__ = ["CaptureRequest", "parse_decode", "data_fingerprint", "capture_split", "cached_capture",
+__all__ = ["CaptureRequest", "parse_decode", "parse_shard", "merge_shards", "data_fingerprint", "capture_split", "cached_capture",
            "capture_cache_dir", "model_file_key"]
