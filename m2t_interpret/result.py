@@ -441,20 +441,24 @@ def is_capture_dir(path: Path) -> bool:
     return isinstance(meta, dict) and meta.get("format") == CAPTURE_FORMAT
 
 
+def pad_value(name: str, a: np.ndarray):
+    """What fills padded steps (and frames) of array ``name``: False, −1 for token ids, <pad> for
+    targets, NaN for per-step float scalars, else 0."""
+    if a.dtype == bool:
+        return False
+    if name in ("tokens", "targets", "topk_ids"):
+        return -1 if name != "targets" else PAD_ID
+    if a.ndim == 2 and np.issubdtype(a.dtype, np.floating):
+        return np.nan
+    return 0
+
+
 def _pad(a: np.ndarray, steps: int, frames: int | None, name: str) -> np.ndarray:
     widths = [(0, 0)] * a.ndim
     widths[1] = (0, steps - a.shape[1])
     if frames is not None:
         widths[2] = (0, frames - a.shape[2])
-    if a.dtype == bool:
-        fill = False
-    elif name in ("tokens", "targets", "topk_ids"):
-        fill = -1 if name != "targets" else PAD_ID
-    elif a.ndim == 2 and np.issubdtype(a.dtype, np.floating):
-        fill = np.nan
-    else:
-        fill = 0
-    return np.pad(a, widths, constant_values=fill)
+    return np.pad(a, widths, constant_values=pad_value(name, a))
 
 
 def _combine(parts: Sequence[str]) -> str:

@@ -310,3 +310,14 @@ def test_shards_merge_into_the_unsharded_capture_bit_for_bit(tmp_path):
         merge_shards(shards[:2])
     with pytest.raises(M2TError, match="i/n"):
         capture_split(m, root, "test", shard="4/3")
+
+
+def test_greedy_without_logits_keeps_the_same_log_probs_and_top_k(model, batch, greedy_result):
+    small = model.decode(*batch, keep_logits=False, top_k=4)
+    assert small.logits is None
+    m = greedy_result.step_mask
+    np.testing.assert_array_equal(small.tokens, greedy_result.tokens)
+    np.testing.assert_allclose(small.log_probs[m], greedy_result.log_probs[m], atol=1e-5)
+    np.testing.assert_array_equal(small.topk_ids[m], greedy_result.topk_ids[m][:, :4])
+    np.testing.assert_allclose(small.topk_log_probs[m], greedy_result.topk_log_probs[m][:, :4], atol=1e-5)
+    assert np.isnan(small.log_probs[~m]).all() and (small.topk_ids[~m] == -1).all()

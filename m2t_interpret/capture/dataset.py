@@ -134,25 +134,33 @@ def capture_split(
         if not chunks:
             raise M2TError(f"shard {shard[0]}/{shard[1]} is empty: the split has only {len(order)} clips "
                            f"({len(order[::batch_size])} chunks of {batch_size}); use fewer shards")
-    parts = []
-    bar = _progress(sum(map(len, chunks)), f"capturing {split} ({decode})", progress)
+    selected = [i for idx in chunks for i in idx]
+    steps = int(max_steps or (100 if mode == "authors_beam" else model.config.max_steps))
+    all_captions = None
+    if mode == "forced":
+        all_captions = model.encode_captions([refs[i][0] if refs[i] else "" for i in range(len(motions))])
+        steps = all_captions.shape[1] - 1
+    d = model.config.downsample
+    frames = max(len(range(d - 1, motions[i].shape[0], d)) for i in selected)
+    row_of = {i: r for r, i in enumerate(sorted(selected))}  # split order
+    out = _Assembler(len(selected), steps, frames)
+    bar = _progress(len(selected), f"capturing {split} ({decode})", progress)
     try:
         for idx in chunks:
             x, lengths = model.preprocess([motions[i] for i in idx])
             captions = None
             if mode == "forced":
-                captions = model.encode_captions([refs[i][0] if refs[i] else "" for i in idx])
-            parts.append(model.decode(
+                captions = all_captions[idx]
+                captions = captions[:, : int((captions != 0).sum(1).max())]
+            part = model.decode(
                 x, lengths, mode=mode, captions=captions, max_steps=max_steps, beam_size=beam_size, beta=beta,
                 clip_ids=[data.ids[i] for i in idx], keep_logits=keep_logits, replace=replace, record=record,
-                data_fingerprint=fp, references=[refs[i] for i in idx]))
+                data_fingerprint=fp, references=[refs[i] for i in idx])
+            out.add(part, [row_of[i] for i in idx])
             bar.update(len(idx))
     finally:
         bar.close()
-    merged = CaptureResult.concat(parts)
-    # back to split order
-    position = {cid: i for i, cid in enumerate(merged.clip_ids)}
-    result = merged.select([position[c] for c in data.ids if c in position])
+    result = out.result([data.ids[i] for i in sorted(selected)])
     split_position = {cid: i for i, cid in enumerate(data.ids)}
     result.meta["split_positions"] = [split_position[c] for c in result.clip_ids]
     result.meta["shard"] = None if shard is None else f"{shard[0]}/{shard[1]}"
@@ -164,6 +172,75 @@ def capture_split(
                         "decoding": {**result.meta.get("decoding", {}), "spec": decode,
                                      "forced_on": "first reference caption" if mode == "forced" else None}})
     return result
+
+
+class _Assembler:
+    """Writes each decoded chunk straight into preallocated arrays in split order, so the peak
+    memory of a split capture is the result plus one chunk (no concatenation copies). The result
+    equals ``CaptureResult.concat`` of the chunks put in split order, bit for bit."""
+
+    def __init__(self, n: int, steps: int, frames: int):
+        self.n, self.steps, self.frames = n, steps, frames
+        self.arrays: dict[str, np.ndarray] | None = None
+        self.extra: dict[str, np.ndarray] = {}
+        self.lengths = np.zeros(n, dtype=np.int64)
+        self.scores: np.ndarray | None = None
+        self.n_best: list | None = None
+        self.references: list = [None] * n
+        self.used_steps = 0
+        self.template: CaptureResult | None = None
+
+    def _alloc(self, name: str, a: np.ndarray) -> np.ndarray:
+        from ..result import FRAME_ARRAYS, pad_value
+
+        shape = (self.n, self.steps, *(([self.frames] + list(a.shape[3:])) if name in FRAME_ARRAYS else a.shape[2:]))
+        fill = pad_value(name, a)
+        if fill is False or (not isinstance(fill, float) and fill == 0):
+            return np.zeros(shape, a.dtype)  # calloc: pages never written (padding) cost no memory
+        return np.full(shape, fill, a.dtype)
+
+    def add(self, part: CaptureResult, rows: list[int]) -> None:
+        from ..result import FRAME_ARRAYS, STEP_ARRAYS
+
+        if self.template is None:
+            self.template = part
+            self.arrays = {k: self._alloc(k, getattr(part, k)) for k in STEP_ARRAYS if getattr(part, k) is not None}
+            self.extra = {k: self._alloc(k, v) for k, v in part.extra.items()}
+            if part.scores is not None:
+                self.scores = np.zeros(self.n, dtype=part.scores.dtype)
+            if part.n_best is not None:
+                self.n_best = [None] * self.n
+        elif part.model_fingerprint != self.template.model_fingerprint:
+            raise M2TError("cannot merge captures of different models (model fingerprints differ)")
+        s = part.tokens.shape[1]
+        if s > self.steps:
+            raise M2TError(f"a chunk decoded {s} steps, more than the {self.steps} allocated")
+        self.used_steps = max(self.used_steps, s)
+        for store, source in ((self.arrays, lambda k: getattr(part, k)), (self.extra, part.extra.get)):
+            for k, target in store.items():
+                a = source(k)
+                if k in FRAME_ARRAYS:
+                    target[rows, :s, : a.shape[2]] = a
+                else:
+                    target[rows, :s] = a
+        self.lengths[rows] = part.lengths
+        if self.scores is not None:
+            self.scores[rows] = part.scores
+        for r, i in zip(rows, range(len(rows))):
+            if self.n_best is not None:
+                self.n_best[r] = part.n_best[i]
+            self.references[r] = None if part.references is None else part.references[i]
+
+    def result(self, clip_ids: list[str]) -> CaptureResult:
+        from dataclasses import replace as dc_replace
+
+        s = self.used_steps
+        return dc_replace(
+            self.template, clip_ids=list(clip_ids), lengths=self.lengths,
+            extra={k: v[:, :s] for k, v in self.extra.items()}, scores=self.scores, n_best=self.n_best,
+            references=self.references if self.template.references is not None else None,
+            meta=dict(self.template.meta), **{k: v[:, :s] for k, v in self.arrays.items()},
+        )
 
 
 def parse_shard(shard: tuple[int, int] | str | None) -> tuple[int, int] | None:

@@ -38,19 +38,31 @@ class DecodeOutput:
     targets: torch.Tensor | None = None  # (N, S) forced mode: the caption token each step predicts
     scores: torch.Tensor | None = None  # (N,) beam: length-normalised log-probability of the best
     n_best: list[list[tuple[list[int], float]]] | None = None  # beam: per clip (ids, score), best first
+    # instead of logits (greedy without logits): each step's word log-probability and top k
+    log_probs: torch.Tensor | None = None  # (N, S)
+    topk: tuple[torch.Tensor, torch.Tensor] | None = None  # (N, S, k) log-probabilities and ids
 
 
-def greedy(model: Captioner, enc: Encoded, max_steps: int) -> DecodeOutput:
+def _step_summary(step_logits: torch.Tensor, chosen: torch.Tensor, k: int):
+    """(N, V) logits → the chosen word's log-probability (N,) and the top-k (N, k) log-probs and ids."""
+    logits = step_logits.float()
+    lse = torch.logsumexp(logits, -1, keepdim=True)
+    val, idx = logits.topk(min(k, logits.shape[-1]), dim=-1)
+    return (logits.gather(-1, chosen.unsqueeze(-1)) - lse).squeeze(-1), val - lse, idx
+
+
+def greedy(model: Captioner, enc: Encoded, max_steps: int, keep_logits: bool = True, top_k: int = 5) -> DecodeOutput:
     """Argmax decoding; stops when every clip has emitted <eos> or after ``max_steps`` steps.
 
     A clip that has ended keeps being fed its argmax (as the released model does), so the other
-    clips' outputs do not depend on batch composition.
+    clips' outputs do not depend on batch composition. Without ``keep_logits`` only each step's
+    word log-probability and top-k are kept, so memory does not grow with the vocabulary.
     """
     n = enc.parts.shape[0]
     device = enc.parts.device
     inputs = torch.full((n,), SOS, dtype=torch.long, device=device)
     ended = torch.zeros(n, dtype=torch.bool, device=device)
-    tokens, logits, valid = [], [], []
+    tokens, logits, valid, summaries = [], [], [], []
     state = None
     for _ in range(max_steps):
         out, state = model.step(enc, inputs, state)
@@ -58,13 +70,19 @@ def greedy(model: Captioner, enc: Encoded, max_steps: int) -> DecodeOutput:
         nxt = step_logits.argmax(-1)
         valid.append(~ended)
         tokens.append(torch.where(ended, torch.full_like(nxt, -1), nxt))
-        logits.append(step_logits)
+        if keep_logits:
+            logits.append(step_logits)
+        else:
+            summaries.append(_step_summary(step_logits, nxt, top_k))
         ended = ended | (nxt == EOS)
         if bool(ended.all()):
             break
         inputs = nxt
     mask = torch.stack(valid, 1)
-    return DecodeOutput(torch.stack(tokens, 1), torch.stack(logits, 1), mask)
+    if keep_logits:
+        return DecodeOutput(torch.stack(tokens, 1), torch.stack(logits, 1), mask)
+    chosen, top_val, top_idx = (torch.stack(parts, 1) for parts in zip(*summaries))
+    return DecodeOutput(torch.stack(tokens, 1), None, mask, log_probs=chosen, topk=(top_val, top_idx))
 
 
 def forced(model: Captioner, enc: Encoded, captions: torch.Tensor) -> DecodeOutput:
@@ -186,10 +204,10 @@ def best_as_captions(tokens: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------------
 
 def generate(model: "Captioner", enc: "Encoded", mode: str = "greedy", captions=None, max_steps: int = 40,
-             beam_size: int = 2, n_best: int | None = None) -> DecodeOutput:
+             beam_size: int = 2, n_best: int | None = None, keep_logits: bool = True, top_k: int = 5) -> DecodeOutput:
     """Run one decoding strategy on an encoded batch (no capture, no packing)."""
     if mode == "greedy":
-        return greedy(model, enc, max_steps)
+        return greedy(model, enc, max_steps, keep_logits=keep_logits, top_k=top_k)
     if mode == "forced":
         if captions is None:
             raise M2TError("forced decoding needs captions=(N, L) token ids starting with <sos>")
@@ -264,7 +282,8 @@ def decode(
                 out.logits = replay.logits
             else:
                 with hooks(model, record=names) as rec:
-                    out = generate(model, enc, mode, captions=captions, max_steps=steps)
+                    out = generate(model, enc, mode, captions=captions, max_steps=steps, keep_logits=keep_logits,
+                                   top_k=top_k)
             recorded = rec.stacked()
     finally:
         model.train(was_training)
@@ -301,6 +320,12 @@ def pack(model: "Captioner", out: DecodeOutput, recorded: dict, lengths: torch.T
     words = out.targets if out.targets is not None else out.tokens
     padded = ~mask
     arrays: dict[str, np.ndarray | None] = {}
+    if out.logits is None and out.log_probs is not None:
+        arrays["log_probs"] = _np(out.log_probs.masked_fill(padded, float("nan")))
+        if out.topk is not None and top_k > 0:
+            val, idx = out.topk
+            arrays["topk_log_probs"] = _np(val.masked_fill(padded.unsqueeze(-1), float("nan")))
+            arrays["topk_ids"] = _np(idx.masked_fill(padded.unsqueeze(-1), -1).to(torch.int32))
     if out.logits is not None:
         logits = out.logits[:, :s].float()
         lse = torch.logsumexp(logits, -1, keepdim=True)
