@@ -16,13 +16,11 @@ import plotly.graph_objects as go
 from matplotlib.colors import to_rgb
 from plotly.subplots import make_subplots
 
-from ..errors import M2TError
 from .style import (BEST_CONSTANT_COLOR, CHANCE_COLOR, MODEL_BAR_ALL_COLOR, MODEL_BAR_COLOR, MODEL_BAR_EDGE,
-                    MOTION_COLOR, NON_MOTION_COLOR, PLOTLY_CONFUSION_CMAP,
-                    PLOTLY_FONT, PLOTLY_MAP_CMAP, PLOTLY_TEMPLATE, SEGMENT_COLOR, TEMPORAL_METRICS,
-                    answer_color, assign_lanes, beta_label, density_floor, grid_shape, map_matrix, map_steps,
-                    metric_label, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
-                    motion_rows, require_columns, series_colors, true_segments)
+                    MOTION_COLOR, NON_MOTION_COLOR, PLOTLY_CONFUSION_CMAP, PLOTLY_FONT, PLOTLY_MAP_CMAP,
+                    PLOTLY_TEMPLATE, SEGMENT_COLOR, assign_lanes, beta_label, density_floor, grid_shape, map_matrix,
+                    map_steps, metric_label, motion_rows, ordered_parts, ordered_unique, part_color, part_label,
+                    pinned_column, require_columns, series_colors, temporal_layout, true_segments)
 
 
 def _layout(fig: go.Figure, title: str | None, height: int, width: int | None = None, **kw) -> go.Figure:
@@ -269,18 +267,9 @@ def onset_figure(curves: pd.DataFrame, segments: pd.DataFrame | None, title: str
 
 def temporal_scores_figure(scores: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Temporal localisation scores: one panel per clip group, grouped bars per metric and answer."""
-    require_columns(scores, ["clips", "answer"], "temporal_scores_figure")
-    metrics = [m for m in TEMPORAL_METRICS if m in scores.columns]
-    if not metrics:
-        raise M2TError("temporal_scores_figure: the table has none of the columns " + ", ".join(TEMPORAL_METRICS))
+    metrics, groups, answers, colors = temporal_layout(scores, "temporal_scores_figure")
     if scores.empty:
         return _message("no temporal scores", title)
-    groups = ordered_unique(scores["clips"].astype(str))
-    answers = ordered_unique(scores["answer"].astype(str))
-    colors, k = {}, 0
-    for a in answers:
-        colors[a] = answer_color(a, k)
-        k += colors[a] not in (CHANCE_COLOR, BEST_CONSTANT_COLOR)
     titles = []
     for g in groups:
         sub = scores[scores["clips"].astype(str) == g]
@@ -319,7 +308,6 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
     fig = go.Figure()
     beta = pd.to_numeric(tokens["beta"], errors="coerce")
     motion = tokens["motion"].fillna(False).astype(bool)
-    words = tokens["word"].astype(str) if "word" in tokens else None
     for flag, color, name in ((True, MOTION_COLOR, "motion words"), (False, NON_MOTION_COLOR, "other words")):
         keep = (motion == flag) & beta.notna()
         v = np.clip(beta[keep].to_numpy(float), 0, 1)

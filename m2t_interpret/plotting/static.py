@@ -21,13 +21,11 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from ..errors import M2TError
 from .style import (BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
-                    MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR,
-                    NON_MOTION_COLOR, SEGMENT_COLOR, TEMPORAL_METRICS, answer_color, assign_lanes, beta_label,
-                    bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label, ordered_parts,
-                    ordered_unique, part_color, part_label, pinned_column, require_columns, series_colors, style,
-                    motion_rows, true_segments, wrap)
+                    MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR, SEGMENT_COLOR, assign_lanes,
+                    beta_label, bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label,
+                    motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
+                    require_columns, series_colors, style, temporal_layout, true_segments, wrap)
 
 
 def _styled(func):
@@ -347,19 +345,9 @@ def temporal_scores_figure(scores: pd.DataFrame, title: str | None = None) -> Fi
     ``scores``: ``clips, answer, n`` and the metrics ``mu_in_segment, mean_tiou, R@1 IoU≥0.3,
     R@1 IoU≥0.5, R@1 IoU≥0.7`` (those present are drawn).
     """
-    require_columns(scores, ["clips", "answer"], "temporal_scores_figure")
-    metrics = [m for m in TEMPORAL_METRICS if m in scores.columns]
-    if not metrics:
-        raise M2TError("temporal_scores_figure: the table has none of the columns " + ", ".join(TEMPORAL_METRICS))
+    metrics, groups, answers, colors = temporal_layout(scores, "temporal_scores_figure")
     if scores.empty:
         return _message_figure("no temporal scores", title)
-    groups = ordered_unique(scores["clips"].astype(str))
-    answers = ordered_unique(scores["answer"].astype(str))
-    colors = {}
-    k = 0
-    for a in answers:
-        colors[a] = answer_color(a, k)
-        k += colors[a] not in (CHANCE_COLOR, BEST_CONSTANT_COLOR)
     fig = _new_figure(FULL_WIDTH, 1.45 * len(groups) + 0.9, title)
     axes = fig.subplots(len(groups), 1, squeeze=False, sharex=True)[:, 0]
     width = 0.8 / len(answers)

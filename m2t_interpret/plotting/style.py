@@ -170,6 +170,24 @@ def answer_color(answer: str, i: int) -> str:
     return series_colors(i + 1)[i]
 
 
+def temporal_layout(scores: pd.DataFrame, figure: str) -> tuple[list[str], list[str], list[str], dict[str, str]]:
+    """Checked inputs of a temporal-scores figure: the metrics present, the clip groups, the answers
+    and each answer's colour (chance and best constant grey)."""
+    from ..errors import M2TError
+
+    require_columns(scores, ["clips", "answer"], figure)
+    metrics = [m for m in TEMPORAL_METRICS if m in scores.columns]
+    if not metrics:
+        raise M2TError(f"{figure}: the table has none of the columns " + ", ".join(TEMPORAL_METRICS))
+    groups = ordered_unique(scores["clips"].astype(str))
+    answers = ordered_unique(scores["answer"].astype(str))
+    colors, k = {}, 0
+    for a in answers:
+        colors[a] = answer_color(a, k)
+        k += colors[a] not in (CHANCE_COLOR, BEST_CONSTANT_COLOR)
+    return metrics, groups, answers, colors
+
+
 def metric_label(name: str) -> str:
     return METRIC_LABELS.get(str(name).lower(), TEMPORAL_LABELS.get(str(name), str(name)))
 
