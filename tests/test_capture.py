@@ -321,3 +321,17 @@ def test_greedy_without_logits_keeps_the_same_log_probs_and_top_k(model, batch, 
     np.testing.assert_array_equal(small.topk_ids[m], greedy_result.topk_ids[m][:, :4])
     np.testing.assert_allclose(small.topk_log_probs[m], greedy_result.topk_log_probs[m][:, :4], atol=1e-5)
     assert np.isnan(small.log_probs[~m]).all() and (small.topk_ids[~m] == -1).all()
+
+
+def test_fingerprint_follows_the_weights():
+    import torch
+
+    m = tiny_model(vocab_size=24, max_steps=4)
+    first = m.fingerprint()
+    assert m.fingerprint() == first  # cached
+    with torch.no_grad():
+        m.decoder.output.bias[0] += 1.0
+    assert m.fingerprint() != first
+    state = tiny_model(vocab_size=24, max_steps=4).state_dict()
+    m.load_state_dict(state)
+    assert m.fingerprint() == first

@@ -273,12 +273,20 @@ class Captioner(nn.Module):
         import hashlib
         import json
 
-        h = hashlib.sha256()
-        h.update(json.dumps([self.config.to_dict(), self.vocab, self.stats], sort_keys=True).encode())
-        for key, value in sorted(self.state_dict().items()):
-            h.update(key.encode())
+        header = json.dumps([self.config.to_dict(), self.vocab, self.stats], sort_keys=True)
+        state = sorted(self.state_dict().items())
+        # Every in-place change of a tensor (optimizer step, load_state_dict) bumps its version, so
+        # the hash of the weights is recomputed only when they changed, not on every decode.
+        key = (header, tuple((k, id(v), v._version) for k, v in state))
+        cached = getattr(self, "_fingerprint_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        h = hashlib.sha256(header.encode())
+        for name, value in state:
+            h.update(name.encode())
             h.update(value.detach().cpu().contiguous().numpy().tobytes())
-        return h.hexdigest()[:16]
+        self._fingerprint_cache = (key, h.hexdigest()[:16])
+        return self._fingerprint_cache[1]
 
     # -- user API ---------------------------------------------------------------------------
     def decode(
