@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from matplotlib.colors import to_rgb
 from plotly.subplots import make_subplots
 
-from .style import (BEST_CONSTANT_COLOR, CHANCE_COLOR, MODEL_BAR_ALL_COLOR, MODEL_BAR_COLOR, MODEL_BAR_EDGE,
+from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, MODEL_BAR_ALL_COLOR, MODEL_BAR_COLOR, MODEL_BAR_EDGE,
                     MOTION_COLOR, NON_MOTION_COLOR, PLOTLY_CONFUSION_CMAP, PLOTLY_FONT, PLOTLY_MAP_CMAP,
                     PLOTLY_TEMPLATE, SEGMENT_COLOR, assign_lanes, beta_label, density_floor, grid_shape, map_matrix,
                     map_steps, metric_label, motion_rows, ordered_parts, ordered_unique, part_color, part_label,
@@ -140,13 +140,7 @@ def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> go.Figure:
     for k, stem in enumerate(stems):
         r, c = k // ncols + 1, k % ncols + 1
         sub = hist[hist["stem"] == stem]
-        for part in ordered_parts(sub["part"]):
-            d = sub[sub["part"] == part].sort_values("bin_left")
-            if d.empty:
-                continue
-            edges = np.append(d["bin_left"].to_numpy(float), float(d["bin_right"].iloc[-1]))
-            counts = d["count"].to_numpy(float)
-            total = d["total"].to_numpy(float)
+        for part, edges, counts, total in part_histograms(sub):
             share = np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
             color = part_color(part)
             fig.add_trace(go.Scatter(

@@ -21,7 +21,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from .style import (BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
+from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
                     MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR, SEGMENT_COLOR, assign_lanes,
                     beta_label, bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label,
                     motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
@@ -160,12 +160,7 @@ def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> Figure:
     handles = {}
     for k, (ax, stem) in enumerate(zip(axes, stems)):
         sub = hist[hist["stem"] == stem]
-        for part in ordered_parts(sub["part"]):
-            d = sub[sub["part"] == part].sort_values("bin_left")
-            if d.empty:
-                continue
-            edges = np.append(d["bin_left"].to_numpy(float), float(d["bin_right"].iloc[-1]))
-            counts = d["count"].to_numpy(float)
+        for part, edges, counts, _ in part_histograms(sub):
             c = part_color(part)
             ax.stairs(counts, edges, color=c, fill=True, alpha=0.10, lw=0)
             handles[part] = ax.stairs(counts, edges, color=c, lw=1.4, label=part_label(part))

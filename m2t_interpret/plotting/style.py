@@ -170,6 +170,17 @@ def answer_color(answer: str, i: int) -> str:
     return series_colors(i + 1)[i]
 
 
+def part_histograms(sub: pd.DataFrame):
+    """One stem's histogram rows → ``(part, bin edges (B+1,), counts (B,), totals (B,))`` per part,
+    in part order (parts without rows are skipped)."""
+    for part in ordered_parts(sub["part"]):
+        d = sub[sub["part"] == part].sort_values("bin_left")
+        if d.empty:
+            continue
+        edges = np.append(d["bin_left"].to_numpy(float), float(d["bin_right"].iloc[-1]))
+        yield part, edges, d["count"].to_numpy(float), d["total"].to_numpy(float)
+
+
 def temporal_layout(scores: pd.DataFrame, figure: str) -> tuple[list[str], list[str], list[str], dict[str, str]]:
     """Checked inputs of a temporal-scores figure: the metrics present, the clip groups, the answers
     and each answer's colour (chance and best constant grey)."""
