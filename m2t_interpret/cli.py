@@ -266,6 +266,7 @@ def train(
     """Train a captioner with the paper's attention guidance (L_lang + λ_spat·L_spat + λ_adapt·L_adapt);
     keeps the model with the best greedy validation BLEU-4. Ctrl-C stops with exit code 130 and says
     how to resume."""
+    from .training.distributed import is_main_process
     from .training.trainer import TrainingInterrupted
     from .training.trainer import train as run_training
 
@@ -273,10 +274,12 @@ def train(
     try:
         result = run_training(cfg, out, resume=resume, progress=progress, log=typer.echo, allow_skips=allow_skips)
     except TrainingInterrupted as exc:
-        typer.echo(exc.message, err=True)
+        if is_main_process():  # under torchrun only rank 0 prints
+            typer.echo(exc.message, err=True)
         raise typer.Exit(code=130) from None
-    typer.echo(f"best validation BLEU-4 {result.best_bleu4:.4f} at epoch {result.best_epoch}; "
-               f"model: {result.model_path}")
+    if is_main_process():
+        typer.echo(f"best validation BLEU-4 {result.best_bleu4:.4f} at epoch {result.best_epoch}; "
+                   f"model: {result.model_path}")
 
 
 @app.command()
@@ -468,6 +471,10 @@ DeviceOpt = Annotated[str, typer.Option(help=DEVICE_HELP)]
 CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse a cached capture of the same model, "
                                                                    "data, split and decoding.")]
 ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")]
+AnalysisShardOpt = Annotated[Optional[str], typer.Option(
+    "--shard", help="Only capture shard i of n (e.g. 2/4) of the split into the capture cache and stop; once all n "
+                    "shards are captured (by parallel processes or machines sharing the cache), the same command "
+                    "without --shard merges them, bit for bit the unsharded capture, and writes the analysis.")]
 WordOpt = Annotated[Optional[list[str]], typer.Option("--word", "-w", help="A word (any form: walks, walking → "
                                                                            "stem walk); repeatable.")]
 ClipOpt = Annotated[Optional[str], typer.Option("--clip", help="Clip id (e.g. 000012 or M000012) or index.")]
@@ -488,10 +495,11 @@ class AnalysisOptions:
     device: str
     cache: bool
     progress: bool
+    shard: Optional[str] = None
 
 
 def _analysis_options(model, vocab, stats, data, split, clips, decode, out, formats, seed, device, cache,
-                      progress) -> AnalysisOptions:
+                      progress, shard=None) -> AnalysisOptions:
     """Check the options that can fail before any work is done (formats, output folder)."""
     from .capture.dataset import parse_decode
     from .reports import DEFAULT_FORMATS, check_formats, check_out_dir
@@ -506,7 +514,15 @@ def _analysis_options(model, vocab, stats, data, split, clips, decode, out, form
 
         for name in (model if isinstance(model, list) else [model]) or [None]:
             check_overrides(name, vocab, stats)
-    return AnalysisOptions(model, vocab, stats, data, split, clips, decode, out, fmts, seed, device, cache, progress)
+    if shard is not None:
+        from .capture.dataset import parse_shard
+
+        parse_shard(shard)
+        if not cache:
+            raise M2TError("--shard keeps the shard in the capture cache for the unsharded run to merge; drop "
+                           "--no-cache (or write shards to folders with `m2t-interpret capture --shard`)")
+    return AnalysisOptions(model, vocab, stats, data, split, clips, decode, out, fmts, seed, device, cache, progress,
+                           shard)
 
 
 def _open(o: AnalysisOptions, model: Optional[str] = None, decode: Optional[str] = None, beta=None):
@@ -514,7 +530,23 @@ def _open(o: AnalysisOptions, model: Optional[str] = None, decode: Optional[str]
 
     return open_analysis(model if model is not None else o.model, data=o.data, split=o.split, clips=o.clips,
                          decode=decode or o.decode, seed=o.seed, vocab=o.vocab, stats=o.stats, device=o.device,
-                         beta=beta, cache=o.cache, progress=o.progress, log=typer.echo)
+                         beta=beta, cache=o.cache, progress=o.progress, log=typer.echo, shard=o.shard)
+
+
+def _shard_only(o: AnalysisOptions, *contexts) -> bool:
+    """With --shard: say what was captured and that the analysis waits for the unsharded run."""
+    if o.shard is None:
+        return False
+    n = o.shard.split("/")[1]
+    for ctx in {id(c): c for c in contexts}.values():  # compare may pass one context twice
+        cap = ctx.capture
+        typer.echo(f"shard {o.shard} of split {ctx.split} ({ctx.decode}"
+                   + (f", β̂ = {cap.beta_pinned:g}" if cap.beta_pinned is not None else "") + f", model "
+                   f"{ctx.model_name}): {cap.n_clips} clips, {cap.n_tokens} tokens"
+                   + (" (already in the cache)" if ctx.from_cache else " captured into the cache"))
+    typer.echo(f"no analysis written: once all {n} shards are captured, run the same command without --shard; it "
+               "merges them (bit for bit the unsharded capture) and writes the analysis")
+    return True
 
 
 def _clip_arg(clip: Optional[str]):
@@ -572,8 +604,7 @@ def capture_cmd(
     check_dir_destination(out, is_capture_dir, "capture")
     captioner = load_model(model, vocab=vocab, stats=stats).to(resolve_device(device))
     root = resolve_analysis_data(data, seed, progress=progress, log=typer.echo)
-    result = capture_split(captioner, root, split, decode, clips, progress=progress, shard=shard_spec)
-    result.save(out)
+    result = capture_split(captioner, root, split, decode, clips, progress=progress, shard=shard_spec, out=out)
     typer.echo(f"saved {result.n_clips} clips, {result.n_tokens} tokens"
                + (f" (shard {shard})" if shard else "") + f" to {out}")
 
@@ -590,8 +621,7 @@ def merge_cmd(
     from .result import CaptureResult, is_capture_dir
 
     check_dir_destination(out, is_capture_dir, "capture")
-    merged = merge_shards([CaptureResult.load(c) for c in captures])
-    merged.save(out)
+    merged = merge_shards([CaptureResult.load(c) for c in captures], out=out)
     typer.echo(f"merged {len(captures)} captures: {merged.n_clips} clips, {merged.n_tokens} tokens → {out}")
 
 
@@ -603,14 +633,17 @@ def density(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True,
+    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
 ) -> None:
     """β̂ kernel density per word stem (Gaussian KDE, Scott bandwidth, on [0, 1]; the paper's Fig. 2a/3),
     with a table of count, mean, median and quartiles. Without --word: the paper's motion words present."""
     from .reports import density_report
 
-    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
+                           shard)
     ctx = _open(o)
+    if _shard_only(o, ctx):
+        return
     _finish(density_report(ctx, word or [], non_motion), o, _header(ctx, "β̂ density"))
 
 
@@ -620,14 +653,17 @@ def hist(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True,
+    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
 ) -> None:
     """Per-part maximum-attention histograms: m_k = max_i α_ik·Γ_i per occurrence, 25 bins on [0, 1], the six
     parts overlaid (the paper's Fig. 2b/4)."""
     from .reports import hist_report
 
-    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
+                           shard)
     ctx = _open(o)
+    if _shard_only(o, ctx):
+        return
     _finish(hist_report(ctx, word or []), o, _header(ctx, "max-attention histograms"))
 
 
@@ -636,15 +672,18 @@ def parts(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True,
+    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
 ) -> None:
     """Body-part identification for every motion word: the predicted part (argmax of time-weighted part attention)
     and, with ground truth, pointing accuracy, attention correctness and a true × predicted confusion matrix —
     overall, per word category and per word, beside chance and the best constant answer."""
     from .reports import parts_report
 
-    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
+                           shard)
     ctx = _open(o)
+    if _shard_only(o, ctx):
+        return
     _finish(parts_report(ctx), o, _header(ctx, "body-part identification"))
 
 
@@ -654,15 +693,18 @@ def onset(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True,
+    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
 ) -> None:
     """Temporal localisation: μ, σ and the interval μ ± σ·√(2 ln 2) per motion word; Γ curves of one clip
     (--clip; default: the first clip with several actions) with the true segments; over the split, μ inside the
     true segment, mean tIoU, R@1 at IoU ≥ 0.3/0.5/0.7 and onset error, for one- and several-action clips."""
     from .reports import onset_report
 
-    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
+                           shard)
     ctx = _open(o)
+    if _shard_only(o, ctx):
+        return
     _finish(onset_report(ctx, _clip_arg(clip)), o, _header(ctx, "temporal localisation"))
 
 
@@ -671,14 +713,17 @@ def gate(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True,
+    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
 ) -> None:
     """Motion vs non-motion separation by β̂: AUROC, best-threshold accuracy, both densities and the words on
     the wrong side (labels from the ground truth, else from the supervision lexicon)."""
     from .reports import gate_report
 
-    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
+                           shard)
     ctx = _open(o)
+    if _shard_only(o, ctx):
+        return
     _finish(gate_report(ctx), o, _header(ctx, "gate separation"))
 
 
@@ -688,14 +733,17 @@ def map_(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True,
+    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
 ) -> None:
     """Spatio-temporal attention map of one clip: parts × frames of α·Γ, one panel per motion word, titled with
     the prediction, β̂ per word and the reference (the paper's Fig. 7)."""
     from .reports import map_report
 
-    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
+                           shard)
     ctx = _open(o)
+    if _shard_only(o, ctx):
+        return
     _finish(map_report(ctx, _clip_arg(clip)), o, _header(ctx, "attention map"))
 
 
@@ -705,14 +753,17 @@ def finegrained(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True,
+    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
 ) -> None:
     """Fine-grained caption of one clip: each motion word with its body part and time interval
     ("waves — right arm — 1.2–2.6 s"; the paper's Fig. 6), as text, table and timeline."""
     from .reports import finegrained_report
 
-    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
+                           shard)
     ctx = _open(o)
+    if _shard_only(o, ctx):
+        return
     _finish(finegrained_report(ctx, _clip_arg(clip)), o, _header(ctx, "fine-grained caption"))
 
 
@@ -722,17 +773,20 @@ def ablate_gate(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True,
+    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
 ) -> None:
     """Captions with β̂ pinned (default 1) beside the adaptive ones and the references, and the caption-metric
     change over the split (the paper's Table 3)."""
     from .reports import ablate_gate_report
 
-    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress)
+    o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
+                           shard)
     if o.decode == "forced":
         raise M2TError("ablate-gate compares generated captions; use --decode greedy, beamK or authors-beamK")
     ctx = _open(o)
     pinned = _open(o, beta=beta)
+    if _shard_only(o, ctx, pinned):
+        return
     _finish(ablate_gate_report(ctx, pinned), o, _header(ctx, f"gate ablation (β̂ = {beta:g})"))
 
 
@@ -747,7 +801,7 @@ def compare(
                                                                "(default) aligns exactly with the ground truth. "
                                                                "Caption metrics always use greedy.")] = "forced",
     out: OutOpt = Path("m2t-out"), format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu",
-    cache: CacheOpt = True, progress: ProgressOpt = True,
+    cache: CacheOpt = True, progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
 ) -> None:
     """One table of every interpretability score (beside chance and the best constant answer) and caption metric
     (BLEU@4, CIDEr) for several models, plus a side-by-side figure."""
@@ -756,7 +810,7 @@ def compare(
 
     names = model or shipped_models()
     o = _analysis_options(list(names), vocab, stats, data, split, clips, decode, out, format, seed, device, cache,
-                          progress)
+                          progress, shard)
     o.model = None
     if len(set(names)) != len(names):
         raise M2TError("each --model may be given once")
@@ -768,6 +822,8 @@ def compare(
             label = str(name)
         contexts[label] = ctx
         greedy[label] = ctx if o.decode == "greedy" else _open(o, model=name, decode="greedy")
+    if _shard_only(o, *contexts.values(), *greedy.values()):
+        return
     first = next(iter(contexts.values()))
     _finish(compare_report(contexts, greedy), o, _header(first, "comparison", ", ".join(contexts)))
 

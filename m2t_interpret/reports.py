@@ -105,9 +105,13 @@ class AnalysisContext:
 def open_analysis(model=None, data: str | os.PathLike = "synthetic", split: str = "test", clips: int | None = None,
                   decode: str = "greedy", seed: int = HELDOUT_SEED, vocab=None, stats=None, device: str = "cpu",
                   beta: float | None = None, cache: bool = True, progress: bool = True,
-                  log: Callable[[str], None] | None = None) -> AnalysisContext:
+                  log: Callable[[str], None] | None = None, shard: str | None = None) -> AnalysisContext:
     """Load ``model`` (a name, a path or a loaded captioner), resolve ``data``, capture the split
-    (from the cache when possible) and build the token table."""
+    (from the cache when possible) and build the token table.
+
+    ``shard`` "i/n" captures only that shard into the cache (see
+    :func:`~m2t_interpret.capture.dataset.cached_capture`); once all n shards are cached, an
+    unsharded call merges them instead of decoding."""
     from .capture.dataset import model_file_key
 
     parse_decode(decode)  # a bad spelling fails before anything loads
@@ -126,7 +130,9 @@ def open_analysis(model=None, data: str | os.PathLike = "synthetic", split: str 
         resolve_device(device)  # an unavailable device fails before any work
     key = None if loaded else model_file_key(model, vocab, stats)
     root = resolve_analysis_data(data, seed, progress=progress, log=log)
-    request = CaptureRequest(root=str(root), split=split, decode=decode, clips=clips, beta=beta)
+    request = CaptureRequest(root=str(root), split=split, decode=decode, clips=clips, beta=beta, shard=shard)
+    if shard is not None and not cache:
+        raise M2TError("a shard is kept in the capture cache for the unsharded run to merge: use cache=True")
     if cache:
         capture, hit = cached_capture(load, request, progress=progress, log=log, model_key=key)
     else:

@@ -34,7 +34,13 @@ from .skeletons import PARTS, get_skeleton, part_columns
 from .tokens import EOS_ID, PAD_ID, SOS_ID, SPECIAL_IDS
 
 CAPTURE_FORMAT = "m2t-interpret capture"
-CAPTURE_VERSION = 2
+CAPTURE_VERSION = 3
+#: Format versions :meth:`CaptureResult.load` reads (2: arrays in one compressed ``arrays.npz``).
+READABLE_VERSIONS = (2, 3)
+#: Folder of a saved capture holding one ``.npy`` file per array.
+ARRAY_DIR = "arrays"
+#: Array files at least this large are memory-mapped by :meth:`CaptureResult.load`.
+MMAP_BYTES = 16 * 2**20
 #: Half-width of the token interval in units of σ: Γ ≥ 1/2 within μ ± σ·√(2 ln 2).
 HALF_WIDTH = math.sqrt(2 * math.log(2))
 
@@ -235,10 +241,7 @@ class CaptureResult:
             df["onset_s"] = self.model_frame_to_seconds(start[n_idx, s_idx])
             df["offset_s"] = self.model_frame_to_seconds(end[n_idx, s_idx])
             names = self.part_names
-            tw = time_weighted_parts(self.alpha[n_idx, s_idx][:, None], self.window[n_idx, s_idx][:, None],
-                                     self.lengths[n_idx])[:, 0]
-            peak = peak_parts(self.alpha[n_idx, s_idx][:, None], self.window[n_idx, s_idx][:, None],
-                              self.lengths[n_idx])[:, 0]
+            tw, peak = self._part_summaries(n_idx, s_idx)
             order = [names.index(p) for p in PARTS]
             for col, j in zip(part_columns("attn_"), order):
                 df[col] = tw[:, j].astype(np.float64)
@@ -246,6 +249,18 @@ class CaptureResult:
                 df[col] = peak[:, j].astype(np.float64)
             df["top_part"] = np.asarray(PARTS, dtype=object)[tw[:, order].argmax(1)] if len(df) else []
         return df
+
+    def _part_summaries(self, n_idx: np.ndarray, s_idx: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+        """Time-weighted and peak part attention of the given tokens, (M, 6) each, computed a few
+        thousand tokens at a time so that a whole split's α is never copied at once."""
+        tw = np.zeros((len(n_idx), self.alpha.shape[-1]), dtype=self.alpha.dtype)
+        peak = np.zeros_like(tw)
+        for a in range(0, len(n_idx), chunk):
+            n, s = n_idx[a: a + chunk], s_idx[a: a + chunk]
+            alpha, window = self.alpha[n, s][:, None], self.window[n, s][:, None]
+            tw[a: a + chunk] = time_weighted_parts(alpha, window, self.lengths[n])[:, 0]
+            peak[a: a + chunk] = peak_parts(alpha, window, self.lengths[n])[:, 0]
+        return tw, peak
 
     def tokens_of(self, word: str) -> pd.DataFrame:
         """Rows of :meth:`to_dataframe` whose word is ``word``."""
@@ -300,19 +315,8 @@ class CaptureResult:
         if not results:
             raise M2TError("nothing to merge: no capture results given")
         first = results[0]
-        for r in results[1:]:
-            for attr in ("mode", "skeleton", "fps", "downsample", "vocab", "beta_pinned"):
-                if getattr(r, attr) != getattr(first, attr):
-                    raise M2TError(f"cannot merge captures with different {attr}")
-            if r.model_fingerprint != first.model_fingerprint:
-                raise M2TError("cannot merge captures of different models (model fingerprints differ)")
-            if r.meta.get("decoding") != first.meta.get("decoding"):
-                raise M2TError("cannot merge captures decoded with different settings")
-            if (r.alpha is None) != (first.alpha is None):
-                raise M2TError("cannot merge a capture with attention and one without")
+        check_mergeable(results)
         ids = [c for r in results for c in r.clip_ids]
-        if len(set(ids)) != len(ids):
-            raise M2TError("cannot merge captures that share clip ids")
         s = max(r.tokens.shape[1] for r in results)
         t = max((r.alpha.shape[2] for r in results if r.alpha is not None), default=0)
         kw = {}
@@ -340,34 +344,48 @@ class CaptureResult:
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
-        """Write a directory: ``tokens.parquet`` (the token table), ``arrays.npz``, ``meta.json``.
+        """Write a directory: ``tokens.parquet`` (the token table), ``arrays/NAME.npy`` (one
+        uncompressed array per file, so that :meth:`load` can memory-map the large ones) and
+        ``meta.json``.
 
         Written to a temporary directory, then renamed into place. An existing capture at
         ``path`` is replaced; any other existing file or non-empty folder is refused (M2TError)
         unless ``overwrite``.
         """
+        return write_dir(path, self.write_files, is_ours=is_capture_dir, kind="capture", overwrite=overwrite,
+                         owned=is_capture_file)
+
+    def array_files(self) -> dict[str, np.ndarray]:
+        """The arrays :meth:`save` writes, by file stem (``extra.NAME`` for extra hook points)."""
         arrays = {k: getattr(self, k) for k in STEP_ARRAYS if getattr(self, k) is not None}
         arrays["lengths"] = self.lengths
         if self.scores is not None:
             arrays["scores"] = self.scores
         arrays.update({f"extra.{k}": v for k, v in self.extra.items()})
+        return arrays
+
+    def write_files(self, folder: Path, table: pd.DataFrame | None = None, written: Sequence[str] = ()) -> None:
+        """Write the capture's files into an existing ``folder`` (no atomicity: :meth:`save` wraps
+        this). ``written``: array files already there (a streamed capture); ``table``: the token
+        table when already computed."""
+        (folder / ARRAY_DIR).mkdir(exist_ok=True)
+        for name, a in self.array_files().items():
+            if name not in written:
+                np.save(folder / ARRAY_DIR / f"{name}.npy", np.ascontiguousarray(a), allow_pickle=False)
+        (self.to_dataframe() if table is None else table).to_parquet(folder / "tokens.parquet", index=False)
         meta = {
             "format": CAPTURE_FORMAT, "version": CAPTURE_VERSION, "mode": self.mode,
             "clip_ids": self.clip_ids, "vocab": self.vocab, "skeleton": self.skeleton, "fps": self.fps,
             "downsample": self.downsample, "beta_pinned": self.beta_pinned, "n_best": self.n_best,
             "references": self.references, "part_names": list(self.part_names), "meta": self.meta,
         }
-
-        def fill(tmp: Path) -> None:
-            self.to_dataframe().to_parquet(tmp / "tokens.parquet", index=False)
-            np.savez_compressed(tmp / "arrays.npz", **arrays)
-            (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-
-        return write_dir(path, fill, is_ours=is_capture_dir, kind="capture", overwrite=overwrite)
+        (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "CaptureResult":
-        """Read a directory written by :meth:`save`; other formats and versions raise M2TError."""
+        """Read a directory written by :meth:`save` (format version 2 or 3); other formats and
+        versions raise M2TError. Arrays of 16 MB or more are memory-mapped read-only, so a whole
+        split's capture opens without reading its attention arrays into memory."""
         path = Path(path)
         meta_file = path / "meta.json"
         if not meta_file.is_file():
@@ -379,14 +397,19 @@ class CaptureResult:
         if not isinstance(meta, dict) or meta.get("format") != CAPTURE_FORMAT:
             raise M2TError(f"{path} is not an m2t-interpret capture (meta.json has format "
                            f"{meta.get('format') if isinstance(meta, dict) else None!r})")
-        if meta.get("version") != CAPTURE_VERSION:
+        if meta.get("version") not in READABLE_VERSIONS:
             raise M2TError(f"{path} is a capture of format version {meta.get('version')}; this "
-                           f"m2t-interpret ({__version__}) reads version {CAPTURE_VERSION}: capture again")
+                           f"m2t-interpret ({__version__}) reads versions "
+                           f"{', '.join(map(str, READABLE_VERSIONS))}: capture again")
         try:
-            with np.load(path / "arrays.npz", allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
+            if meta["version"] == 2:
+                with np.load(path / "arrays.npz", allow_pickle=False) as z:
+                    arrays = {k: z[k] for k in z.files}
+            else:
+                arrays = {f.stem: np.load(f, allow_pickle=False, mmap_mode="r" if f.stat().st_size >= MMAP_BYTES else None)
+                          for f in sorted((path / ARRAY_DIR).glob("*.npy"))}
         except (OSError, ValueError) as exc:
-            raise M2TError(f"cannot read {path / 'arrays.npz'}: {exc}; capture again") from None
+            raise M2TError(f"cannot read the arrays of the capture in {path}: {exc}; capture again") from None
         extra = {k[len("extra."):]: arrays.pop(k) for k in list(arrays) if k.startswith("extra.")}
         n_best = meta.get("n_best")
         if n_best is not None:
@@ -432,6 +455,24 @@ class CaptureResult:
                 f"captured={self.captured})")
 
 
+def check_mergeable(results: Sequence[CaptureResult]) -> None:
+    """Raise M2TError unless the captures come from the same model and decoding and share no clip."""
+    first = results[0]
+    for r in results[1:]:
+        for attr in ("mode", "skeleton", "fps", "downsample", "vocab", "beta_pinned"):
+            if getattr(r, attr) != getattr(first, attr):
+                raise M2TError(f"cannot merge captures with different {attr}")
+        if r.model_fingerprint != first.model_fingerprint:
+            raise M2TError("cannot merge captures of different models (model fingerprints differ)")
+        if r.meta.get("decoding") != first.meta.get("decoding"):
+            raise M2TError("cannot merge captures decoded with different settings")
+        if (r.alpha is None) != (first.alpha is None):
+            raise M2TError("cannot merge a capture with attention and one without")
+    ids = [c for r in results for c in r.clip_ids]
+    if len(set(ids)) != len(ids):
+        raise M2TError("cannot merge captures that share clip ids")
+
+
 def is_capture_dir(path: Path) -> bool:
     """True when ``path`` holds a capture written by :meth:`CaptureResult.save` (any version)."""
     try:
@@ -439,6 +480,13 @@ def is_capture_dir(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(meta, dict) and meta.get("format") == CAPTURE_FORMAT
+
+
+def is_capture_file(relative: str) -> bool:
+    """Whether a path inside a capture folder is one a capture (any version) consists of."""
+    parts = Path(relative).parts
+    return relative in ("meta.json", "tokens.parquet", "arrays.npz") or (
+        len(parts) == 2 and parts[0] == ARRAY_DIR and parts[1].endswith(".npy"))
 
 
 def pad_value(name: str, a: np.ndarray):

@@ -220,7 +220,7 @@ def test_select_and_tokens_of(greedy_result):
 
 def test_save_load_round_trip(greedy_result, tmp_path):
     path = greedy_result.save(tmp_path / "cap")
-    assert (path / "tokens.parquet").exists() and (path / "arrays.npz").exists()
+    assert (path / "tokens.parquet").exists() and (path / "arrays" / "alpha.npy").exists()
     loaded = CaptureResult.load(path)
     pd.testing.assert_frame_equal(loaded.to_dataframe(), greedy_result.to_dataframe())
     np.testing.assert_array_equal(loaded.alpha, greedy_result.alpha)
@@ -230,6 +230,29 @@ def test_save_load_round_trip(greedy_result, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cap"]
     with pytest.raises(M2TError):
         CaptureResult.load(tmp_path / "nothing")
+
+
+def test_load_reads_version_2_and_memory_maps_large_arrays(greedy_result, tmp_path, monkeypatch):
+    import json
+
+    import m2t_interpret.result as result_module
+
+    path = greedy_result.save(tmp_path / "cap")
+    monkeypatch.setattr(result_module, "MMAP_BYTES", 1)  # every array counts as large
+    mapped = CaptureResult.load(path)
+    assert isinstance(mapped.alpha, np.memmap) and not mapped.alpha.flags.writeable
+    pd.testing.assert_frame_equal(mapped.to_dataframe(), greedy_result.to_dataframe())
+    # a version-2 capture (one compressed arrays.npz) still loads, and is replaced by a save
+    old = tmp_path / "v2"
+    old.mkdir()
+    np.savez_compressed(old / "arrays.npz", **greedy_result.array_files())
+    meta = json.loads((path / "meta.json").read_text())
+    (old / "meta.json").write_text(json.dumps({**meta, "version": 2}))
+    (old / "tokens.parquet").write_bytes((path / "tokens.parquet").read_bytes())
+    v2 = CaptureResult.load(old)
+    np.testing.assert_array_equal(v2.alpha, greedy_result.alpha)
+    greedy_result.save(old)
+    assert not (old / "arrays.npz").exists() and CaptureResult.load(old).meta == greedy_result.meta
 
 
 def test_save_never_replaces_what_it_did_not_write(greedy_result, tmp_path):
@@ -306,6 +329,12 @@ def test_shards_merge_into_the_unsharded_capture_bit_for_bit(tmp_path):
         assert a.shape == b.shape and a.dtype == b.dtype, name
         assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
     assert merged.references == whole.references and merged.meta == whole.meta
+    streamed = merge_shards(shards, out=tmp_path / "merged")  # written a few clips at a time
+    for name, a in whole.array_files().items():
+        b = streamed.array_files()[name]
+        assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
+    assert streamed.meta == whole.meta and streamed.references == whole.references
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "merged" / "tokens.parquet"), whole.to_dataframe())
     with pytest.raises(M2TError, match="missing"):
         merge_shards(shards[:2])
     with pytest.raises(M2TError, match="i/n"):
@@ -335,3 +364,45 @@ def test_fingerprint_follows_the_weights():
     state = tiny_model(vocab_size=24, max_steps=4).state_dict()
     m.load_state_dict(state)
     assert m.fingerprint() == first
+
+
+@pytest.mark.parametrize("decode", ["greedy", "forced"])
+def test_streamed_split_capture_equals_the_in_memory_one(tmp_path, decode):
+    """capture_split(out=…) writes α, γ, Γ (and logits, hidden states) to disk chunk by chunk; the
+    saved capture, its token table and the returned (memory-mapped) result equal the in-memory
+    capture bit for bit, also when fewer steps are decoded than allocated (the files are compacted)."""
+    import pandas as pd
+
+    import m2t_interpret.result as result_module
+    from m2t_interpret.capture.dataset import capture_split
+    from m2t_interpret.data.synthetic import generate_corpus
+    from m2t_interpret.data.synthetic.corpus import vocabulary
+
+    root = generate_corpus(tmp_path / "c", n_train=0, n_val=0, n_test=6, seed=5, progress=False)
+    vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + vocabulary()
+    m = tiny_model(vocab_size=len(vocab), max_steps=12)
+    m.set_vocab(vocab)
+    with torch.no_grad():  # make <eos> likely so that greedy captions end before max_steps
+        m.decoder.output.bias[2] += 3.0
+    kw = dict(decode=decode, batch_size=5, progress=False, keep_logits=True, record=["alpha", "gamma", "window",
+                                                                                    "mu", "sigma", "beta", "context"])
+    whole = capture_split(m, root, "test", **kw)
+    if decode == "greedy":
+        assert whole.tokens.shape[1] < 12  # compaction is exercised
+    result_module.MMAP_BYTES, saved = 1, result_module.MMAP_BYTES
+    try:
+        streamed = capture_split(m, root, "test", out=tmp_path / "cap", **kw)
+    finally:
+        result_module.MMAP_BYTES = saved
+    assert isinstance(streamed.alpha, np.memmap)
+    assert sorted(p.name for p in (tmp_path / "cap" / "arrays").iterdir()) == sorted(
+        f"{k}.npy" for k in whole.array_files())
+    for name, a in whole.array_files().items():
+        b = streamed.array_files()[name]
+        assert a.shape == b.shape and a.dtype == b.dtype, name
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
+    assert streamed.meta == whole.meta and streamed.references == whole.references
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cap" / "tokens.parquet"), whole.to_dataframe())
+    again = capture_split(m, root, "test", out=tmp_path / "cap", **kw)  # an earlier capture is replaced
+    assert again.clip_ids == whole.clip_ids
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "cap"]  # no temporary left behind

@@ -190,3 +190,37 @@ def test_capture_shards_and_merge(model_file, corpus, tmp_path, capsys):
     assert a.clip_ids == b.clip_ids and np.array_equal(a.alpha, b.alpha)
     rc, _, err = run(["capture", *base, "--shard", "0/2", "--out", tmp_path / "bad"], capsys)
     assert rc == 2 and "1 ≤ i ≤ n" in err and not (tmp_path / "bad").exists()
+
+
+def test_analysis_shards_are_cached_then_merged_by_the_unsharded_run(model_file, corpus, tmp_path, capsys,
+                                                                    monkeypatch):
+    import m2t_interpret.capture.dataset as dataset
+    from m2t_interpret.result import CaptureResult
+
+    monkeypatch.setattr(dataset, "CHUNK_CLIPS", 4)  # 12 clips: 3 chunks, so 2 shards of 2 and 1 chunks
+    out = tmp_path / "out"
+    args = ["density", "--word", "walks", *common(model_file, corpus, out)]
+    for i in (1, 2):
+        rc, stdout, err = run([*args, "--shard", f"{i}/2"], capsys)
+        assert rc == 0, err
+        assert f"shard {i}/2 of split test" in stdout and "captured into the cache" in stdout
+        assert "no analysis written" in stdout and not out.exists()
+    shards = sorted((tmp_path / "cache" / "captures").glob("*.shards/*"))
+    assert [p.name for p in shards] == ["1of2", "2of2"]
+    assert [CaptureResult.load(p).n_clips for p in shards] == [8, 4]
+    rc, stdout, err = run(args, capsys)
+    assert rc == 0, err
+    assert "merged the 2 cached shards" in stdout and "(capture read from the cache)" in stdout
+    assert (out / "density_summary.csv").exists()
+    assert not list((tmp_path / "cache" / "captures").glob("*.shards"))  # merged, then removed
+    rc, _, err = run(["capture", "--model", model_file, "--data", corpus, "--decode", "forced", "--no-progress",
+                      "--out", tmp_path / "whole"], capsys)
+    assert rc == 0, err
+    whole = CaptureResult.load(tmp_path / "whole")
+    merged = CaptureResult.load(next((tmp_path / "cache" / "captures").iterdir()))
+    for name, a in whole.array_files().items():
+        assert np.array_equal(a, merged.array_files()[name], equal_nan=a.dtype.kind == "f"), name
+    rc, _, err = run([*args, "--shard", "1/2", "--no-cache"], capsys)
+    assert rc == 2 and "--no-cache" in err and len(err.strip().splitlines()) == 1
+    rc, _, err = run([*args, "--shard", "3/2"], capsys)
+    assert rc == 2 and "1 ≤ i ≤ n" in err

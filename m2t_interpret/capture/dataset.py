@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -17,10 +18,16 @@ import numpy as np
 
 from ..data.dataset import load_split, read_split_ids
 from ..errors import M2TError
-from ..result import CaptureResult
+from ..io import write_dir
+from ..result import CaptureResult, check_mergeable, is_capture_dir, is_capture_file
+from .assemble import SplitAssembler
 
 if TYPE_CHECKING:
     from ..model.captioner import Captioner
+
+
+#: Clips decoded per chunk by :func:`capture_split` (also the unit of its shards).
+CHUNK_CLIPS = 128
 
 
 def capture_cache_dir() -> Path:
@@ -36,7 +43,8 @@ class CaptureRequest:
 
     ``decode`` is "greedy", "forced" (on the clip's first reference caption), "beamK" (the
     project's batched beam) or "authors-beamK" (the authors' best-first search); ``clips`` keeps
-    the first N ids of the split; ``beta`` pins the gate.
+    the first N ids of the split; ``beta`` pins the gate; ``shard`` "i/n" captures only that
+    shard.
     """
 
     root: str
@@ -46,6 +54,7 @@ class CaptureRequest:
     beta: float | None = None
     max_steps: int | None = None
     replace: tuple = field(default=())  # not cacheable when non-empty
+    shard: str | None = None  # "i/n": only that shard (see capture_split)
 
     def mode(self) -> tuple[str, int]:
         return parse_decode(self.decode)
@@ -102,12 +111,14 @@ def capture_split(
     clips: int | None = None,
     beta: float | None = None,
     max_steps: int | None = None,
-    batch_size: int = 128,
+    batch_size: int | None = None,
     progress: bool = True,
     keep_logits: bool = False,
     replace: dict | None = None,
     record: Sequence[str] | None = None,
     shard: tuple[int, int] | str | None = None,
+    out: str | os.PathLike | None = None,
+    overwrite: bool = False,
 ) -> CaptureResult:
     """Decode every clip of ``split`` (or its first ``clips``) in length-sorted chunks and merge
     them into one :class:`CaptureResult`, in split order, with the references of each clip.
@@ -116,17 +127,25 @@ def capture_split(
     1 ≤ i ≤ n) decodes only the chunks k with k mod n = i − 1: the chunks are made over the whole
     split first, so each is decoded exactly as in an unsharded run, and :func:`merge_shards` of
     the n shards equals the unsharded capture bit for bit.
+
+    With ``out`` the capture is written there (atomically, as :meth:`CaptureResult.save` would)
+    while it is decoded: the attention arrays go straight to disk chunk by chunk, so memory stays
+    at about one chunk's worth whatever the split's size, and the result is returned memory-mapped
+    from ``out``. An existing capture at ``out`` is replaced; other content is refused unless
+    ``overwrite``.
     """
     mode, beam_size = parse_decode(decode)
     shard = parse_shard(shard)
+    batch_size = int(batch_size or CHUNK_CLIPS)
     if clips is not None and clips < 1:
         raise M2TError(f"--clips must be ≥ 1, got {clips}")
     data = load_split(root, split, skeleton=model.skeleton, progress=False, limit=clips)
     if len(data) == 0:
         raise M2TError(f"no usable clips in split {split!r} of {root}: {data.report.summary()}")
     fp = data_fingerprint(root, split, data.ids)
-    motions = [s.motion for s in data]
+    ids, motions = list(data.ids), [s.motion for s in data]
     refs = [[c.text for c in s.captions] for s in data]
+    del data  # each motion is dropped once decoded (below); the dataset must not keep them alive
     order = sorted(range(len(motions)), key=lambda i: motions[i].shape[0])
     chunks = [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
     if shard is not None:
@@ -135,6 +154,9 @@ def capture_split(
             raise M2TError(f"shard {shard[0]}/{shard[1]} is empty: the split has only {len(order)} clips "
                            f"({len(order[::batch_size])} chunks of {batch_size}); use fewer shards")
     selected = [i for idx in chunks for i in idx]
+    if shard is not None:
+        keep = set(selected)
+        motions = [m if i in keep else None for i, m in enumerate(motions)]
     steps = int(max_steps or (100 if mode == "authors_beam" else model.config.max_steps))
     all_captions = None
     if mode == "forced":
@@ -143,104 +165,48 @@ def capture_split(
     d = model.config.downsample
     frames = max(len(range(d - 1, motions[i].shape[0], d)) for i in selected)
     row_of = {i: r for r, i in enumerate(sorted(selected))}  # split order
-    out = _Assembler(len(selected), steps, frames)
-    bar = _progress(len(selected), f"capturing {split} ({decode})", progress)
-    try:
-        for idx in chunks:
-            x, lengths = model.preprocess([motions[i] for i in idx])
-            captions = None
-            if mode == "forced":
-                captions = all_captions[idx]
-                captions = captions[:, : int((captions != 0).sum(1).max())]
-            part = model.decode(
-                x, lengths, mode=mode, captions=captions, max_steps=max_steps, beam_size=beam_size, beta=beta,
-                clip_ids=[data.ids[i] for i in idx], keep_logits=keep_logits, replace=replace, record=record,
-                data_fingerprint=fp, references=[refs[i] for i in idx])
-            out.add(part, [row_of[i] for i in idx])
-            bar.update(len(idx))
-    finally:
-        bar.close()
-    result = out.result([data.ids[i] for i in sorted(selected)])
-    split_position = {cid: i for i, cid in enumerate(data.ids)}
-    result.meta["split_positions"] = [split_position[c] for c in result.clip_ids]
-    result.meta["shard"] = None if shard is None else f"{shard[0]}/{shard[1]}"
-    if result.vocab:  # analyses group words by stem; keeping them spares a later nltk import
-        from ..data.supervision import stem
 
-        result.meta["vocab_stems"] = [stem(w) for w in result.vocab]
-    result.meta.update({"data_fingerprint": fp, "data": str(root), "split": split,
-                        "decoding": {**result.meta.get("decoding", {}), "spec": decode,
-                                     "forced_on": "first reference caption" if mode == "forced" else None}})
+    def run(folder: Path | None) -> CaptureResult:
+        assembler = SplitAssembler(len(selected), steps, frames, folder)
+        bar = _progress(len(selected), f"capturing {split} ({decode})", progress)
+        try:
+            for idx in chunks:
+                x, lengths = model.preprocess([motions[i] for i in idx])
+                for i in idx:  # chunks grow longer: the last ones run with most motions freed
+                    motions[i] = None
+                captions = None
+                if mode == "forced":
+                    captions = all_captions[idx]
+                    captions = captions[:, : int((captions != 0).sum(1).max())]
+                part = model.decode(
+                    x, lengths, mode=mode, captions=captions, max_steps=max_steps, beam_size=beam_size, beta=beta,
+                    clip_ids=[ids[i] for i in idx], keep_logits=keep_logits, replace=replace, record=record,
+                    data_fingerprint=fp, references=[refs[i] for i in idx])
+                assembler.add(part, [row_of[i] for i in idx])
+                bar.update(len(idx))
+            result = assembler.result([ids[i] for i in sorted(selected)])
+        finally:
+            bar.close()
+            assembler.close()
+        split_position = {cid: i for i, cid in enumerate(ids)}
+        result.meta["split_positions"] = [split_position[c] for c in result.clip_ids]
+        result.meta["shard"] = None if shard is None else f"{shard[0]}/{shard[1]}"
+        if result.vocab:  # analyses group words by stem; keeping them spares a later nltk import
+            from ..data.supervision import stem
+
+            result.meta["vocab_stems"] = [stem(w) for w in result.vocab]
+        result.meta.update({"data_fingerprint": fp, "data": str(root), "split": split,
+                            "decoding": {**result.meta.get("decoding", {}), "spec": decode,
+                                         "forced_on": "first reference caption" if mode == "forced" else None}})
+        if folder is not None:
+            result.write_files(folder, table=assembler.table(), written=assembler.streamed)
+        return result
+
+    if out is None:
+        return run(None)
+    write_dir(out, run, is_ours=is_capture_dir, kind="capture", overwrite=overwrite, owned=is_capture_file)
+    return CaptureResult.load(out)
     return result
-
-
-class _Assembler:
-    """Writes each decoded chunk straight into preallocated arrays in split order, so the peak
-    memory of a split capture is the result plus one chunk (no concatenation copies). The result
-    equals ``CaptureResult.concat`` of the chunks put in split order, bit for bit."""
-
-    def __init__(self, n: int, steps: int, frames: int):
-        self.n, self.steps, self.frames = n, steps, frames
-        self.arrays: dict[str, np.ndarray] | None = None
-        self.extra: dict[str, np.ndarray] = {}
-        self.lengths = np.zeros(n, dtype=np.int64)
-        self.scores: np.ndarray | None = None
-        self.n_best: list | None = None
-        self.references: list = [None] * n
-        self.used_steps = 0
-        self.template: CaptureResult | None = None
-
-    def _alloc(self, name: str, a: np.ndarray) -> np.ndarray:
-        from ..result import FRAME_ARRAYS, pad_value
-
-        shape = (self.n, self.steps, *(([self.frames] + list(a.shape[3:])) if name in FRAME_ARRAYS else a.shape[2:]))
-        fill = pad_value(name, a)
-        if fill is False or (not isinstance(fill, float) and fill == 0):
-            return np.zeros(shape, a.dtype)  # calloc: pages never written (padding) cost no memory
-        return np.full(shape, fill, a.dtype)
-
-    def add(self, part: CaptureResult, rows: list[int]) -> None:
-        from ..result import FRAME_ARRAYS, STEP_ARRAYS
-
-        if self.template is None:
-            self.template = part
-            self.arrays = {k: self._alloc(k, getattr(part, k)) for k in STEP_ARRAYS if getattr(part, k) is not None}
-            self.extra = {k: self._alloc(k, v) for k, v in part.extra.items()}
-            if part.scores is not None:
-                self.scores = np.zeros(self.n, dtype=part.scores.dtype)
-            if part.n_best is not None:
-                self.n_best = [None] * self.n
-        elif part.model_fingerprint != self.template.model_fingerprint:
-            raise M2TError("cannot merge captures of different models (model fingerprints differ)")
-        s = part.tokens.shape[1]
-        if s > self.steps:
-            raise M2TError(f"a chunk decoded {s} steps, more than the {self.steps} allocated")
-        self.used_steps = max(self.used_steps, s)
-        for store, source in ((self.arrays, lambda k: getattr(part, k)), (self.extra, part.extra.get)):
-            for k, target in store.items():
-                a = source(k)
-                if k in FRAME_ARRAYS:
-                    target[rows, :s, : a.shape[2]] = a
-                else:
-                    target[rows, :s] = a
-        self.lengths[rows] = part.lengths
-        if self.scores is not None:
-            self.scores[rows] = part.scores
-        for r, i in zip(rows, range(len(rows))):
-            if self.n_best is not None:
-                self.n_best[r] = part.n_best[i]
-            self.references[r] = None if part.references is None else part.references[i]
-
-    def result(self, clip_ids: list[str]) -> CaptureResult:
-        from dataclasses import replace as dc_replace
-
-        s = self.used_steps
-        return dc_replace(
-            self.template, clip_ids=list(clip_ids), lengths=self.lengths,
-            extra={k: v[:, :s] for k, v in self.extra.items()}, scores=self.scores, n_best=self.n_best,
-            references=self.references if self.template.references is not None else None,
-            meta=dict(self.template.meta), **{k: v[:, :s] for k, v in self.arrays.items()},
-        )
 
 
 def parse_shard(shard: tuple[int, int] | str | None) -> tuple[int, int] | None:
@@ -256,10 +222,18 @@ def parse_shard(shard: tuple[int, int] | str | None) -> tuple[int, int] | None:
     return i, n
 
 
-def merge_shards(results: Sequence[CaptureResult]) -> CaptureResult:
+def merge_shards(results: Sequence[CaptureResult], out: str | os.PathLike | None = None,
+                 overwrite: bool = False) -> CaptureResult:
     """The shards of one split (see :func:`capture_split`) merged back into split order: equal,
-    bit for bit, to the unsharded capture."""
+    bit for bit, to the unsharded capture.
+
+    With ``out`` the merge is written there a few hundred clips at a time (shards loaded with
+    :meth:`CaptureResult.load` are memory-mapped), so merging a whole split needs little memory;
+    the result is returned memory-mapped from ``out``.
+    """
     results = list(results)
+    if not results:
+        raise M2TError("no captures to merge")
     if any("split_positions" not in r.meta for r in results):
         raise M2TError("only captures of a split (capture_split / m2t-interpret capture) can be merged as shards")
     shards = [r.meta.get("shard") for r in results]
@@ -270,12 +244,41 @@ def merge_shards(results: Sequence[CaptureResult]) -> CaptureResult:
         missing = sorted(set(range(1, int(total.pop()) + 1)) - {int(s.split("/")[0]) for s in shards})
         if missing:
             raise M2TError(f"shard(s) {', '.join(map(str, missing))} missing from the merge")
-    merged = CaptureResult.concat(results)
     positions = [p for r in results for p in r.meta["split_positions"]]
-    result = merged.select(list(np.argsort(positions, kind="stable")))
-    result.meta["split_positions"] = sorted(positions)
-    result.meta["shard"] = None
-    return result
+    if out is None:
+        merged = CaptureResult.concat(results)
+        result = merged.select(list(np.argsort(positions, kind="stable")))
+        result.meta["split_positions"] = sorted(positions)
+        result.meta["shard"] = None
+        return result
+    check_mergeable(results)
+    row_of = {p: r for r, p in enumerate(sorted(positions))}
+    steps = max(r.tokens.shape[1] for r in results)
+    frames = max((r.alpha.shape[2] for r in results if r.alpha is not None), default=0)
+
+    def run(folder: Path) -> None:
+        assembler = SplitAssembler(len(positions), steps, frames, folder)
+        ids: list[str] = [""] * len(positions)
+        try:
+            for r in results:
+                for a in range(0, r.n_clips, _MERGE_CLIPS):
+                    piece = r.select(list(range(a, min(a + _MERGE_CLIPS, r.n_clips))))
+                    rows = [row_of[p] for p in r.meta["split_positions"][a: a + _MERGE_CLIPS]]
+                    assembler.add(piece, rows)
+                    for row, cid in zip(rows, piece.clip_ids):
+                        ids[row] = cid
+            merged = assembler.result(ids)
+        finally:
+            assembler.close()
+        merged.meta.update({"split_positions": sorted(positions), "shard": None})
+        merged.write_files(folder, table=assembler.table(), written=assembler.streamed)
+
+    write_dir(out, run, is_ours=is_capture_dir, kind="capture", overwrite=overwrite, owned=is_capture_file)
+    return CaptureResult.load(out)
+
+
+#: Clips copied at a time by a streamed :func:`merge_shards`.
+_MERGE_CLIPS = 256
 
 
 def model_file_key(source, vocab=None, stats=None) -> str | None:
@@ -316,6 +319,11 @@ def cached_capture(
     ``model_key`` (e.g. :func:`model_file_key`) or else its weights' fingerprint. ``model`` may
     be a function that loads it: it is called only on a cache miss. A request with ``replace``
     hooks is never cached.
+
+    A request with ``shard`` "i/n" captures that shard into the cache beside the unsharded
+    entry. An unsharded request that is not cached but finds all n shards of some sharding there
+    merges them (bit for bit the unsharded capture) instead of decoding: several processes can
+    each capture one shard, and the next unsharded run only merges.
     """
     if model_key is None:
         model = model() if callable(model) and not hasattr(model, "fingerprint") else model
@@ -323,29 +331,79 @@ def cached_capture(
     ids = read_split_ids(request.root, request.split)
     if request.clips is not None:
         ids = ids[: request.clips]
+    shard = parse_shard(request.shard)
     key_fields = {"model": model_key, "data": data_fingerprint(request.root, request.split, ids),
-                  **{k: v for k, v in asdict(request).items() if k not in ("root", "replace")}}
+                  **{k: v for k, v in asdict(request).items() if k not in ("root", "replace", "shard")}}
     key = hashlib.sha256(json.dumps(key_fields, sort_keys=True).encode()).hexdigest()[:20]
     cache = Path(cache_dir) if cache_dir is not None else capture_cache_dir()
-    path = cache / key
-    if not request.replace and (path / "meta.json").is_file():
-        try:
-            return CaptureResult.load(path), True
-        except M2TError:
-            pass  # a stale or damaged entry is recomputed below
+    path = cache / key if shard is None else cache / f"{key}.shards" / f"{shard[0]}of{shard[1]}"
+    if not request.replace:
+        cached = _load_cached(path)
+        if cached is not None:
+            return cached, True
+        if shard is None and _merge_cached_shards(cache / f"{key}.shards", path, log):
+            cached = _load_cached(path)
+            if cached is not None:
+                return cached, True
     if callable(model) and not hasattr(model, "fingerprint"):
         model = model()
-    result = capture_split(model, request.root, request.split, request.decode, request.clips, request.beta,
-                           request.max_steps, progress=progress, replace=dict(request.replace) or None)
-    if not request.replace:
-        try:
-            result.save(path, overwrite=True)
+    args = (model, request.root, request.split, request.decode, request.clips, request.beta, request.max_steps)
+    kw = dict(progress=progress, shard=shard)
+    if request.replace:
+        return capture_split(*args, replace=dict(request.replace), **kw), False
+    problem = _unwritable(path.parent)
+    if problem is None:  # streamed straight into the cache: memory stays at one chunk's worth
+        result = capture_split(*args, out=path, overwrite=True, **kw)
+        if log is not None:
+            log(f"capture kept for reuse in {path}")
+        return result, False
+    if shard is not None:
+        raise M2TError(f"cannot keep shard {request.shard} in the capture cache {path.parent}: {problem}; "
+                       "set M2T_INTERPRET_CACHE to a writable folder")
+    if log is not None:  # a read-only cache must not stop the analysis
+        log(f"warning: could not cache the capture in {path}: {problem}")
+    return capture_split(*args, **kw), False
+
+
+def _load_cached(path: Path) -> CaptureResult | None:
+    if not (path / "meta.json").is_file():
+        return None
+    try:
+        return CaptureResult.load(path)
+    except M2TError:
+        return None  # a stale or damaged entry is recomputed
+
+
+def _merge_cached_shards(folder: Path, path: Path, log: Callable[[str], None] | None) -> bool:
+    """Merge a complete set of cached shards in ``folder`` (``IofN`` entries) into ``path``."""
+    if not folder.is_dir():
+        return False
+    by_total: dict[int, dict[int, Path]] = {}
+    for entry in folder.iterdir():
+        i, sep, n = entry.name.partition("of")
+        if sep and i.isdigit() and n.isdigit() and (entry / "meta.json").is_file():
+            by_total.setdefault(int(n), {})[int(i)] = entry
+    for n, found in sorted(by_total.items()):
+        if len(found) == n:
+            merge_shards([CaptureResult.load(found[i]) for i in range(1, n + 1)], out=path, overwrite=True)
+            shutil.rmtree(folder, ignore_errors=True)  # the merged capture holds everything they held
             if log is not None:
-                log(f"capture kept for reuse in {path}")
-        except (OSError, M2TError) as exc:  # a read-only cache must not stop the analysis
-            if log is not None:
-                log(f"warning: could not cache the capture in {path}: {exc}")
-    return result, False
+                log(f"merged the {n} cached shards into {path}")
+            return True
+    return False
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why files cannot be created in ``folder`` (made if missing), or None when they can."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 __all__ = ["CaptureRequest", "parse_decode", "parse_shard", "merge_shards", "data_fingerprint", "capture_split", "cached_capture",

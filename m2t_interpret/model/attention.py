@@ -21,9 +21,9 @@ def project_part_keys(layer: nn.Linear, parts: torch.Tensor) -> torch.Tensor:
     Instead of copying P (N, T, 6, H) into R, the layer's weight columns are reordered to the
     part-major order of P's own memory layout (index k·H + h): a (D, 6H) copy, not an (N, T, 6H) one.
     """
-    n, t, k, h = parts.shape
+    *lead, k, h = parts.shape
     weight = layer.weight.view(-1, h, k).transpose(1, 2).reshape(-1, k * h)
-    return flat_linear(parts.reshape(n, t, k * h), weight, layer.bias)
+    return flat_linear(parts.reshape(*lead, k * h), weight, layer.bias)
 
 
 class AdditiveAttention(nn.Module):
@@ -37,7 +37,7 @@ class AdditiveAttention(nn.Module):
         self._workspace: torch.Tensor | None = None
 
     def project_keys(self, parts: torch.Tensor) -> torch.Tensor:
-        """P (N, T, 6, H) → keys (N, T, D) = key(R), R the hidden-major flattening of P."""
+        """P (…, 6, H) → keys (…, D) = key(R), R the hidden-major flattening of P."""
         return project_part_keys(self.key, parts)
 
     def energies(self, h: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
@@ -75,7 +75,12 @@ class SpatialAttention(AdditiveAttention):
 
     def forward(self, h: torch.Tensor, keys: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
         """``h`` (N, S, H) queries, ``keys`` (N, T, D), ``frame_mask`` (N, T) → α (N, S, T, 6)."""
-        alpha = torch.softmax(self.energies(h, keys), dim=-1)
+        energies = self.energies(h, keys)
+        if needs_grad(energies):
+            alpha = torch.softmax(energies, dim=-1)
+        else:  # torch's softmax over a last axis of 6 is ~5× slower than these three passes
+            alpha = energies.sub_(energies.amax(-1, keepdim=True)).exp_()
+            alpha = alpha.div_(alpha.sum(-1, keepdim=True))
         return self.hook_alpha(alpha * frame_mask[:, None, :, None].to(alpha.dtype))
 
 

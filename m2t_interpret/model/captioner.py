@@ -25,9 +25,10 @@ from ..tokens import SPECIAL_TOKENS  # noqa: F401 (re-exported)
 from ..tokens import UNK_ID as UNK
 from .attention import GaussianTemporalAttention, SpatialAttention, TemporalWindow
 from .decoder import WordDecoder
-from .encoder import PartEncoder
+from .encoder import PartEncoder, velocities
 from .gate import AdaptiveGate
 from .hooks import HookPoint, Replacement, hook_points, hooks
+from .ops import needs_grad
 
 #: Authors' parameter-name prefix → this module tree's prefix.
 AUTHORS_KEYS: tuple[tuple[str, str], ...] = (
@@ -204,14 +205,38 @@ class Captioner(nn.Module):
     def encode(self, x: torch.Tensor, lengths: torch.Tensor) -> Encoded:
         """``x`` (N, T, J·3), ``lengths`` (N,) → :class:`Encoded` (key projections done once)."""
         x, lengths = self._check_input(x, lengths)
-        parts = self.encoder(x)
         frame_mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
-        return Encoded(
-            parts,
-            self.spatial_attention.project_keys(parts),
-            self.temporal_attention.project_keys(parts),
-            frame_mask,
-        )
+        if needs_grad(x, self.encoder.position_in[0].weight):
+            parts = self.encoder(x)
+            return Encoded(parts, self.spatial_attention.project_keys(parts),
+                           self.temporal_attention.project_keys(parts), frame_mask)
+        return Encoded(*self._encode_valid_frames(x, frame_mask), frame_mask)
+
+    def _encode_valid_frames(self, x: torch.Tensor, frame_mask: torch.Tensor):
+        """Inference encoding: P (N, T, 6, H) and both keys (N, T, D), zero on padded frames.
+
+        Padded frames are never read (α is zero there and γ masked), so the part MLPs and the key
+        projections — most of the encoding cost — run on the valid frames only. The keys are
+        accumulated part by part (key(R) = b + Σ_k W_k P_k, W_k part k's weight columns), so no
+        packed copy of all parts' features is ever held: memory is P plus one part's features.
+        """
+        n_parts, hidden = len(self.encoder.parts), self.config.hidden
+        rows = frame_mask.nonzero(as_tuple=True)
+        xs, vs = x[rows], velocities(x)[rows]  # (M, J·3)
+        parts = x.new_zeros(*frame_mask.shape, n_parts, hidden)
+        layers = (self.spatial_attention.key, self.temporal_attention.key)
+        keys = [layer.bias.expand(len(xs), -1).clone() for layer in layers]
+        for k in range(n_parts):
+            features = self.encoder.part_features(k, xs, vs)  # (M, H)
+            parts[rows[0], rows[1], k] = features
+            for acc, layer in zip(keys, layers):  # hidden-major columns: index h·6 + k
+                acc.addmm_(features, layer.weight.view(-1, hidden, n_parts)[:, :, k].t())
+        full = []
+        for acc in keys:
+            out = acc.new_zeros(*frame_mask.shape, acc.shape[-1])
+            out[rows] = acc
+            full.append(out)
+        return parts, full[0], full[1]
 
     def attend(self, enc: Encoded, emb: torch.Tensor, h: torch.Tensor, h_top: torch.Tensor) -> StepOutputs:
         """Attention, gate and output layer for S steps given the decoder states (N, S, ·)."""

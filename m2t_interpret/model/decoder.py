@@ -5,6 +5,25 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .ops import needs_grad
+
+
+def _lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, lstm: nn.LSTM) -> tuple[torch.Tensor, torch.Tensor]:
+    """One LSTM step (gate order i, f, g, o, as nn.LSTM). Without autograd it runs as two matmuls
+    into one buffer and in-place activations: torch.lstm_cell concatenates the two weight
+    matrices on every call, which costs more than the step's matmuls at decoding batch sizes."""
+    if needs_grad(x, h, c, lstm.weight_ih_l0):
+        return torch.lstm_cell(x, (h, c), lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
+    gates = torch.addmm(lstm.bias_ih_l0, x, lstm.weight_ih_l0.t())
+    gates.addmm_(h, lstm.weight_hh_l0.t()).add_(lstm.bias_hh_l0)
+    i, f, g, o = gates.chunk(4, dim=1)
+    i.sigmoid_()
+    f.sigmoid_()
+    g.tanh_()
+    o.sigmoid_()
+    c = torch.addcmul(i * g, f, c)
+    return o.mul_(torch.tanh(c)), c
+
 
 class WordDecoder(nn.Module):
     """Two stacked single-layer LSTMs driven by the previous word only.
@@ -46,8 +65,7 @@ class WordDecoder(nn.Module):
             state = ((zero, zero), (zero, zero))
         new_state = []
         for lstm, (h, c) in zip((self.bottom_lstm, self.top_lstm), state):
-            h, c = torch.lstm_cell(x, (h[0], c[0]), lstm.weight_ih_l0, lstm.weight_hh_l0,
-                                   lstm.bias_ih_l0, lstm.bias_hh_l0)
+            h, c = _lstm_cell(x, h[0], c[0], lstm)
             new_state.append((h.unsqueeze(0), c.unsqueeze(0)))
             x = h
         (h_bottom, _), (h_top, _) = new_state

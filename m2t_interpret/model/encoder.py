@@ -31,16 +31,22 @@ class PartEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` (N, T, J·3) → part features P (N, T, 6, H)."""
-        v = torch.zeros_like(x)
-        v[:, 1:] = x[:, 1:] - x[:, :-1]
-        feats = []
-        for k in range(len(self.parts)):
-            idx = getattr(self, f"_index_{k}")
-            xk, vk = x.index_select(-1, idx), v.index_select(-1, idx)
-            p = _mlp(self.position_in[k], self.position_out[k], xk)
-            q = _mlp(self.velocity_in[k], self.velocity_out[k], vk)
-            feats.append(torch.cat([p, q], dim=-1))
-        return torch.stack(feats, dim=2)
+        v = velocities(x)
+        return torch.stack([self.part_features(k, x, v) for k in range(len(self.parts))], dim=-2)
+
+    def part_features(self, k: int, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Part ``k``'s features [p; q] (…, H) from positions ``x`` and velocities ``v`` (…, J·3)."""
+        idx = getattr(self, f"_index_{k}")
+        p = _mlp(self.position_in[k], self.position_out[k], x.index_select(-1, idx))
+        q = _mlp(self.velocity_in[k], self.velocity_out[k], v.index_select(-1, idx))
+        return torch.cat([p, q], dim=-1)
+
+
+def velocities(x: torch.Tensor) -> torch.Tensor:
+    """v_i = x_i − x_{i−1}, v_0 = 0 over the frame axis of (N, T, F)."""
+    v = torch.zeros_like(x)
+    v[:, 1:] = x[:, 1:] - x[:, :-1]
+    return v
 
 
 def _mlp(first: nn.Linear, second: nn.Linear, x: torch.Tensor) -> torch.Tensor:
