@@ -1,0 +1,170 @@
+#!/usr/bin/env python
+"""Where greedy decoding spends its time, component by component, written to docs/performance.md.
+
+    python bench/profile_decoding.py [--sizes humanml3d kit] [--clips 64] [--repeats 5] [--no-write]
+
+Runs ``Captioner.decode`` (greedy, capture on, top-5 kept) on the same seeded model and batch as
+``bench/bench_decoding.py`` and times each component by wrapping the methods the decoder calls
+(``encode``, ``decoder.states``, the two attentions, the gate, ``decoder.logits``, ``attend``); the
+rest of ``attend`` is the context (Σ α·Γ·P, one batched matmul) and the hook points, and the
+rest of ``decode`` is the greedy loop's bookkeeping (argmax, top-k) and packing the result. The
+share of each component is the median over ``--repeats`` runs. Beside it, the floating-point work
+of the big matrix products and the machine's measured single-thread matmul rate give the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _doc import update_section  # noqa: E402
+from bench_decoding import SIZES, Settings, build_inputs, machine  # noqa: E402
+
+COMPONENTS = {
+    "encode": "encoding: part MLPs and both key projections, valid frames only (once per clip)",
+    "decoder.states": "both LSTMs",
+    "spatial_attention": "spatial attention α (query, tanh energies, score, softmax over parts)",
+    "temporal_attention": "temporal attention γ → μ, σ, Γ",
+    "attend_rest": "context c = Σ α·Γ·P (batched matmul) and hook points",
+    "gate": "adaptive gate β̂ and ĉ",
+    "decoder.logits": "mixture layer and output projection to V words",
+    "decode_rest": "greedy bookkeeping (argmax, log-probability, top-5) and packing the capture",
+}
+
+
+def _wrap(obj, name: str, key: str, times: dict) -> None:
+    fn = getattr(obj, name)
+
+    def timed(*args, **kwargs):
+        t0 = time.perf_counter()
+        out = fn(*args, **kwargs)
+        times[key] += time.perf_counter() - t0
+        return out
+
+    setattr(obj, name, timed)
+
+
+def profile(s: Settings) -> dict[str, float]:
+    """Median seconds per component of one greedy decode of the batch."""
+    model, _, x, lengths = build_inputs(s)
+    times: dict[str, float] = defaultdict(float)
+    _wrap(model, "encode", "encode", times)
+    _wrap(model, "attend", "attend", times)
+    _wrap(model.decoder, "states", "decoder.states", times)
+    _wrap(model.decoder, "logits", "decoder.logits", times)
+    for name in ("spatial_attention", "temporal_attention", "gate"):
+        _wrap(getattr(model, name), "forward", name, times)
+    runs = []
+    with torch.inference_mode():
+        model.decode(x, lengths, mode="greedy", max_steps=s.steps, keep_logits=False)  # warm-up
+        for _ in range(s.repeats):
+            times.clear()
+            t0 = time.perf_counter()
+            model.decode(x, lengths, mode="greedy", max_steps=s.steps, keep_logits=False)
+            total = time.perf_counter() - t0
+            t = dict(times)
+            t["attend_rest"] = t.pop("attend") - t["spatial_attention"] - t["temporal_attention"] - t["gate"] \
+                - t["decoder.logits"]
+            t["decode_rest"] = total - sum(t.values())
+            t["total"] = total
+            runs.append(t)
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def matmul_rate() -> float:
+    """Measured single-thread float32 matmul rate, multiply-adds per second."""
+    a, b = torch.randn(2048, 1024), torch.randn(1024, 512)
+    torch.mm(a, b)
+    best = min(_time(lambda: torch.mm(a, b)) for _ in range(5))
+    return 2048 * 1024 * 512 / best
+
+
+def _time(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def work(s: Settings, valid_frames: int) -> dict[str, float]:
+    """Multiply-adds of the matrix products in the project's decode (part MLPs and keys on valid
+    frames, once) and in the reference's (part MLPs on all frames, keys on all frames at every step)."""
+    d = SIZES[s.sizes]
+    h, e, a, v = d["hidden"], d["embed"], d["attn"], d["vocab"]
+    width = e + a + h
+    all_frames = s.clips * s.frames
+
+    def mlps(rows: int) -> int:  # the six parts' second layers, positions and velocities
+        return rows * 6 * 2 * a * (h // 2)
+
+    def keys(rows: int) -> int:  # feat_extract_x and feat_extract_g
+        return rows * 2 * 6 * h * a
+
+    step = s.clips * (4 * h * (e + h) + 4 * h * 2 * h + width * width + width * v + 4 * h * a
+                      + s.frames * (6 * h + 7 * a))
+    return {"ours": mlps(valid_frames) + keys(valid_frames) + s.steps * step,
+            "reference": mlps(all_frames) + s.steps * (step + keys(all_frames))}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", nargs="+", choices=sorted(SIZES), default=["humanml3d", "kit"])
+    ap.add_argument("--clips", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=16)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    rate = matmul_rate()
+    lines = ["| component | " + " | ".join(f"{k}, {args.clips} clips: ms (share)" for k in args.sizes) + " |",
+             "|---|" + "---:|" * len(args.sizes)]
+    results = {}
+    floors = []
+    for k in args.sizes:
+        s = Settings(sizes=k, clips=args.clips, steps=args.steps, repeats=args.repeats)
+        results[k] = profile(s)
+        _, _, _, lengths = build_inputs(s)
+        w = work(s, int(lengths.sum()))
+        floors.append(f"{k}: {w['ours'] / 1e9:.2f} G multiply-adds in the project's decode → ≥ "
+                      f"{w['ours'] / rate * 1e3:.0f} ms at the measured rate, against {w['reference'] / 1e9:.1f} G "
+                      f"in the reference → the work ratio caps the speed-up near {w['reference'] / w['ours']:.1f}× "
+                      "at equal matmul efficiency")
+    for key, label in COMPONENTS.items():
+        cells = [f"{results[k][key] * 1e3:.1f} ({results[k][key] / results[k]['total']:.0%})" for k in args.sizes]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("| **total** | " + " | ".join(f"**{results[k]['total'] * 1e3:.1f}**" for k in args.sizes) + " |")
+    table = "\n".join(lines)
+    print(table)
+    for f in floors:
+        print(f)
+    text = "\n".join([
+        "## Where greedy decoding spends its time", "",
+        f"Reproduce: `python bench/profile_decoding.py` ({machine()}; one thread; the same seeded model and "
+        f"batch as the throughput table, {args.steps} steps, capture on with the top 5 kept; median of "
+        f"{args.repeats} runs, each component timed by wrapping the method the decoder calls; per-step "
+        f"components are summed over the steps).", "",
+        table, "",
+        f"Measured single-thread float32 matmul rate: {rate / 1e9:.0f} G multiply-adds/s. "
+        + "; ".join(floors) + ".",
+        "",
+        "Nearly all the time is dense float32 arithmetic that exactness requires: the key projections and "
+        "part MLPs (already once per clip and on valid frames only), the output projection over the "
+        "vocabulary at every step, the LSTMs, and the context product, which reads every clip's part features "
+        "at every step. Per-step Python and allocation overheads were removed where they showed (the LSTM "
+        "step no longer concatenates its weight matrices on every call, the softmax over six parts runs as "
+        "three in-place passes).",
+    ])
+    if not args.no_write:
+        print(f"updated {update_section('decoding-profile', text)}")
+
+
+if __name__ == "__main__":
+    main()
