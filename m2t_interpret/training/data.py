@@ -196,6 +196,18 @@ def bucketed_batches(split: PreparedSplit, batch_size: int, rng: np.random.Gener
     return [batches[i] for i in perm]
 
 
+def rank_slice(pairs: np.ndarray, rank: int, world_size: int) -> np.ndarray:
+    """This process's share of a global batch under data-parallel training: the ``rank``-th of
+    ``world_size`` contiguous slices (sizes differ by at most one, so a short last batch may leave a
+    slice empty). Contiguous, because a global batch is in length order: each slice pads less."""
+    return np.array_split(pairs, world_size)[rank]
+
+
+def caption_width(split: PreparedSplit, pairs: Sequence[int]) -> int:
+    """Token width :func:`collate` gives these pairs (longest caption with <sos>/<eos>)."""
+    return max(len(split.pair_ids[p]) for p in pairs)
+
+
 @dataclass
 class Batch:
     x: torch.Tensor  # (N, T, J·3)
@@ -213,7 +225,7 @@ class Batch:
 def collate(split: PreparedSplit, pairs: Sequence[int]) -> Batch:
     x, lengths = pad_frames([split.motions[split.pair_motion[p]] for p in pairs])
     n = len(pairs)
-    width = max(len(split.pair_ids[p]) for p in pairs)
+    width = caption_width(split, pairs)
     caps = torch.zeros(n, width, dtype=torch.long)
     beta = torch.full((n, width - 1), -1.0)
     alpha = torch.zeros(n, width - 1, 6)

@@ -4,6 +4,11 @@ A run directory holds ``config.toml``, ``vocab.json``, ``model.pt`` (the best mo
 checkpoint), ``last.pt`` (everything needed to resume), ``log.csv`` (one row per epoch),
 ``curves.png`` and ``skipped.json`` (what loading the data skipped, and why). Seeding is per epoch (batch order, dropout, teacher-forcing coins), so a resumed
 run continues exactly as an uninterrupted one would.
+
+Under ``torchrun`` with several processes the model trains with DistributedDataParallel: every rank
+builds the same global batches and trains on its slice of each; losses are weighted so that the
+averaged gradient is the one-process gradient of the global batch; rank 0 alone validates, prints
+and writes the run directory (``docs/distributed.md``).
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 from .._version import __version__
 from ..errors import M2TError
@@ -30,7 +36,9 @@ from ..tokens import SPECIAL_TOKENS
 from ..model.captioner import Captioner, CaptionerConfig
 from ..model.checkpoints import resolve_device, save_checkpoint
 from .config import TrainConfig, config_from_mapping
-from .data import Batch, PreparedSplit, bucketed_batches, collate, load_prepared, motion_batches, resolve_data
+from .data import (Batch, PreparedSplit, bucketed_batches, caption_width, collate, load_prepared, motion_batches,
+                   rank_slice, resolve_data)
+from .distributed import Distributed, init_distributed, no_buffer_sync
 from .losses import LossTerms, guided_attention_loss
 
 RUN_STATE = "m2t-interpret-run-state"
@@ -45,32 +53,93 @@ def epoch_lr(config: TrainConfig, epoch: int) -> float:
     return config.lr
 
 
-def batch_loss(model: Captioner, batch: Batch, lambdas, teacher_forcing: float) -> LossTerms:
-    """Loss of one batch. Teacher forcing 1 runs all steps in one pass; below 1, one coin per
-    step for the whole batch chooses between the gold token and the previous argmax."""
-    inputs, targets = batch.captions[:, :-1], batch.captions[:, 1:]
+def decode_for_loss(model: Captioner, x: torch.Tensor, lengths: torch.Tensor, captions: torch.Tensor,
+                    teacher_forcing: float, coins: Sequence[bool] | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The training decode: (logits, alpha, beta, frame_mask). Teacher forcing 1 runs all steps in
+    one pass; below 1, one coin per step for the whole batch chooses between the gold token and the
+    previous argmax — drawn from the global RNG, or ``coins[t]`` when given (distributed training)."""
+    inputs = captions[:, :-1]
     if teacher_forcing >= 1.0:
-        out = model(batch.x, batch.lengths, inputs)
-        logits, alpha, beta = out.logits, out.alpha, out.beta
-        frame_mask = torch.arange(batch.x.shape[1], device=batch.x.device)[None] < batch.lengths[:, None]
-    else:
-        enc = model.encode(batch.x, batch.lengths)
-        frame_mask = enc.frame_mask
-        state, token = None, inputs[:, 0]
-        logit_steps, alpha_steps, beta_steps = [], [], []
-        for t in range(inputs.shape[1]):
-            out, state = model.step(enc, token, state)
-            logit_steps.append(out.logits)
-            alpha_steps.append(out.alpha)
-            beta_steps.append(out.beta)
-            if t + 1 < inputs.shape[1]:
-                gold = bool(torch.rand(()) < teacher_forcing)
-                token = inputs[:, t + 1] if gold else out.logits[:, 0].argmax(-1).detach()
-        logits, alpha, beta = torch.cat(logit_steps, 1), torch.cat(alpha_steps, 1), torch.cat(beta_steps, 1)
+        out = model(x, lengths, inputs)
+        frame_mask = torch.arange(x.shape[1], device=x.device)[None] < lengths[:, None]
+        return out.logits, out.alpha, out.beta, frame_mask
+    enc = model.encode(x, lengths)
+    state, token = None, inputs[:, 0]
+    logit_steps, alpha_steps, beta_steps = [], [], []
+    for t in range(inputs.shape[1]):
+        out, state = model.step(enc, token, state)
+        logit_steps.append(out.logits)
+        alpha_steps.append(out.alpha)
+        beta_steps.append(out.beta)
+        if t + 1 < inputs.shape[1]:
+            gold = bool(torch.rand(()) < teacher_forcing) if coins is None else coins[t]
+            token = inputs[:, t + 1] if gold else out.logits[:, 0].argmax(-1).detach()
+    return torch.cat(logit_steps, 1), torch.cat(alpha_steps, 1), torch.cat(beta_steps, 1), enc.frame_mask
+
+
+def batch_loss(model: Captioner, batch: Batch, lambdas, teacher_forcing: float,
+               coins: Sequence[bool] | None = None) -> LossTerms:
+    """Loss of one batch (see :func:`decode_for_loss` for teacher forcing and ``coins``)."""
+    logits, alpha, beta, frame_mask = decode_for_loss(model, batch.x, batch.lengths, batch.captions,
+                                                      teacher_forcing, coins)
     return guided_attention_loss(
-        logits, targets, alpha, frame_mask, beta, batch.beta_star, batch.alpha_star, batch.alpha_sup,
-        lambdas=lambdas,
+        logits, batch.captions[:, 1:], alpha, frame_mask, beta, batch.beta_star, batch.alpha_star,
+        batch.alpha_sup, lambdas=lambdas,
     )
+
+
+class _TrainingDecode(nn.Module):
+    """What DistributedDataParallel wraps: one forward that is the whole training decode, so DDP
+    sees every use of the parameters (teacher forcing < 1 decodes step by step via encode/step)."""
+
+    def __init__(self, model: Captioner, teacher_forcing: float) -> None:
+        super().__init__()
+        self.model, self.teacher_forcing = model, teacher_forcing
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor, captions: torch.Tensor,
+                coins: Sequence[bool] | None = None):
+        return decode_for_loss(self.model, x, lengths, captions, self.teacher_forcing, coins)
+
+
+def _distributed_backward(ddp: nn.Module, dist: Distributed, split: PreparedSplit, pairs: np.ndarray,
+                          config: TrainConfig, device: torch.device, coin_gen: torch.Generator) -> dict[str, float]:
+    """Forward and backward of this rank's slice of the global batch ``pairs``; returns the loss
+    terms of the whole global batch (what one process logs).
+
+    Each term is a mean over its entries (tokens, supervised steps, …). Rank r's term is weighted by
+    n_r·N / n (its count, the world size, the global count), so DDP's average of the gradients is
+    the gradient of the global-batch mean, as one process computes it."""
+    local = rank_slice(pairs, dist.rank, dist.world_size)
+    weight = 1.0
+    if len(local) == 0:  # a short last batch: decode one item at weight 0 so that DDP still meets every rank
+        local, weight = pairs[:1], 0.0
+    coins = None
+    if config.teacher_forcing < 1.0:
+        # One coin per step of the global batch, as one process draws them, from a generator every
+        # rank seeds alike: all ranks (and, with dropout 0, one process) make the same choices.
+        coins = [bool(torch.rand((), generator=coin_gen) < config.teacher_forcing)
+                 for _ in range(caption_width(split, pairs) - 2)]
+    batch = collate(split, local).to(device)
+    logits, alpha, beta, frame_mask = ddp(batch.x, batch.lengths, batch.captions, coins)
+    terms = guided_attention_loss(logits, batch.captions[:, 1:], alpha, frame_mask, beta, batch.beta_star,
+                                  batch.alpha_star, batch.alpha_sup, lambdas=config.lambdas)
+    means = torch.stack([terms.lang.detach(), terms.spat.detach(), terms.adapt.detach()]).double().cpu()
+    counts = torch.tensor([terms.n_lang, terms.n_spat, terms.n_adapt], dtype=torch.float64) * weight
+    local_sums = means * counts if weight else torch.zeros(3, dtype=torch.float64)
+    reduced = dist.all_reduce_sum(torch.cat([local_sums, counts]))
+    sums, totals = reduced[:3].tolist(), reduced[3:].tolist()
+    scales = [float(n) * dist.world_size / total if total > 0 else 0.0 for n, total in zip(counts.tolist(), totals)]
+    lam_spat, lam_adapt = terms.lambdas
+    loss = terms.lang * scales[0]
+    if lam_spat != 0.0:  # as guided_attention_loss: a term with λ = 0 is not part of the loss
+        loss = loss + lam_spat * (terms.spat * scales[1])
+    if lam_adapt != 0.0:
+        loss = loss + lam_adapt * (terms.adapt * scales[2])
+    loss.backward()
+    lang, spat, adapt = (s / total if total > 0 else 0.0 for s, total in zip(sums, totals))
+    total_loss = lang + (lam_spat * spat if lam_spat != 0.0 else 0.0) + (lam_adapt * adapt if lam_adapt != 0.0 else 0.0)
+    return {"loss": total_loss, "lang": lang, "spat": spat, "adapt": adapt}
 
 
 def greedy_bleu4(model: Captioner, split: PreparedSplit, max_steps: int | None = None) -> float:
@@ -89,6 +158,7 @@ class TrainResult:
     epochs_run: int
     seconds: float
     model_path: Path
+    world_size: int = 1  # processes that trained (torchrun); every rank returns the same result
 
 
 def _write_log(path: Path, rows: list[dict]) -> None:
@@ -128,17 +198,20 @@ RUN_FILES = ("config.toml", "vocab.json", "model.pt", "last.pt", "log.csv", "cur
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C during training: a KeyboardInterrupt that says how to continue."""
 
-    def __init__(self, out: Path, epochs_done: int, epochs: int) -> None:
-        self.out, self.epochs_done, self.epochs = out, epochs_done, epochs
+    def __init__(self, out: Path, epochs_done: int, epochs: int, world_size: int = 1) -> None:
+        self.out, self.epochs_done, self.epochs, self.world_size = out, epochs_done, epochs, world_size
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
+        # under torchrun the command to repeat is the launcher's (a process count of choice)
+        command = ("m2t-interpret train" if self.world_size == 1
+                   else f"torchrun --nproc-per-node {self.world_size} --no-python m2t-interpret train")
         if self.epochs_done == 0 and not (self.out / "last.pt").exists():
             return (f"interrupted before the first epoch ended; nothing to resume — start again with: "
-                    f"m2t-interpret train --out {self.out} (and the same options)")
+                    f"{command} --out {self.out} (and the same options)")
         return (f"interrupted after epoch {self.epochs_done} of {self.epochs}; continue with: "
-                f"m2t-interpret train --out {self.out} --resume")
+                f"{command} --out {self.out} --resume")
 
 
 def _is_run_dir(path: Path) -> bool:
@@ -207,38 +280,62 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
     The run folder is checked first (:func:`check_run_dir`); what loading skipped is printed and
     written as ``skipped.json``, and a split losing more than 5 % stops unless ``allow_skips``
     (:func:`~m2t_interpret.training.data.check_skips`). Ctrl-C raises :class:`TrainingInterrupted`
-    (a KeyboardInterrupt) saying how to resume."""
-    device = resolve_device(config.device)  # before anything is written
-    out = Path(out_dir)
-    state = check_run_dir(out, resume)
-    epochs_done = 0 if state is None else int(state["epoch"])
+    (a KeyboardInterrupt) saying how to resume.
+
+    Under ``torchrun`` with several processes (``WORLD_SIZE`` > 1) this joins the process group
+    (gloo on CPU, nccl on CUDA), trains with DistributedDataParallel and leaves the group at the end,
+    also on errors; only rank 0 logs, shows progress and writes (``docs/distributed.md``)."""
+    dist = init_distributed(config.device)
     try:
-        return _train(config, out, state, device, progress, log, allow_skips)
-    except TrainingInterrupted:
-        raise
-    except KeyboardInterrupt:
-        done = epochs_done
-        if (out / "last.pt").exists():
-            try:
-                done = int(read_run_state(out / "last.pt")["epoch"])
-            except M2TError:
-                pass
-        total = int(state["config"].get("epochs", config.epochs)) if state is not None else config.epochs
-        raise TrainingInterrupted(out, done, total) from None
+        if dist is not None and not dist.is_main:
+            log, progress = _quiet, False
+        device = dist.device if dist is not None else resolve_device(config.device)  # before anything is written
+        out = Path(out_dir)
+        state = check_run_dir(out, resume)  # reads only: every rank checks the same folder
+        epochs_done = 0 if state is None else int(state["epoch"])
+        try:
+            return _train(config, out, state, device, progress, log, allow_skips, dist)
+        except TrainingInterrupted:
+            raise
+        except KeyboardInterrupt:
+            done = epochs_done
+            if (out / "last.pt").exists():
+                try:
+                    done = int(read_run_state(out / "last.pt")["epoch"])
+                except M2TError:
+                    pass
+            total = int(state["config"].get("epochs", config.epochs)) if state is not None else config.epochs
+            raise TrainingInterrupted(out, done, total, 1 if dist is None else dist.world_size) from None
+    finally:
+        if dist is not None:
+            dist.close()
 
 
-def _train(config: TrainConfig, out: Path, state: dict | None, device, progress: bool, log, allow_skips: bool
-           ) -> TrainResult:
+def _quiet(message: str) -> None:
+    """The log of ranks other than 0: they print nothing."""
+
+
+def _train(config: TrainConfig, out: Path, state: dict | None, device, progress: bool, log, allow_skips: bool,
+           dist: Distributed | None = None) -> TrainResult:
     from tqdm.auto import tqdm
+
+    def on_main(fn: Callable[[], object]):
+        """Writes (and validation) happen on rank 0; with several processes its outcome, or its
+        error, reaches every rank."""
+        return fn() if dist is None else dist.on_main(fn)
 
     state_path = out / "last.pt"
     if state is not None:
         config = config_from_mapping({**state["config"], "device": config.device})  # resume anywhere
         log(f"resuming {out} after epoch {state['epoch']} of {config.epochs}")
+    if dist is not None and config.batch_size < dist.world_size:
+        raise M2TError(f"batch_size {config.batch_size} is smaller than the {dist.world_size} processes; batch_size "
+                       "is the global batch, split across processes: raise it or run fewer processes")
     if config.threads:
         torch.set_num_threads(int(config.threads))
 
-    root = resolve_data(config.data, config.synthetic_seed, progress=progress, log=log)
+    # rank 0 alone may generate the synthetic corpus; the others wait and read what it wrote
+    root = on_main(lambda: resolve_data(config.data, config.synthetic_seed, progress=progress, log=log))
     skeleton, vocab, stats, train_split, val_split = load_prepared(root, config, progress=progress,
                                                                    allow_skips=allow_skips, log=log)
     if state is not None and list(state["vocab"]) != list(vocab.tokens):
@@ -266,14 +363,29 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
                            "it cannot be resumed") from None
         rows = [dict(r) for r in state["log"]]
         start, best, best_epoch, elapsed = state["epoch"], state["best_bleu4"], state["best_epoch"], state["seconds"]
-    else:
-        write_text(out / "config.toml", config.to_toml())
-        vocab.save(out / "vocab.json")
-    write_text(out / "skipped.json", json.dumps(train_split.skipped, indent=2) + "\n")
+
+    def write_start() -> None:
+        if state is None:
+            write_text(out / "config.toml", config.to_toml())
+            vocab.save(out / "vocab.json")
+        write_text(out / "skipped.json", json.dumps(train_split.skipped, indent=2) + "\n")
+
+    on_main(write_start)
     n_pairs = len(train_split.pair_ids)
     log(f"{data_desc}: {len(train_split.motions)} train motions, {n_pairs} captions; "
         f"{len(val_split.motions)} val motions; vocabulary {len(vocab)}; skipped samples listed in "
         f"{out / 'skipped.json'}")
+    ddp = None
+    if dist is not None:
+        from torch.nn.parallel import DistributedDataParallel
+
+        log(f"data-parallel training on {dist.world_size} processes ({dist.backend}): each takes about "
+            f"1/{dist.world_size} of every global batch of {config.batch_size}")
+        # find_unused_parameters: the model holds a layer no computation uses (feat_extract_henc,
+        # kept for the authors' checkpoints); its gradient stays None, as in one process.
+        ddp = DistributedDataParallel(_TrainingDecode(model, config.teacher_forcing),
+                                      device_ids=[device.index] if device.type == "cuda" else None,
+                                      find_unused_parameters=True, **no_buffer_sync(DistributedDataParallel))
     if start >= config.epochs:
         log(f"the run in {out} already finished its {config.epochs} epochs; nothing to do")
 
@@ -282,21 +394,33 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
         lr = epoch_lr(config, epoch)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        torch.manual_seed(config.seed * 100_003 + epoch)
+        coin_gen = None
+        if dist is None:
+            torch.manual_seed(config.seed * 100_003 + epoch)
+        else:
+            # Dropout masks differ between ranks as between the items of one batch; the teacher-
+            # forcing coins come from a generator seeded as one process seeds its global RNG.
+            torch.manual_seed(int(np.random.SeedSequence([config.seed, epoch, dist.rank]).generate_state(1)[0]))
+            coin_gen = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
         rng = np.random.default_rng([config.seed, epoch])
         model.train()
         sums = {"loss": 0.0, "lang": 0.0, "spat": 0.0, "adapt": 0.0}
         batches = bucketed_batches(train_split, config.batch_size, rng, config.captions_per_motion)
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False)
         for pairs in bar:
-            batch = collate(train_split, pairs).to(device)
-            terms = batch_loss(model, batch, config.lambdas, config.teacher_forcing)
-            optimizer.zero_grad(set_to_none=True)
-            terms.total.backward()
+            if ddp is None:
+                batch = collate(train_split, pairs).to(device)
+                terms = batch_loss(model, batch, config.lambdas, config.teacher_forcing)
+                optimizer.zero_grad(set_to_none=True)
+                terms.total.backward()
+            else:
+                optimizer.zero_grad(set_to_none=True)
+                values = _distributed_backward(ddp, dist, train_split, pairs, config, device, coin_gen)
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
-            values = {"loss": terms.total.item(), "lang": terms.lang.item(), "spat": terms.spat.item(),
-                      "adapt": terms.adapt.item()}
+            if ddp is None:
+                values = {"loss": terms.total.item(), "lang": terms.lang.item(), "spat": terms.spat.item(),
+                          "adapt": terms.adapt.item()}
             if not all(math.isfinite(v) for v in values.values()):
                 bad = ", ".join(k for k, v in values.items() if not math.isfinite(v))
                 raise M2TError(f"training diverged at epoch {epoch + 1}: non-finite loss ({bad}) with lr {lr:g}; "
@@ -305,7 +429,8 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
                 sums[k] += v * len(pairs)
             bar.set_postfix(loss=f"{values['loss']:.3f}")
         model.eval()
-        bleu = greedy_bleu4(model, val_split)
+        # rank 0 validates and the others take its score, so every rank selects the same best epoch
+        bleu = on_main(lambda: greedy_bleu4(model, val_split))
         seconds = time.perf_counter() - t0
         elapsed += seconds
         seen = sum(len(b) for b in batches)
@@ -315,22 +440,30 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
         improved = bleu > best
         if improved:
             best, best_epoch = bleu, epoch + 1
-            training = {
-                "data": data_desc, "data_root": str(root), "epochs": epoch + 1, "best_epoch": best_epoch,
-                "val_bleu4": bleu, "seed": config.seed, "lambdas": list(config.lambdas),
-                "seconds": round(elapsed, 1), "config": config.to_dict(), "package_version": __version__,
+
+        def write_epoch() -> None:
+            if improved:
+                training = {
+                    "data": data_desc, "data_root": str(root), "epochs": epoch + 1, "best_epoch": best_epoch,
+                    "val_bleu4": bleu, "seed": config.seed, "lambdas": list(config.lambdas),
+                    "seconds": round(elapsed, 1), "config": config.to_dict(), "package_version": __version__,
+                }
+                if dist is not None:
+                    training["processes"] = dist.world_size
+                save_checkpoint(model, out / "model.pt", lambdas=config.lambdas, training=training)
+            log(f"epoch {epoch + 1}/{config.epochs}: loss {row['loss']:.4f} (lang {row['lang']:.4f}, spat "
+                f"{row['spat']:.4f}, adapt {row['adapt']:.4f}), val BLEU-4 {bleu:.4f}"
+                f"{' *' if improved else ''}, {seconds:.1f} s")
+            run_state = {
+                "format": RUN_STATE, "epoch": epoch + 1, "config": config.to_dict(), "vocab": list(vocab.tokens),
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "best_bleu4": best,
+                "best_epoch": best_epoch, "log": rows, "seconds": elapsed,
             }
-            save_checkpoint(model, out / "model.pt", lambdas=config.lambdas, training=training)
-        log(f"epoch {epoch + 1}/{config.epochs}: loss {row['loss']:.4f} (lang {row['lang']:.4f}, spat "
-            f"{row['spat']:.4f}, adapt {row['adapt']:.4f}), val BLEU-4 {bleu:.4f}"
-            f"{' *' if improved else ''}, {seconds:.1f} s")
-        run_state = {
-            "format": RUN_STATE, "epoch": epoch + 1, "config": config.to_dict(), "vocab": list(vocab.tokens),
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "best_bleu4": best,
-            "best_epoch": best_epoch, "log": rows, "seconds": elapsed,
-        }
-        with atomic_path(state_path) as tmp:
-            torch.save(run_state, tmp)
-        _write_log(out / "log.csv", rows)
-        plot_curves(rows, out / "curves.png")
-    return TrainResult(out, best, best_epoch, len(rows), elapsed, out / "model.pt")
+            with atomic_path(state_path) as tmp:
+                torch.save(run_state, tmp)
+            _write_log(out / "log.csv", rows)
+            plot_curves(rows, out / "curves.png")
+
+        on_main(write_epoch)
+    return TrainResult(out, best, best_epoch, len(rows), elapsed, out / "model.pt",
+                       1 if dist is None else dist.world_size)
