@@ -200,3 +200,104 @@ def test_ties_at_the_top_k_boundary_take_lower_ids():
             assert set(ids[1:]) <= {5, 6}
     out = _search(model, enc, 2, 200)
     assert [h[0] for h in out.n_best[0]] == [h[0] for h in first[0].hypotheses]
+
+
+# ---------------------------------------------------------------------------------------------
+# The fused inference step, the hooked fallback, and the benchmark's reference search
+# ---------------------------------------------------------------------------------------------
+
+def _random_batch(model, n=5, t=24, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    x = 0.1 * torch.randn(n, t, 3 * model.skeleton.n_joints, generator=g).cumsum(1)
+    lengths = torch.randint(t // 2, t + 1, (n,), generator=g)
+    lengths[0] = t
+    return x * (torch.arange(t)[None, :, None] < lengths[:, None, None]), lengths
+
+
+@pytest.mark.parametrize("skeleton", ["humanml3d", "kit"])
+def test_fused_step_equals_model_step(skeleton):
+    from m2t_interpret.model.authors_beam import _FusedStep
+
+    model = tiny_model(skeleton=skeleton, vocab_size=30, seed=5, hidden=16, embed_dim=8, attn_dim=12)
+    x, lengths = _random_batch(model)
+    hid = model.config.hidden
+    g = torch.Generator().manual_seed(2)
+    with torch.inference_mode():
+        enc = model.encode(x, lengths)
+        fused = _FusedStep(model, enc)
+        for rows in ([0, 1, 2, 3, 4], [1, 3], [4]):
+            m = len(rows)
+            tokens = torch.randint(0, 30, (m,), generator=g)
+            state = 0.5 * torch.randn(m, 4 * hid, generator=g)
+            new_state = torch.empty(m, 4 * hid)
+            fused.select(rows)
+            logits = fused(tokens, state, new_state)
+            hs = [state[:, j * hid:(j + 1) * hid].unsqueeze(0) for j in range(4)]
+            out, ref_state = model.step(enc.index_select(torch.tensor(rows)), tokens, ((hs[0], hs[1]), (hs[2], hs[3])))
+            torch.testing.assert_close(logits, out.logits[:, 0], atol=1e-5, rtol=1e-5)
+            ref_flat = torch.cat([ref_state[0][0][0], ref_state[0][1][0], ref_state[1][0][0], ref_state[1][1][0]], 1)
+            torch.testing.assert_close(new_state, ref_flat, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("k,name", [(2, "h3d_beam"), (3, "kit_beam")])
+def test_search_with_hooks_uses_the_model_step_and_agrees(name, k):
+    """With a hook registered (here an identity replacement of β̂) the search steps through
+    model.step, so replacements act on it; an identity hook gives the fused path's result."""
+    from m2t_interpret.model import authors_beam as ab
+
+    model, enc, case = _setup(name)
+    calls = []
+    with model.hooks(replace={"beta": lambda b: calls.append(1) or b}):
+        assert ab._hooks_active(model)
+        hooked = _search(model, enc, k, 100, full=True)
+    assert calls  # the hook saw the search's steps
+    assert not ab._hooks_active(model)
+    fused = _search(model, enc, k, 100, full=True)
+    for a, b in zip(hooked, fused):
+        assert [h[0] for h in a.hypotheses] == [h[0] for h in b.hypotheses]
+        assert (a.stop, a.expansions, a.n_finished) == (b.stop, b.expansions, b.n_finished)
+        for ha, hb in zip(a.hypotheses, b.hypotheses):
+            assert abs(ha[1] - hb[1]) < 1e-5
+
+
+def test_pinned_beta_changes_the_search():
+    """decode(beta=1.0) pins β̂ inside the search as well, not only in the replay."""
+    model, enc, case = _setup("h3d_beam")
+    x, lengths = case["x"].transpose(0, 1), case["src_lens"]
+    free = model.decode(x, lengths, mode="authors_beam", beam_size=2, capture=False)
+    pinned = model.decode(x, lengths, mode="authors_beam", beam_size=2, capture=False, beta=1.0)
+    with model.hooks(replace={"beta": 1.0}):
+        direct = _search(model, enc, 2, 100)
+    assert [[h[0] for h in c] for c in pinned.n_best] == [[h[0] for h in c] for c in direct.n_best]
+    assert [[h[0] for h in c] for c in pinned.n_best] != [[h[0] for h in c] for c in free.n_best]
+
+
+@pytest.mark.parametrize("skeleton,eos_bias", [("humanml3d", 0.0), ("humanml3d", 0.4), ("kit", 0.3)])
+def test_benchmark_reference_beam_equals_authors_beam(skeleton, eos_bias):
+    """bench/reference_captioner.py's one-hypothesis-per-step search (both its cost models)
+    returns the same n-best lists as mode="authors_beam" on a small seeded model. The <eos> biases
+    give every stop rule: budget with nothing finished (0.0), budget with some finished and
+    finished (0.4, 0.3)."""
+    import sys
+    from pathlib import Path
+
+    bench = str(Path(__file__).resolve().parent.parent / "bench")
+    if bench not in sys.path:
+        sys.path.insert(0, bench)
+    from reference_captioner import ReferenceCaptioner
+
+    model = tiny_model(skeleton=skeleton, vocab_size=40, seed=7, hidden=16, embed_dim=8, attn_dim=12)
+    with torch.no_grad():
+        model.decoder.output.weight.mul_(3)
+        model.decoder.output.bias[EOS] += eos_bias
+    ref = ReferenceCaptioner.from_state_dict(model.state_dict())
+    x, lengths = _random_batch(model, n=4, t=20, seed=3)
+    x_tf = x.transpose(0, 1).contiguous()
+    for k in (2, 3):
+        ours = model.decode(x, lengths, mode="authors_beam", beam_size=k, capture=False)
+        for all_columns in (False, True):
+            theirs = ref.authors_beam(x_tf, lengths, k, all_columns=all_columns)
+            for i in range(len(lengths)):
+                assert [h[0] for h in theirs[i]] == [h[0] for h in ours.n_best[i]], (k, all_columns, i)
+                for (_, a), (_, b) in zip(theirs[i], ours.n_best[i]):
+                    assert abs(a - b) < 1e-5

@@ -34,9 +34,22 @@ Additions of this implementation (the released code has neither):
 
 Every clip's search is independent; all searches run in lockstep. Per round, each clip still
 searching pops nodes until it reaches one to expand (or stops), and the nodes of all clips are
-stepped in one batched decoder call. Decoder states live as rows of one growing pool tensor; nodes
-are plain Python lists indexing it. Batching changes only float rounding of the batched matmuls
-(≈1e−7), never the order of any clip's decisions by itself.
+stepped in one batched decoder call. Decoder states live as rows of one growing pool tensor
+(h, c of both LSTMs side by side, 4H wide); nodes are plain Python lists indexing it. Batching
+changes only float rounding of the batched matmuls (≈1e−7), never the order of any clip's
+decisions by itself.
+
+In eval mode with no hook registered on the model, the batched step is :class:`_FusedStep`: the
+model's step rewritten from its weights with fewer, larger tensor ops and reused workspaces (same
+mathematics, rounding ≈1e−7). When a hook is registered (``decode(..., beta=…)``, ``replace=…``,
+or any forward hook), or in training mode, the search steps through :meth:`Captioner.step`, so
+that replacements act on the search itself.
+
+Where the time goes (HumanML3D sizes, 16 clips, k = 2, one thread): every clip runs its 100
+expansions, so the search is 100 rounds of a 16-row decoder step. A round is dominated by the
+output layer (16 × 640 → 3,000, reading its 7.7 MB weight), then the two LSTM matmuls, the
+context (reading the part features P, 16 × 60 × 6 × 256) and the energies pass over the keys;
+the Python heap work is a few percent.
 """
 
 from __future__ import annotations
@@ -89,6 +102,137 @@ class _Clip:
         self.expansions = 0
 
 
+def _hooks_active(model: Captioner) -> bool:
+    """Whether any hook (on a hook point or global) could read or change the step's tensors."""
+    from torch.nn.modules import module as _module
+
+    if getattr(_module, "_global_forward_hooks", None) or getattr(_module, "_global_forward_pre_hooks", None):
+        return True
+    return any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
+
+
+class _FusedStep:
+    """:meth:`Captioner.step` for inference, from the model's weights, in fewer and larger ops.
+
+    The same computation as the model's step (REFERENCE §1.4), rearranged so that one search round
+    costs few tensor ops: each LSTM is one matmul over [input; state] with both biases summed and
+    one sigmoid for all four gates; both attention queries are one matmul and both attentions' tanh
+    one in-place pass over the concatenated keys (tanh(z) = 2σ(2z) − 1, the affine part folded into
+    the score layers, which run in the transposed layout that torch's CPU matmul is fastest at for
+    so few outputs); the gate's word term is a per-token table; ctproject and htproject are one
+    batched matmul; the energies' and logits' buffers are reused across steps. Only float rounding
+    differs from the model's step (≈1e−7; tests/test_authors_beam.py compares the two). Used only
+    in eval mode with no hook registered, where nothing can observe or replace the intermediate
+    tensors.
+    """
+
+    def __init__(self, model: Captioner, enc: Encoded):
+        dec, sa, ta, gate = model.decoder, model.spatial_attention, model.temporal_attention, model.gate
+        hidden = dec.bottom_lstm.hidden_size
+        self.hidden = hidden
+        self.embedding = dec.embedding.weight
+
+        def lstm_weights(lstm):
+            # [W_ih, W_hh] with the g-gate rows doubled, so one sigmoid serves all four gates:
+            # tanh(z) = 2σ(2z) − 1 (doubling is exact in floating point).
+            w = torch.cat([lstm.weight_ih_l0, lstm.weight_hh_l0], 1)
+            b = lstm.bias_ih_l0 + lstm.bias_hh_l0
+            w[2 * hidden:3 * hidden] *= 2
+            b[2 * hidden:3 * hidden] *= 2
+            return w.t(), b  # a transposed view: the fastest operand layout for torch's CPU matmul
+
+        self.w_bottom, self.b_bottom = lstm_weights(dec.bottom_lstm)
+        self.w_top, self.b_top = lstm_weights(dec.top_lstm)
+        # Both queries, doubled: σ(2q + 2k) below is the σ(2z) of tanh(z) = 2σ(2z) − 1.
+        self.w_query = (2 * torch.cat([sa.query.weight, ta.query.weight], 0)).t()  # (H, 2D)
+        self.b_query = 2 * torch.cat([sa.query.bias, ta.query.bias])
+        self.n_parts = sa.score.weight.shape[0]
+        self.attn_dim = sa.query.weight.shape[0]
+        # Score layers on σ(2z): W·tanh(z) + b = 2W·σ(2z) + (b − W·1); the energies are computed
+        # transposed (score rows × frames), the fastest layout for a matmul this narrow.
+        self.w_spatial = 2 * sa.score.weight  # (6, D)
+        self.b_spatial = (sa.score.bias - sa.score.weight.sum(1)).unsqueeze(1)  # (6, 1)
+        self.w_temporal = 2 * ta.score.weight[0]  # (D,)
+        self.b_temporal = float(ta.score.bias[0] - ta.score.weight.sum())
+        # Gate: β̂ = σ(w_h·h + b_h + w_e·Emb(y) + b_e); the word term is one value per token.
+        self.w_gate = gate.state_proj.weight.t()  # (H, 1)
+        self.gate_word = (self.embedding @ gate.word_proj.weight.t() + gate.word_proj.bias
+                          + gate.state_proj.bias)  # (V, 1)
+        self.w_proj = torch.stack([gate.context_proj.weight, gate.state_out_proj.weight]).transpose(1, 2)  # (2, H, D)
+        self.b_proj = torch.stack([gate.context_proj.bias, gate.state_out_proj.bias]).unsqueeze(1)  # (2, 1, D)
+        self.w_mix, self.b_mix = dec.mixture.weight.t(), dec.mixture.bias
+        self.w_out, self.b_out = dec.output.weight.t(), dec.output.bias
+
+        n, t = enc.frame_mask.shape
+        self.keys = 2 * torch.cat([enc.spatial_keys, enc.temporal_keys], -1)  # (N, T, 2D)
+        self.parts = enc.parts.reshape(n, t * self.n_parts, -1)  # (N, T·6, H), a view
+        self.mask = enc.frame_mask.to(self.keys.dtype)  # (N, T)
+        self.neg = torch.zeros_like(self.mask).masked_fill_(~enc.frame_mask, float("-inf"))
+        self.frames = torch.arange(t, dtype=self.keys.dtype, device=self.keys.device)
+        self._rows: tuple[int, ...] | None = None
+        self._sel = (self.keys, self.parts, self.mask, self.neg)
+        # Workspaces reused by every step (fresh multi-megabyte tensors each step cost page faults).
+        self._act = torch.empty_like(self.keys)  # (N, T, 2D)
+        self._logits = self.keys.new_empty(n, self.w_out.shape[1])  # (N, V)
+
+    def select(self, rows: list[int]) -> None:
+        """Make the next steps run on the clips ``rows`` (in this order)."""
+        key = tuple(rows)
+        if key == self._rows:
+            return
+        self._rows = key
+        if key == tuple(range(self.keys.shape[0])):
+            self._sel = (self.keys, self.parts, self.mask, self.neg)
+        else:
+            idx = torch.tensor(key, device=self.keys.device)
+            self._sel = tuple(a.index_select(0, idx) for a in (self.keys, self.parts, self.mask, self.neg))
+
+    def __call__(self, tokens: torch.Tensor, state: torch.Tensor, out_state: torch.Tensor) -> torch.Tensor:
+        """``tokens`` (M,), ``state`` (M, 4H) rows [h, c, h̃, c̃] → logits (M, V); the new state
+        is written into ``out_state`` (M, 4H)."""
+        hid = self.hidden
+        keys, parts, mask, neg = self._sel
+        emb = self.embedding.index_select(0, tokens)  # (M, E)
+        h_b, c_b = self._lstm(emb, state[:, :hid], state[:, hid:2 * hid], self.w_bottom, self.b_bottom)
+        h_t, c_t = self._lstm(h_b, state[:, 2 * hid:3 * hid], state[:, 3 * hid:], self.w_top, self.b_top)
+        torch.cat([h_b, c_b, h_t, c_t], 1, out=out_state)
+
+        # Both attentions' energies in one pass: σ(2q + 2k) (M·T, 2D).
+        q = torch.addmm(self.b_query, h_b, self.w_query)  # (M, 2D)
+        m, t, width = keys.shape
+        act = torch.add(keys, q.unsqueeze(1), out=self._act[:m]).sigmoid_().view(m * t, width)
+        d, k = self.attn_dim, self.n_parts
+        # Spatial: softmax over the parts, zero on padded frames; computed as (6, M, T).
+        s = torch.addmm(self.b_spatial, self.w_spatial, act[:, :d].t()).view(k, m, t)
+        alpha = s.sub_(s.amax(0)).exp_()
+        alpha.mul_(mask / alpha.sum(0))
+        # Temporal: softmax over valid frames → μ, σ → Γ.
+        e = torch.mv(act[:, d:], self.w_temporal).view(m, t).add_(neg)
+        gamma = torch.softmax(e.add_(self.b_temporal), dim=-1)  # (M, T)
+        frames = self.frames
+        mu = gamma @ frames
+        sq = (frames - mu.unsqueeze(1)).square_()
+        var = (gamma * sq).sum(-1, keepdim=True)
+        window = sq.div_(var.mul_(-2)).exp_()  # exp(−(i − μ)² / (2σ²))
+        weights = alpha.mul_(window).permute(1, 2, 0).reshape(m, 1, t * k)  # (M, 1, T·6)
+        context = torch.bmm(weights, parts).view(m, -1).div_(k)  # (M, H)
+
+        # Gate and output layer.
+        beta = torch.addmm(self.gate_word.index_select(0, tokens), h_b, self.w_gate).sigmoid_()  # (M, 1)
+        proj = torch.baddbmm(self.b_proj, torch.stack([context, h_t]), self.w_proj).tanh_()  # (2, M, D)
+        gated = proj[1].lerp_(proj[0], beta)  # β̂·tanh(W_c c) + (1 − β̂)·tanh(W_h h̃)
+        mixed = torch.addmm(self.b_mix, torch.cat([emb, gated, h_b], 1), self.w_mix).tanh_()
+        return torch.addmm(self.b_out, mixed, self.w_out, out=self._logits[:m])
+
+    @staticmethod
+    def _lstm(x, h, c, w, b):
+        gates = torch.addmm(b, torch.cat([x, h], 1), w).sigmoid_()  # (M, 4H), g-gate as σ(2z)
+        i, f, g, o = gates.chunk(4, 1)
+        g.mul_(2).sub_(1)  # tanh
+        c = torch.addcmul(f * c, i, g)
+        return o * torch.tanh(c), c
+
+
 def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: int) -> list[ClipSearch]:
     """Run the authors' best-first search for every clip of ``enc``; see the module docstring."""
     k = int(beam_size)
@@ -105,19 +249,22 @@ def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: 
     dtype = model.decoder.bottom_lstm.weight_hh_l0.dtype
 
     # Nodes, by id. Node 0 is every clip's root (shared: it is never changed); ``row`` indexes
-    # the state pool (h_bottom, c_bottom, h_top, c_top) along dim 1, row 0 holding zeros.
+    # the state pool, rows [h_bottom, c_bottom, h_top, c_top] (4H wide), row 0 holding zeros.
     parent: list[int] = [-1]
     token: list[int] = [SOS]
     logp: list[float] = [0.0]
     length: list[int] = [1]
     row: list[int] = [0]
     depth = max_steps if budget is None else min(budget, max_steps)
-    pool = torch.zeros(4, 1 + n * min(depth, 64), hidden, dtype=dtype, device=device)  # grows
+    pool = torch.empty(1 + n * min(depth, 64), 4 * hidden, dtype=dtype, device=device)  # grows
+    pool[0] = 0
     used = 1
 
-    clips = [_Clip() for _ in range(n)]
-    enc_cache: tuple[tuple[int, ...], Encoded] | None = None
     with torch.no_grad():
+        fused = None if model.training or _hooks_active(model) else _FusedStep(model, enc)
+        clips = [_Clip() for _ in range(n)]
+        enc_cache: tuple[tuple[int, ...], Encoded] | None = None
+        width = min(k + 1, vocab_size)
         while True:
             expand_clip: list[int] = []
             expand_node: list[int] = []
@@ -144,42 +291,49 @@ def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: 
                 break
             m = len(expand_node)
 
-            # One batched decoder step for every node to expand.
-            rows_t = torch.tensor([row[v] for v in expand_node], device=device)
-            states = pool.index_select(1, rows_t).unsqueeze(1)  # (4, 1, M, H)
-            state = ((states[0], states[1]), (states[2], states[3]))
-            key_rows = tuple(expand_clip)
-            if key_rows == tuple(range(n)):
-                enc_sel = enc
-            elif enc_cache is not None and enc_cache[0] == key_rows:
-                enc_sel = enc_cache[1]
-            else:
-                enc_sel = enc.index_select(torch.tensor(key_rows, device=device))
-                enc_cache = (key_rows, enc_sel)
-            inputs = torch.tensor([token[v] for v in expand_node], dtype=torch.long, device=device)
-            out, new_state = model.step(enc_sel, inputs, state)
-            if used + m > pool.shape[1]:
-                grown = torch.zeros(4, max(2 * pool.shape[1], used + m), hidden, dtype=dtype, device=device)
-                grown[:, :used] = pool[:, :used]
+            # One batched decoder step for every node to expand; the new states go to the pool.
+            if used + m > pool.shape[0]:
+                grown = torch.empty(max(2 * pool.shape[0], used + m), 4 * hidden, dtype=dtype, device=device)
+                grown[:used] = pool[:used]
                 pool = grown
-            for j, t in enumerate((new_state[0][0], new_state[0][1], new_state[1][0], new_state[1][1])):
-                pool[j, used:used + m] = t[0]
+            rows_and_tokens = torch.tensor([[row[v] for v in expand_node], [token[v] for v in expand_node]],
+                                           device=device)
+            states = pool.index_select(0, rows_and_tokens[0])  # (M, 4H)
+            inputs = rows_and_tokens[1]
+            if fused is not None:
+                fused.select(expand_clip)
+                logits = fused(inputs, states, pool[used:used + m])
+            else:
+                key_rows = tuple(expand_clip)
+                if key_rows == tuple(range(n)):
+                    enc_sel = enc
+                elif enc_cache is not None and enc_cache[0] == key_rows:
+                    enc_sel = enc_cache[1]
+                else:
+                    enc_sel = enc.index_select(torch.tensor(key_rows, device=device))
+                    enc_cache = (key_rows, enc_sel)
+                hs = [states[:, j * hidden:(j + 1) * hidden].unsqueeze(0) for j in range(4)]
+                out, new_state = model.step(enc_sel, inputs, ((hs[0], hs[1]), (hs[2], hs[3])))
+                torch.cat([new_state[0][0][0], new_state[0][1][0], new_state[1][0][0], new_state[1][1][0]], 1,
+                          out=pool[used:used + m])
+                logits = out.logits[:, 0]
             first_row = used
             used += m
 
-            log_probs = torch.log_softmax(out.logits[:, 0].float(), dim=-1)  # (M, V)
-            width = min(k + 1, vocab_size)
+            log_probs = torch.log_softmax(logits.float(), dim=-1)  # (M, V)
             top_val, top_idx = log_probs.topk(width, dim=-1)  # descending
-            packed = torch.cat([top_val, top_idx.to(top_val.dtype)], dim=1).tolist()
+            vals_all, ids_all = top_val.tolist(), top_idx.tolist()
             for r, (i, node) in enumerate(zip(expand_clip, expand_node)):
-                vals = packed[r][:width]
-                ids = [int(v) for v in packed[r][width:]]
+                vals, ids = vals_all[r], ids_all[r]
                 if any(vals[j] == vals[j + 1] for j in range(min(k, width - 1))):
                     # Equal log-probabilities among the k + 1 best: lower token id first.
                     sv, si = torch.sort(log_probs[r], descending=True, stable=True)
                     vals, ids = sv[:k].tolist(), si[:k].tolist()
                 clip = clips[i]
+                heap = clip.heap
                 base_logp, child_len = logp[node], length[node] + 1
+                norm = child_len - 1 + 1e-6
+                child_row = first_row + r
                 for j in range(k):
                     child = len(token)
                     child_logp = base_logp + vals[j]
@@ -187,8 +341,8 @@ def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: 
                     token.append(ids[j])
                     logp.append(child_logp)
                     length.append(child_len)
-                    row.append(first_row + r)
-                    heapq.heappush(clip.heap, (-(child_logp / (child_len - 1 + 1e-6)), child))
+                    row.append(child_row)
+                    heapq.heappush(heap, (-(child_logp / norm), child))
                 clip.counter += k - 1
                 clip.expansions += 1
 
