@@ -31,14 +31,11 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import os
-import platform
 import re
-import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -47,24 +44,19 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from _doc import DOC, update_section  # noqa: E402
+from bench_decoding import SIZES, Row, machine, measure  # noqa: E402
+from bench_decoding import Settings as DecodingSettings  # noqa: E402
+from bench_decoding import build_inputs as decoding_inputs  # noqa: E402
 from reference_captioner import ReferenceCaptioner  # noqa: E402
 
 from m2t_interpret.model.authors_beam import run_authors_beam  # noqa: E402
-from m2t_interpret.model.captioner import EOS, Captioner, CaptionerConfig  # noqa: E402
+from m2t_interpret.model.captioner import EOS, Captioner  # noqa: E402
 
 SECTION = "beam"
 TARGET = 30.0
 SCORE_ATOL = 1e-4
 #: The issue's measurement of the authors' own code at HumanML3D sizes, 16 clips, beam 2 (seconds).
 ISSUE_AUTHORS_SECONDS = 10.1
-
-#: Model sizes as released (REFERENCE §1): H, E, D, V and the skeleton.
-SIZES = {
-    "humanml3d": dict(hidden=256, embed=128, attn=256, vocab=3000, skeleton="humanml3d", joints=22,
-                      label="HumanML3D"),
-    "kit": dict(hidden=128, embed=64, attn=128, vocab=1500, skeleton="kit", joints=21, label="KIT-ML"),
-}
-
 
 @dataclass
 class Settings:
@@ -81,36 +73,10 @@ class Settings:
     all_columns: bool = True  # also time the all-columns reference (once: it is slow)
 
 
-@dataclass
-class Row:
-    name: str
-    times: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
-
-
 def build_inputs(s: Settings) -> tuple[Captioner, ReferenceCaptioner, torch.Tensor, torch.Tensor]:
-    """Seeded model (attention scores scaled so attention is not flat), its reference, a batch.
-
-    The same recipe as bench/bench_decoding.py's ``build_inputs``, for either skeleton."""
-    size = SIZES[s.size]
-    torch.manual_seed(s.seed)
-    model = Captioner(CaptionerConfig(vocab_size=size["vocab"], embed_dim=size["embed"], hidden=size["hidden"],
-                                      attn_dim=size["attn"], skeleton=size["skeleton"])).eval()
-    state = model.state_dict()  # authors' key names
-    state["spatial_att.weight"] = state["spatial_att.weight"] * s.attention_scale
-    state["temporal_att.weight"] = state["temporal_att.weight"] * s.attention_scale
-    model.load_state_dict(state, strict=True)
-    reference = ReferenceCaptioner.from_state_dict(model.state_dict())
-
-    g = torch.Generator().manual_seed(s.seed + 1)
-    # Smooth random-walk "motions", zero-padded after each clip's random length.
-    x = 0.1 * torch.randn(s.clips, s.frames, 3 * size["joints"], generator=g).cumsum(1)
-    lengths = torch.randint(s.min_length, s.frames + 1, (s.clips,), generator=g)
-    x = x * (torch.arange(s.frames)[None, :, None] < lengths[:, None, None])
-    return model, reference, x.contiguous(), lengths
+    """Seeded model, its reference and a batch: bench/bench_decoding.py's recipe at these settings."""
+    return decoding_inputs(DecodingSettings(sizes=s.size, clips=s.clips, frames=s.frames, min_length=s.min_length,
+                                            seed=s.seed, attention_scale=s.attention_scale))
 
 
 def check_same_search(ours, theirs, what: str) -> None:
@@ -120,19 +86,6 @@ def check_same_search(ours, theirs, what: str) -> None:
         assert [h[0] for h in a] == [h[0] for h in b], f"{what}: clip {i}'s n-best list differs from the project's"
         for (_, sa), (_, sb) in zip(a, b):
             assert abs(sa - sb) <= SCORE_ATOL, f"{what}: clip {i}'s scores differ by {abs(sa - sb):.2e}"
-
-
-def measure(cases: dict[str, Callable[[], object]], repeats: int) -> dict[str, Row]:
-    """Warm each case up once, then run all cases ``repeats`` times, interleaved."""
-    rows = {name: Row(name) for name in cases}
-    for fn in cases.values():
-        fn()
-    for _ in range(repeats):
-        for name, fn in cases.items():
-            t0 = time.perf_counter()
-            fn()
-            rows[name].times.append(time.perf_counter() - t0)
-    return rows
 
 
 REF = "reference authors' beam, one clip per expansion"
@@ -217,19 +170,6 @@ def table(res: dict) -> str:
         lines.append(f"| {name}{runs} | {t:.3f} | {min(row.times):.3f} | {s.clips / t:.1f} | {ref / t:.1f}× "
                      f"| {vs_all} | {target} |")
     return "\n".join(lines)
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} logical cores ({cpu}), torch {torch.__version__}, "
-            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
 
 
 def describe(res: dict) -> str:

@@ -48,8 +48,9 @@ from m2t_interpret.model.captioner import Captioner, CaptionerConfig  # noqa: E4
 SPEEDUP_TARGET = 10.0
 OVERHEAD_TARGET = 0.05
 #: Release sizes (H, E, D), skeleton, joints and the vocabulary size used for each dataset.
-SIZES = {"humanml3d": dict(hidden=256, embed=128, attn=256, vocab=3000, skeleton="humanml3d", joints=22),
-         "kit": dict(hidden=128, embed=64, attn=128, vocab=1500, skeleton="kit", joints=21)}
+SIZES = {"humanml3d": dict(hidden=256, embed=128, attn=256, vocab=3000, skeleton="humanml3d", joints=22,
+                           label="HumanML3D"),
+         "kit": dict(hidden=128, embed=64, attn=128, vocab=1500, skeleton="kit", joints=21, label="KIT-ML")}
 LOGIT_ATOL = 1e-4
 
 

@@ -206,7 +206,6 @@ def capture_split(
         return run(None)
     write_dir(out, run, is_ours=is_capture_dir, kind="capture", overwrite=overwrite, owned=is_capture_file)
     return CaptureResult.load(out)
-    return result
 
 
 def parse_shard(shard: tuple[int, int] | str | None) -> tuple[int, int] | None:
