@@ -301,3 +301,36 @@ def test_benchmark_reference_beam_equals_authors_beam(skeleton, eos_bias):
                 assert [h[0] for h in theirs[i]] == [h[0] for h in ours.n_best[i]], (k, all_columns, i)
                 for (_, a), (_, b) in zip(theirs[i], ours.n_best[i]):
                     assert abs(a - b) < 1e-5
+
+
+@pytest.mark.parametrize("keep_logits", [True, False])
+@pytest.mark.parametrize("k,name", [(2, "h3d_beam"), (3, "kit_beam")])
+def test_traced_capture_equals_the_replay(name, k, keep_logits):
+    """decode(mode="authors_beam") records the best hypothesis's attention during the search; it
+    equals the forced replay of the best captions (the path taken when a hook point outside the
+    traced ones is recorded) within float rounding, padded steps included."""
+    import numpy as np
+
+    model, _, case = _setup(name)
+    x, lengths = case["x"].transpose(0, 1), case["src_lens"]
+    kw = dict(mode="authors_beam", beam_size=k, keep_logits=keep_logits, top_k=4)
+    traced = model.decode(x, lengths, **kw)
+    replayed = model.decode(x, lengths, record=("alpha", "gamma", "window", "mu", "sigma", "beta", "context"), **kw)
+    assert "context" in replayed.extra and not traced.extra
+    np.testing.assert_array_equal(traced.tokens, replayed.tokens)
+    assert traced.n_best == replayed.n_best and traced.tokens.shape == replayed.tokens.shape
+    m = traced.step_mask
+    for name_, atol in (("alpha", 1e-5), ("gamma", 1e-5), ("window", 1e-5), ("beta", 1e-5), ("mu", 1e-4),
+                        ("sigma", 1e-4), ("log_probs", 1e-4), ("topk_log_probs", 1e-4)):
+        a, b = getattr(traced, name_), getattr(replayed, name_)
+        assert a.shape == b.shape, name_
+        np.testing.assert_allclose(a[m], b[m], atol=atol, err_msg=name_)
+        np.testing.assert_array_equal(np.isnan(a[~m]) if a.dtype.kind == "f" else a[~m],
+                                      np.isnan(b[~m]) if b.dtype.kind == "f" else b[~m])
+    np.testing.assert_array_equal(traced.topk_ids[m], replayed.topk_ids[m])
+    assert (traced.logits is None) == (not keep_logits)
+    if keep_logits:
+        np.testing.assert_allclose(traced.logits[m], replayed.logits[m], atol=1e-4)
+    off = model.decode(x, lengths, capture=False, **kw)  # no replay either; same tokens and scores
+    np.testing.assert_array_equal(off.tokens, traced.tokens)
+    np.testing.assert_allclose(off.log_probs[m], traced.log_probs[m], atol=1e-6)

@@ -89,6 +89,51 @@ class ClipSearch:
     # cut at max_steps; "budget": the expansion budget ran out
     expansions: int  # decoder steps this clip's search ran
     n_finished: int  # returned hypotheses that end with <eos>
+    # the best hypothesis's generated tokens: the expansion (trace row) that predicted each, and
+    # each token's log-probability
+    best_rows: tuple[int, ...] = ()
+    best_log_probs: tuple[float, ...] = ()
+
+
+class _Trace:
+    """What the fused step saw at every expansion, by expansion row (the state pool's row): α, γ,
+    Γ, μ, σ, β̂, the top-k log-probabilities and ids and optionally the logits. The best
+    hypothesis's rows then give its capture without replaying it."""
+
+    def __init__(self, n_frames: int, n_parts: int, top_k: int, keep_logits: bool):
+        self.shapes = {"alpha": (n_frames, n_parts), "gamma": (n_frames,), "window": (n_frames,), "mu": (),
+                       "sigma": (), "beta": (), "topk_log_probs": (top_k,), "topk_ids": (top_k,)}
+        self.top_k, self.keep_logits = top_k, keep_logits
+        self.pools: dict[str, torch.Tensor] = {}
+
+    def _pool(self, name: str, rows: int, like: torch.Tensor, tail: tuple[int, ...]) -> torch.Tensor:
+        pool = self.pools.get(name)
+        if pool is None or pool.shape[0] < rows:
+            grown = like.new_zeros(max(rows, 2 * (0 if pool is None else pool.shape[0]), 64), *tail)
+            if pool is not None:
+                grown[: pool.shape[0]] = pool
+            pool = self.pools[name] = grown
+        return pool
+
+    def store(self, first: int, **values: torch.Tensor) -> None:
+        """Rows ``first … first + M − 1`` of each named value (M, …)."""
+        for name, v in values.items():
+            tail = tuple(v.shape[1:])
+            self._pool(name, first + v.shape[0], v, tail)[first: first + v.shape[0]] = v
+
+    def gather(self, rows: list[list[int]], names) -> dict[str, torch.Tensor]:
+        """Per clip, the rows of its best hypothesis's steps → (N, S, …) tensors, zero-padded."""
+        n, s = len(rows), max(1, max(len(r) for r in rows))
+        out = {}
+        for name in names:
+            pool = self.pools[name]
+            flat = torch.zeros(n * s, *pool.shape[1:], dtype=pool.dtype, device=pool.device)
+            index = [i * s + j for i, r in enumerate(rows) for j in range(len(r))]
+            if index:
+                src = torch.tensor([x for r in rows for x in r], device=pool.device)
+                flat[torch.tensor(index, device=pool.device)] = pool.index_select(0, src)
+            out[name] = flat.view(n, s, *pool.shape[1:])
+        return out
 
 
 class _Clip:
@@ -187,9 +232,11 @@ class _FusedStep:
             idx = torch.tensor(key, device=self.keys.device)
             self._sel = tuple(a.index_select(0, idx) for a in (self.keys, self.parts, self.mask, self.neg))
 
-    def __call__(self, tokens: torch.Tensor, state: torch.Tensor, out_state: torch.Tensor) -> torch.Tensor:
+    def __call__(self, tokens: torch.Tensor, state: torch.Tensor, out_state: torch.Tensor,
+                 trace: _Trace | None = None, first_row: int = 0) -> torch.Tensor:
         """``tokens`` (M,), ``state`` (M, 4H) rows [h, c, h̃, c̃] → logits (M, V); the new state
-        is written into ``out_state`` (M, 4H)."""
+        is written into ``out_state`` (M, 4H); with ``trace``, α, γ, Γ, μ, σ and β̂ go to its rows
+        ``first_row …``."""
         hid = self.hidden
         keys, parts, mask, neg = self._sel
         emb = self.embedding.index_select(0, tokens)  # (M, E)
@@ -213,12 +260,18 @@ class _FusedStep:
         mu = gamma @ frames
         sq = (frames - mu.unsqueeze(1)).square_()
         var = (gamma * sq).sum(-1, keepdim=True)
+        if trace is not None:
+            trace.store(first_row, alpha=alpha.permute(1, 2, 0), gamma=gamma, mu=mu, sigma=var.sqrt().squeeze(1))
         window = sq.div_(var.mul_(-2)).exp_()  # exp(−(i − μ)² / (2σ²))
+        if trace is not None:
+            trace.store(first_row, window=window)
         weights = alpha.mul_(window).permute(1, 2, 0).reshape(m, 1, t * k)  # (M, 1, T·6)
         context = torch.bmm(weights, parts).view(m, -1).div_(k)  # (M, H)
 
         # Gate and output layer.
         beta = torch.addmm(self.gate_word.index_select(0, tokens), h_b, self.w_gate).sigmoid_()  # (M, 1)
+        if trace is not None:
+            trace.store(first_row, beta=beta.squeeze(1))
         proj = torch.baddbmm(self.b_proj, torch.stack([context, h_t]), self.w_proj).tanh_()  # (2, M, D)
         gated = proj[1].lerp_(proj[0], beta)  # β̂·tanh(W_c c) + (1 − β̂)·tanh(W_h h̃)
         mixed = torch.addmm(self.b_mix, torch.cat([emb, gated, h_b], 1), self.w_mix).tanh_()
@@ -233,8 +286,12 @@ class _FusedStep:
         return o * torch.tanh(c), c
 
 
-def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: int) -> list[ClipSearch]:
-    """Run the authors' best-first search for every clip of ``enc``; see the module docstring."""
+def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: int,
+                     trace: _Trace | None = None) -> list[ClipSearch] | None:
+    """Run the authors' best-first search for every clip of ``enc``; see the module docstring.
+
+    With ``trace``, every expansion's attention and top-k are kept in it (fused step only: None
+    is returned instead when a hook or training mode rules the fused step out)."""
     k = int(beam_size)
     budget = expansion_budget(k)  # validates k
     max_steps = int(max_steps)
@@ -253,6 +310,7 @@ def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: 
     parent: list[int] = [-1]
     token: list[int] = [SOS]
     logp: list[float] = [0.0]
+    step_logp: list[float] = [0.0]  # the log-probability of the node's own token
     length: list[int] = [1]
     row: list[int] = [0]
     depth = max_steps if budget is None else min(budget, max_steps)
@@ -262,6 +320,8 @@ def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: 
 
     with torch.no_grad():
         fused = None if model.training or _hooks_active(model) else _FusedStep(model, enc)
+        if trace is not None and fused is None:
+            return None
         clips = [_Clip() for _ in range(n)]
         enc_cache: tuple[tuple[int, ...], Encoded] | None = None
         width = min(k + 1, vocab_size)
@@ -302,7 +362,7 @@ def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: 
             inputs = rows_and_tokens[1]
             if fused is not None:
                 fused.select(expand_clip)
-                logits = fused(inputs, states, pool[used:used + m])
+                logits = fused(inputs, states, pool[used:used + m], trace, used)
             else:
                 key_rows = tuple(expand_clip)
                 if key_rows == tuple(range(n)):
@@ -322,6 +382,12 @@ def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: 
 
             log_probs = torch.log_softmax(logits.float(), dim=-1)  # (M, V)
             top_val, top_idx = log_probs.topk(width, dim=-1)  # descending
+            if trace is not None:
+                k_keep = min(trace.top_k, log_probs.shape[-1])
+                kept = (top_val[:, :k_keep], top_idx[:, :k_keep]) if k_keep <= width else log_probs.topk(k_keep, -1)
+                trace.store(first_row, topk_log_probs=kept[0], topk_ids=kept[1])
+                if trace.keep_logits:
+                    trace.store(first_row, logits=logits.float())
             vals_all, ids_all = top_val.tolist(), top_idx.tolist()
             for r, (i, node) in enumerate(zip(expand_clip, expand_node)):
                 vals, ids = vals_all[r], ids_all[r]
@@ -339,6 +405,7 @@ def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: 
                     child_logp = base_logp + vals[j]
                     parent.append(node)
                     token.append(ids[j])
+                    step_logp.append(vals[j])
                     logp.append(child_logp)
                     length.append(child_len)
                     row.append(child_row)
@@ -361,11 +428,24 @@ def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: 
             score = logp[node] / (length[node] - 1 + 1e-6)
             hyps.append((ids[::-1], score, logp[node]))
         n_finished = sum(1 for ids, _, _ in hyps if len(ids) > 1 and ids[-1] == EOS)
-        results.append(ClipSearch(hyps, clip.stop or "budget", clip.expansions, n_finished))
+        path = []
+        v = sorted(entries, key=lambda e: e[0])[0][1]  # the best: as hyps[0]
+        while v > 0:
+            path.append(v)
+            v = parent[v]
+        path.reverse()
+        results.append(ClipSearch(hyps, clip.stop or "budget", clip.expansions, n_finished,
+                                  tuple(row[v] for v in path), tuple(step_logp[v] for v in path)))
     return results
 
 
-def authors_beam_search(model: Captioner, enc: Encoded, beam_size: int, max_steps: int) -> DecodeOutput:
+#: Hook points the search can record itself (see :func:`authors_beam_search`'s ``trace``).
+TRACED_POINTS = ("alpha", "gamma", "window", "mu", "sigma", "beta")
+
+
+def authors_beam_search(model: Captioner, enc: Encoded, beam_size: int, max_steps: int,
+                        trace: tuple[str, ...] | None = None, top_k: int = 5,
+                        keep_logits: bool = False) -> DecodeOutput:
     """The authors' best-first beam search (exact reproduction), batched over clips.
 
     Run it in eval mode (no dropout), e.g. under ``torch.inference_mode()``. ``beam_size`` k ≥ 1
@@ -381,10 +461,26 @@ def authors_beam_search(model: Captioner, enc: Encoded, beam_size: int, max_step
 
     Ties: the heap pops equal keys in push order (earlier first); an expansion's children are its
     k most probable tokens, equal log-probabilities ordered by lower token id.
+
+    With ``trace`` (names among :data:`TRACED_POINTS`), the search keeps what every expansion saw,
+    and the output also carries the best hypothesis's ``recorded`` attention (those names, (N, S,
+    …)), ``log_probs`` and ``topk`` (``top_k`` per step) and, with ``keep_logits``, its
+    ``logits``: the capture of the best captions without replaying them. ``recorded`` stays None
+    when the search cannot trace (a hook registered, or training mode); the caller replays then.
     """
     from .decoding import DecodeOutput  # here, so that decoding.py may import this module
 
-    results = run_authors_beam(model, enc, beam_size, max_steps)
+    tracer = None
+    if trace is not None:
+        unknown = sorted(set(trace) - set(TRACED_POINTS))
+        if unknown:
+            raise M2TError(f"the search cannot record {', '.join(unknown)}; replay the best captions instead")
+        tracer = _Trace(enc.frame_mask.shape[1], enc.parts.shape[2], int(top_k), keep_logits)
+        results = run_authors_beam(model, enc, beam_size, max_steps, tracer)
+        if results is None:
+            tracer = None
+    if tracer is None:
+        results = run_authors_beam(model, enc, beam_size, max_steps)
     device = enc.parts.device
     best = [r.hypotheses[0][0][1:] for r in results]
     width = max(1, max(len(b) for b in best))
@@ -392,10 +488,25 @@ def authors_beam_search(model: Captioner, enc: Encoded, beam_size: int, max_step
     for i, b in enumerate(best):
         if b:
             tokens[i, : len(b)] = torch.tensor(b, dtype=torch.long, device=device)
-    return DecodeOutput(
+    out = DecodeOutput(
         tokens=tokens,
         logits=None,
         step_mask=tokens >= 0,
         scores=torch.tensor([r.hypotheses[0][1] for r in results], dtype=torch.float64),
         n_best=[[(ids, score) for ids, score, _ in r.hypotheses] for r in results],
     )
+    if tracer is not None:
+        rows = [list(r.best_rows) for r in results]
+        names = [*trace, *(("topk_log_probs", "topk_ids") if top_k > 0 else ()), *(("logits",) if keep_logits else ())]
+        got = tracer.gather(rows, names)
+        got = {k: v[:, :width] for k, v in got.items()}
+        if keep_logits:
+            out.logits = got.pop("logits")
+        out.log_probs = torch.zeros(tokens.shape, dtype=torch.float32, device=device)
+        for i, r in enumerate(results):
+            if r.best_log_probs:
+                out.log_probs[i, : len(r.best_log_probs)] = torch.tensor(r.best_log_probs, dtype=torch.float32)
+        if top_k > 0:
+            out.topk = (got.pop("topk_log_probs"), got.pop("topk_ids"))
+        out.recorded = got
+    return out

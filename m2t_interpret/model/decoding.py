@@ -21,6 +21,7 @@ from ..result import CaptureResult
 from ..tokens import EOS_ID as EOS
 from ..tokens import PAD_ID as PAD
 from ..tokens import SOS_ID as SOS
+from .authors_beam import TRACED_POINTS
 from .hooks import ATTENTION_POINTS, Replacement, hooks
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ class DecodeOutput:
     # instead of logits (greedy without logits): each step's word log-probability and top k
     log_probs: torch.Tensor | None = None  # (N, S)
     topk: tuple[torch.Tensor, torch.Tensor] | None = None  # (N, S, k) log-probabilities and ids
+    # hook points the strategy recorded itself (the authors' search: its best hypothesis), by name
+    recorded: dict[str, torch.Tensor] | None = None
 
 
 def _step_summary(step_logits: torch.Tensor, chosen: torch.Tensor, k: int):
@@ -273,18 +276,30 @@ def decode(
     try:
         with torch.inference_mode(), hooks(model, replace=replace):
             enc = model.encode(x, lengths)
-            if mode in ("beam", "authors_beam"):
+            out = None
+            if mode == "authors_beam" and set(names) <= set(TRACED_POINTS):
+                # The search keeps what each expansion saw, so its best captions need no replay.
+                from .authors_beam import authors_beam_search
+
+                out = authors_beam_search(model, enc, int(beam_size), steps, trace=names, top_k=top_k,
+                                          keep_logits=keep_logits)
+                if out.recorded is None:
+                    out = None  # a hook rules the traced search out: replay below
+            if out is not None:
+                recorded = out.recorded
+            elif mode in ("beam", "authors_beam"):
                 out = generate(model, enc, mode, max_steps=steps, beam_size=int(beam_size), n_best=n_best)
                 # Replaying the best hypotheses as forced decoding gives the same attention as the
                 # search saw, without recording every hypothesis.
                 with hooks(model, record=names) as rec:
                     replay = forced(model, enc, best_as_captions(out.tokens))
                 out.logits = replay.logits
+                recorded = rec.stacked()
             else:
                 with hooks(model, record=names) as rec:
                     out = generate(model, enc, mode, captions=captions, max_steps=steps, keep_logits=keep_logits,
                                    top_k=top_k)
-            recorded = rec.stacked()
+                recorded = rec.stacked()
     finally:
         model.train(was_training)
         model.spatial_attention.release_workspace()
