@@ -355,9 +355,17 @@ def test_greedy_without_logits_keeps_the_same_log_probs_and_top_k(model, batch, 
 def test_fingerprint_follows_the_weights():
     import torch
 
+    import hashlib
+
     m = tiny_model(vocab_size=24, max_steps=4)
     first = m.fingerprint()
-    assert m.fingerprint() == first  # cached
+    calls = []
+    real = hashlib.sha256
+    hashlib.sha256 = lambda *a: calls.append(1) or real(*a)
+    try:
+        assert m.fingerprint() == first and not calls  # cached: the weights are not hashed again
+    finally:
+        hashlib.sha256 = real
     with torch.no_grad():
         m.decoder.output.bias[0] += 1.0
     assert m.fingerprint() != first

@@ -223,7 +223,9 @@ class Captioner(nn.Module):
         n_parts, hidden = len(self.encoder.parts), self.config.hidden
         rows = frame_mask.nonzero(as_tuple=True)
         xs, vs = x[rows], velocities(x)[rows]  # (M, J·3)
-        parts = x.new_zeros(*frame_mask.shape, n_parts, hidden)
+        padded = (~frame_mask).nonzero(as_tuple=True)
+        parts = x.new_empty(*frame_mask.shape, n_parts, hidden)  # written once: valid rows below
+        parts[padded] = 0
         layers = (self.spatial_attention.key, self.temporal_attention.key)
         keys = [layer.bias.expand(len(xs), -1).clone() for layer in layers]
         for k in range(n_parts):
@@ -233,7 +235,8 @@ class Captioner(nn.Module):
                 acc.addmm_(features, layer.weight.view(-1, hidden, n_parts)[:, :, k].t())
         full = []
         for acc in keys:
-            out = acc.new_zeros(*frame_mask.shape, acc.shape[-1])
+            out = acc.new_empty(*frame_mask.shape, acc.shape[-1])
+            out[padded] = 0
             out[rows] = acc
             full.append(out)
         return parts, full[0], full[1]
@@ -300,9 +303,11 @@ class Captioner(nn.Module):
 
         header = json.dumps([self.config.to_dict(), self.vocab, self.stats], sort_keys=True)
         state = sorted(self.state_dict().items())
-        # Every in-place change of a tensor (optimizer step, load_state_dict) bumps its version, so
-        # the hash of the weights is recomputed only when they changed, not on every decode.
-        key = (header, tuple((k, id(v), v._version) for k, v in state))
+        # Every in-place change of a tensor (optimizer step, load_state_dict) bumps its version
+        # (shared with the detached views state_dict() returns, which are new objects on every
+        # call, hence the storage address rather than id), so the weights are rehashed only when
+        # they changed, not on every decode.
+        key = (header, tuple((k, v.data_ptr(), v._version) for k, v in state))
         cached = getattr(self, "_fingerprint_cache", None)
         if cached is not None and cached[0] == key:
             return cached[1]
