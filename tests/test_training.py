@@ -302,3 +302,17 @@ def test_evaluate_decode_spelling_and_output_checked_first(corpus, tmp_path, cap
     (tmp_path / "notes.txt").write_text("mine")
     assert main([*common, "--out", str(tmp_path / "notes.txt")]) == 2
     assert "is a file" in capsys.readouterr().err
+
+
+def test_val_max_samples_validates_on_the_first_motions(corpus, tmp_path):
+    from m2t_interpret.training.data import first_motions, load_prepared
+
+    cfg = load_config("synthetic", data=str(corpus), epochs=1, val_max_samples=2, **TINY)
+    lines = []
+    train(cfg, tmp_path / "run", progress=False, log=lines.append)
+    assert any("2 val motions" in line for line in lines), lines
+    *_, val = load_prepared(corpus, cfg, progress=False)
+    head = first_motions(val, 2)
+    assert head.ids == val.ids[:2] and len(head.references) == 2
+    assert set(head.pair_motion.tolist()) == {0, 1} and len(head.pair_ids) == len(head.beta_star)
+    assert first_motions(val, 10**6) is val

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -95,6 +95,18 @@ class PreparedSplit:
     @property
     def lengths(self) -> np.ndarray:
         return np.array([m.shape[0] for m in self.motions])
+
+
+def first_motions(split: PreparedSplit, n: int) -> PreparedSplit:
+    """The split's first ``n`` motions (in split order) with their captions: validation on a
+    fixed subset (``val_max_samples``)."""
+    if n >= len(split.motions):
+        return split
+    keep = np.flatnonzero(split.pair_motion < n)
+    return replace(split, ids=split.ids[:n], motions=split.motions[:n], references=split.references[:n],
+                   pair_motion=split.pair_motion[keep], pair_ids=[split.pair_ids[i] for i in keep],
+                   beta_star=[split.beta_star[i] for i in keep], alpha_star=[split.alpha_star[i] for i in keep],
+                   alpha_sup=[split.alpha_sup[i] for i in keep])
 
 
 def build_training_vocabulary(dataset: MotionDataset, min_freq: int) -> Vocabulary:

@@ -36,8 +36,8 @@ from ..tokens import SPECIAL_TOKENS
 from ..model.captioner import Captioner, CaptionerConfig
 from ..model.checkpoints import resolve_device, save_checkpoint
 from .config import TrainConfig, config_from_mapping
-from .data import (Batch, PreparedSplit, bucketed_batches, caption_width, collate, load_prepared, motion_batches,
-                   rank_slice, resolve_data)
+from .data import (Batch, PreparedSplit, bucketed_batches, caption_width, collate, first_motions, load_prepared,
+                   motion_batches, rank_slice, resolve_data)
 from .distributed import Distributed, init_distributed, no_buffer_sync
 from .losses import LossTerms, guided_attention_loss
 
@@ -340,6 +340,8 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
                                                                    allow_skips=allow_skips, log=log)
     if state is not None and list(state["vocab"]) != list(vocab.tokens):
         raise M2TError("the dataset's vocabulary differs from the saved run's; resume on the same data")
+    if config.val_max_samples is not None:
+        val_split = first_motions(val_split, config.val_max_samples)
     torch.manual_seed(config.seed)
     model_config = CaptionerConfig(
         vocab_size=len(vocab), embed_dim=config.embed_dim, hidden=config.hidden, attn_dim=config.attn_dim,
