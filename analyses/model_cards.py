@@ -58,6 +58,14 @@ def read_scores(name: str) -> dict[str, tuple[float | None, str]]:
     return out
 
 
+def _reference(compare: pd.DataFrame, score: str, column: str, model: str) -> float:
+    """The chance or best-constant level of ``score`` for ``model``: the shared column, or the
+    model's own (``chance · MODEL``) where the models' levels differ."""
+    own = f"{column} · {model}"
+    shared = compare.loc[score, column]
+    return float(compare.loc[score, own]) if pd.isna(shared) and own in compare.columns else float(shared)
+
+
 def main() -> None:
     compare = pd.read_csv(COMPARE).set_index("score") if COMPARE.exists() else None
     rows = []
@@ -74,8 +82,8 @@ def main() -> None:
         rows.append((name, preset, s, a, tr, metric, size_mb))
         interp = ""
         if compare is not None and name in compare.columns:
-            lines = [f"| {k} | {compare.loc[k, name]:.3f} | {compare.loc[k, 'chance']:.3f} | "
-                     f"{compare.loc[k, 'best constant']:.3f} |" for k in KEY_SCORES if k in compare.index]
+            lines = [f"| {k} | {compare.loc[k, name]:.3f} | {_reference(compare, k, 'chance', name):.3f} | "
+                     f"{_reference(compare, k, 'best constant', name):.3f} |" for k in KEY_SCORES if k in compare.index]
             interp = ("\nAttention scored against the ground truth of a held-out synthetic corpus (seed 2), forced "
                       "decoding on the references (`m2t-interpret compare`, docs/interpretability.md):\n\n"
                       "| score | this model | chance | best constant |\n|---|---:|---:|---:|\n" + "\n".join(lines) + "\n")
@@ -138,10 +146,18 @@ def claim_table(compare: pd.DataFrame) -> str:
     models = [m for m in MODELS if m in compare.columns]
     head = ["| score | " + " | ".join(models) + " | chance | best constant | n |",
             "|---|" + "---:|" * (len(models) + 3)]
-    body = [f"| {r} | " + " | ".join(_fmt(compare.loc[r, m]) for m in models) + f" | {_fmt(compare.loc[r, 'chance'])} "
-            f"| {_fmt(compare.loc[r, 'best constant'])} | {'' if pd.isna(compare.loc[r, 'n']) else int(compare.loc[r, 'n'])} |"
+    def level(r: str, column: str) -> str:  # shared, or the models' own levels (model order) where they differ
+        if not pd.isna(compare.loc[r, column]):
+            return _fmt(compare.loc[r, column])
+        own = [_fmt(_reference(compare, r, column, m)) for m in models if f"{column} · {m}" in compare.columns]
+        return " / ".join(own) if any(own) else ""
+
+    body = [f"| {r} | " + " | ".join(_fmt(compare.loc[r, m]) for m in models) + f" | {level(r, 'chance')} "
+            f"| {level(r, 'best constant')} | {'' if pd.isna(compare.loc[r, 'n']) else int(compare.loc[r, 'n'])} |"
             for r in CLAIM_ROWS if r in compare.index]
-    return "\n".join(head + body) + "\n\nMade by `m2t-interpret compare --out figures/interpretability` (seed 2, forced decoding; caption metrics greedy)."
+    return ("\n".join(head + body) + "\n\nMade by `m2t-interpret compare --out figures/interpretability` (seed 2, forced "
+            "decoding; caption metrics greedy). Where a chance level depends on the model (temporal scores use the "
+            "model's own mean σ), the cell lists each model's, in column order.")
 
 
 #: (score, goal, higher is better, the comparison the goal is about)

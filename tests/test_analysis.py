@@ -337,3 +337,22 @@ def test_without_ground_truth_scores_are_absent_but_analyses_run():
     sep = A.gate_separation(table).iloc[0]
     assert sep["labels"] == "lexicon rules"
     assert len(A.fine_grained(table, "c0")) >= 1
+
+
+def test_compare_table_gives_each_model_its_own_chance_where_they_differ(gt):
+    scores = A.interpretability_scores(table_of(build_capture(), gt), D, FPS)
+    other = scores.copy()
+    row = other["score"] == "pointing, one-part (lateral) words"
+    other.loc[row, "chance"] = 0.25  # e.g. a chance level that depends on the model's σ
+    other.loc[row, "n"] = other.loc[row, "n"] + 1
+    cmp = A.compare_table({"a": scores, "b": other}).set_index("score")
+    lateral = "pointing, one-part (lateral) words"
+    assert np.isnan(cmp.loc[lateral, "chance"]) and pd.isna(cmp.loc[lateral, "n"])
+    assert cmp.loc[lateral, "chance · a"] == pytest.approx(1 / 6) and cmp.loc[lateral, "chance · b"] == 0.25
+    assert cmp.loc[lateral, "n · b"] == cmp.loc[lateral, "n · a"] + 1
+    same = "gate AUROC, motion vs non-motion (ground truth)"
+    assert cmp.loc[same, "chance"] == cmp.loc[same, "chance · a"] == cmp.loc[same, "chance · b"]
+    assert "best constant · a" not in cmp.columns  # identical for both models: one shared column
+    captions = {"a": {"bleu4": 0.5, "cider": 2.0}, "b": {"bleu4": 0.4, "cider": 1.5}}
+    cmp = A.compare_table({"a": scores, "b": other}, captions).set_index("score")
+    assert cmp.loc["caption BLEU@4 (greedy)", "b"] == 0.4 and np.isnan(cmp.loc["caption BLEU@4 (greedy)", "chance · a"])

@@ -70,22 +70,34 @@ def interpretability_scores(table: pd.DataFrame, downsample: int = 2, fps: float
 
 
 def compare_table(scores: dict[str, pd.DataFrame], captions: dict[str, dict] | None = None) -> pd.DataFrame:
-    """Models side by side: one row per score, one column per model, plus ``chance`` and
-    ``best constant`` columns (from the first model; they depend on the data, not the model,
-    except where a chance level uses the model's own σ). Caption metrics are appended as rows."""
+    """Models side by side: one row per score, one column per model, plus ``chance``,
+    ``best constant`` and ``n`` columns. These depend on the data, not the model, except where a
+    chance level uses the model's own σ or a generated caption changes the tokens scored: where
+    the models disagree, that row's shared value is empty and ``chance · MODEL`` (and so on)
+    columns give each model's own. Caption metrics are appended as rows."""
     names = list(scores)
-    base = scores[names[0]].set_index("score")
+    indexed = {name: scores[name].set_index("score") for name in names}
+    base = indexed[names[0]]
     out = pd.DataFrame(index=base.index)
     for name in names:
-        out[name] = scores[name].set_index("score")["value"]
-    out["chance"] = base["chance"]
-    out["best constant"] = base["best_constant"]
-    out["n"] = base["n"]
+        out[name] = indexed[name]["value"]
+    per_model = {}
+    for col, src in (("chance", "chance"), ("best constant", "best_constant"), ("n", "n")):
+        values = pd.DataFrame({name: indexed[name][src].reindex(base.index) for name in names}).astype(float)
+        first = values[names[0]]
+        differs = ~values.apply(lambda v: np.isclose(v, first, rtol=1e-9, atol=0, equal_nan=True)).all(axis=1)
+        out[col] = first.where(~differs)
+        if differs.any():
+            per_model.update({f"{col} · {name}": values[name] for name in names})
+    for col, values in per_model.items():
+        out[col] = values
     if captions:
         for metric, label in (("bleu4", "BLEU@4"), ("cider", "CIDEr")):
             out.loc[f"caption {label} (greedy)"] = (
-                [captions[n][metric] if n in captions else np.nan for n in names] + [np.nan, np.nan, np.nan])
-    out["n"] = out["n"].astype("Int64")
+                [captions[n][metric] if n in captions else np.nan for n in names]
+                + [np.nan] * (len(out.columns) - len(names)))
+    for col in [c for c in out.columns if c == "n" or c.startswith("n · ")]:
+        out[col] = out[col].round().astype("Int64")
     return out.reset_index()
 
 
