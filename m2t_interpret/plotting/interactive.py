@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from matplotlib.colors import to_rgb
 from plotly.subplots import make_subplots
 
-from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, MODEL_BAR_ALL_COLOR, MODEL_BAR_COLOR, MODEL_BAR_EDGE,
+from .style import (part_histograms, reference_levels, BEST_CONSTANT_COLOR, CHANCE_COLOR, MODEL_BAR_ALL_COLOR, MODEL_BAR_COLOR, MODEL_BAR_EDGE,
                     MOTION_COLOR, NON_MOTION_COLOR, PLOTLY_CONFUSION_CMAP, PLOTLY_FONT, PLOTLY_MAP_CMAP,
                     PLOTLY_TEMPLATE, SEGMENT_COLOR, assign_lanes, beta_label, density_floor, grid_shape, map_matrix,
                     map_steps, metric_label, motion_rows, ordered_parts, ordered_unique, part_color, part_label,
@@ -464,30 +464,35 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
     for k, (_, rec) in enumerate(table.iterrows()):
         r, c = k // ncols + 1, k % ncols + 1
         vals = [_f(rec[m]) for m in models]
-        chance = _f(rec["chance"]) if "chance" in rec else math.nan
-        best = _f(rec["best constant"]) if "best constant" in rec else math.nan
+        chance, best = (reference_levels(rec, col, models) for col in ("chance", "best constant"))
         count = _f(rec["n"]) if "n" in rec else math.nan
-        refs = [v for v in (*vals, chance, best) if np.isfinite(v)]
+        refs = [v for v in (*vals, *chance, *best) if np.isfinite(v)]
         unit = all(0 <= v <= 1 for v in refs)
         top = 1.0 if unit else max([abs(v) for v in refs] + [1e-9])
-        info = (f"<br>chance {chance:.3f}" if np.isfinite(chance) else "") + \
-               (f"<br>best constant {best:.3f}" if np.isfinite(best) else "") + \
-               (f"<br>n {int(count)}" if np.isfinite(count) else "")
-        for m, v, color in zip(models, vals, colors):
+        for m, v, color, ch, be in zip(models, vals, colors, chance, best):
+            info = (f"<br>chance {ch:.3f}" if np.isfinite(ch) else "") + \
+                   (f"<br>best constant {be:.3f}" if np.isfinite(be) else "") + \
+                   (f"<br>n {int(count)}" if np.isfinite(count) else "")
             fig.add_trace(go.Bar(
                 y=[m], x=[v], orientation="h", marker_color=color, name=m, legendgroup=m,
                 showlegend=m not in shown, text=[f"{v:.3f}" if np.isfinite(v) else "n/a"], textposition="inside",
                 insidetextanchor="start",
                 hovertemplate=f"<b>{m}</b><br>{rec['score']}<br>%{{x:.4f}}{info}<extra></extra>"), row=r, col=c)
             shown.add(m)
-        for value, color, dash, name in ((chance, CHANCE_COLOR, "dash", "chance"),
-                                         (best, BEST_CONSTANT_COLOR, "solid", "best constant")):
-            if np.isfinite(value):
-                fig.add_vline(x=value, line={"color": color, "dash": dash, "width": 2.5}, row=r, col=c)
-                if name not in shown:  # a legend entry for the lines
-                    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=name,
-                                             line={"color": color, "dash": dash, "width": 2.5}), row=r, col=c)
-                    shown.add(name)
+        for levels, color, dash, name in ((chance, CHANCE_COLOR, "dash", "chance"),
+                                          (best, BEST_CONSTANT_COLOR, "solid", "best constant")):
+            if not any(np.isfinite(v) for v in levels):
+                continue
+            if len(set(levels)) == 1:
+                fig.add_vline(x=levels[0], line={"color": color, "dash": dash, "width": 2.5}, row=r, col=c)
+            else:  # each model's own level, as a tick across its own bar
+                fig.add_trace(go.Scatter(
+                    x=levels, y=models, mode="markers", showlegend=False, hoverinfo="skip",
+                    marker={"symbol": "line-ns", "size": 26, "line": {"color": color, "width": 2.5}}), row=r, col=c)
+            if name not in shown:  # a legend entry for the lines
+                fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=name,
+                                         line={"color": color, "dash": dash, "width": 2.5}), row=r, col=c)
+                shown.add(name)
         fig.update_xaxes(range=[0, top * (1.03 if unit else 1.08)], row=r, col=c)
         fig.update_yaxes(showticklabels=False, autorange="reversed", row=r, col=c)
     fig.update_annotations(font_size=12)

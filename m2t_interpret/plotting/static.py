@@ -21,7 +21,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
+from .style import (part_histograms, reference_levels, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
                     MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR, SEGMENT_COLOR, assign_lanes,
                     beta_label, bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label,
                     motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
@@ -583,9 +583,8 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
     y = np.arange(len(models))
     for ax, (_, rec) in zip(axes, table.iterrows()):
         vals = np.array([_finite(rec[m]) for m in models])
-        chance = _finite(rec["chance"]) if "chance" in rec else math.nan
-        best = _finite(rec["best constant"]) if "best constant" in rec else math.nan
-        refs = [v for v in (*vals, chance, best) if np.isfinite(v)]
+        chance, best = (reference_levels(rec, col, models) for col in ("chance", "best constant"))
+        refs = [v for v in (*vals, *chance, *best) if np.isfinite(v)]
         unit = all(0 <= v <= 1 for v in refs)
         top = 1.0 if unit else max([abs(v) for v in refs] + [1e-9])
         ax.barh(y, np.nan_to_num(vals), height=0.7, color=colors, zorder=3)
@@ -597,10 +596,14 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
                         zorder=5, bbox={"facecolor": c, "edgecolor": "none", "pad": 0.6})
             else:
                 ax.text(v + 0.02 * top, yi, f"{v:.3f}", va="center", ha="left", fontsize=7, zorder=5)
-        if np.isfinite(chance):
-            ax.axvline(chance, color=CHANCE_COLOR, ls=(0, (2.5, 1.5)), lw=1.6, zorder=4)
-        if np.isfinite(best):
-            ax.axvline(best, color=BEST_CONSTANT_COLOR, ls="-", lw=1.2, zorder=4)
+        for levels, line in ((chance, dict(color=CHANCE_COLOR, ls=(0, (2.5, 1.5)), lw=1.6, zorder=4)),
+                             (best, dict(color=BEST_CONSTANT_COLOR, ls="-", lw=1.2, zorder=4))):
+            if len(set(levels)) == 1 and np.isfinite(levels[0]):
+                ax.axvline(levels[0], **line)
+            else:  # each model's own level, across its own bar
+                for yi, v in zip(y, levels):
+                    if np.isfinite(v):
+                        ax.vlines(v, yi - 0.45, yi + 0.45, **line)
         ax.set_xlim(0, top * (1.03 if unit else 1.08))
         if unit:
             ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], labels=["0", ".25", ".5", ".75", "1"])
