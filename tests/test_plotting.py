@@ -345,3 +345,19 @@ def test_write_table_index_and_formats(tmp_path):
     with pytest.raises(M2TError, match="unknown table format"):
         write_table(df, tmp_path / "t2", formats=["xlsx"])
     assert not list(tmp_path.glob("t2*"))
+
+
+def test_compare_figure_marks_each_models_own_chance_where_they_differ():
+    table = compare_table()
+    row = table.index[0]
+    table.loc[row, "chance"] = np.nan
+    for i, m in enumerate(MODELS):
+        table[f"chance · {m}"] = np.nan
+        table.loc[row, f"chance · {m}"] = 0.1 + 0.1 * i
+    fig = static.compare_figure(table, MODELS)
+    ax = fig.axes[0]
+    segments = [c for c in ax.collections if c.__class__.__name__ == "LineCollection"]
+    xs = sorted(round(float(seg[0][0]), 3) for c in segments for seg in c.get_segments())
+    assert xs == [round(0.1 + 0.1 * i, 3) for i in range(len(MODELS))]
+    html = interactive.compare_figure(table, MODELS).to_html(include_plotlyjs=False)
+    assert "line-ns" in html
