@@ -374,7 +374,7 @@ def test_fingerprint_follows_the_weights():
     assert m.fingerprint() == first
 
 
-@pytest.mark.parametrize("decode", ["greedy", "forced"])
+@pytest.mark.parametrize("decode", ["greedy", "forced", "authors-beam2"])
 def test_streamed_split_capture_equals_the_in_memory_one(tmp_path, decode):
     """capture_split(out=…) writes α, γ, Γ (and logits, hidden states) to disk chunk by chunk; the
     saved capture, its token table and the returned (memory-mapped) result equal the in-memory
@@ -410,6 +410,7 @@ def test_streamed_split_capture_equals_the_in_memory_one(tmp_path, decode):
         assert a.shape == b.shape and a.dtype == b.dtype, name
         assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
     assert streamed.meta == whole.meta and streamed.references == whole.references
+    assert streamed.n_best == whole.n_best
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cap" / "tokens.parquet"), whole.to_dataframe())
     again = capture_split(m, root, "test", out=tmp_path / "cap", **kw)  # an earlier capture is replaced
     assert again.clip_ids == whole.clip_ids
