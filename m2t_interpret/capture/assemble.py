@@ -47,6 +47,14 @@ def _streamed(name: str, a: np.ndarray) -> bool:
     return name in FRAME_ARRAYS or name == "logits" or (name.startswith("extra.") and a.ndim >= 3)
 
 
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    """``os.pwrite`` until every byte is written (a write may be partial)."""
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view, offset = view[n:], offset + n
+
+
 class _RowFile:
     """A ``.npy`` file of shape (N, S, …) written one clip row at a time with ``os.pwrite``.
 
@@ -71,7 +79,7 @@ class _RowFile:
             block[:, :, : a.shape[2]] = a
         block = np.ascontiguousarray(block, dtype=self.dtype)
         for j, r in enumerate(rows):
-            os.pwrite(self.fd, block[j].tobytes(), self.offset + int(r) * self.row_bytes)
+            _pwrite_all(self.fd, block[j].tobytes(), self.offset + int(r) * self.row_bytes)
 
     def close(self, steps: int | None = None) -> None:
         """Keep only the first ``steps`` steps of every row (rewriting the file when fewer than
@@ -94,7 +102,10 @@ class _RowFile:
         out = os.open(tmp, os.O_RDWR)
         try:
             for r in range(self.shape[0]):  # each row's first `steps` steps are contiguous in the old file
-                os.pwrite(out, os.pread(self.fd, keep, self.offset + r * self.row_bytes), new_offset + r * keep)
+                data = os.pread(self.fd, keep, self.offset + r * self.row_bytes)
+                if len(data) != keep:
+                    raise OSError(f"short read from {self.path}")
+                _pwrite_all(out, data, new_offset + r * keep)
         finally:
             os.close(out)
         os.replace(tmp, self.path)
