@@ -9,6 +9,7 @@ recorded hidden states, nearly all of a capture's bytes — go instead straight 
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +21,7 @@ import pandas as pd
 from ..errors import M2TError
 from ..result import ARRAY_DIR, FRAME_ARRAYS, STEP_ARRAYS, CaptureResult, pad_value
 
+
 def release_freed_memory() -> None:
     """Hand memory freed by the last chunk back to the system (glibc only; a no-op elsewhere).
 
@@ -27,19 +29,19 @@ def release_freed_memory() -> None:
     freed blocks of each in its heap instead of unmapping them, so without this the resident
     memory of a whole-split capture creeps up by tens of MB per chunk.
     """
-    global _malloc_trim
-    if _malloc_trim is None:
-        try:
-            import ctypes
-
-            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
-_malloc_trim = None
+@functools.lru_cache(maxsize=None)
+def _malloc_trim():
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _streamed(name: str, a: np.ndarray) -> bool:

@@ -22,8 +22,13 @@ def project_part_keys(layer: nn.Linear, parts: torch.Tensor) -> torch.Tensor:
     part-major order of P's own memory layout (index k·H + h): a (D, 6H) copy, not an (N, T, 6H) one.
     """
     *lead, k, h = parts.shape
-    weight = layer.weight.view(-1, h, k).transpose(1, 2).reshape(-1, k * h)
-    return flat_linear(parts.reshape(*lead, k * h), weight, layer.bias)
+    return flat_linear(parts.reshape(*lead, k * h), part_key_weights(layer, k).reshape(-1, k * h), layer.bias)
+
+
+def part_key_weights(layer: nn.Linear, n_parts: int) -> torch.Tensor:
+    """A key layer's weight (D, 6H) viewed as (D, 6, H): ``[:, k]`` are part k's columns (R, the
+    checkpoint's flattening of P, is hidden-major: column h·6 + k)."""
+    return layer.weight.view(layer.weight.shape[0], -1, n_parts).transpose(1, 2)
 
 
 class AdditiveAttention(nn.Module):

@@ -100,9 +100,7 @@ class _Trace:
     Γ, μ, σ, β̂, the top-k log-probabilities and ids and optionally the logits. The best
     hypothesis's rows then give its capture without replaying it."""
 
-    def __init__(self, n_frames: int, n_parts: int, top_k: int, keep_logits: bool):
-        self.shapes = {"alpha": (n_frames, n_parts), "gamma": (n_frames,), "window": (n_frames,), "mu": (),
-                       "sigma": (), "beta": (), "topk_log_probs": (top_k,), "topk_ids": (top_k,)}
+    def __init__(self, top_k: int, keep_logits: bool):
         self.top_k, self.keep_logits = top_k, keep_logits
         self.pools: dict[str, torch.Tensor] = {}
 
@@ -475,7 +473,7 @@ def authors_beam_search(model: Captioner, enc: Encoded, beam_size: int, max_step
         unknown = sorted(set(trace) - set(TRACED_POINTS))
         if unknown:
             raise M2TError(f"the search cannot record {', '.join(unknown)}; replay the best captions instead")
-        tracer = _Trace(enc.frame_mask.shape[1], enc.parts.shape[2], int(top_k), keep_logits)
+        tracer = _Trace(int(top_k), keep_logits)
         results = run_authors_beam(model, enc, beam_size, max_steps, tracer)
         if results is None:
             tracer = None
@@ -498,8 +496,7 @@ def authors_beam_search(model: Captioner, enc: Encoded, beam_size: int, max_step
     if tracer is not None:
         rows = [list(r.best_rows) for r in results]
         names = [*trace, *(("topk_log_probs", "topk_ids") if top_k > 0 else ()), *(("logits",) if keep_logits else ())]
-        got = tracer.gather(rows, names)
-        got = {k: v[:, :width] for k, v in got.items()}
+        got = tracer.gather(rows, names)  # (N, width, …): a best hypothesis's rows are its generated tokens
         if keep_logits:
             out.logits = got.pop("logits")
         out.log_probs = torch.zeros(tokens.shape, dtype=torch.float32, device=device)

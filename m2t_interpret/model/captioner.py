@@ -23,7 +23,7 @@ from ..tokens import PAD_ID as PAD
 from ..tokens import SOS_ID as SOS
 from ..tokens import SPECIAL_TOKENS  # noqa: F401 (re-exported)
 from ..tokens import UNK_ID as UNK
-from .attention import GaussianTemporalAttention, SpatialAttention, TemporalWindow
+from .attention import GaussianTemporalAttention, SpatialAttention, TemporalWindow, part_key_weights
 from .decoder import WordDecoder
 from .encoder import PartEncoder, velocities
 from .gate import AdaptiveGate
@@ -231,8 +231,8 @@ class Captioner(nn.Module):
         for k in range(n_parts):
             features = self.encoder.part_features(k, xs, vs)  # (M, H)
             parts[rows[0], rows[1], k] = features
-            for acc, layer in zip(keys, layers):  # hidden-major columns: index h·6 + k
-                acc.addmm_(features, layer.weight.view(-1, hidden, n_parts)[:, :, k].t())
+            for acc, layer in zip(keys, layers):
+                acc.addmm_(features, part_key_weights(layer, n_parts)[:, k].t())
         full = []
         for acc in keys:
             out = acc.new_empty(*frame_mask.shape, acc.shape[-1])

@@ -21,7 +21,7 @@ from ..result import CaptureResult
 from ..tokens import EOS_ID as EOS
 from ..tokens import PAD_ID as PAD
 from ..tokens import SOS_ID as SOS
-from .authors_beam import TRACED_POINTS
+from .authors_beam import TRACED_POINTS, authors_beam_search
 from .hooks import ATTENTION_POINTS, Replacement, hooks
 
 if TYPE_CHECKING:
@@ -218,8 +218,6 @@ def generate(model: "Captioner", enc: "Encoded", mode: str = "greedy", captions=
     if mode == "beam":
         return beam_search(model, enc, beam_size, max_steps, n_best or beam_size)
     if mode == "authors_beam":
-        from .authors_beam import authors_beam_search
-
         return authors_beam_search(model, enc, beam_size, max_steps)
     raise M2TError(f"unknown decoding mode {mode!r}; use one of: {', '.join(MODES)}")
 
@@ -279,8 +277,6 @@ def decode(
             out = None
             if mode == "authors_beam" and set(names) <= set(TRACED_POINTS):
                 # The search keeps what each expansion saw, so its best captions need no replay.
-                from .authors_beam import authors_beam_search
-
                 out = authors_beam_search(model, enc, int(beam_size), steps, trace=names, top_k=top_k,
                                           keep_logits=keep_logits)
                 if out.recorded is None:
