@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from m2t_interpret.analysis.scores import model_levels
 from m2t_interpret.io import write_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,14 +59,6 @@ def read_scores(name: str) -> dict[str, tuple[float | None, str]]:
     return out
 
 
-def _reference(compare: pd.DataFrame, score: str, column: str, model: str) -> float:
-    """The chance or best-constant level of ``score`` for ``model``: the shared column, or the
-    model's own (``chance · MODEL``) where the models' levels differ."""
-    own = f"{column} · {model}"
-    shared = compare.loc[score, column]
-    return float(compare.loc[score, own]) if pd.isna(shared) and own in compare.columns else float(shared)
-
-
 def main() -> None:
     compare = pd.read_csv(COMPARE).set_index("score") if COMPARE.exists() else None
     rows = []
@@ -82,8 +75,8 @@ def main() -> None:
         rows.append((name, preset, s, a, tr, metric, size_mb))
         interp = ""
         if compare is not None and name in compare.columns:
-            lines = [f"| {k} | {compare.loc[k, name]:.3f} | {_reference(compare, k, 'chance', name):.3f} | "
-                     f"{_reference(compare, k, 'best constant', name):.3f} |" for k in KEY_SCORES if k in compare.index]
+            lines = [f"| {k} | {compare.loc[k, name]:.3f} | {model_levels(compare.loc[k], 'chance', [name])[0]:.3f} | "
+                     f"{model_levels(compare.loc[k], 'best constant', [name])[0]:.3f} |" for k in KEY_SCORES if k in compare.index]
             interp = ("\nAttention scored against the ground truth of a held-out synthetic corpus (seed 2), forced "
                       "decoding on the references (`m2t-interpret compare`, docs/interpretability.md):\n\n"
                       "| score | this model | chance | best constant |\n|---|---:|---:|---:|\n" + "\n".join(lines) + "\n")
@@ -149,7 +142,7 @@ def claim_table(compare: pd.DataFrame) -> str:
     def level(r: str, column: str) -> str:  # shared, or the models' own levels (model order) where they differ
         if not pd.isna(compare.loc[r, column]):
             return _fmt(compare.loc[r, column])
-        own = [_fmt(_reference(compare, r, column, m)) for m in models if f"{column} · {m}" in compare.columns]
+        own = [_fmt(v) for v in model_levels(compare.loc[r], column, models)]
         return " / ".join(own) if any(own) else ""
 
     body = [f"| {r} | " + " | ".join(_fmt(compare.loc[r, m]) for m in models) + f" | {level(r, 'chance')} "

@@ -3,6 +3,9 @@ constant answer — the rows of ``compare``."""
 
 from __future__ import annotations
 
+import math
+from typing import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -88,7 +91,7 @@ def compare_table(scores: dict[str, pd.DataFrame], captions: dict[str, dict] | N
         differs = ~values.apply(lambda v: np.isclose(v, first, rtol=1e-9, atol=0, equal_nan=True)).all(axis=1)
         out[col] = first.where(~differs)
         if differs.any():
-            per_model.update({f"{col} · {name}": values[name] for name in names})
+            per_model.update({level_column(col, name): values[name] for name in names})
     for col, values in per_model.items():
         out[col] = values
     if captions:
@@ -101,4 +104,24 @@ def compare_table(scores: dict[str, pd.DataFrame], captions: dict[str, dict] | N
     return out.reset_index()
 
 
-__all__ = ["interpretability_scores", "compare_table"]
+def level_column(column: str, model: str) -> str:
+    """The :func:`compare_table` column of ``model``'s own ``column`` ("chance", "best constant", "n")."""
+    return f"{column} · {model}"
+
+
+def model_levels(row: pd.Series, column: str, models: Sequence[str]) -> list[float]:
+    """A :func:`compare_table` row's chance or best-constant level for each model: the shared
+    ``column``, or, where the models' levels differ (the shared cell is empty), each model's own."""
+    def number(v) -> float:
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return math.nan
+
+    shared = number(row.get(column))
+    if math.isfinite(shared):
+        return [shared] * len(models)
+    return [number(row.get(level_column(column, m))) for m in models]
+
+
+__all__ = ["interpretability_scores", "compare_table", "level_column", "model_levels"]

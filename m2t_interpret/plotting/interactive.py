@@ -16,7 +16,8 @@ import plotly.graph_objects as go
 from matplotlib.colors import to_rgb
 from plotly.subplots import make_subplots
 
-from .style import (part_histograms, reference_levels, BEST_CONSTANT_COLOR, CHANCE_COLOR, MODEL_BAR_ALL_COLOR, MODEL_BAR_COLOR, MODEL_BAR_EDGE,
+from ..analysis.scores import model_levels
+from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, MODEL_BAR_ALL_COLOR, MODEL_BAR_COLOR, MODEL_BAR_EDGE,
                     MOTION_COLOR, NON_MOTION_COLOR, PLOTLY_CONFUSION_CMAP, PLOTLY_FONT, PLOTLY_MAP_CMAP,
                     PLOTLY_TEMPLATE, SEGMENT_COLOR, assign_lanes, beta_label, density_floor, grid_shape, map_matrix,
                     map_steps, metric_label, motion_rows, ordered_parts, ordered_unique, part_color, part_label,
@@ -464,7 +465,7 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
     for k, (_, rec) in enumerate(table.iterrows()):
         r, c = k // ncols + 1, k % ncols + 1
         vals = [_f(rec[m]) for m in models]
-        chance, best = (reference_levels(rec, col, models) for col in ("chance", "best constant"))
+        chance, best = (model_levels(rec, col, models) for col in ("chance", "best constant"))
         count = _f(rec["n"]) if "n" in rec else math.nan
         refs = [v for v in (*vals, *chance, *best) if np.isfinite(v)]
         unit = all(0 <= v <= 1 for v in refs)

@@ -21,7 +21,8 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from .style import (part_histograms, reference_levels, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
+from ..analysis.scores import model_levels
+from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
                     MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR, SEGMENT_COLOR, assign_lanes,
                     beta_label, bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label,
                     motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
@@ -583,7 +584,7 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
     y = np.arange(len(models))
     for ax, (_, rec) in zip(axes, table.iterrows()):
         vals = np.array([_finite(rec[m]) for m in models])
-        chance, best = (reference_levels(rec, col, models) for col in ("chance", "best constant"))
+        chance, best = (model_levels(rec, col, models) for col in ("chance", "best constant"))
         refs = [v for v in (*vals, *chance, *best) if np.isfinite(v)]
         unit = all(0 <= v <= 1 for v in refs)
         top = 1.0 if unit else max([abs(v) for v in refs] + [1e-9])

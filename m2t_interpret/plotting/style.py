@@ -293,15 +293,6 @@ def finite_float(x) -> float:
         return math.nan
 
 
-def reference_levels(rec: pd.Series, column: str, models: Sequence[str]) -> list[float]:
-    """A compare row's chance or best-constant level for each model: the shared ``column``, or,
-    where the models' levels differ (it is empty then), each model's ``column · MODEL``."""
-    shared = finite_float(rec[column]) if column in rec else math.nan
-    if math.isfinite(shared):
-        return [shared] * len(models)
-    return [finite_float(rec[f"{column} · {m}"]) if f"{column} · {m}" in rec else math.nan for m in models]
-
-
 def map_steps(attention_map: pd.DataFrame) -> pd.DataFrame:
     return attention_map[["step", "word", "beta"]].drop_duplicates(subset=["step"]).sort_values("step")
 
