@@ -549,6 +549,13 @@ def _shard_only(o: AnalysisOptions, *contexts) -> bool:
     return True
 
 
+def _analyse(o: AnalysisOptions, build, what: str) -> None:
+    """Capture (or, with --shard, only capture), build the report from the context, write it."""
+    ctx = _open(o)
+    if not _shard_only(o, ctx):
+        _finish(build(ctx), o, _header(ctx, what))
+
+
 def _clip_arg(clip: Optional[str]):
     if clip is None:
         return None
@@ -641,10 +648,7 @@ def density(
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
                            shard)
-    ctx = _open(o)
-    if _shard_only(o, ctx):
-        return
-    _finish(density_report(ctx, word or [], non_motion), o, _header(ctx, "β̂ density"))
+    _analyse(o, lambda ctx: density_report(ctx, word or [], non_motion), "β̂ density")
 
 
 @app.command()
@@ -661,10 +665,7 @@ def hist(
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
                            shard)
-    ctx = _open(o)
-    if _shard_only(o, ctx):
-        return
-    _finish(hist_report(ctx, word or []), o, _header(ctx, "max-attention histograms"))
+    _analyse(o, lambda ctx: hist_report(ctx, word or []), "max-attention histograms")
 
 
 @app.command()
@@ -681,10 +682,7 @@ def parts(
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
                            shard)
-    ctx = _open(o)
-    if _shard_only(o, ctx):
-        return
-    _finish(parts_report(ctx), o, _header(ctx, "body-part identification"))
+    _analyse(o, parts_report, "body-part identification")
 
 
 @app.command()
@@ -702,10 +700,7 @@ def onset(
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
                            shard)
-    ctx = _open(o)
-    if _shard_only(o, ctx):
-        return
-    _finish(onset_report(ctx, _clip_arg(clip)), o, _header(ctx, "temporal localisation"))
+    _analyse(o, lambda ctx: onset_report(ctx, _clip_arg(clip)), "temporal localisation")
 
 
 @app.command()
@@ -721,10 +716,7 @@ def gate(
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
                            shard)
-    ctx = _open(o)
-    if _shard_only(o, ctx):
-        return
-    _finish(gate_report(ctx), o, _header(ctx, "gate separation"))
+    _analyse(o, gate_report, "gate separation")
 
 
 @app.command("map")
@@ -741,10 +733,7 @@ def map_(
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
                            shard)
-    ctx = _open(o)
-    if _shard_only(o, ctx):
-        return
-    _finish(map_report(ctx, _clip_arg(clip)), o, _header(ctx, "attention map"))
+    _analyse(o, lambda ctx: map_report(ctx, _clip_arg(clip)), "attention map")
 
 
 @app.command()
@@ -761,10 +750,7 @@ def finegrained(
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
                            shard)
-    ctx = _open(o)
-    if _shard_only(o, ctx):
-        return
-    _finish(finegrained_report(ctx, _clip_arg(clip)), o, _header(ctx, "fine-grained caption"))
+    _analyse(o, lambda ctx: finegrained_report(ctx, _clip_arg(clip)), "fine-grained caption")
 
 
 @app.command("ablate-gate")
