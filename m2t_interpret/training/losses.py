@@ -180,6 +180,19 @@ def spatial_loss(
     return _spatial(alpha, alpha_star, alpha_supervised, frame_mask, step_mask, eps)[0]
 
 
+def weighted_total(lang, spat, adapt, lambdas: Sequence[float]):
+    """L_lang + λ_spat·L_spat + λ_adapt·L_adapt (tensors or floats); a term whose λ is 0 is left
+    out rather than multiplied by 0, so that with λ = 0 the gradients are exactly the language
+    loss's."""
+    lam_spat, lam_adapt = lambdas
+    total = lang
+    if lam_spat != 0.0:
+        total = total + lam_spat * spat
+    if lam_adapt != 0.0:
+        total = total + lam_adapt * adapt
+    return total
+
+
 def guided_attention_loss(
     logits: torch.Tensor,
     targets: torch.Tensor,
@@ -215,13 +228,8 @@ def guided_attention_loss(
     _check_shape("beta", beta, (n, s))
     adapt, n_adapt = _adaptive(beta, beta_star, step_mask, eps)
 
-    total = lang
-    if lam_spat != 0.0:
-        total = total + lam_spat * spat
-    if lam_adapt != 0.0:
-        total = total + lam_adapt * adapt
     return LossTerms(
-        total=total,
+        total=weighted_total(lang, spat, adapt, (lam_spat, lam_adapt)),
         lang=lang,
         spat=spat,
         adapt=adapt,

@@ -39,7 +39,7 @@ from .config import TrainConfig, config_from_mapping
 from .data import (Batch, PreparedSplit, bucketed_batches, caption_width, collate, first_motions, load_prepared,
                    motion_batches, rank_slice, resolve_data)
 from .distributed import Distributed, init_distributed, no_buffer_sync
-from .losses import LossTerms, guided_attention_loss
+from .losses import LossTerms, guided_attention_loss, weighted_total
 
 RUN_STATE = "m2t-interpret-run-state"
 LOG_COLUMNS = ["epoch", "loss", "lang", "spat", "adapt", "val_bleu4", "seconds", "lr"]
@@ -130,16 +130,9 @@ def _distributed_backward(ddp: nn.Module, dist: Distributed, split: PreparedSpli
     reduced = dist.all_reduce_sum(torch.cat([local_sums, counts]))
     sums, totals = reduced[:3].tolist(), reduced[3:].tolist()
     scales = [float(n) * dist.world_size / total if total > 0 else 0.0 for n, total in zip(counts.tolist(), totals)]
-    lam_spat, lam_adapt = terms.lambdas
-    loss = terms.lang * scales[0]
-    if lam_spat != 0.0:  # as guided_attention_loss: a term with λ = 0 is not part of the loss
-        loss = loss + lam_spat * (terms.spat * scales[1])
-    if lam_adapt != 0.0:
-        loss = loss + lam_adapt * (terms.adapt * scales[2])
-    loss.backward()
+    weighted_total(terms.lang * scales[0], terms.spat * scales[1], terms.adapt * scales[2], terms.lambdas).backward()
     lang, spat, adapt = (s / total if total > 0 else 0.0 for s, total in zip(sums, totals))
-    total_loss = lang + (lam_spat * spat if lam_spat != 0.0 else 0.0) + (lam_adapt * adapt if lam_adapt != 0.0 else 0.0)
-    return {"loss": total_loss, "lang": lang, "spat": spat, "adapt": adapt}
+    return {"loss": weighted_total(lang, spat, adapt, terms.lambdas), "lang": lang, "spat": spat, "adapt": adapt}
 
 
 def greedy_bleu4(model: Captioner, split: PreparedSplit, max_steps: int | None = None) -> float:
