@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .hooks import HookPoint
-from .ops import flat_linear, needs_grad
+from .ops import Workspace, derived_weights, flat_linear, linear, needs_grad
 
 
 def project_part_keys(layer: nn.Linear, parts: torch.Tensor) -> torch.Tensor:
@@ -39,7 +39,7 @@ class AdditiveAttention(nn.Module):
         self.key = nn.Linear(n_parts * hidden, attn_dim)
         self.query = nn.Linear(hidden, attn_dim)
         self.score = nn.Linear(attn_dim, n_scores)
-        self._workspace: torch.Tensor | None = None
+        self._workspace = Workspace()
 
     def project_keys(self, parts: torch.Tensor) -> torch.Tensor:
         """P (…, 6, H) → keys (…, D) = key(R), R the hidden-major flattening of P."""
@@ -47,7 +47,7 @@ class AdditiveAttention(nn.Module):
 
     def energies(self, h: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """``h`` (N, S, H), ``keys`` (N, T, D) → energies (N, S, T, n_scores)."""
-        q = self.query(h).unsqueeze(2)
+        q = linear(self.query, h).unsqueeze(2)
         k = keys.unsqueeze(1)
         if needs_grad(q, k, self.score.weight):
             return self.score(torch.tanh(q + k))
@@ -60,15 +60,43 @@ class AdditiveAttention(nn.Module):
         return flat_linear(buf, 2 * w, self.score.bias - w.sum(1))
 
     def _buffer(self, shape: torch.Size, like: torch.Tensor) -> torch.Tensor:
-        n = shape.numel()
-        ws = self._workspace
-        if ws is None or ws.numel() < n or ws.dtype != like.dtype or ws.device != like.device:
-            ws = self._workspace = torch.empty(n, dtype=like.dtype, device=like.device)
-        return ws[:n].view(shape)
+        return self._workspace.get("energies", shape, like)
 
     def release_workspace(self) -> None:
         """Free the inference buffer (it is kept between decoding steps to avoid reallocation)."""
-        self._workspace = None
+        self._workspace.release()
+
+
+def joint_energies(spatial: AdditiveAttention, temporal: AdditiveAttention, h: torch.Tensor,
+                   keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inference: both attentions' energies in one pass, ``h`` (N, S, H) and ``keys`` (N, T, 2D),
+    the spatial keys then the temporal ones → spatial energies (N, S, T, 6) and temporal scores
+    (N, S, T), views of one (N, S, T, 7) tensor.
+
+    Both queries are one matmul, σ(2(q + k)) one pass over (N, S, T, 2D), and both score layers
+    one matmul whose weight is block-diagonal (each score reads only its attention's half), with
+    tanh's affine part folded in as in :meth:`AdditiveAttention.energies`.
+    """
+    sources = [t for m in (spatial, temporal) for t in (m.query.weight, m.query.bias, m.score.weight, m.score.bias)]
+
+    def build():
+        d = spatial.query.weight.shape[0]
+        n_spatial = spatial.score.weight.shape[0]
+        score = h.new_zeros(n_spatial + temporal.score.weight.shape[0], 2 * d)
+        score[:n_spatial, :d] = 2 * spatial.score.weight
+        score[n_spatial:, d:] = 2 * temporal.score.weight
+        bias = torch.cat([m.score.bias - m.score.weight.sum(1) for m in (spatial, temporal)])
+        return (torch.cat([2 * spatial.query.weight, 2 * temporal.query.weight]),
+                torch.cat([2 * spatial.query.bias, 2 * temporal.query.bias]), score, bias)
+
+    query_w, query_b, score_w, score_b = derived_weights(spatial, "_joint_energy_weights", sources, build)
+    q = flat_linear(h, query_w, query_b, pack=True).unsqueeze(2)  # 2q (N, S, 1, 2D)
+    shape = torch.broadcast_shapes(q.shape, keys.unsqueeze(1).shape)
+    buf = spatial._buffer(shape, q)
+    torch.add(q, keys.unsqueeze(1), alpha=2, out=buf).sigmoid_()  # σ(2(q + k))
+    scores = flat_linear(buf, score_w, score_b, pack=True)
+    n_spatial = spatial.score.weight.shape[0]
+    return scores[..., :n_spatial], scores[..., n_spatial]
 
 
 class SpatialAttention(AdditiveAttention):
@@ -80,7 +108,10 @@ class SpatialAttention(AdditiveAttention):
 
     def forward(self, h: torch.Tensor, keys: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
         """``h`` (N, S, H) queries, ``keys`` (N, T, D), ``frame_mask`` (N, T) → α (N, S, T, 6)."""
-        energies = self.energies(h, keys)
+        return self.from_energies(self.energies(h, keys), frame_mask)
+
+    def from_energies(self, energies: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
+        """Energies (N, S, T, 6) (overwritten without autograd) → α (N, S, T, 6)."""
         if needs_grad(energies):
             alpha = torch.softmax(energies, dim=-1)
         else:  # torch's softmax over a last axis of 6 is ~5× slower than these three passes
@@ -114,10 +145,13 @@ class GaussianTemporalAttention(AdditiveAttention):
 
     def forward(self, h: torch.Tensor, keys: torch.Tensor, frame_mask: torch.Tensor) -> TemporalWindow:
         """``h`` (N, S, H), ``keys`` (N, T, D), ``frame_mask`` (N, T) → :class:`TemporalWindow`."""
-        scores = self.energies(h, keys).squeeze(-1)
+        return self.from_scores(self.energies(h, keys).squeeze(-1), frame_mask)
+
+    def from_scores(self, scores: torch.Tensor, frame_mask: torch.Tensor) -> TemporalWindow:
+        """Scores (N, S, T) → :class:`TemporalWindow`."""
         scores = scores.masked_fill(~frame_mask[:, None, :], float("-inf"))
         gamma = self.hook_gamma(torch.softmax(scores, dim=-1))
-        frames = torch.arange(keys.shape[1], device=keys.device, dtype=gamma.dtype)
+        frames = torch.arange(scores.shape[-1], device=scores.device, dtype=gamma.dtype)
         mu = (gamma * frames).sum(-1)
         sigma = torch.sqrt((gamma * (frames - mu.unsqueeze(-1)).square()).sum(-1))
         # μ and σ are hook points before Γ is built from them, so replacing either moves the window.

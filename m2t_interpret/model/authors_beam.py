@@ -62,6 +62,7 @@ import torch
 
 from ..errors import M2TError
 from .captioner import EOS, SOS
+from .ops import flat_linear, linear
 
 if TYPE_CHECKING:
     from .captioner import Captioner, Encoded
@@ -163,7 +164,8 @@ class _FusedStep:
     one in-place pass over the concatenated keys (tanh(z) = 2σ(2z) − 1, the affine part folded into
     the score layers, which run in the transposed layout that torch's CPU matmul is fastest at for
     so few outputs); the gate's word term is a per-token table; ctproject and htproject are one
-    batched matmul; the energies' and logits' buffers are reused across steps. Only float rounding
+    batched matmul; the energies' buffer is reused across steps; the LSTM, query, mixture and
+    output matmuls go through :func:`~m2t_interpret.model.ops.flat_linear`. Only float rounding
     differs from the model's step (≈1e−7; tests/test_authors_beam.py compares the two). Used only
     in eval mode with no hook registered, where nothing can observe or replace the intermediate
     tensors.
@@ -182,12 +184,12 @@ class _FusedStep:
             b = lstm.bias_ih_l0 + lstm.bias_hh_l0
             w[2 * hidden:3 * hidden] *= 2
             b[2 * hidden:3 * hidden] *= 2
-            return w.t(), b  # a transposed view: the fastest operand layout for torch's CPU matmul
+            return w, b
 
         self.w_bottom, self.b_bottom = lstm_weights(dec.bottom_lstm)
         self.w_top, self.b_top = lstm_weights(dec.top_lstm)
         # Both queries, doubled: σ(2q + 2k) below is the σ(2z) of tanh(z) = 2σ(2z) − 1.
-        self.w_query = (2 * torch.cat([sa.query.weight, ta.query.weight], 0)).t()  # (H, 2D)
+        self.w_query = 2 * torch.cat([sa.query.weight, ta.query.weight], 0)  # (2D, H)
         self.b_query = 2 * torch.cat([sa.query.bias, ta.query.bias])
         self.n_parts = sa.score.weight.shape[0]
         self.attn_dim = sa.query.weight.shape[0]
@@ -203,8 +205,7 @@ class _FusedStep:
                           + gate.state_proj.bias)  # (V, 1)
         self.w_proj = torch.stack([gate.context_proj.weight, gate.state_out_proj.weight]).transpose(1, 2)  # (2, H, D)
         self.b_proj = torch.stack([gate.context_proj.bias, gate.state_out_proj.bias]).unsqueeze(1)  # (2, 1, D)
-        self.w_mix, self.b_mix = dec.mixture.weight.t(), dec.mixture.bias
-        self.w_out, self.b_out = dec.output.weight.t(), dec.output.bias
+        self.mixture, self.output = dec.mixture, dec.output
 
         n, t = enc.frame_mask.shape
         self.keys = 2 * torch.cat([enc.spatial_keys, enc.temporal_keys], -1)  # (N, T, 2D)
@@ -216,7 +217,6 @@ class _FusedStep:
         self._sel = (self.keys, self.parts, self.mask, self.neg)
         # Workspaces reused by every step (fresh multi-megabyte tensors each step cost page faults).
         self._act = torch.empty_like(self.keys)  # (N, T, 2D)
-        self._logits = self.keys.new_empty(n, self.w_out.shape[1])  # (N, V)
 
     def select(self, rows: list[int]) -> None:
         """Make the next steps run on the clips ``rows`` (in this order)."""
@@ -243,7 +243,7 @@ class _FusedStep:
         torch.cat([h_b, c_b, h_t, c_t], 1, out=out_state)
 
         # Both attentions' energies in one pass: σ(2q + 2k) (M·T, 2D).
-        q = torch.addmm(self.b_query, h_b, self.w_query)  # (M, 2D)
+        q = flat_linear(h_b, self.w_query, self.b_query, pack=True)  # (M, 2D)
         m, t, width = keys.shape
         act = torch.add(keys, q.unsqueeze(1), out=self._act[:m]).sigmoid_().view(m * t, width)
         d, k = self.attn_dim, self.n_parts
@@ -272,12 +272,12 @@ class _FusedStep:
             trace.store(first_row, beta=beta.squeeze(1))
         proj = torch.baddbmm(self.b_proj, torch.stack([context, h_t]), self.w_proj).tanh_()  # (2, M, D)
         gated = proj[1].lerp_(proj[0], beta)  # β̂·tanh(W_c c) + (1 − β̂)·tanh(W_h h̃)
-        mixed = torch.addmm(self.b_mix, torch.cat([emb, gated, h_b], 1), self.w_mix).tanh_()
-        return torch.addmm(self.b_out, mixed, self.w_out, out=self._logits[:m])
+        mixed = linear(self.mixture, torch.cat([emb, gated, h_b], 1), "tanh")
+        return linear(self.output, mixed)
 
     @staticmethod
     def _lstm(x, h, c, w, b):
-        gates = torch.addmm(b, torch.cat([x, h], 1), w).sigmoid_()  # (M, 4H), g-gate as σ(2z)
+        gates = flat_linear(torch.cat([x, h], 1), w, b, pack=True).sigmoid_()  # (M, 4H), g-gate as σ(2z)
         i, f, g, o = gates.chunk(4, 1)
         g.mul_(2).sub_(1)  # tanh
         c = torch.addcmul(f * c, i, g)

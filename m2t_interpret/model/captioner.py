@@ -23,12 +23,12 @@ from ..tokens import PAD_ID as PAD
 from ..tokens import SOS_ID as SOS
 from ..tokens import SPECIAL_TOKENS  # noqa: F401 (re-exported)
 from ..tokens import UNK_ID as UNK
-from .attention import GaussianTemporalAttention, SpatialAttention, TemporalWindow, part_key_weights
+from .attention import GaussianTemporalAttention, SpatialAttention, TemporalWindow, joint_energies, part_key_weights
 from .decoder import WordDecoder
 from .encoder import PartEncoder, velocities
 from .gate import AdaptiveGate
 from .hooks import HookPoint, Replacement, hook_points, hooks
-from .ops import needs_grad
+from .ops import Workspace, derived_weights, flat_linear, needs_grad
 
 #: Authors' parameter-name prefix → this module tree's prefix.
 AUTHORS_KEYS: tuple[tuple[str, str], ...] = (
@@ -89,9 +89,16 @@ class Encoded(NamedTuple):
     spatial_keys: torch.Tensor  # (N, T, D)
     temporal_keys: torch.Tensor  # (N, T, D)
     frame_mask: torch.Tensor  # (N, T) bool
+    #: (N, T, 2D) both keys side by side, when the two key tensors above are its halves (the
+    #: inference encoding), so both attentions' energies can be computed in one pass.
+    keys: torch.Tensor | None = None
 
     def index_select(self, rows: torch.Tensor) -> "Encoded":
-        return Encoded(*(t.index_select(0, rows) for t in self))
+        if self.keys is not None:
+            keys = self.keys.index_select(0, rows)
+            return Encoded(self.parts.index_select(0, rows), *keys.chunk(2, dim=-1),
+                           self.frame_mask.index_select(0, rows), keys)
+        return Encoded(*(t.index_select(0, rows) for t in self[:4]))
 
 
 class StepOutputs(NamedTuple):
@@ -101,6 +108,15 @@ class StepOutputs(NamedTuple):
     alpha: torch.Tensor  # (N, S, T, 6)
     temporal: TemporalWindow  # γ, μ, σ, Γ
     beta: torch.Tensor  # (N, S)
+
+
+def _scatter_rows(rows: torch.Tensor, index: torch.Tensor, zero: torch.Tensor, workspace: Workspace | None,
+                  name: str) -> torch.Tensor:
+    """(M, …) ``rows`` placed at ``index`` of a (M + len(zero), …) tensor whose rows ``zero`` are 0,
+    taken from ``workspace`` under ``name`` when given."""
+    shape = (len(index) + len(zero), *rows.shape[1:])
+    out = workspace.get(name, shape, rows) if workspace is not None else rows.new_empty(shape)
+    return out.index_fill_(0, zero, 0).index_copy_(0, index, rows)
 
 
 class Captioner(nn.Module):
@@ -137,6 +153,7 @@ class Captioner(nn.Module):
         self.set_vocab(vocab)
         self.stats = as_stats(stats)
         self.metadata: dict = dict(metadata or {})
+        self._workspace = Workspace()
         self._register_state_dict_hook(Captioner._to_authors_names)
         self._register_load_state_dict_pre_hook(Captioner._from_authors_names)
 
@@ -202,50 +219,79 @@ class Captioner(nn.Module):
         return preprocess_motions(motions, self.skeleton, self.stats, self.config.downsample)
 
     # -- computation ------------------------------------------------------------------------
-    def encode(self, x: torch.Tensor, lengths: torch.Tensor) -> Encoded:
-        """``x`` (N, T, J·3), ``lengths`` (N,) → :class:`Encoded` (key projections done once)."""
+    def encode(self, x: torch.Tensor, lengths: torch.Tensor, reuse_buffers: bool = False) -> Encoded:
+        """``x`` (N, T, J·3), ``lengths`` (N,) → :class:`Encoded` (key projections done once).
+
+        ``reuse_buffers`` (inference only) writes P and the keys into the model's scratch buffers,
+        kept from call to call: the result is overwritten by the next such call, and
+        :meth:`release_workspace` frees them. Decoding uses it.
+        """
         x, lengths = self._check_input(x, lengths)
         frame_mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
         if needs_grad(x, self.encoder.position_in[0].weight):
             parts = self.encoder(x)
             return Encoded(parts, self.spatial_attention.project_keys(parts),
                            self.temporal_attention.project_keys(parts), frame_mask)
-        return Encoded(*self._encode_valid_frames(x, frame_mask), frame_mask)
+        parts, keys = self._encode_valid_frames(x, frame_mask, self._workspace if reuse_buffers else None)
+        return Encoded(parts, *keys.chunk(2, dim=-1), frame_mask, keys)
 
-    def _encode_valid_frames(self, x: torch.Tensor, frame_mask: torch.Tensor):
-        """Inference encoding: P (N, T, 6, H) and both keys (N, T, D), zero on padded frames.
+    def _encode_valid_frames(self, x: torch.Tensor, frame_mask: torch.Tensor, workspace: Workspace | None):
+        """Inference encoding: P (N, T, 6, H) and both keys side by side (N, T, 2D), zero on
+        padded frames.
 
         Padded frames are never read (α is zero there and γ masked), so the part MLPs and the key
-        projections — most of the encoding cost — run on the valid frames only. The keys are
-        accumulated part by part (key(R) = b + Σ_k W_k P_k, W_k part k's weight columns), so no
-        packed copy of all parts' features is ever held: memory is P plus one part's features.
+        projections — most of the encoding cost — run on the valid frames only, and both key
+        layers run as one matmul over the valid frames' packed part features (M, 6H).
         """
+        n, t = frame_mask.shape
         n_parts, hidden = len(self.encoder.parts), self.config.hidden
-        rows = frame_mask.nonzero(as_tuple=True)
-        xs, vs = x[rows], velocities(x)[rows]  # (M, J·3)
-        padded = (~frame_mask).nonzero(as_tuple=True)
-        parts = x.new_empty(*frame_mask.shape, n_parts, hidden)  # written once: valid rows below
-        parts[padded] = 0
-        layers = (self.spatial_attention.key, self.temporal_attention.key)
-        keys = [layer.bias.expand(len(xs), -1).clone() for layer in layers]
+        valid = frame_mask.reshape(-1).nonzero().squeeze(1)  # (M,) rows of the (N·T) frames
+        xs = x.reshape(n * t, -1).index_select(0, valid)
+        vs = velocities(x).reshape(n * t, -1).index_select(0, valid)
+        padded = None if len(valid) == n * t else (~frame_mask).reshape(-1).nonzero().squeeze(1)
+        if padded is None and workspace is not None:  # every frame valid: features go straight to P
+            features = workspace.get("parts", (n * t, n_parts, hidden), x)
+        else:
+            features = x.new_empty(len(valid), n_parts, hidden)
         for k in range(n_parts):
-            features = self.encoder.part_features(k, xs, vs)  # (M, H)
-            parts[rows[0], rows[1], k] = features
-            for acc, layer in zip(keys, layers):
-                acc.addmm_(features, part_key_weights(layer, n_parts)[:, k].t())
-        full = []
-        for acc in keys:
-            out = acc.new_empty(*frame_mask.shape, acc.shape[-1])
-            out[padded] = 0
-            out[rows] = acc
-            full.append(out)
-        return parts, full[0], full[1]
+            self.encoder.part_features(k, xs, vs, out=features[:, k])
+        weight, bias = self._packed_key_layers()
+        keys = flat_linear(features.view(len(valid), -1), weight, bias, pack=True)  # (M, 2D)
+        if padded is None:
+            return features.view(n, t, n_parts, hidden), keys.view(n, t, -1)
+        parts = _scatter_rows(features, valid, padded, workspace, "parts")
+        return parts.view(n, t, n_parts, hidden), _scatter_rows(keys, valid, padded, workspace, "keys").view(n, t, -1)
+
+    def release_workspace(self, above_bytes: int = 0) -> None:
+        """Free the scratch buffers decoding keeps between calls (P, keys, attention energies)
+        when together they hold more than ``above_bytes``."""
+        holders = (self._workspace, self.spatial_attention._workspace, self.temporal_attention._workspace)
+        if sum(w.nbytes for w in holders) > above_bytes:
+            for w in holders:
+                w.release()
+
+    def _packed_key_layers(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Both key layers stacked: (2D, 6H) weight columns in P's part-major order, (2D,) bias."""
+        layers = (self.spatial_attention.key, self.temporal_attention.key)
+        n_parts = len(self.encoder.parts)
+
+        def build():
+            return (torch.cat([part_key_weights(layer, n_parts).reshape(layer.weight.shape[0], -1)
+                               for layer in layers]), torch.cat([layer.bias for layer in layers]))
+
+        return derived_weights(self, "_packed_keys", [t for layer in layers for t in (layer.weight, layer.bias)],
+                               build)
 
     def attend(self, enc: Encoded, emb: torch.Tensor, h: torch.Tensor, h_top: torch.Tensor) -> StepOutputs:
         """Attention, gate and output layer for S steps given the decoder states (N, S, ·)."""
         h, h_top = self.hook_h_bottom(h), self.hook_h_top(h_top)
-        alpha = self.spatial_attention(h, enc.spatial_keys, enc.frame_mask)
-        temporal = self.temporal_attention(h, enc.temporal_keys, enc.frame_mask)
+        if enc.keys is not None and not needs_grad(h, enc.keys, self.spatial_attention.query.weight):
+            spatial, temporal = joint_energies(self.spatial_attention, self.temporal_attention, h, enc.keys)
+            alpha = self.spatial_attention.from_energies(spatial, enc.frame_mask)
+            temporal = self.temporal_attention.from_scores(temporal, enc.frame_mask)
+        else:
+            alpha = self.spatial_attention(h, enc.spatial_keys, enc.frame_mask)
+            temporal = self.temporal_attention(h, enc.temporal_keys, enc.frame_mask)
         # c_t = Σ_i Γ_ti · mean_k α_tik P_ik, as one batched matmul over (frame, part) pairs;
         # P (N, T, 6, H) is contiguous, so viewing it as (N, T·6, H) copies nothing.
         n, s, t, k = alpha.shape
@@ -387,8 +433,7 @@ class Captioner(nn.Module):
                                beam_size=beam_size)
         finally:
             self.train(was_training)
-            self.spatial_attention.release_workspace()
-            self.temporal_attention.release_workspace()
+            self.release_workspace()
         return [[int(i) for i in row if i >= 0] for row in out.tokens.tolist()]
 
     def capture(self, motions, mode: str = "greedy", captions=None, clip_ids=None, **kwargs):

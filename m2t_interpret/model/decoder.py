@@ -5,17 +5,19 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .ops import needs_grad
+from .ops import derived_weights, flat_linear, linear, needs_grad
 
 
 def _lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, lstm: nn.LSTM) -> tuple[torch.Tensor, torch.Tensor]:
-    """One LSTM step (gate order i, f, g, o, as nn.LSTM). Without autograd it runs as two matmuls
-    into one buffer and in-place activations: torch.lstm_cell concatenates the two weight
-    matrices on every call, which costs more than the step's matmuls at decoding batch sizes."""
+    """One LSTM step (gate order i, f, g, o, as nn.LSTM). Without autograd it runs as one matmul
+    of [x; h] with both weight matrices side by side (joined once, not per call as
+    torch.lstm_cell does) and in-place activations."""
     if needs_grad(x, h, c, lstm.weight_ih_l0):
         return torch.lstm_cell(x, (h, c), lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
-    gates = torch.addmm(lstm.bias_ih_l0, x, lstm.weight_ih_l0.t())
-    gates.addmm_(h, lstm.weight_hh_l0.t()).add_(lstm.bias_hh_l0)
+    sources = (lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
+    weight, bias = derived_weights(lstm, "_joined_step_weights", sources, lambda: (
+        torch.cat(sources[:2], 1), sources[2] + sources[3]))
+    gates = flat_linear(torch.cat([x, h], 1), weight, bias, pack=True)
     i, f, g, o = gates.chunk(4, dim=1)
     i.sigmoid_()
     f.sigmoid_()
@@ -73,5 +75,5 @@ class WordDecoder(nn.Module):
 
     def logits(self, emb: torch.Tensor, gated_context: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """(N, S, E), (N, S, D), (N, S, H) → logits (N, S, V)."""
-        mixed = torch.tanh(self.mixture(torch.cat([self.dropout(emb), gated_context, h], dim=-1)))
-        return self.output(mixed)
+        mixed = linear(self.mixture, torch.cat([self.dropout(emb), gated_context, h], dim=-1), "tanh")
+        return linear(self.output, mixed)

@@ -46,12 +46,21 @@ class DecodeOutput:
     recorded: dict[str, torch.Tensor] | None = None
 
 
-def _step_summary(step_logits: torch.Tensor, chosen: torch.Tensor, k: int):
-    """(N, V) logits → the chosen word's log-probability (N,) and the top-k (N, k) log-probs and ids."""
+#: Scratch buffers up to this size stay allocated between decode calls.
+KEEP_WORKSPACE_BYTES = 256 * 2**20
+
+
+def _step_summary(step_logits: torch.Tensor, k: int):
+    """(N, V) logits → the argmax (N,), its log-probability (N,) and the top-k (N, k) log-probs
+    and ids, all from one top-k: the top-1 is the argmax unless it ties with the second (then
+    ``argmax`` decides, for its first-index rule) and the maximum shifts the log-sum-exp."""
     logits = step_logits.float()
-    lse = torch.logsumexp(logits, -1, keepdim=True)
-    val, idx = logits.topk(min(k, logits.shape[-1]), dim=-1)
-    return (logits.gather(-1, chosen.unsqueeze(-1)) - lse).squeeze(-1), val - lse, idx
+    val, idx = logits.topk(min(max(k, 2), logits.shape[-1]), dim=-1)
+    top = val[:, :1]
+    tied = val.shape[1] < 2 or bool((val[:, 1] == val[:, 0]).any())
+    chosen = logits.argmax(-1) if tied else idx[:, 0]
+    lse = (logits - top).exp_().sum(-1, keepdim=True).log_().add_(top)
+    return chosen, (val[:, 0:1] - lse).squeeze(-1), (val - lse)[:, :k], idx[:, :k]
 
 
 def greedy(model: Captioner, enc: Encoded, max_steps: int, keep_logits: bool = True, top_k: int = 5) -> DecodeOutput:
@@ -70,13 +79,14 @@ def greedy(model: Captioner, enc: Encoded, max_steps: int, keep_logits: bool = T
     for _ in range(max_steps):
         out, state = model.step(enc, inputs, state)
         step_logits = out.logits[:, 0]
-        nxt = step_logits.argmax(-1)
-        valid.append(~ended)
-        tokens.append(torch.where(ended, torch.full_like(nxt, -1), nxt))
         if keep_logits:
+            nxt = step_logits.argmax(-1)
             logits.append(step_logits)
         else:
-            summaries.append(_step_summary(step_logits, nxt, top_k))
+            nxt, *summary = _step_summary(step_logits, top_k)
+            summaries.append(summary)
+        valid.append(~ended)
+        tokens.append(torch.where(ended, torch.full_like(nxt, -1), nxt))
         ended = ended | (nxt == EOS)
         if bool(ended.all()):
             break
@@ -273,7 +283,7 @@ def decode(
     model.eval()
     try:
         with torch.inference_mode(), hooks(model, replace=replace):
-            enc = model.encode(x, lengths)
+            enc = model.encode(x, lengths, reuse_buffers=True)
             out = None
             if mode == "authors_beam" and set(names) <= set(TRACED_POINTS):
                 # The search keeps what each expansion saw, so its best captions need no replay.
@@ -298,8 +308,8 @@ def decode(
                 recorded = rec.stacked()
     finally:
         model.train(was_training)
-        model.spatial_attention.release_workspace()
-        model.temporal_attention.release_workspace()
+        # Kept for the next call (a split capture decodes chunk after chunk) unless large.
+        model.release_workspace(above_bytes=KEEP_WORKSPACE_BYTES)
     settings = {"mode": mode, "max_steps": steps, "beam_size": int(beam_size) if "beam" in mode else None,
                 "beta": None if beta is None else float(beta),
                 "replaced": sorted(k for k in replace if k != "beta" or beta is None)}

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ..skeletons import Skeleton
-from .ops import flat_linear, tanh_inplace
+from .ops import linear
 
 
 class PartEncoder(nn.Module):
@@ -34,12 +34,16 @@ class PartEncoder(nn.Module):
         v = velocities(x)
         return torch.stack([self.part_features(k, x, v) for k in range(len(self.parts))], dim=-2)
 
-    def part_features(self, k: int, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """Part ``k``'s features [p; q] (…, H) from positions ``x`` and velocities ``v`` (…, J·3)."""
+    def part_features(self, k: int, x: torch.Tensor, v: torch.Tensor,
+                      out: torch.Tensor | None = None) -> torch.Tensor:
+        """Part ``k``'s features [p; q] (…, H) from positions ``x`` and velocities ``v`` (…, J·3),
+        written into ``out`` (…, H) when given."""
         idx = getattr(self, f"_index_{k}")
         p = _mlp(self.position_in[k], self.position_out[k], x.index_select(-1, idx))
         q = _mlp(self.velocity_in[k], self.velocity_out[k], v.index_select(-1, idx))
-        return torch.cat([p, q], dim=-1)
+        if out is None:
+            return torch.cat([p, q], dim=-1)
+        return torch.cat([p, q], dim=-1, out=out)
 
 
 def velocities(x: torch.Tensor) -> torch.Tensor:
@@ -51,8 +55,7 @@ def velocities(x: torch.Tensor) -> torch.Tensor:
 
 def _mlp(first: nn.Linear, second: nn.Linear, x: torch.Tensor) -> torch.Tensor:
     """tanh(W2 tanh(W1 x + b1) + b2)."""
-    hidden = tanh_inplace(flat_linear(x, first.weight, first.bias))
-    return tanh_inplace(flat_linear(hidden, second.weight, second.bias))
+    return linear(second, linear(first, x, "tanh"), "tanh")
 
 
 def flatten_parts(parts: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from .hooks import HookPoint
+from .ops import linear
 
 
 class GatedContext(NamedTuple):
@@ -39,6 +40,6 @@ class AdaptiveGate(nn.Module):
         """``h``, ``h_top``, ``context`` (N, S, H), ``emb`` (N, S, E) → :class:`GatedContext`."""
         beta = self.hook_beta(torch.sigmoid(self.state_proj(h) + self.word_proj(emb)).squeeze(-1))
         b = beta.unsqueeze(-1)
-        motion = self.hook_gate_motion(b * torch.tanh(self.context_proj(context)))
-        language = self.hook_gate_state((1 - b) * torch.tanh(self.state_out_proj(h_top)))
+        motion = self.hook_gate_motion(b * linear(self.context_proj, context, "tanh"))
+        language = self.hook_gate_state((1 - b) * linear(self.state_out_proj, h_top, "tanh"))
         return GatedContext(motion + language, beta)
