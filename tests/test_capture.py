@@ -318,6 +318,7 @@ def test_shards_merge_into_the_unsharded_capture_bit_for_bit(tmp_path):
     m = tiny_model(vocab_size=len(vocab), max_steps=8)
     m.set_vocab(vocab)
     whole = capture_split(m, root, "test", decode="forced", batch_size=3, progress=False)
+    assert m._workspace.nbytes == 0  # the chunks' scratch buffers are freed after the split
     shards = [capture_split(m, root, "test", decode="forced", batch_size=3, progress=False, shard=f"{i}/3")
               for i in (2, 1, 3)]
     assert sum(s.n_clips for s in shards) == whole.n_clips == 14

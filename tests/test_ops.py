@@ -174,3 +174,17 @@ def test_workspace_grows_and_reuses():
     assert c.shape == (5, 3) and ws.nbytes == 15 * 4
     ws.release()
     assert ws.nbytes == 0
+
+
+def test_unpacking_rows_in_place_equals_scattering_them():
+    from m2t_interpret.model.captioner import _unpack_rows
+
+    lengths, t = [3, 5, 1, 5, 2], 5
+    mask = torch.arange(t)[None, :] < torch.tensor(lengths)[:, None]
+    values = torch.arange(1, sum(lengths) + 1, dtype=torch.float32)[:, None].expand(-1, 4)
+    rows = torch.full((len(lengths) * t, 4), float("nan"))
+    rows[:sum(lengths)] = values
+    _unpack_rows(rows, lengths, t)
+    want = torch.zeros(len(lengths) * t, 4)
+    want[mask.reshape(-1)] = values
+    assert torch.equal(rows, want)

@@ -182,6 +182,9 @@ def capture_split(
                     x, lengths, mode=mode, captions=captions, max_steps=max_steps, beam_size=beam_size, beta=beta,
                     clip_ids=[ids[i] for i in idx], keep_logits=keep_logits, replace=replace, record=record,
                     data_fingerprint=fp, references=[refs[i] for i in idx])
+                # Chunks grow: buffers kept for the next decode would only pin memory the
+                # assembler's trim could otherwise return.
+                model.release_workspace()
                 assembler.add(part, [row_of[i] for i in idx])
                 bar.update(len(idx))
             result = assembler.result([ids[i] for i in sorted(selected)])

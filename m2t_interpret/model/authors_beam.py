@@ -208,7 +208,8 @@ class _FusedStep:
         self.mixture, self.output = dec.mixture, dec.output
 
         n, t = enc.frame_mask.shape
-        self.keys = 2 * torch.cat([enc.spatial_keys, enc.temporal_keys], -1)  # (N, T, 2D)
+        joint = enc.keys if enc.keys is not None else torch.cat([enc.spatial_keys, enc.temporal_keys], -1)
+        self.keys = 2 * joint  # (N, T, 2D)
         self.parts = enc.parts.reshape(n, t * self.n_parts, -1)  # (N, T·6, H), a view
         self.mask = enc.frame_mask.to(self.keys.dtype)  # (N, T)
         self.neg = torch.zeros_like(self.mask).masked_fill_(~enc.frame_mask, float("-inf"))

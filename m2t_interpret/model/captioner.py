@@ -110,13 +110,22 @@ class StepOutputs(NamedTuple):
     beta: torch.Tensor  # (N, S)
 
 
-def _scatter_rows(rows: torch.Tensor, index: torch.Tensor, zero: torch.Tensor, workspace: Workspace | None,
-                  name: str) -> torch.Tensor:
-    """(M, …) ``rows`` placed at ``index`` of a (M + len(zero), …) tensor whose rows ``zero`` are 0,
-    taken from ``workspace`` under ``name`` when given."""
-    shape = (len(index) + len(zero), *rows.shape[1:])
-    out = workspace.get(name, shape, rows) if workspace is not None else rows.new_empty(shape)
-    return out.index_fill_(0, zero, 0).index_copy_(0, index, rows)
+def _unpack_rows(rows: torch.Tensor, lengths: Sequence[int], t: int) -> None:
+    """In place: ``rows`` (N·T, …) whose first Σ lengths rows are the clips' valid rows packed in
+    clip order → clip n's rows at n·T … n·T + lengths[n] − 1, every other row zero.
+
+    Clips move from the last to the first: a clip's place never lies before its packed rows, so no
+    row is overwritten before it has been moved.
+    """
+    offsets = [0]
+    for length in lengths[:-1]:
+        offsets.append(offsets[-1] + length)
+    for i in reversed(range(len(lengths))):
+        src, dst, length = offsets[i], i * t, lengths[i]
+        if src != dst:
+            block = rows[src:src + length]
+            rows[dst:dst + length] = block.clone() if dst < src + length else block
+        rows[dst + length:(i + 1) * t] = 0
 
 
 class Captioner(nn.Module):
@@ -240,27 +249,31 @@ class Captioner(nn.Module):
         padded frames.
 
         Padded frames are never read (α is zero there and γ masked), so the part MLPs and the key
-        projections — most of the encoding cost — run on the valid frames only, and both key
-        layers run as one matmul over the valid frames' packed part features (M, 6H).
+        projections — most of the encoding cost — run on the valid frames only, packed clip after
+        clip at the start of P's buffer; both key layers are one matmul over those packed rows
+        (M, 6H); then the rows are moved to their padded places in the same buffer, so no second
+        P-sized buffer is needed.
         """
         n, t = frame_mask.shape
         n_parts, hidden = len(self.encoder.parts), self.config.hidden
         valid = frame_mask.reshape(-1).nonzero().squeeze(1)  # (M,) rows of the (N·T) frames
+        m = len(valid)
         xs = x.reshape(n * t, -1).index_select(0, valid)
         vs = velocities(x).reshape(n * t, -1).index_select(0, valid)
-        padded = None if len(valid) == n * t else (~frame_mask).reshape(-1).nonzero().squeeze(1)
-        if padded is None and workspace is not None:  # every frame valid: features go straight to P
-            features = workspace.get("parts", (n * t, n_parts, hidden), x)
-        else:
-            features = x.new_empty(len(valid), n_parts, hidden)
+        shape = (n * t, n_parts, hidden)
+        parts = workspace.get("parts", shape, x) if workspace is not None else x.new_empty(shape)
         for k in range(n_parts):
-            self.encoder.part_features(k, xs, vs, out=features[:, k])
-        weight, bias = self._packed_key_layers()
-        keys = flat_linear(features.view(len(valid), -1), weight, bias, pack=True)  # (M, 2D)
-        if padded is None:
-            return features.view(n, t, n_parts, hidden), keys.view(n, t, -1)
-        parts = _scatter_rows(features, valid, padded, workspace, "parts")
-        return parts.view(n, t, n_parts, hidden), _scatter_rows(keys, valid, padded, workspace, "keys").view(n, t, -1)
+            self.encoder.part_features(k, xs, vs, out=parts[:m, k])
+        weight, bias = self._stacked_key_layers()
+        keys = flat_linear(parts[:m].view(m, -1), weight, bias, pack=True)  # (M, 2D)
+        if m == n * t:
+            return parts.view(n, t, n_parts, hidden), keys.view(n, t, -1)
+        lengths = frame_mask.sum(1).tolist()
+        _unpack_rows(parts, lengths, t)
+        out = workspace.get("keys", (n * t, keys.shape[1]), x) if workspace is not None else keys.new_empty(n * t, keys.shape[1])
+        padded = (~frame_mask).reshape(-1).nonzero().squeeze(1)
+        out.index_fill_(0, padded, 0).index_copy_(0, valid, keys)
+        return parts.view(n, t, n_parts, hidden), out.view(n, t, -1)
 
     def release_workspace(self, above_bytes: int = 0) -> None:
         """Free the scratch buffers decoding keeps between calls (P, keys, attention energies)
@@ -270,7 +283,7 @@ class Captioner(nn.Module):
             for w in holders:
                 w.release()
 
-    def _packed_key_layers(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _stacked_key_layers(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Both key layers stacked: (2D, 6H) weight columns in P's part-major order, (2D,) bias."""
         layers = (self.spatial_attention.key, self.temporal_attention.key)
         n_parts = len(self.encoder.parts)
@@ -279,7 +292,7 @@ class Captioner(nn.Module):
             return (torch.cat([part_key_weights(layer, n_parts).reshape(layer.weight.shape[0], -1)
                                for layer in layers]), torch.cat([layer.bias for layer in layers]))
 
-        return derived_weights(self, "_packed_keys", [t for layer in layers for t in (layer.weight, layer.bias)],
+        return derived_weights(self, "_stacked_keys", [t for layer in layers for t in (layer.weight, layer.bias)],
                                build)
 
     def attend(self, enc: Encoded, emb: torch.Tensor, h: torch.Tensor, h_top: torch.Tensor) -> StepOutputs:
@@ -348,15 +361,13 @@ class Captioner(nn.Module):
         import json
 
         header = json.dumps([self.config.to_dict(), self.vocab, self.stats], sort_keys=True)
-        state = sorted(self.state_dict().items())
-        # Every in-place change of a tensor (optimizer step, load_state_dict) bumps its version
-        # (shared with the detached views state_dict() returns, which are new objects on every
-        # call, hence the storage address rather than id), so the weights are rehashed only when
-        # they changed, not on every decode.
-        key = (header, tuple((k, v.data_ptr(), v._version) for k, v in state))
+        # Every in-place change of a tensor (optimizer step, load_state_dict) bumps its version,
+        # so the weights are rehashed only when they changed, not on every decode.
+        key = (header, tuple((t.data_ptr(), t._version) for t in (*self.parameters(), *self.buffers())))
         cached = getattr(self, "_fingerprint_cache", None)
         if cached is not None and cached[0] == key:
             return cached[1]
+        state = sorted(self.state_dict().items())
         h = hashlib.sha256(header.encode())
         for name, value in state:
             h.update(name.encode())

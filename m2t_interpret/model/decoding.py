@@ -280,7 +280,8 @@ def decode(
         replace["beta"] = float(beta)
     names = tuple(dict.fromkeys(record if record is not None else ATTENTION_POINTS)) if capture else ()
     was_training = model.training
-    model.eval()
+    if was_training:  # eval() walks every submodule: skipped when there is nothing to switch
+        model.eval()
     try:
         with torch.inference_mode(), hooks(model, replace=replace):
             enc = model.encode(x, lengths, reuse_buffers=True)
@@ -307,7 +308,8 @@ def decode(
                                    top_k=top_k)
                 recorded = rec.stacked()
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()
         # Kept for the next call (a split capture decodes chunk after chunk) unless large.
         model.release_workspace(above_bytes=KEEP_WORKSPACE_BYTES)
     settings = {"mode": mode, "max_steps": steps, "beam_size": int(beam_size) if "beam" in mode else None,
