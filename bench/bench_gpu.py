@@ -105,14 +105,15 @@ def main(argv=None) -> int:
             t_dev = _time(lambda: dev_model.decode(xd[:n], ld[:n], **kw), args.device, args.repeats)
             rows.append((f"{label}, {n} clips", t_cpu, t_dev))
     g = torch.Generator().manual_seed(3)
-    captions = torch.randint(4, model.config.vocab_size, (64, 17), generator=g)
+    batch = min(64, args.clips)
+    captions = torch.randint(4, model.config.vocab_size, (batch, 17), generator=g)
     captions[:, 0] = 1
     model.train()
     dev_model.train()
     model.decoder.dropout.p = dev_model.decoder.dropout.p = 0.0
-    t_cpu = _time(training_step(model, x[:64], lengths[:64], captions), "cpu", 3)
-    t_dev = _time(training_step(dev_model, xd[:64], ld[:64], captions.to(args.device)), args.device, 3)
-    rows.append(("training step, batch 64, teacher forcing 1", t_cpu, t_dev))
+    t_cpu = _time(training_step(model, x[:batch], lengths[:batch], captions), "cpu", 3)
+    t_dev = _time(training_step(dev_model, xd[:batch], ld[:batch], captions.to(args.device)), args.device, 3)
+    rows.append((f"training step, batch {batch}, teacher forcing 1", t_cpu, t_dev))
     name = torch.cuda.get_device_name(args.device) if args.device.startswith("cuda") else "CPU"
     lines = [f"| workload | CPU, 1 thread (s) | {args.device} ({name}) (s) | speed-up |", "|---|---:|---:|---:|"]
     lines += [f"| {w} | {a:.3f} | {b:.4f} | {a / b:.1f}× |" for w, a, b in rows]
