@@ -216,7 +216,7 @@ def _random_batch(model, n=5, t=24, seed=1):
 
 @pytest.mark.parametrize("skeleton", ["humanml3d", "kit"])
 def test_fused_step_equals_model_step(skeleton):
-    from m2t_interpret.model.authors_beam import _FusedStep
+    from m2t_interpret.model.fused_step import FusedStep
 
     model = tiny_model(skeleton=skeleton, vocab_size=30, seed=5, hidden=16, embed_dim=8, attn_dim=12)
     x, lengths = _random_batch(model)
@@ -224,7 +224,7 @@ def test_fused_step_equals_model_step(skeleton):
     g = torch.Generator().manual_seed(2)
     with torch.inference_mode():
         enc = model.encode(x, lengths)
-        fused = _FusedStep(model, enc)
+        fused = FusedStep(model, enc)
         for rows in ([0, 1, 2, 3, 4], [1, 3], [4]):
             m = len(rows)
             tokens = torch.randint(0, 30, (m,), generator=g)
@@ -243,15 +243,15 @@ def test_fused_step_equals_model_step(skeleton):
 def test_search_with_hooks_uses_the_model_step_and_agrees(name, k):
     """With a hook registered (here an identity replacement of β̂) the search steps through
     model.step, so replacements act on it; an identity hook gives the fused path's result."""
-    from m2t_interpret.model import authors_beam as ab
+    from m2t_interpret.model.fused_step import hooks_active
 
     model, enc, case = _setup(name)
     calls = []
     with model.hooks(replace={"beta": lambda b: calls.append(1) or b}):
-        assert ab._hooks_active(model)
+        assert hooks_active(model)
         hooked = _search(model, enc, k, 100, full=True)
     assert calls  # the hook saw the search's steps
-    assert not ab._hooks_active(model)
+    assert not hooks_active(model)
     fused = _search(model, enc, k, 100, full=True)
     for a, b in zip(hooked, fused):
         assert [h[0] for h in a.hypotheses] == [h[0] for h in b.hypotheses]

@@ -39,9 +39,9 @@ stepped in one batched decoder call. Decoder states live as rows of one growing 
 changes only float rounding of the batched matmuls (≈1e−7), never the order of any clip's
 decisions by itself.
 
-In eval mode with no hook registered on the model, the batched step is :class:`_FusedStep`: the
-model's step rewritten from its weights with fewer, larger tensor ops and reused workspaces (same
-mathematics, rounding ≈1e−7). When a hook is registered (``decode(..., beta=…)``, ``replace=…``,
+In eval mode with no hook registered on the model, the batched step is
+:class:`~m2t_interpret.model.fused_step.FusedStep`: the model's step rewritten from its weights
+with fewer, larger tensor ops and reused workspaces (same mathematics, rounding ≈1e−7). When a hook is registered (``decode(..., beta=…)``, ``replace=…``,
 or any forward hook), or in training mode, the search steps through :meth:`Captioner.step`, so
 that replacements act on the search itself.
 
@@ -62,7 +62,7 @@ import torch
 
 from ..errors import M2TError
 from .captioner import EOS, SOS
-from .ops import flat_linear, linear
+from .fused_step import TRACED_POINTS, FusedStep, StepTrace, hooks_active
 
 if TYPE_CHECKING:
     from .captioner import Captioner, Encoded
@@ -96,45 +96,6 @@ class ClipSearch:
     best_log_probs: tuple[float, ...] = ()
 
 
-class _Trace:
-    """What the fused step saw at every expansion, by expansion row (the state pool's row): α, γ,
-    Γ, μ, σ, β̂, the top-k log-probabilities and ids and optionally the logits. The best
-    hypothesis's rows then give its capture without replaying it."""
-
-    def __init__(self, top_k: int, keep_logits: bool):
-        self.top_k, self.keep_logits = top_k, keep_logits
-        self.pools: dict[str, torch.Tensor] = {}
-
-    def _pool(self, name: str, rows: int, like: torch.Tensor, tail: tuple[int, ...]) -> torch.Tensor:
-        pool = self.pools.get(name)
-        if pool is None or pool.shape[0] < rows:
-            grown = like.new_zeros(max(rows, 2 * (0 if pool is None else pool.shape[0]), 64), *tail)
-            if pool is not None:
-                grown[: pool.shape[0]] = pool
-            pool = self.pools[name] = grown
-        return pool
-
-    def store(self, first: int, **values: torch.Tensor) -> None:
-        """Rows ``first … first + M − 1`` of each named value (M, …)."""
-        for name, v in values.items():
-            tail = tuple(v.shape[1:])
-            self._pool(name, first + v.shape[0], v, tail)[first: first + v.shape[0]] = v
-
-    def gather(self, rows: list[list[int]], names) -> dict[str, torch.Tensor]:
-        """Per clip, the rows of its best hypothesis's steps → (N, S, …) tensors, zero-padded."""
-        n, s = len(rows), max(1, max(len(r) for r in rows))
-        out = {}
-        for name in names:
-            pool = self.pools[name]
-            flat = torch.zeros(n * s, *pool.shape[1:], dtype=pool.dtype, device=pool.device)
-            index = [i * s + j for i, r in enumerate(rows) for j in range(len(r))]
-            if index:
-                src = torch.tensor([x for r in rows for x in r], device=pool.device)
-                flat[torch.tensor(index, device=pool.device)] = pool.index_select(0, src)
-            out[name] = flat.view(n, s, *pool.shape[1:])
-        return out
-
-
 class _Clip:
     __slots__ = ("heap", "counter", "finished", "stop", "expansions")
 
@@ -146,147 +107,8 @@ class _Clip:
         self.expansions = 0
 
 
-def _hooks_active(model: Captioner) -> bool:
-    """Whether any hook (on a hook point or global) could read or change the step's tensors."""
-    from torch.nn.modules import module as _module
-
-    if getattr(_module, "_global_forward_hooks", None) or getattr(_module, "_global_forward_pre_hooks", None):
-        return True
-    return any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
-
-
-class _FusedStep:
-    """:meth:`Captioner.step` for inference, from the model's weights, in fewer and larger ops.
-
-    The same computation as the model's step (REFERENCE §1.4), rearranged so that one search round
-    costs few tensor ops: each LSTM is one matmul over [input; state] with both biases summed and
-    one sigmoid for all four gates; both attention queries are one matmul and both attentions' tanh
-    one in-place pass over the concatenated keys (tanh(z) = 2σ(2z) − 1, the affine part folded into
-    the score layers, which run in the transposed layout that torch's CPU matmul is fastest at for
-    so few outputs); the gate's word term is a per-token table; ctproject and htproject are one
-    batched matmul; the energies' buffer is reused across steps; the LSTM, query, mixture and
-    output matmuls go through :func:`~m2t_interpret.model.ops.flat_linear`. Only float rounding
-    differs from the model's step (≈1e−7; tests/test_authors_beam.py compares the two). Used only
-    in eval mode with no hook registered, where nothing can observe or replace the intermediate
-    tensors.
-    """
-
-    def __init__(self, model: Captioner, enc: Encoded):
-        dec, sa, ta, gate = model.decoder, model.spatial_attention, model.temporal_attention, model.gate
-        hidden = dec.bottom_lstm.hidden_size
-        self.hidden = hidden
-        self.embedding = dec.embedding.weight
-
-        def lstm_weights(lstm):
-            # [W_ih, W_hh] with the g-gate rows doubled, so one sigmoid serves all four gates:
-            # tanh(z) = 2σ(2z) − 1 (doubling is exact in floating point).
-            w = torch.cat([lstm.weight_ih_l0, lstm.weight_hh_l0], 1)
-            b = lstm.bias_ih_l0 + lstm.bias_hh_l0
-            w[2 * hidden:3 * hidden] *= 2
-            b[2 * hidden:3 * hidden] *= 2
-            return w, b
-
-        self.w_bottom, self.b_bottom = lstm_weights(dec.bottom_lstm)
-        self.w_top, self.b_top = lstm_weights(dec.top_lstm)
-        # Both queries, doubled: σ(2q + 2k) below is the σ(2z) of tanh(z) = 2σ(2z) − 1.
-        self.w_query = 2 * torch.cat([sa.query.weight, ta.query.weight], 0)  # (2D, H)
-        self.b_query = 2 * torch.cat([sa.query.bias, ta.query.bias])
-        self.n_parts = sa.score.weight.shape[0]
-        self.attn_dim = sa.query.weight.shape[0]
-        # Score layers on σ(2z): W·tanh(z) + b = 2W·σ(2z) + (b − W·1); the energies are computed
-        # transposed (score rows × frames), the fastest layout for a matmul this narrow.
-        self.w_spatial = 2 * sa.score.weight  # (6, D)
-        self.b_spatial = (sa.score.bias - sa.score.weight.sum(1)).unsqueeze(1)  # (6, 1)
-        self.w_temporal = 2 * ta.score.weight[0]  # (D,)
-        self.b_temporal = float(ta.score.bias[0] - ta.score.weight.sum())
-        # Gate: β̂ = σ(w_h·h + b_h + w_e·Emb(y) + b_e); the word term is one value per token.
-        self.w_gate = gate.state_proj.weight.t()  # (H, 1)
-        self.gate_word = (self.embedding @ gate.word_proj.weight.t() + gate.word_proj.bias
-                          + gate.state_proj.bias)  # (V, 1)
-        self.w_proj = torch.stack([gate.context_proj.weight, gate.state_out_proj.weight]).transpose(1, 2)  # (2, H, D)
-        self.b_proj = torch.stack([gate.context_proj.bias, gate.state_out_proj.bias]).unsqueeze(1)  # (2, 1, D)
-        self.mixture, self.output = dec.mixture, dec.output
-
-        n, t = enc.frame_mask.shape
-        joint = enc.keys if enc.keys is not None else torch.cat([enc.spatial_keys, enc.temporal_keys], -1)
-        self.keys = 2 * joint  # (N, T, 2D)
-        self.parts = enc.parts.reshape(n, t * self.n_parts, -1)  # (N, T·6, H), a view
-        self.mask = enc.frame_mask.to(self.keys.dtype)  # (N, T)
-        self.neg = torch.zeros_like(self.mask).masked_fill_(~enc.frame_mask, float("-inf"))
-        self.frames = torch.arange(t, dtype=self.keys.dtype, device=self.keys.device)
-        self._rows: tuple[int, ...] | None = None
-        self._sel = (self.keys, self.parts, self.mask, self.neg)
-        # Workspaces reused by every step (fresh multi-megabyte tensors each step cost page faults).
-        self._act = torch.empty_like(self.keys)  # (N, T, 2D)
-
-    def select(self, rows: list[int]) -> None:
-        """Make the next steps run on the clips ``rows`` (in this order)."""
-        key = tuple(rows)
-        if key == self._rows:
-            return
-        self._rows = key
-        if key == tuple(range(self.keys.shape[0])):
-            self._sel = (self.keys, self.parts, self.mask, self.neg)
-        else:
-            idx = torch.tensor(key, device=self.keys.device)
-            self._sel = tuple(a.index_select(0, idx) for a in (self.keys, self.parts, self.mask, self.neg))
-
-    def __call__(self, tokens: torch.Tensor, state: torch.Tensor, out_state: torch.Tensor,
-                 trace: _Trace | None = None, first_row: int = 0) -> torch.Tensor:
-        """``tokens`` (M,), ``state`` (M, 4H) rows [h, c, h̃, c̃] → logits (M, V); the new state
-        is written into ``out_state`` (M, 4H); with ``trace``, α, γ, Γ, μ, σ and β̂ go to its rows
-        ``first_row …``."""
-        hid = self.hidden
-        keys, parts, mask, neg = self._sel
-        emb = self.embedding.index_select(0, tokens)  # (M, E)
-        h_b, c_b = self._lstm(emb, state[:, :hid], state[:, hid:2 * hid], self.w_bottom, self.b_bottom)
-        h_t, c_t = self._lstm(h_b, state[:, 2 * hid:3 * hid], state[:, 3 * hid:], self.w_top, self.b_top)
-        torch.cat([h_b, c_b, h_t, c_t], 1, out=out_state)
-
-        # Both attentions' energies in one pass: σ(2q + 2k) (M·T, 2D).
-        q = flat_linear(h_b, self.w_query, self.b_query, pack=True)  # (M, 2D)
-        m, t, width = keys.shape
-        act = torch.add(keys, q.unsqueeze(1), out=self._act[:m]).sigmoid_().view(m * t, width)
-        d, k = self.attn_dim, self.n_parts
-        # Spatial: softmax over the parts, zero on padded frames; computed as (6, M, T).
-        s = torch.addmm(self.b_spatial, self.w_spatial, act[:, :d].t()).view(k, m, t)
-        alpha = s.sub_(s.amax(0)).exp_()
-        alpha.mul_(mask / alpha.sum(0))
-        # Temporal: softmax over valid frames → μ, σ → Γ.
-        e = torch.mv(act[:, d:], self.w_temporal).view(m, t).add_(neg)
-        gamma = torch.softmax(e.add_(self.b_temporal), dim=-1)  # (M, T)
-        frames = self.frames
-        mu = gamma @ frames
-        sq = (frames - mu.unsqueeze(1)).square_()
-        var = (gamma * sq).sum(-1, keepdim=True)
-        if trace is not None:
-            trace.store(first_row, alpha=alpha.permute(1, 2, 0), gamma=gamma, mu=mu, sigma=var.sqrt().squeeze(1))
-        window = sq.div_(var.mul_(-2)).exp_()  # exp(−(i − μ)² / (2σ²))
-        if trace is not None:
-            trace.store(first_row, window=window)
-        weights = alpha.mul_(window).permute(1, 2, 0).reshape(m, 1, t * k)  # (M, 1, T·6)
-        context = torch.bmm(weights, parts).view(m, -1).div_(k)  # (M, H)
-
-        # Gate and output layer.
-        beta = torch.addmm(self.gate_word.index_select(0, tokens), h_b, self.w_gate).sigmoid_()  # (M, 1)
-        if trace is not None:
-            trace.store(first_row, beta=beta.squeeze(1))
-        proj = torch.baddbmm(self.b_proj, torch.stack([context, h_t]), self.w_proj).tanh_()  # (2, M, D)
-        gated = proj[1].lerp_(proj[0], beta)  # β̂·tanh(W_c c) + (1 − β̂)·tanh(W_h h̃)
-        mixed = linear(self.mixture, torch.cat([emb, gated, h_b], 1), "tanh")
-        return linear(self.output, mixed)
-
-    @staticmethod
-    def _lstm(x, h, c, w, b):
-        gates = flat_linear(torch.cat([x, h], 1), w, b, pack=True).sigmoid_()  # (M, 4H), g-gate as σ(2z)
-        i, f, g, o = gates.chunk(4, 1)
-        g.mul_(2).sub_(1)  # tanh
-        c = torch.addcmul(f * c, i, g)
-        return o * torch.tanh(c), c
-
-
 def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: int,
-                     trace: _Trace | None = None) -> list[ClipSearch] | None:
+                     trace: StepTrace | None = None) -> list[ClipSearch] | None:
     """Run the authors' best-first search for every clip of ``enc``; see the module docstring.
 
     With ``trace``, every expansion's attention and top-k are kept in it (fused step only: None
@@ -318,7 +140,7 @@ def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: 
     used = 1
 
     with torch.no_grad():
-        fused = None if model.training or _hooks_active(model) else _FusedStep(model, enc)
+        fused = None if model.training or hooks_active(model) else FusedStep(model, enc)
         if trace is not None and fused is None:
             return None
         clips = [_Clip() for _ in range(n)]
@@ -438,8 +260,6 @@ def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: 
     return results
 
 
-#: Hook points the search can record itself (see :func:`authors_beam_search`'s ``trace``).
-TRACED_POINTS = ("alpha", "gamma", "window", "mu", "sigma", "beta")
 
 
 def authors_beam_search(model: Captioner, enc: Encoded, beam_size: int, max_steps: int,
@@ -474,7 +294,7 @@ def authors_beam_search(model: Captioner, enc: Encoded, beam_size: int, max_step
         unknown = sorted(set(trace) - set(TRACED_POINTS))
         if unknown:
             raise M2TError(f"the search cannot record {', '.join(unknown)}; replay the best captions instead")
-        tracer = _Trace(int(top_k), keep_logits)
+        tracer = StepTrace(int(top_k), keep_logits)
         results = run_authors_beam(model, enc, beam_size, max_steps, tracer)
         if results is None:
             tracer = None
