@@ -4,13 +4,13 @@
     python bench/profile_decoding.py [--sizes humanml3d kit] [--clips 64] [--repeats 5] [--no-write]
 
 Runs ``Captioner.decode`` (greedy, capture on, top-5 kept) on the same seeded model and batch as
-``bench/bench_decoding.py`` and times each component by wrapping the methods the decoder calls
-(``encode``, ``decoder.states``, the joint attention energies, the two attentions' softmaxes, the
-gate, ``decoder.logits``, ``attend``); the
-rest of ``attend`` is the context (Σ α·Γ·P, one batched matmul) and the hook points, and the
-rest of ``decode`` is the greedy loop's bookkeeping (argmax, top-k) and packing the result. The
-share of each component is the median over ``--repeats`` runs. Beside it, the floating-point work
-of the big matrix products and the machine's measured single-thread matmul rate give the floor.
+``bench/bench_decoding.py`` and times each component by wrapping the methods decoding calls: the
+model's ``encode`` and the fused decoder step's ``lstm``, ``attend``, ``context`` and
+``output_layer`` (greedy decoding steps through :class:`FusedStep` in eval mode with no hook
+registered). The rest of ``decode`` is the greedy loop's bookkeeping (argmax, top-k), the trace
+and packing the result. The share of each component is the median over ``--repeats`` runs.
+Beside it, the floating-point work of the big matrix products and the machine's measured
+single-thread matmul rates give the floor.
 """
 
 from __future__ import annotations
@@ -30,23 +30,21 @@ sys.path.insert(0, str(HERE))
 from _doc import update_section  # noqa: E402
 from bench_decoding import SIZES, Settings, build_inputs, machine  # noqa: E402
 
-import m2t_interpret.model.captioner as captioner_module  # noqa: E402
+from m2t_interpret.model.fused_step import FusedStep  # noqa: E402
 from m2t_interpret.model.ops import flat_linear, onednn_linear  # noqa: E402
 
 COMPONENTS = {
     "encode": "encoding: part MLPs and both key projections, valid frames only (once per clip)",
-    "decoder.states": "both LSTMs",
-    "energies": "both attentions' energies (one query matmul, σ(2(q + k)) over frames, one score matmul)",
-    "spatial_attention": "spatial attention α: softmax over parts",
-    "temporal_attention": "temporal attention γ → μ, σ, Γ",
-    "attend_rest": "context c = Σ α·Γ·P (batched matmul) and hook points",
-    "gate": "adaptive gate β̂ and ĉ",
-    "decoder.logits": "mixture layer and output projection to V words",
-    "decode_rest": "greedy bookkeeping (argmax, log-probability, top-5) and packing the capture",
+    "lstm": "both LSTMs (one matmul over [input; state] each)",
+    "attend": "both attentions: one query matmul, σ(2(q + k)) over frames, the score layers, "
+              "softmax over parts → α, γ → μ, σ, Γ",
+    "context": "context c = Σ α·Γ·P (batched matmul)",
+    "output_layer": "gate β̂ and ĉ, mixture layer and output projection to V words",
+    "decode_rest": "greedy bookkeeping (argmax, log-probability, top-5), the trace and packing the capture",
 }
 
 
-def _wrap(obj, name: str, key: str, times: dict) -> None:
+def _wrap(obj, name: str, key: str, times: dict, static: bool = False) -> None:
     fn = getattr(obj, name)
 
     def timed(*args, **kwargs):
@@ -55,7 +53,7 @@ def _wrap(obj, name: str, key: str, times: dict) -> None:
         times[key] += time.perf_counter() - t0
         return out
 
-    setattr(obj, name, timed)
+    setattr(obj, name, staticmethod(timed) if static else timed)
 
 
 def profile(s: Settings) -> dict[str, float]:
@@ -63,27 +61,26 @@ def profile(s: Settings) -> dict[str, float]:
     model, _, x, lengths = build_inputs(s)
     times: dict[str, float] = defaultdict(float)
     _wrap(model, "encode", "encode", times)
-    _wrap(model, "attend", "attend", times)
-    _wrap(model.decoder, "states", "decoder.states", times)
-    _wrap(model.decoder, "logits", "decoder.logits", times)
-    _wrap(captioner_module, "joint_energies", "energies", times)
-    _wrap(model.spatial_attention, "from_energies", "spatial_attention", times)
-    _wrap(model.temporal_attention, "from_scores", "temporal_attention", times)
-    _wrap(model.gate, "forward", "gate", times)
+    saved = {name: FusedStep.__dict__[name] for name in ("lstm", "attend", "context", "output_layer")}
+    _wrap(FusedStep, "lstm", "lstm", times, static=True)
+    for name in ("attend", "context", "output_layer"):
+        _wrap(FusedStep, name, name, times)
     runs = []
-    with torch.inference_mode():
-        model.decode(x, lengths, mode="greedy", max_steps=s.steps, keep_logits=False)  # warm-up
-        for _ in range(s.repeats):
-            times.clear()
-            t0 = time.perf_counter()
-            model.decode(x, lengths, mode="greedy", max_steps=s.steps, keep_logits=False)
-            total = time.perf_counter() - t0
-            t = dict(times)
-            t["attend_rest"] = t.pop("attend") - t["energies"] - t["spatial_attention"] - t["temporal_attention"] \
-                - t["gate"] - t["decoder.logits"]
-            t["decode_rest"] = total - sum(t.values())
-            t["total"] = total
-            runs.append(t)
+    try:
+        with torch.inference_mode():
+            model.decode(x, lengths, mode="greedy", max_steps=s.steps, keep_logits=False)  # warm-up
+            for _ in range(s.repeats):
+                times.clear()
+                t0 = time.perf_counter()
+                model.decode(x, lengths, mode="greedy", max_steps=s.steps, keep_logits=False)
+                total = time.perf_counter() - t0
+                t = {key: times.get(key, 0.0) for key in COMPONENTS if key != "decode_rest"}
+                t["decode_rest"] = total - sum(t.values())
+                t["total"] = total
+                runs.append(t)
+    finally:
+        for name, attr in saved.items():
+            setattr(FusedStep, name, attr)
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
 
@@ -121,7 +118,7 @@ def work(s: Settings, valid_frames: int) -> dict[str, float]:
         return rows * 2 * 6 * h * a
 
     step = s.clips * (4 * h * (e + h) + 4 * h * 2 * h + width * width + width * v + 4 * h * a
-                      + s.frames * (6 * h + 14 * a))  # context; both score layers as one (7, 2D) matmul
+                      + s.frames * (6 * h + 7 * a))  # context; the spatial and temporal score layers
     return {"ours": mlps(valid_frames) + keys(valid_frames) + s.steps * step,
             "reference": mlps(all_frames) + s.steps * (step + keys(all_frames))}
 
@@ -177,11 +174,13 @@ def main(argv=None) -> None:
         "bound by memory bandwidth, not arithmetic. The linear layers run on oneDNN where this torch build "
         "has it: on x86 CPUs that are not Intel's, torch's own matmul (MKL) runs its AVX2 code even on "
         "AVX-512 hardware, while oneDNN picks kernels by instruction set, about twice the rate here. Weights "
-        "are reordered for it once and kept until a parameter changes, tanh is fused into the matmuls that "
-        "end in one, each LSTM step is one matmul over [input; state], both attentions' energies are one "
-        "pass, and P and the keys are written into buffers kept between decode calls (fresh multi-megabyte "
-        "buffers cost page faults at every call). The rest is per-step work on small tensors (softmaxes, "
-        "top-k, the gate), where Python and dispatch overhead weigh most at KIT sizes.",
+        "are reordered for it once and kept until a parameter changes, and tanh is fused into the matmuls "
+        "that end in one. Each greedy step runs as the fused decoder step (the model's step rewritten from "
+        "its weights with fewer, larger tensor ops: each LSTM one matmul over [input; state] and one sigmoid, "
+        "both attentions' energies one pass, the gate's two projections one batched matmul), which records "
+        "α, γ, Γ, μ, σ and β̂ itself; P and the keys are written into buffers kept between decode calls "
+        "(fresh multi-megabyte buffers cost page faults at every call). The rest is per-step work on small "
+        "tensors (softmaxes, top-k), where Python and dispatch overhead weigh most at KIT sizes.",
     ])
     if not args.no_write:
         print(f"updated {update_section('decoding-profile', text)}")

@@ -188,3 +188,21 @@ def test_unpacking_rows_in_place_equals_scattering_them():
     want = torch.zeros(len(lengths) * t, 4)
     want[mask.reshape(-1)] = values
     assert torch.equal(rows, want)
+
+
+@pytest.mark.parametrize("keep_logits", [True, False])
+def test_fused_greedy_records_what_the_hooked_steps_record(keep_logits):
+    """Greedy decoding runs on the fused step unless a hook is registered; an identity
+    replacement forces the model's own step, and both give the same capture."""
+    model = tiny_model(hidden=32, attn_dim=24)
+    x, lengths = model.preprocess(random_motions(6, seed=7))
+    fused = model.decode(x, lengths, max_steps=8, keep_logits=keep_logits)
+    hooked = model.decode(x, lengths, max_steps=8, keep_logits=keep_logits, replace={"beta": lambda b: b})
+    np.testing.assert_array_equal(fused.tokens, hooked.tokens)
+    m = fused.step_mask
+    for name in ("alpha", "gamma", "window", "mu", "sigma", "beta", "log_probs", "topk_log_probs"):
+        np.testing.assert_allclose(getattr(fused, name)[m], getattr(hooked, name)[m], atol=1e-5, err_msg=name)
+    np.testing.assert_array_equal(fused.topk_ids[m], hooked.topk_ids[m])
+    extra = model.decode(x, lengths, max_steps=8, record=["alpha", "h_top"])  # h_top: hooks only
+    np.testing.assert_allclose(extra.alpha[m], fused.alpha[m], atol=1e-5)
+    assert extra.extra["h_top"].shape[:2] == fused.tokens.shape

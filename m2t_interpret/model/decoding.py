@@ -21,7 +21,8 @@ from ..result import CaptureResult
 from ..tokens import EOS_ID as EOS
 from ..tokens import PAD_ID as PAD
 from ..tokens import SOS_ID as SOS
-from .authors_beam import TRACED_POINTS, authors_beam_search
+from .authors_beam import authors_beam_search
+from .fused_step import TRACED_POINTS, FusedStep, StepTrace, hooks_active
 from .hooks import ATTENTION_POINTS, Replacement, hooks
 
 if TYPE_CHECKING:
@@ -63,22 +64,27 @@ def _step_summary(step_logits: torch.Tensor, k: int):
     return chosen, (val[:, 0:1] - lse).squeeze(-1), (val - lse)[:, :k], idx[:, :k]
 
 
-def greedy(model: Captioner, enc: Encoded, max_steps: int, keep_logits: bool = True, top_k: int = 5) -> DecodeOutput:
+def greedy(model: Captioner, enc: Encoded, max_steps: int, keep_logits: bool = True, top_k: int = 5,
+           trace: Sequence[str] = ()) -> DecodeOutput:
     """Argmax decoding; stops when every clip has emitted <eos> or after ``max_steps`` steps.
 
     A clip that has ended keeps being fed its argmax (as the released model does), so the other
     clips' outputs do not depend on batch composition. Without ``keep_logits`` only each step's
     word log-probability and top-k are kept, so memory does not grow with the vocabulary.
+
+    In eval mode with no hook registered, the steps run as :class:`FusedStep`, which also records
+    the hook points in ``trace`` (names among :data:`TRACED_POINTS`) into ``recorded`` (N, S, …);
+    otherwise they run through :meth:`Captioner.step` and ``recorded`` stays None.
     """
     n = enc.parts.shape[0]
     device = enc.parts.device
+    step = _FusedGreedySteps(model, enc, trace) if not (model.training or hooks_active(model)) \
+        else _ModelSteps(model, enc)
     inputs = torch.full((n,), SOS, dtype=torch.long, device=device)
     ended = torch.zeros(n, dtype=torch.bool, device=device)
     tokens, logits, valid, summaries = [], [], [], []
-    state = None
     for _ in range(max_steps):
-        out, state = model.step(enc, inputs, state)
-        step_logits = out.logits[:, 0]
+        step_logits = step(inputs)
         if keep_logits:
             nxt = step_logits.argmax(-1)
             logits.append(step_logits)
@@ -93,9 +99,52 @@ def greedy(model: Captioner, enc: Encoded, max_steps: int, keep_logits: bool = T
         inputs = nxt
     mask = torch.stack(valid, 1)
     if keep_logits:
-        return DecodeOutput(torch.stack(tokens, 1), torch.stack(logits, 1), mask)
-    chosen, top_val, top_idx = (torch.stack(parts, 1) for parts in zip(*summaries))
-    return DecodeOutput(torch.stack(tokens, 1), None, mask, log_probs=chosen, topk=(top_val, top_idx))
+        out = DecodeOutput(torch.stack(tokens, 1), torch.stack(logits, 1), mask)
+    else:
+        chosen, top_val, top_idx = (torch.stack(parts, 1) for parts in zip(*summaries))
+        out = DecodeOutput(torch.stack(tokens, 1), None, mask, log_probs=chosen, topk=(top_val, top_idx))
+    out.recorded = step.recorded(len(tokens))
+    return out
+
+
+class _ModelSteps:
+    """Greedy steps through :meth:`Captioner.step` (hooks see and may replace every tensor)."""
+
+    def __init__(self, model: Captioner, enc: Encoded):
+        self.model, self.enc, self.state = model, enc, None
+
+    def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
+        out, self.state = self.model.step(self.enc, inputs, self.state)
+        return out.logits[:, 0]
+
+    def recorded(self, steps: int) -> None:
+        return None
+
+
+class _FusedGreedySteps:
+    """Greedy steps through :class:`FusedStep`, step t's attention kept as trace rows t·N … t·N + N − 1."""
+
+    def __init__(self, model: Captioner, enc: Encoded, trace: Sequence[str]):
+        unknown = sorted(set(trace) - set(TRACED_POINTS))
+        if unknown:
+            raise M2TError(f"fused greedy decoding cannot record {', '.join(unknown)}")
+        self.fused, self.names, self.n, self.t = FusedStep(model, enc), tuple(trace), enc.parts.shape[0], 0
+        self.trace = StepTrace(0, False) if self.names else None
+        self.state = enc.parts.new_zeros(self.n, 4 * model.config.hidden)  # [h, c, h̃, c̃]
+        self.spare = torch.empty_like(self.state)
+
+    def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
+        logits = self.fused(inputs, self.state, self.spare, self.trace, self.t * self.n)
+        self.state, self.spare = self.spare, self.state
+        self.t += 1
+        return logits
+
+    def recorded(self, steps: int) -> dict[str, torch.Tensor]:
+        if self.trace is None:
+            return {}
+        # rows t·N + i: each pool viewed (S, N, …) is the recording, steps first
+        return {name: self.trace.pools[name][: steps * self.n].view(steps, self.n, *self.trace.pools[name].shape[1:])
+                .transpose(0, 1).contiguous() for name in self.names}
 
 
 def forced(model: Captioner, enc: Encoded, captions: torch.Tensor) -> DecodeOutput:
@@ -286,7 +335,10 @@ def decode(
         with torch.inference_mode(), hooks(model, replace=replace):
             enc = model.encode(x, lengths, reuse_buffers=True)
             out = None
-            if mode == "authors_beam" and set(names) <= set(TRACED_POINTS):
+            if mode == "greedy" and set(names) <= set(TRACED_POINTS) and not hooks_active(model):
+                # The fused step records what each step saw: no hooks needed.
+                out = greedy(model, enc, steps, keep_logits=keep_logits, top_k=top_k, trace=names)
+            elif mode == "authors_beam" and set(names) <= set(TRACED_POINTS):
                 # The search keeps what each expansion saw, so its best captions need no replay.
                 out = authors_beam_search(model, enc, int(beam_size), steps, trace=names, top_k=top_k,
                                           keep_logits=keep_logits)

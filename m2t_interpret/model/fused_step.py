@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from .ops import flat_linear, linear
+from .ops import derived_weights, flat_linear, linear
 
 if TYPE_CHECKING:
     from .captioner import Captioner, Encoded
@@ -72,6 +72,42 @@ def hooks_active(model: Captioner) -> bool:
     return any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
 
 
+def _step_weights(model: Captioner) -> tuple[torch.Tensor, ...]:
+    """The model's weights rearranged for :class:`FusedStep` (see its docstring)."""
+    dec, sa, ta, gate = model.decoder, model.spatial_attention, model.temporal_attention, model.gate
+    hidden = dec.bottom_lstm.hidden_size
+
+    def lstm_weights(lstm):
+        # [W_ih, W_hh] with the g-gate rows doubled, so one sigmoid serves all four gates:
+        # tanh(z) = 2σ(2z) − 1 (doubling is exact in floating point).
+        w = torch.cat([lstm.weight_ih_l0, lstm.weight_hh_l0], 1)
+        b = lstm.bias_ih_l0 + lstm.bias_hh_l0
+        w[2 * hidden:3 * hidden] *= 2
+        b[2 * hidden:3 * hidden] *= 2
+        return w, b
+
+    embedding = dec.embedding.weight
+    return (
+        embedding,
+        *lstm_weights(dec.bottom_lstm),
+        *lstm_weights(dec.top_lstm),
+        # Both queries, doubled: σ(2q + 2k) is the σ(2z) of tanh(z) = 2σ(2z) − 1.
+        2 * torch.cat([sa.query.weight, ta.query.weight], 0),  # (2D, H)
+        2 * torch.cat([sa.query.bias, ta.query.bias]),
+        # Score layers on σ(2z): W·tanh(z) + b = 2W·σ(2z) + (b − W·1); the energies are computed
+        # transposed (score rows × frames), the fastest layout for a matmul this narrow.
+        2 * sa.score.weight,  # (6, D)
+        (sa.score.bias - sa.score.weight.sum(1)).unsqueeze(1),  # (6, 1)
+        2 * ta.score.weight[0],  # (D,)
+        ta.score.bias[0] - ta.score.weight.sum(),  # ()
+        # Gate: β̂ = σ(w_h·h + b_h + w_e·Emb(y) + b_e); the word term is one value per token.
+        gate.state_proj.weight.t(),  # (H, 1)
+        embedding @ gate.word_proj.weight.t() + gate.word_proj.bias + gate.state_proj.bias,  # (V, 1)
+        torch.stack([gate.context_proj.weight, gate.state_out_proj.weight]).transpose(1, 2),  # (2, H, D)
+        torch.stack([gate.context_proj.bias, gate.state_out_proj.bias]).unsqueeze(1),  # (2, 1, D)
+    )
+
+
 class FusedStep:
     """:meth:`Captioner.step` for inference, from the model's weights, in fewer and larger ops.
 
@@ -89,44 +125,20 @@ class FusedStep:
     """
 
     def __init__(self, model: Captioner, enc: Encoded):
-        dec, sa, ta, gate = model.decoder, model.spatial_attention, model.temporal_attention, model.gate
-        hidden = dec.bottom_lstm.hidden_size
-        self.hidden = hidden
-        self.embedding = dec.embedding.weight
-
-        def lstm_weights(lstm):
-            # [W_ih, W_hh] with the g-gate rows doubled, so one sigmoid serves all four gates:
-            # tanh(z) = 2σ(2z) − 1 (doubling is exact in floating point).
-            w = torch.cat([lstm.weight_ih_l0, lstm.weight_hh_l0], 1)
-            b = lstm.bias_ih_l0 + lstm.bias_hh_l0
-            w[2 * hidden:3 * hidden] *= 2
-            b[2 * hidden:3 * hidden] *= 2
-            return w, b
-
-        self.w_bottom, self.b_bottom = lstm_weights(dec.bottom_lstm)
-        self.w_top, self.b_top = lstm_weights(dec.top_lstm)
-        # Both queries, doubled: σ(2q + 2k) below is the σ(2z) of tanh(z) = 2σ(2z) − 1.
-        self.w_query = 2 * torch.cat([sa.query.weight, ta.query.weight], 0)  # (2D, H)
-        self.b_query = 2 * torch.cat([sa.query.bias, ta.query.bias])
+        sa = model.spatial_attention
+        self.hidden = model.decoder.bottom_lstm.hidden_size
         self.n_parts = sa.score.weight.shape[0]
         self.attn_dim = sa.query.weight.shape[0]
-        # Score layers on σ(2z): W·tanh(z) + b = 2W·σ(2z) + (b − W·1); the energies are computed
-        # transposed (score rows × frames), the fastest layout for a matmul this narrow.
-        self.w_spatial = 2 * sa.score.weight  # (6, D)
-        self.b_spatial = (sa.score.bias - sa.score.weight.sum(1)).unsqueeze(1)  # (6, 1)
-        self.w_temporal = 2 * ta.score.weight[0]  # (D,)
-        self.b_temporal = float(ta.score.bias[0] - ta.score.weight.sum())
-        # Gate: β̂ = σ(w_h·h + b_h + w_e·Emb(y) + b_e); the word term is one value per token.
-        self.w_gate = gate.state_proj.weight.t()  # (H, 1)
-        self.gate_word = (self.embedding @ gate.word_proj.weight.t() + gate.word_proj.bias
-                          + gate.state_proj.bias)  # (V, 1)
-        self.w_proj = torch.stack([gate.context_proj.weight, gate.state_out_proj.weight]).transpose(1, 2)  # (2, H, D)
-        self.b_proj = torch.stack([gate.context_proj.bias, gate.state_out_proj.bias]).unsqueeze(1)  # (2, 1, D)
-        self.mixture, self.output = dec.mixture, dec.output
+        self.mixture, self.output = model.decoder.mixture, model.decoder.output
+        (self.embedding, self.w_bottom, self.b_bottom, self.w_top, self.b_top, self.w_query, self.b_query,
+         self.w_spatial, self.b_spatial, self.w_temporal, self.b_temporal, self.w_gate, self.gate_word,
+         self.w_proj, self.b_proj) = derived_weights(model, "_fused_step_weights", list(model.parameters()),
+                                                     lambda: _step_weights(model))
+        self.b_temporal = float(self.b_temporal)
 
         n, t = enc.frame_mask.shape
-        joint = enc.keys if enc.keys is not None else torch.cat([enc.spatial_keys, enc.temporal_keys], -1)
-        self.keys = 2 * joint  # (N, T, 2D)
+        # (N, T, 2D), undoubled: the energies add it with alpha = 2
+        self.keys = enc.keys if enc.keys is not None else torch.cat([enc.spatial_keys, enc.temporal_keys], -1)
         self.parts = enc.parts.reshape(n, t * self.n_parts, -1)  # (N, T·6, H), a view
         self.mask = enc.frame_mask.to(self.keys.dtype)  # (N, T)
         self.neg = torch.zeros_like(self.mask).masked_fill_(~enc.frame_mask, float("-inf"))
@@ -154,16 +166,22 @@ class FusedStep:
         is written into ``out_state`` (M, 4H); with ``trace``, α, γ, Γ, μ, σ and β̂ go to its rows
         ``first_row …``."""
         hid = self.hidden
-        keys, parts, mask, neg = self._sel
         emb = self.embedding.index_select(0, tokens)  # (M, E)
-        h_b, c_b = self._lstm(emb, state[:, :hid], state[:, hid:2 * hid], self.w_bottom, self.b_bottom)
-        h_t, c_t = self._lstm(h_b, state[:, 2 * hid:3 * hid], state[:, 3 * hid:], self.w_top, self.b_top)
+        h_b, c_b = self.lstm(emb, state[:, :hid], state[:, hid:2 * hid], self.w_bottom, self.b_bottom)
+        h_t, c_t = self.lstm(h_b, state[:, 2 * hid:3 * hid], state[:, 3 * hid:], self.w_top, self.b_top)
         torch.cat([h_b, c_b, h_t, c_t], 1, out=out_state)
+        alpha, window = self.attend(h_b, trace, first_row)
+        context = self.context(alpha, window)
+        return self.output_layer(tokens, emb, h_b, h_t, context, trace, first_row)
 
+    def attend(self, h_b: torch.Tensor, trace: StepTrace | None, first_row: int):
+        """Both attentions from the bottom state (M, H) → α (6, M, T), zero on padded frames, and
+        Γ (M, T)."""
+        keys, _, mask, neg = self._sel
         # Both attentions' energies in one pass: σ(2q + 2k) (M·T, 2D).
         q = flat_linear(h_b, self.w_query, self.b_query, pack=True)  # (M, 2D)
         m, t, width = keys.shape
-        act = torch.add(keys, q.unsqueeze(1), out=self._act[:m]).sigmoid_().view(m * t, width)
+        act = torch.add(q.unsqueeze(1), keys, alpha=2, out=self._act[:m]).sigmoid_().view(m * t, width)
         d, k = self.attn_dim, self.n_parts
         # Spatial: softmax over the parts, zero on padded frames; computed as (6, M, T).
         s = torch.addmm(self.b_spatial, self.w_spatial, act[:, :d].t()).view(k, m, t)
@@ -181,10 +199,17 @@ class FusedStep:
         window = sq.div_(var.mul_(-2)).exp_()  # exp(−(i − μ)² / (2σ²))
         if trace is not None:
             trace.store(first_row, window=window)
-        weights = alpha.mul_(window).permute(1, 2, 0).reshape(m, 1, t * k)  # (M, 1, T·6)
-        context = torch.bmm(weights, parts).view(m, -1).div_(k)  # (M, H)
+        return alpha, window
 
-        # Gate and output layer.
+    def context(self, alpha: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
+        """c = Σ_i Γ_i · mean_k α_ik P_ik (M, H) from α (6, M, T) (overwritten) and Γ (M, T)."""
+        parts = self._sel[1]
+        k, m, t = alpha.shape
+        weights = alpha.mul_(window).permute(1, 2, 0).reshape(m, 1, t * k)  # (M, 1, T·6)
+        return torch.bmm(weights, parts).view(m, -1).div_(k)
+
+    def output_layer(self, tokens, emb, h_b, h_t, context, trace: StepTrace | None, first_row: int) -> torch.Tensor:
+        """The gate β̂, the gated context and the mixture and output layers → logits (M, V)."""
         beta = torch.addmm(self.gate_word.index_select(0, tokens), h_b, self.w_gate).sigmoid_()  # (M, 1)
         if trace is not None:
             trace.store(first_row, beta=beta.squeeze(1))
@@ -194,7 +219,8 @@ class FusedStep:
         return linear(self.output, mixed)
 
     @staticmethod
-    def _lstm(x, h, c, w, b):
+    def lstm(x, h, c, w, b):
+        """One LSTM step from [x; h] with the joined weight ``w`` (g-gate rows doubled)."""
         gates = flat_linear(torch.cat([x, h], 1), w, b, pack=True).sigmoid_()  # (M, 4H), g-gate as σ(2z)
         i, f, g, o = gates.chunk(4, 1)
         g.mul_(2).sub_(1)  # tanh
