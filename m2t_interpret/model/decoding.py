@@ -72,14 +72,15 @@ def greedy(model: Captioner, enc: Encoded, max_steps: int, keep_logits: bool = T
     clips' outputs do not depend on batch composition. Without ``keep_logits`` only each step's
     word log-probability and top-k are kept, so memory does not grow with the vocabulary.
 
-    In eval mode with no hook registered, the steps run as :class:`FusedStep`, which also records
-    the hook points in ``trace`` (names among :data:`TRACED_POINTS`) into ``recorded`` (N, S, …);
-    otherwise they run through :meth:`Captioner.step` and ``recorded`` stays None.
+    For inference (eval mode, no autograd, no hook registered), the steps run as
+    :class:`FusedStep`, which also records the hook points in ``trace`` (names among
+    :data:`TRACED_POINTS`) into ``recorded`` (N, S, …); otherwise they run through
+    :meth:`Captioner.step` and ``recorded`` stays None.
     """
     n = enc.parts.shape[0]
     device = enc.parts.device
-    step = _FusedGreedySteps(model, enc, trace) if not (model.training or hooks_active(model)) \
-        else _ModelSteps(model, enc)
+    fusable = not (model.training or torch.is_grad_enabled() or hooks_active(model))
+    step = _FusedGreedySteps(model, enc, trace) if fusable else _ModelSteps(model, enc)
     inputs = torch.full((n,), SOS, dtype=torch.long, device=device)
     ended = torch.zeros(n, dtype=torch.bool, device=device)
     tokens, logits, valid, summaries = [], [], [], []
