@@ -116,7 +116,8 @@ def test_reused_buffers_give_the_same_results_across_calls_of_any_size():
     again = model.decode(x, lengths, max_steps=6)
     np.testing.assert_array_equal(first.logits, again.logits)
     np.testing.assert_array_equal(first.alpha, again.alpha)
-    np.testing.assert_array_equal(small.logits, first.logits[:5, :small.logits.shape[1]])
+    # another batch size may take another matmul kernel: equal up to float rounding
+    np.testing.assert_allclose(small.logits, first.logits[:5, :small.logits.shape[1]], atol=1e-5)
     assert model._workspace.nbytes > 0
     model.release_workspace()
     assert model._workspace.nbytes == 0 and model.spatial_attention._workspace.nbytes == 0

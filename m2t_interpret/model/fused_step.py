@@ -91,49 +91,46 @@ def _step_weights(model: Captioner) -> tuple[torch.Tensor, ...]:
         embedding,
         *lstm_weights(dec.bottom_lstm),
         *lstm_weights(dec.top_lstm),
+        # Gate: β̂ = σ(w_h·h + b_h + w_e·Emb(y) + b_e); the word term is one value per token.
+        gate.state_proj.weight.t(),  # (H, 1)
+        embedding @ gate.word_proj.weight.t() + gate.word_proj.bias + gate.state_proj.bias,  # (V, 1)
         # Both queries, doubled: σ(2q + 2k) is the σ(2z) of tanh(z) = 2σ(2z) − 1.
         2 * torch.cat([sa.query.weight, ta.query.weight], 0),  # (2D, H)
         2 * torch.cat([sa.query.bias, ta.query.bias]),
-        # Score layers on σ(2z): W·tanh(z) + b = 2W·σ(2z) + (b − W·1); the energies are computed
-        # transposed (score rows × frames), the fastest layout for a matmul this narrow.
+        # Score layers on σ(2z): W·tanh(z) + b = 2W·σ(2z) + (b − W·1); the spatial energies are
+        # computed transposed (parts × frames), so the softmax over parts runs over whole planes.
         2 * sa.score.weight,  # (6, D)
         (sa.score.bias - sa.score.weight.sum(1)).unsqueeze(1),  # (6, 1)
         2 * ta.score.weight[0],  # (D,)
         ta.score.bias[0] - ta.score.weight.sum(),  # ()
-        # Gate: β̂ = σ(w_h·h + b_h + w_e·Emb(y) + b_e); the word term is one value per token.
-        gate.state_proj.weight.t(),  # (H, 1)
-        embedding @ gate.word_proj.weight.t() + gate.word_proj.bias + gate.state_proj.bias,  # (V, 1)
-        torch.stack([gate.context_proj.weight, gate.state_out_proj.weight]).transpose(1, 2),  # (2, H, D)
-        torch.stack([gate.context_proj.bias, gate.state_out_proj.bias]).unsqueeze(1),  # (2, 1, D)
     )
 
 
 class FusedStep:
     """:meth:`Captioner.step` for inference, from the model's weights, in fewer and larger ops.
 
-    The same computation as the model's step (REFERENCE §1.4), rearranged so that one search round
-    costs few tensor ops: each LSTM is one matmul over [input; state] with both biases summed and
-    one sigmoid for all four gates; both attention queries are one matmul and both attentions' tanh
-    one in-place pass over the concatenated keys (tanh(z) = 2σ(2z) − 1, the affine part folded into
-    the score layers, which run in the transposed layout that torch's CPU matmul is fastest at for
-    so few outputs); the gate's word term is a per-token table; ctproject and htproject are one
-    batched matmul; the energies' buffer is reused across steps; the LSTM, query, mixture and
-    output matmuls go through :func:`~m2t_interpret.model.ops.flat_linear`. Only float rounding
-    differs from the model's step (≈1e−7; tests/test_authors_beam.py compares the two). Used only
-    in eval mode with no hook registered, where nothing can observe or replace the intermediate
-    tensors.
+    The same computation as the model's step (REFERENCE §1.4), rearranged so that one step costs
+    few tensor ops: each LSTM is one matmul over [input; state] with both biases summed and one
+    sigmoid for all four gates; both attention queries are one matmul and both attentions' tanh
+    one in-place pass over the concatenated keys (tanh(z) = 2σ(2z) − 1, the affine part folded
+    into the score layers; the spatial energies are computed transposed, parts × frames, so the
+    softmax over parts runs over whole planes); the gate's word term is a per-token table; the
+    linear layers go through
+    :func:`~m2t_interpret.model.ops.flat_linear`. Only float rounding differs from the model's step
+    (≈1e−7; the tests compare the two). Used only for inference with no hook registered, where
+    nothing can observe or replace the intermediate tensors.
     """
 
     def __init__(self, model: Captioner, enc: Encoded):
-        sa = model.spatial_attention
+        self.gate = model.gate
         self.hidden = model.decoder.bottom_lstm.hidden_size
-        self.n_parts = sa.score.weight.shape[0]
-        self.attn_dim = sa.query.weight.shape[0]
+        self.n_parts = model.spatial_attention.score.weight.shape[0]
+        self.attn_dim = model.spatial_attention.query.weight.shape[0]
         self.mixture, self.output = model.decoder.mixture, model.decoder.output
-        (self.embedding, self.w_bottom, self.b_bottom, self.w_top, self.b_top, self.w_query, self.b_query,
-         self.w_spatial, self.b_spatial, self.w_temporal, self.b_temporal, self.w_gate, self.gate_word,
-         self.w_proj, self.b_proj) = derived_weights(model, "_fused_step_weights", list(model.parameters()),
-                                                     lambda: _step_weights(model))
+        (self.embedding, self.w_bottom, self.b_bottom, self.w_top, self.b_top, self.w_gate, self.gate_word,
+         self.w_query, self.b_query, self.w_spatial, self.b_spatial, self.w_temporal,
+         self.b_temporal) = derived_weights(model, "_fused_step_weights", list(model.parameters()),
+                                            lambda: _step_weights(model))
         self.b_temporal = float(self.b_temporal)
 
         n, t = enc.frame_mask.shape
@@ -145,7 +142,7 @@ class FusedStep:
         self.frames = torch.arange(t, dtype=self.keys.dtype, device=self.keys.device)
         self._rows: tuple[int, ...] | None = None
         self._sel = (self.keys, self.parts, self.mask, self.neg)
-        # Workspaces reused by every step (fresh multi-megabyte tensors each step cost page faults).
+        # Reused by every step (a fresh multi-megabyte tensor each step costs page faults).
         self._act = torch.empty_like(self.keys)  # (N, T, 2D)
 
     def select(self, rows: list[int]) -> None:
@@ -213,8 +210,9 @@ class FusedStep:
         beta = torch.addmm(self.gate_word.index_select(0, tokens), h_b, self.w_gate).sigmoid_()  # (M, 1)
         if trace is not None:
             trace.store(first_row, beta=beta.squeeze(1))
-        proj = torch.baddbmm(self.b_proj, torch.stack([context, h_t]), self.w_proj).tanh_()  # (2, M, D)
-        gated = proj[1].lerp_(proj[0], beta)  # β̂·tanh(W_c c) + (1 − β̂)·tanh(W_h h̃)
+        motion = linear(self.gate.context_proj, context, "tanh")
+        # β̂·tanh(W_c c) + (1 − β̂)·tanh(W_h h̃)
+        gated = linear(self.gate.state_out_proj, h_t, "tanh").lerp_(motion, beta)
         mixed = linear(self.mixture, torch.cat([emb, gated, h_b], 1), "tanh")
         return linear(self.output, mixed)
 
