@@ -115,10 +115,9 @@ class FusedStep:
     one in-place pass over the concatenated keys (tanh(z) = 2σ(2z) − 1, the affine part folded
     into the score layers; the spatial energies are computed transposed, parts × frames, so the
     softmax over parts runs over whole planes); the gate's word term is a per-token table; the
-    linear layers go through
-    :func:`~m2t_interpret.model.ops.flat_linear`. Only float rounding differs from the model's step
-    (≈1e−7; the tests compare the two). Used only for inference with no hook registered, where
-    nothing can observe or replace the intermediate tensors.
+    linear layers go through :func:`~m2t_interpret.model.ops.flat_linear`. Only float rounding
+    differs from the model's step (≈1e−7; the tests compare the two). Used only for inference with
+    no hook registered, where nothing can observe or replace the intermediate tensors.
     """
 
     def __init__(self, model: Captioner, enc: Encoded):
