@@ -124,7 +124,7 @@ def main() -> None:
                "and each chunk of a length-sorted split brings new row counts to the encoding's matmuls; those "
                "caches are bounded (1,024 entries each by default; the environment variables "
                "`ONEDNN_PRIMITIVE_CACHE_CAPACITY` and `LRU_CACHE_CAPACITY` set them; with both at 16, one run "
-               "here peaked near 800 MB instead of about 890). "
+               "here peaked near 800 MB instead of about 870). "
                "The page cache holds the written files, which the kernel counts outside the process.")
     if not args.no_docs:
         print(f"updated {update_section('memory', section)}")
