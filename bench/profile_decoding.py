@@ -177,7 +177,7 @@ def main(argv=None) -> None:
         "are reordered for it once and kept until a parameter changes, and tanh is fused into the matmuls "
         "that end in one. Each greedy step runs as the fused decoder step (the model's step rewritten from "
         "its weights with fewer, larger tensor ops: each LSTM one matmul over [input; state] and one sigmoid, "
-        "both attentions' energies one pass, the gate's two projections one batched matmul), which records "
+        "both attentions' energies one pass, the gate's word term a per-token table), which records "
         "α, γ, Γ, μ, σ and β̂ itself; P and the keys are written into buffers kept between decode calls "
         "(fresh multi-megabyte buffers cost page faults at every call). The rest is per-step work on small "
         "tensors (softmaxes, top-k), where Python and dispatch overhead weigh most at KIT sizes.",
