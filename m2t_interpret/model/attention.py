@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .hooks import HookPoint
-from .ops import Workspace, derived_weights, flat_linear, linear, needs_grad
+from .ops import Workspace, derived_weights, flat_linear, needs_grad
 
 
 def project_part_keys(layer: nn.Linear, parts: torch.Tensor) -> torch.Tensor:
@@ -39,59 +39,52 @@ class AdditiveAttention(nn.Module):
         self.key = nn.Linear(n_parts * hidden, attn_dim)
         self.query = nn.Linear(hidden, attn_dim)
         self.score = nn.Linear(attn_dim, n_scores)
-        self._workspace = Workspace()
 
     def project_keys(self, parts: torch.Tensor) -> torch.Tensor:
         """P (…, 6, H) → keys (…, D) = key(R), R the hidden-major flattening of P."""
         return project_part_keys(self.key, parts)
 
     def energies(self, h: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        """``h`` (N, S, H), ``keys`` (N, T, D) → energies (N, S, T, n_scores)."""
-        q = linear(self.query, h).unsqueeze(2)
-        k = keys.unsqueeze(1)
-        if needs_grad(q, k, self.score.weight):
-            return self.score(torch.tanh(q + k))
-        # Inference: one reused (N, S, T, D) buffer and tanh = 2σ(2z) − 1 with the affine part
-        # folded into the score layer: W·tanh(z) + b = 2W·σ(2z) + (b − W·1).
-        shape = (*q.shape[:2], *k.shape[2:])  # (N, S, T, D); torch.broadcast_shapes costs ~70 µs a call
-        buf = self._buffer(shape, q)
-        torch.add(2 * q, k, alpha=2, out=buf).sigmoid_()  # σ(2(q + k)), one pass
-        w = self.score.weight
-        return flat_linear(buf, 2 * w, self.score.bias - w.sum(1))
-
-    def _buffer(self, shape: torch.Size, like: torch.Tensor) -> torch.Tensor:
-        return self._workspace.get("energies", shape, like)
-
-    def release_workspace(self) -> None:
-        """Free the inference buffer (it is kept between decoding steps to avoid reallocation)."""
-        self._workspace.release()
+        """``h`` (N, S, H), ``keys`` (N, T, D) → energies (N, S, T, n_scores). Inference with
+        both attentions' keys side by side runs :func:`joint_energies` instead."""
+        return self.score(torch.tanh(self.query(h).unsqueeze(2) + keys.unsqueeze(1)))
 
 
-def joint_energies(spatial: AdditiveAttention, temporal: AdditiveAttention, h: torch.Tensor,
-                   keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inference: both attentions' energies in one pass, ``h`` (N, S, H) and ``keys`` (N, T, 2D),
-    the spatial keys then the temporal ones → spatial energies (N, S, T, 6) and temporal scores
-    (N, S, T), views of one (N, S, T, 7) tensor.
+def folded_energy_weights(spatial: AdditiveAttention, temporal: AdditiveAttention) -> tuple[torch.Tensor, ...]:
+    """Both attentions' layers rearranged for inference on σ instead of tanh, built once and
+    kept until a parameter changes: tanh(z) = 2σ(2z) − 1, so σ(2q + 2k) is computed from doubled
+    queries and W·tanh(z) + b = 2W·σ(2z) + (b − W·1).
 
-    Both queries are one matmul, σ(2(q + k)) one pass over (N, S, T, 2D), and both score layers
-    one matmul whose weight is block-diagonal (each score reads only its attention's half), with
-    tanh's affine part folded in as in :meth:`AdditiveAttention.energies`.
+    Returns the doubled query layers stacked, (2D, H) and (2D,), and both score layers as one
+    block-diagonal (6 + 1, 2D) weight, each score reading only its attention's half, and its bias.
     """
-    sources = [t for m in (spatial, temporal) for t in (m.query.weight, m.query.bias, m.score.weight, m.score.bias)]
+    layers = (spatial, temporal)
+    sources = [t for m in layers for t in (m.query.weight, m.query.bias, m.score.weight, m.score.bias)]
 
     def build():
         d = spatial.query.weight.shape[0]
         n_spatial = spatial.score.weight.shape[0]
-        score = h.new_zeros(n_spatial + temporal.score.weight.shape[0], 2 * d)
+        score = spatial.score.weight.new_zeros(n_spatial + temporal.score.weight.shape[0], 2 * d)
         score[:n_spatial, :d] = 2 * spatial.score.weight
         score[n_spatial:, d:] = 2 * temporal.score.weight
-        bias = torch.cat([m.score.bias - m.score.weight.sum(1) for m in (spatial, temporal)])
-        return (torch.cat([2 * spatial.query.weight, 2 * temporal.query.weight]),
-                torch.cat([2 * spatial.query.bias, 2 * temporal.query.bias]), score, bias)
+        return (2 * torch.cat([m.query.weight for m in layers]), 2 * torch.cat([m.query.bias for m in layers]),
+                score, torch.cat([m.score.bias - m.score.weight.sum(1) for m in layers]))
 
-    query_w, query_b, score_w, score_b = derived_weights(spatial, "_joint_energy_weights", sources, build)
+    return derived_weights(spatial, "_folded_energy_weights", sources, build)
+
+
+def joint_energies(spatial: AdditiveAttention, temporal: AdditiveAttention, h: torch.Tensor,
+                   keys: torch.Tensor, workspace: Workspace) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inference: both attentions' energies in one pass, ``h`` (N, S, H) and ``keys`` (N, T, 2D),
+    the spatial keys then the temporal ones → spatial energies (N, S, T, 6) and temporal scores
+    (N, S, T), views of one (N, S, T, 7) tensor.
+
+    Both queries are one matmul, σ(2(q + k)) one pass over (N, S, T, 2D) in ``workspace``'s
+    reused buffer, and both score layers one matmul (:func:`folded_energy_weights`).
+    """
+    query_w, query_b, score_w, score_b = folded_energy_weights(spatial, temporal)
     q = flat_linear(h, query_w, query_b, pack=True).unsqueeze(2)  # 2q (N, S, 1, 2D)
-    buf = spatial._buffer((*q.shape[:2], *keys.shape[1:]), q)  # (N, S, T, 2D)
+    buf = workspace.get("energies", (*q.shape[:2], *keys.shape[1:]), q)  # (N, S, T, 2D)
     torch.add(q, keys.unsqueeze(1), alpha=2, out=buf).sigmoid_()  # σ(2(q + k))
     scores = flat_linear(buf, score_w, score_b, pack=True)
     n_spatial = spatial.score.weight.shape[0]

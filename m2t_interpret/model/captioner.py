@@ -260,8 +260,8 @@ class Captioner(nn.Module):
         m = len(valid)
         xs = x.reshape(n * t, -1).index_select(0, valid)
         vs = velocities(x).reshape(n * t, -1).index_select(0, valid)
-        shape = (n * t, n_parts, hidden)
-        parts = workspace.get("parts", shape, x) if workspace is not None else x.new_empty(shape)
+        workspace = workspace if workspace is not None else Workspace()  # a local one: fresh buffers
+        parts = workspace.get("parts", (n * t, n_parts, hidden), x)
         for k in range(n_parts):
             self.encoder.part_features(k, xs, vs, out=parts[:m, k])
         weight, bias = self._stacked_key_layers()
@@ -270,7 +270,7 @@ class Captioner(nn.Module):
             return parts.view(n, t, n_parts, hidden), keys.view(n, t, -1)
         lengths = frame_mask.sum(1).tolist()
         _unpack_rows(parts, lengths, t)
-        out = workspace.get("keys", (n * t, keys.shape[1]), x) if workspace is not None else keys.new_empty(n * t, keys.shape[1])
+        out = workspace.get("keys", (n * t, keys.shape[1]), x)
         padded = (~frame_mask).reshape(-1).nonzero().squeeze(1)
         out.index_fill_(0, padded, 0).index_copy_(0, valid, keys)
         return parts.view(n, t, n_parts, hidden), out.view(n, t, -1)
@@ -278,10 +278,8 @@ class Captioner(nn.Module):
     def release_workspace(self, above_bytes: int = 0) -> None:
         """Free the scratch buffers decoding keeps between calls (P, keys, attention energies)
         when together they hold more than ``above_bytes``."""
-        holders = (self._workspace, self.spatial_attention._workspace, self.temporal_attention._workspace)
-        if sum(w.nbytes for w in holders) > above_bytes:
-            for w in holders:
-                w.release()
+        if self._workspace.nbytes > above_bytes:
+            self._workspace.release()
 
     def _stacked_key_layers(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Both key layers stacked: (2D, 6H) weight columns in P's part-major order, (2D,) bias."""
@@ -299,7 +297,8 @@ class Captioner(nn.Module):
         """Attention, gate and output layer for S steps given the decoder states (N, S, ·)."""
         h, h_top = self.hook_h_bottom(h), self.hook_h_top(h_top)
         if enc.keys is not None and not needs_grad(h, enc.keys, self.spatial_attention.query.weight):
-            spatial, temporal = joint_energies(self.spatial_attention, self.temporal_attention, h, enc.keys)
+            spatial, temporal = joint_energies(self.spatial_attention, self.temporal_attention, h, enc.keys,
+                                               self._workspace)
             alpha = self.spatial_attention.from_energies(spatial, enc.frame_mask)
             temporal = self.temporal_attention.from_scores(temporal, enc.frame_mask)
         else:

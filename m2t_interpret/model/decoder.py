@@ -9,22 +9,37 @@ from .ops import derived_weights, flat_linear, linear, needs_grad
 
 
 def _lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, lstm: nn.LSTM) -> tuple[torch.Tensor, torch.Tensor]:
-    """One LSTM step (gate order i, f, g, o, as nn.LSTM). Without autograd it runs as one matmul
-    of [x; h] with both weight matrices side by side (joined once, not per call as
-    torch.lstm_cell does) and in-place activations."""
+    """One LSTM step (gate order i, f, g, o, as nn.LSTM); without autograd, :func:`lstm_step`."""
     if needs_grad(x, h, c, lstm.weight_ih_l0):
         return torch.lstm_cell(x, (h, c), lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
+    return lstm_step(x, h, c, *joined_lstm_weights(lstm))
+
+
+def joined_lstm_weights(lstm: nn.LSTM) -> tuple[torch.Tensor, torch.Tensor]:
+    """[W_ih, W_hh] (4H, in + H) and b_ih + b_hh, the g-gate rows doubled so that one sigmoid
+    serves all four gates (tanh(z) = 2σ(2z) − 1; doubling is exact in floating point). Built once
+    and kept until a parameter changes (torch.lstm_cell joins the matrices at every call)."""
     sources = (lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
-    weight, bias = derived_weights(lstm, "_joined_step_weights", sources, lambda: (
-        torch.cat(sources[:2], 1), sources[2] + sources[3]))
-    gates = flat_linear(torch.cat([x, h], 1), weight, bias, pack=True)
-    i, f, g, o = gates.chunk(4, dim=1)
-    i.sigmoid_()
-    f.sigmoid_()
-    g.tanh_()
-    o.sigmoid_()
-    c = torch.addcmul(i * g, f, c)
-    return o.mul_(torch.tanh(c)), c
+
+    def build():
+        hidden = lstm.hidden_size
+        w, b = torch.cat(sources[:2], 1), sources[2] + sources[3]
+        w[2 * hidden:3 * hidden] *= 2
+        b[2 * hidden:3 * hidden] *= 2
+        return w, b
+
+    return derived_weights(lstm, "_joined_step_weights", sources, build)
+
+
+def lstm_step(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, weight: torch.Tensor,
+              bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inference LSTM step from :func:`joined_lstm_weights`: one matmul over [x; h] and one
+    sigmoid for all gates → (h', c')."""
+    gates = flat_linear(torch.cat([x, h], 1), weight, bias, pack=True).sigmoid_()  # (M, 4H), g as σ(2z)
+    i, f, g, o = gates.chunk(4, 1)
+    g.mul_(2).sub_(1)  # tanh
+    c = torch.addcmul(f * c, i, g)
+    return o * torch.tanh(c), c
 
 
 class WordDecoder(nn.Module):

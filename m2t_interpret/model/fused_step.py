@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from .attention import folded_energy_weights
+from .decoder import joined_lstm_weights, lstm_step
 from .ops import derived_weights, flat_linear, linear
 
 if TYPE_CHECKING:
@@ -72,38 +74,12 @@ def hooks_active(model: Captioner) -> bool:
     return any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
 
 
-def _step_weights(model: Captioner) -> tuple[torch.Tensor, ...]:
-    """The model's weights rearranged for :class:`FusedStep` (see its docstring)."""
-    dec, sa, ta, gate = model.decoder, model.spatial_attention, model.temporal_attention, model.gate
-    hidden = dec.bottom_lstm.hidden_size
-
-    def lstm_weights(lstm):
-        # [W_ih, W_hh] with the g-gate rows doubled, so one sigmoid serves all four gates:
-        # tanh(z) = 2σ(2z) − 1 (doubling is exact in floating point).
-        w = torch.cat([lstm.weight_ih_l0, lstm.weight_hh_l0], 1)
-        b = lstm.bias_ih_l0 + lstm.bias_hh_l0
-        w[2 * hidden:3 * hidden] *= 2
-        b[2 * hidden:3 * hidden] *= 2
-        return w, b
-
-    embedding = dec.embedding.weight
-    return (
-        embedding,
-        *lstm_weights(dec.bottom_lstm),
-        *lstm_weights(dec.top_lstm),
-        # Gate: β̂ = σ(w_h·h + b_h + w_e·Emb(y) + b_e); the word term is one value per token.
-        gate.state_proj.weight.t(),  # (H, 1)
-        embedding @ gate.word_proj.weight.t() + gate.word_proj.bias + gate.state_proj.bias,  # (V, 1)
-        # Both queries, doubled: σ(2q + 2k) is the σ(2z) of tanh(z) = 2σ(2z) − 1.
-        2 * torch.cat([sa.query.weight, ta.query.weight], 0),  # (2D, H)
-        2 * torch.cat([sa.query.bias, ta.query.bias]),
-        # Score layers on σ(2z): W·tanh(z) + b = 2W·σ(2z) + (b − W·1); the spatial energies are
-        # computed transposed (parts × frames), so the softmax over parts runs over whole planes.
-        2 * sa.score.weight,  # (6, D)
-        (sa.score.bias - sa.score.weight.sum(1)).unsqueeze(1),  # (6, 1)
-        2 * ta.score.weight[0],  # (D,)
-        ta.score.bias[0] - ta.score.weight.sum(),  # ()
-    )
+def _gate_terms(model: Captioner) -> tuple[torch.Tensor, torch.Tensor]:
+    """The gate as :class:`FusedStep` computes it, β̂ = σ(w_h·h + [b_h + w_e·Emb(y) + b_e]): w_h
+    (H, 1) and the bracket, one value per token (V, 1); kept until a parameter changes."""
+    embedding, state, word = model.decoder.embedding.weight, model.gate.state_proj, model.gate.word_proj
+    return derived_weights(model, "_fused_gate_terms", (embedding, state.weight, state.bias, word.weight, word.bias),
+                           lambda: (state.weight.t(), embedding @ word.weight.t() + word.bias + state.bias))
 
 
 class FusedStep:
@@ -126,11 +102,17 @@ class FusedStep:
         self.n_parts = model.spatial_attention.score.weight.shape[0]
         self.attn_dim = model.spatial_attention.query.weight.shape[0]
         self.mixture, self.output = model.decoder.mixture, model.decoder.output
-        (self.embedding, self.w_bottom, self.b_bottom, self.w_top, self.b_top, self.w_gate, self.gate_word,
-         self.w_query, self.b_query, self.w_spatial, self.b_spatial, self.w_temporal,
-         self.b_temporal) = derived_weights(model, "_fused_step_weights", list(model.parameters()),
-                                            lambda: _step_weights(model))
-        self.b_temporal = float(self.b_temporal)
+        self.embedding = model.decoder.embedding.weight
+        self.w_bottom, self.b_bottom = joined_lstm_weights(model.decoder.bottom_lstm)
+        self.w_top, self.b_top = joined_lstm_weights(model.decoder.top_lstm)
+        self.w_gate, self.gate_word = _gate_terms(model)
+        # The energies as in joint_energies; the spatial scores are computed transposed (parts ×
+        # frames), so the softmax over parts runs over whole planes, the temporal ones as a mv.
+        self.w_query, self.b_query, score_w, score_b = folded_energy_weights(model.spatial_attention,
+                                                                             model.temporal_attention)
+        k, d = self.n_parts, self.attn_dim
+        self.w_spatial, self.b_spatial = score_w[:k, :d], score_b[:k].unsqueeze(1)  # (6, D), (6, 1)
+        self.w_temporal, self.b_temporal = score_w[k, d:], float(score_b[k])  # (D,), scalar
 
         n, t = enc.frame_mask.shape
         # (N, T, 2D), undoubled: the energies add it with alpha = 2
@@ -215,11 +197,4 @@ class FusedStep:
         mixed = linear(self.mixture, torch.cat([emb, gated, h_b], 1), "tanh")
         return linear(self.output, mixed)
 
-    @staticmethod
-    def lstm(x, h, c, w, b):
-        """One LSTM step from [x; h] with the joined weight ``w`` (g-gate rows doubled)."""
-        gates = flat_linear(torch.cat([x, h], 1), w, b, pack=True).sigmoid_()  # (M, 4H), g-gate as σ(2z)
-        i, f, g, o = gates.chunk(4, 1)
-        g.mul_(2).sub_(1)  # tanh
-        c = torch.addcmul(f * c, i, g)
-        return o * torch.tanh(c), c
+    lstm = staticmethod(lstm_step)
