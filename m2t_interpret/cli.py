@@ -6,7 +6,9 @@ and exit code 2, with no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
@@ -56,6 +58,17 @@ def fail(message: str) -> None:
 DEVICE_HELP = "Where to run: cpu, cuda or cuda:N."
 MODEL_HELP = ("A shipped model name (synthetic-guided, synthetic-adapt, synthetic-unguided), a project "
               "checkpoint (.pt) or an authors' checkpoint (needs --vocab).")
+
+
+def _auto_progress(value: Optional[bool]) -> bool:
+    """--progress/--no-progress as given; neither: bars only when stderr is a terminal, so logs and
+    pipes get no bar lines."""
+    return sys.stderr.isatty() if value is None else bool(value)
+
+
+ProgressOpt = Annotated[Optional[bool], typer.Option(
+    "--progress/--no-progress", callback=_auto_progress,
+    help="Show progress bars on stderr. Default: only when stderr is a terminal.", show_default=False)]
 
 
 def warn(message: str) -> None:
@@ -152,7 +165,7 @@ def data_check(
     json_out: Optional[Path] = typer.Option(
         None, "--json", help="Also write the full result as JSON to this file (new, or an earlier check's JSON, "
                              "which is replaced)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    progress: ProgressOpt = None,
 ) -> None:
     """Check a dataset: counts, shapes, units, split coverage, mirror pairs, left side, captions.
 
@@ -208,7 +221,7 @@ def synth(
                                "--clips or a count (>= 1).", show_default="0.1042 (500 of 4800)"),
     mirror: bool = typer.Option(True, "--mirror/--no-mirror", help="Also write the left/right "
                                 "mirror M<id> of every clip, in the same split."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    progress: ProgressOpt = None,
 ) -> None:
     """Generate the synthetic motion–language corpus (see the command help)."""
     from .data.synthetic import generate_corpus
@@ -261,7 +274,7 @@ def train(
                                 "(exit code 2 when there is nothing to resume)."),
     allow_skips: bool = typer.Option(False, "--allow-skips", help="Train even when a split loses more than 5 % of "
                                      "its ids or caption lines to missing, unreadable or malformed files."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    progress: ProgressOpt = None,
 ) -> None:
     """Train a captioner with the paper's attention guidance (L_lang + λ_spat·L_spat + λ_adapt·L_adapt);
     keeps the model with the best greedy validation BLEU-4. Ctrl-C stops with exit code 130 and says
@@ -306,7 +319,7 @@ def evaluate(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write predictions.csv, scores.csv and scores.md here."),
     limit: Optional[int] = typer.Option(None, help="Evaluate only the first N ids of the split (quick look)."),
     device: str = typer.Option("cpu", help=DEVICE_HELP),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    progress: ProgressOpt = None,
 ) -> None:
     """Caption a dataset split and score it: BLEU@1, BLEU@4, ROUGE-L, CIDEr (pycocoevalcap), METEOR when
     Java is present, BERTScore with a local model. The protocol is printed with the scores."""
@@ -362,7 +375,7 @@ def sweep(
     threads: Optional[int] = typer.Option(None, help="torch CPU threads."),
     allow_skips: bool = typer.Option(False, "--allow-skips", help="Train even when a split loses more than 5 % "
                                      "of its ids or caption lines."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    progress: ProgressOpt = None,
 ) -> None:
     """Train and score one captioner per λ pair and write the paper's Table 1 (CSV, Markdown, LaTeX)."""
     from .training.sweep import check_sweep_dir, parse_grid, run_sweep, table_markdown
@@ -402,7 +415,7 @@ def lexicon_show(
     skeleton: Annotated[str, typer.Option("--skeleton", help="humanml3d or kit (part order of the targets).")]
     = "humanml3d",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the table as CSV here.")] = None,
-    progress: ProgressOpt = True,
+    progress: ProgressOpt = None,
 ) -> None:
     """Print a lexicon: per word its target (β* and the parts α* names) and, with --data, how often it occurs
     and the share of motion words the lexicon covers."""
@@ -424,6 +437,9 @@ def lexicon_show(
 
         root = resolve_data(data, synthetic_seed, progress=progress, log=typer.echo)
         dataset = load_split(root, split, progress=progress)
+        if len(dataset) == 0:
+            raise M2TError(f"no usable samples in the {split} split of {root}: {dataset.report.loss_summary()}")
+        dataset.report.warn_skipped()
         table = lexicon_table(lex, dataset)
         cov = lexicon_coverage(table)
         typer.echo(f"lexicon {lex.name} on {root} ({split}, {cov['captions']} captions, {cov['tokens']} tokens)")
@@ -470,7 +486,6 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the held-out synth
 DeviceOpt = Annotated[str, typer.Option(help=DEVICE_HELP)]
 CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse a cached capture of the same model, "
                                                                    "data, split and decoding.")]
-ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")]
 AnalysisShardOpt = Annotated[Optional[str], typer.Option(
     "--shard", help="Only capture shard i of n (e.g. 2/4) of the split into the capture cache and stop; once all n "
                     "shards are captured (by parallel processes or machines sharing the cache), the same command "
@@ -596,7 +611,7 @@ def capture_cmd(
     = None,
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", seed: SeedOpt = 2,
-    device: DeviceOpt = "cpu", progress: ProgressOpt = True,
+    device: DeviceOpt = "cpu", progress: ProgressOpt = None,
 ) -> None:
     """Decode a dataset split and save the full capture (token table, attention arrays, meta) to a folder —
     optionally one shard of it, so that several processes or machines share a large split."""
@@ -640,7 +655,7 @@ def density(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
+    progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
 ) -> None:
     """β̂ kernel density per word stem (Gaussian KDE, Scott bandwidth, on [0, 1]; the paper's Fig. 2a/3),
     with a table of count, mean, median and quartiles. Without --word: the paper's motion words present."""
@@ -657,7 +672,7 @@ def hist(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
+    progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
 ) -> None:
     """Per-part maximum-attention histograms: m_k = max_i α_ik·Γ_i per occurrence, 25 bins on [0, 1], the six
     parts overlaid (the paper's Fig. 2b/4)."""
@@ -673,7 +688,7 @@ def parts(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
+    progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
 ) -> None:
     """Body-part identification for every motion word: the predicted part (argmax of time-weighted part attention)
     and, with ground truth, pointing accuracy, attention correctness and a true × predicted confusion matrix —
@@ -691,7 +706,7 @@ def onset(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
+    progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
 ) -> None:
     """Temporal localisation: μ, σ and the interval μ ± σ·√(2 ln 2) per motion word; Γ curves of one clip
     (--clip; default: the first clip with several actions) with the true segments; over the split, μ inside the
@@ -708,7 +723,7 @@ def gate(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
+    progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
 ) -> None:
     """Motion vs non-motion separation by β̂: AUROC, best-threshold accuracy, both densities and the words on
     the wrong side (labels from the ground truth, else from the supervision lexicon)."""
@@ -725,7 +740,7 @@ def map_(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
+    progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
 ) -> None:
     """Spatio-temporal attention map of one clip: parts × frames of α·Γ, one panel per motion word, titled with
     the prediction, β̂ per word and the reference (the paper's Fig. 7)."""
@@ -742,7 +757,7 @@ def finegrained(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
+    progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
 ) -> None:
     """Fine-grained caption of one clip: each motion word with its body part and time interval
     ("waves — right arm — 1.2–2.6 s"; the paper's Fig. 6), as text, table and timeline."""
@@ -759,7 +774,7 @@ def ablate_gate(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
-    progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
+    progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
 ) -> None:
     """Captions with β̂ pinned (default 1) beside the adaptive ones and the references, and the caption-metric
     change over the split (the paper's Table 3)."""
@@ -787,7 +802,7 @@ def compare(
                                                                "(default) aligns exactly with the ground truth. "
                                                                "Caption metrics always use greedy.")] = "forced",
     out: OutOpt = Path("m2t-out"), format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu",
-    cache: CacheOpt = True, progress: ProgressOpt = True, shard: AnalysisShardOpt = None,
+    cache: CacheOpt = True, progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
 ) -> None:
     """One table of every interpretability score (beside chance and the best constant answer) and caption metric
     (BLEU@4, CIDEr) for several models, plus a side-by-side figure."""
@@ -822,6 +837,26 @@ def _usage_error_line(exc) -> str:
     return f"error: {message}{where}"
 
 
+@contextlib.contextmanager
+def _warnings_as_lines():
+    """The toolkit's own warnings (:class:`~m2t_interpret.errors.M2TWarning`) as one ``warning: …``
+    line each on stderr, every time they are issued; other warnings as Python shows them."""
+    from .errors import M2TWarning
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, M2TWarning):
+                warn(" ".join(str(message).split()))
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.simplefilter("always", M2TWarning)
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of the ``m2t-interpret`` console script.
 
@@ -831,7 +866,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     from .io import os_error_text
 
     try:
-        rc = app(args=argv, prog_name="m2t-interpret", standalone_mode=False)
+        with _warnings_as_lines():
+            rc = app(args=argv, prog_name="m2t-interpret", standalone_mode=False)
     except M2TError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2

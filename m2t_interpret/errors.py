@@ -6,3 +6,13 @@ class M2TError(ValueError):
 
     The CLI prints the message and exits with code 2; library callers can catch it.
     """
+
+
+class M2TWarning(UserWarning):
+    """Something the user must hear about that does not stop the work (the CLI prints it as one
+    ``warning: …`` line on stderr)."""
+
+
+class SkippedClipsWarning(M2TWarning):
+    """A data loader skipped ids, sub-clips or caption lines of a split (missing, unreadable,
+    malformed, or outside the length limits); the message counts them and names the first ones."""

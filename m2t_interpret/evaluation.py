@@ -125,6 +125,7 @@ def evaluate_model(
     if len(data) == 0:
         raise M2TError(f"no usable samples in split {split!r} of {root} for this {model.skeleton.name} model: "
                        f"{data.report.loss_summary()}")
+    data.report.warn_skipped()
     with torch.inference_mode():
         preds = caption_split(model, data, mode=mode, beam_size=beam_size, progress=progress)
     refs = {s.id: [c.text for c in s.captions] for s in data}

@@ -410,6 +410,7 @@ class CaptureResult:
                           for f in sorted((path / ARRAY_DIR).glob("*.npy"))}
         except (OSError, ValueError) as exc:
             raise M2TError(f"cannot read the arrays of the capture in {path}: {exc}; capture again") from None
+        _check_loaded_arrays(path, meta, arrays)
         extra = {k[len("extra."):]: arrays.pop(k) for k in list(arrays) if k.startswith("extra.")}
         n_best = meta.get("n_best")
         if n_best is not None:
@@ -453,6 +454,53 @@ class CaptureResult:
     def __repr__(self) -> str:
         return (f"CaptureResult(mode={self.mode!r}, clips={self.n_clips}, tokens={self.n_tokens}, "
                 f"captured={self.captured})")
+
+
+#: Arrays every saved capture holds.
+REQUIRED_ARRAYS = ("tokens", "step_mask", "lengths")
+#: Number of leading (N, S) axes and total dimensions of each array a capture may hold.
+_ARRAY_NDIM = {"tokens": 2, "targets": 2, "step_mask": 2, "log_probs": 2, "mu": 2, "sigma": 2, "beta": 2,
+               "logits": 3, "topk_ids": 3, "topk_log_probs": 3, "gamma": 3, "window": 3, "alpha": 4,
+               "lengths": 1, "scores": 1}
+
+
+def _check_loaded_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """M2TError naming what is missing or wrong when a capture folder's arrays do not make a
+    capture: a required array absent, an unknown array, a wrong kind (dtype) or shape, or
+    clip and step counts that disagree with each other or with ``meta.json``."""
+    where = f"arrays/NAME.npy in {path}" if meta.get("version") != 2 else f"{path / 'arrays.npz'}"
+    missing = [k for k in REQUIRED_ARRAYS if k not in arrays]
+    if missing:
+        names = (", ".join(f"{ARRAY_DIR}/{k}.npy" for k in missing) if meta.get("version") != 2
+                 else f"{', '.join(missing)} (in arrays.npz)")
+        found = sorted(p.name for p in path.iterdir() if p.name not in ("meta.json", "tokens.parquet"))
+        raise M2TError(f"the capture in {path} is incomplete: {names} missing (found: "
+                       f"{', '.join(found) or 'nothing besides meta.json'}); capture again")
+    unknown = sorted(k for k in arrays if k not in _ARRAY_NDIM and not k.startswith("extra."))
+    if unknown:
+        raise M2TError(f"the capture in {path} holds arrays no capture has ({', '.join(unknown)}; {where}); "
+                       "capture again or remove them")
+    n_clips = len(meta.get("clip_ids") or [])
+    lead = None
+    for name, a in arrays.items():
+        numeric = np.issubdtype(a.dtype, np.number) or a.dtype == bool
+        if not numeric:
+            raise M2TError(f"array {name} of the capture in {path} holds {a.dtype} values, not numbers; capture again")
+        ndim = _ARRAY_NDIM.get(name)
+        if ndim is not None and a.ndim != ndim:
+            raise M2TError(f"array {name} of the capture in {path} has shape {a.shape}; a capture's {name} has "
+                           f"{ndim} axes; capture again")
+        if a.ndim == 0 or a.shape[0] != n_clips:
+            raise M2TError(f"array {name} of the capture in {path} holds {a.shape[0] if a.ndim else 0} clips but "
+                           f"meta.json lists {n_clips}; capture again")
+        if name in STEP_ARRAYS:
+            if lead is not None and a.shape[:2] != lead:
+                raise M2TError(f"arrays of the capture in {path} disagree on the number of steps ({name} has "
+                               f"{a.shape[1]}, others {lead[1]}); capture again")
+            lead = a.shape[:2]
+    if not np.issubdtype(arrays["tokens"].dtype, np.integer) or arrays["step_mask"].dtype != bool:
+        raise M2TError(f"the capture in {path} has tokens of type {arrays['tokens'].dtype} and a step mask of type "
+                       f"{arrays['step_mask'].dtype} (expected integers and booleans); capture again")
 
 
 def check_mergeable(results: Sequence[CaptureResult]) -> None:

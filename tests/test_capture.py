@@ -1,5 +1,7 @@
 """Capture invariants, decoding modes and the result object."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -416,3 +418,84 @@ def test_streamed_split_capture_equals_the_in_memory_one(tmp_path, decode):
     again = capture_split(m, root, "test", out=tmp_path / "cap", **kw)  # an earlier capture is replaced
     assert again.clip_ids == whole.clip_ids
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "cap"]  # no temporary left behind
+
+
+def test_load_names_what_an_incomplete_capture_lacks(greedy_result, tmp_path):
+    """A folder whose meta.json is a capture's but whose arrays are missing, of another kind or
+    inconsistent raises M2TError naming the problem — never a TypeError from the constructor."""
+    import json
+    import shutil
+
+    good = greedy_result.save(tmp_path / "cap")
+    gone = Path(shutil.copytree(good, tmp_path / "gone"))
+    shutil.rmtree(gone / "arrays")
+    np.savez(gone / "dense.npz", alpha=np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(M2TError, match=r"incomplete: arrays/tokens.npy, arrays/step_mask.npy, arrays/lengths.npy "
+                                       r"missing \(found: dense.npz\)"):
+        CaptureResult.load(gone)
+    cases = {
+        "lengths": (np.zeros(2, dtype=np.int64), "holds 2 clips but meta.json lists 5"),
+        "alpha": (np.zeros((5, 3), dtype=np.float32), "a capture's alpha has 4 axes"),
+        "beta": (np.zeros((5, 99), dtype=np.float32), "disagree on the number of steps"),
+        "step_mask": (np.zeros(greedy_result.step_mask.shape, dtype=np.float32), "expected integers and booleans"),
+        "bogus": (np.zeros(5), r"holds arrays no capture has \(bogus"),
+    }
+    for name, (value, message) in cases.items():
+        bad = Path(shutil.copytree(good, tmp_path / f"bad_{name}"))
+        np.save(bad / "arrays" / f"{name}.npy", value)
+        with pytest.raises(M2TError, match=message):
+            CaptureResult.load(bad)
+    v2 = Path(shutil.copytree(good, tmp_path / "v2"))
+    meta = json.loads((v2 / "meta.json").read_text())
+    (v2 / "meta.json").write_text(json.dumps({**meta, "version": 2}))
+    np.savez(v2 / "arrays.npz", tokens=greedy_result.tokens)
+    with pytest.raises(M2TError, match=r"step_mask, lengths \(in arrays.npz\) missing"):
+        CaptureResult.load(v2)
+
+
+def test_split_loaders_warn_about_what_they_skip(tmp_path):
+    """A split capture (and its cached copy) names the ids it could not load: count, reason, first ids."""
+    import warnings
+
+    from m2t_interpret.capture.dataset import CaptureRequest, cached_capture
+    from m2t_interpret.data.synthetic import generate_corpus
+    from m2t_interpret.data.synthetic.corpus import vocabulary
+    from m2t_interpret.errors import SkippedClipsWarning
+
+    root = generate_corpus(tmp_path / "c", n_train=0, n_val=0, n_test=3, seed=3, progress=False)
+    first = (root / "test.txt").read_text().split()[0]
+    (root / "texts" / f"{first}.txt").write_bytes("une personne marche\u00e9#x/X#0.0#0.0\n".encode("latin-1"))
+    vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + vocabulary()
+    m = tiny_model(vocab_size=len(vocab), max_steps=6)
+    m.set_vocab(vocab)
+    request = CaptureRequest(root=str(root), split="test", decode="greedy")
+    for from_cache in (False, True):
+        with pytest.warns(SkippedClipsWarning, match=rf"5 samples from 6 ids; 1 of 6 ids lost \(no valid caption "
+                                                     rf"line: {first}\)") as seen:
+            result, hit = cached_capture(m, request, cache_dir=tmp_path / "cache", progress=False)
+        assert hit == from_cache and result.n_clips == 5 and len(seen) == 1
+    (root / "texts" / f"{first}.txt").unlink()
+    (root / "test.txt").write_text("\n".join(result.clip_ids) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkippedClipsWarning)  # nothing skipped: nothing said
+        cached_capture(m, CaptureRequest(root=str(root), split="test", decode="greedy"), cache_dir=tmp_path / "c2",
+                       progress=False)
+
+
+def test_a_damaged_cache_entry_is_captured_again(tmp_path):
+    import shutil
+
+    from m2t_interpret.capture.dataset import CaptureRequest, cached_capture
+    from m2t_interpret.data.synthetic import generate_corpus
+    from m2t_interpret.data.synthetic.corpus import vocabulary
+
+    root = generate_corpus(tmp_path / "c", n_train=0, n_val=0, n_test=2, seed=3, progress=False)
+    vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + vocabulary()
+    m = tiny_model(vocab_size=len(vocab), max_steps=6)
+    m.set_vocab(vocab)
+    request = CaptureRequest(root=str(root), split="test", decode="greedy")
+    first, _ = cached_capture(m, request, cache_dir=tmp_path / "cache", progress=False)
+    (entry,) = [p for p in (tmp_path / "cache").iterdir() if p.is_dir()]
+    shutil.rmtree(entry / "arrays")
+    again, hit = cached_capture(m, request, cache_dir=tmp_path / "cache", progress=False)
+    assert not hit and np.array_equal(again.tokens, first.tokens)

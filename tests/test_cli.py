@@ -155,3 +155,14 @@ def test_library_refuses_complex_and_absurd_motions():
         model.preprocess([m * 1000])
     with pytest.raises(M2TError, match="absurdly scaled"):
         model.preprocess([m * 1e30])
+
+
+@pytest.mark.parametrize("flag, bars", [([], False), (["--progress"], True), (["--no-progress"], False)])
+def test_progress_bars_only_on_a_terminal_unless_asked(tmp_path, capsys, flag, bars):
+    """Off a terminal (here: captured stderr) bars are off by default; --progress asks for them."""
+    from m2t_interpret.data.synthetic import generate_corpus
+
+    root = generate_corpus(tmp_path / "c", n_train=2, n_val=1, n_test=1, seed=0, progress=False)
+    assert main(["data", "check", str(root), *flag]) == 0
+    err = capsys.readouterr().err
+    assert ("loading train" in err) == bars, err

@@ -178,7 +178,7 @@ def test_workspace_grows_and_reuses():
 
 
 def test_unpacking_rows_in_place_equals_scattering_them():
-    from m2t_interpret.model.captioner import _unpack_rows
+    from m2t_interpret.model.network import _unpack_rows
 
     lengths, t = [3, 5, 1, 5, 2], 5
     mask = torch.arange(t)[None, :] < torch.tensor(lengths)[:, None]

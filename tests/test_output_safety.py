@@ -176,8 +176,11 @@ def test_usage_errors_are_one_line(capsys):
     assert capsys.readouterr().err.count("\n") == 1
 
 
-def test_progress_is_on_by_default_everywhere():
-    """Every command with --progress/--no-progress defaults to showing progress (data check did not)."""
+def test_progress_follows_the_terminal_in_every_command(monkeypatch):
+    """Every command with --progress/--no-progress shares one rule: bars when stderr is a terminal,
+    none elsewhere (logs, pipes), unless the flag says otherwise."""
+    import sys
+
     import typer.main
 
     group = typer.main.get_command(app)
@@ -194,5 +197,10 @@ def test_progress_is_on_by_default_everywhere():
         for p in cmd.params:
             if p.name == "progress":
                 seen += 1
-                assert p.default is True, name
+                assert p.default is None, name
+                ctx = cmd.make_context(name, [], resilient_parsing=True)
+                for tty in (True, False):
+                    monkeypatch.setattr(sys.stderr, "isatty", lambda tty=tty: tty)
+                    assert p.process_value(ctx, None) is tty, name
+                assert p.process_value(ctx, True) is True and p.process_value(ctx, False) is False, name
     assert seen >= 12

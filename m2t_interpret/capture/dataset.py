@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import shutil
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from ..data.dataset import load_split, read_split_ids
-from ..errors import M2TError
+from ..errors import M2TError, SkippedClipsWarning
 from ..io import write_dir
 from ..result import CaptureResult, check_mergeable, is_capture_dir, is_capture_file
 from .assemble import SplitAssembler
@@ -142,6 +143,8 @@ def capture_split(
     data = load_split(root, split, skeleton=model.skeleton, progress=False, limit=clips)
     if len(data) == 0:
         raise M2TError(f"no usable clips in split {split!r} of {root}: {data.report.summary()}")
+    skipped = data.report.skip_notice()
+    data.report.warn_skipped()
     fp = data_fingerprint(root, split, data.ids)
     ids, motions = list(data.ids), [s.motion for s in data]
     refs = [[c.text for c in s.captions] for s in data]
@@ -198,6 +201,7 @@ def capture_split(
             from ..data.supervision import stem
 
             result.meta["vocab_stems"] = [stem(w) for w in result.vocab]
+        result.meta["skipped"] = skipped  # said again whenever the capture is read from the cache
         result.meta.update({"data_fingerprint": fp, "data": str(root), "split": split,
                             "decoding": {**result.meta.get("decoding", {}), "spec": decode,
                                          "forced_on": "first reference caption" if mode == "forced" else None}})
@@ -341,12 +345,12 @@ def cached_capture(
     path = cache / key if shard is None else cache / f"{key}.shards" / f"{shard[0]}of{shard[1]}"
     if not request.replace:
         cached = _load_cached(path)
-        if cached is not None:
-            return cached, True
-        if shard is None and _merge_cached_shards(cache / f"{key}.shards", path, log):
+        if cached is None and shard is None and _merge_cached_shards(cache / f"{key}.shards", path, log):
             cached = _load_cached(path)
-            if cached is not None:
-                return cached, True
+        if cached is not None:
+            if cached.meta.get("skipped"):
+                warnings.warn(cached.meta["skipped"], SkippedClipsWarning, stacklevel=2)
+            return cached, True
     if callable(model) and not hasattr(model, "fingerprint"):
         model = model()
     args = (model, request.root, request.split, request.decode, request.clips, request.beta, request.max_steps)

@@ -428,7 +428,9 @@ def check_dataset(root: Union[str, os.PathLike], splits: Optional[Sequence[str]]
 
     n_samples = sum(s.n_samples for s in res.splits.values())
     if names and n_samples == 0:
-        res.problems.append("no sample could be loaded")
+        first = next((sc for sc in res.splits.values() if sc.report is not None and sc.report.n_ids), None)
+        res.problems.append("no sample could be loaded" + (f" ({first.name} split: {first.report.loss_summary()})"
+                                                           if first is not None else ""))
     empty_splits = []
     if names and n_samples:
         for sc in res.splits.values():

@@ -27,6 +27,7 @@ with its reason, and malformed caption lines are listed with their id and line n
 from __future__ import annotations
 
 import os
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from typing import Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
-from ..errors import M2TError
+from ..errors import M2TError, SkippedClipsWarning
 from ..skeletons import Skeleton, get_skeleton, skeleton_for_joints
 from .texts import TextLine, parse_text_file
 
@@ -202,6 +203,21 @@ class LoadReport:
         if filtered:
             text += f"; outside the length limits (filtered, not counted): {filtered}"
         return text
+
+    def skip_notice(self) -> Optional[str]:
+        """One line saying what loading skipped — counts, reasons and the first ids — or None when
+        every id and caption line was used."""
+        if not self.skipped and not self.malformed_lines:
+            return None
+        return (f"the {self.split} split of {self.root}: {self.n_samples} samples from {self.n_checked} ids; "
+                f"{self.loss_summary()}; `m2t-interpret data check {self.root}` lists every skipped id")
+
+    def warn_skipped(self) -> None:
+        """Issue :class:`~m2t_interpret.errors.SkippedClipsWarning` with :meth:`skip_notice` when
+        anything was skipped."""
+        notice = self.skip_notice()
+        if notice is not None:
+            warnings.warn(notice, SkippedClipsWarning, stacklevel=2)
 
     def summary(self) -> str:
         parts = [f"{self.split}: {self.n_samples} samples ({self.n_subclip_samples} sub-clips), "

@@ -61,12 +61,13 @@ from typing import TYPE_CHECKING
 import torch
 
 from ..errors import M2TError
-from .captioner import EOS, SOS
+from ..tokens import EOS_ID as EOS
+from ..tokens import SOS_ID as SOS
+from .decode_output import DecodeOutput
 from .fused_step import TRACED_POINTS, FusedStep, StepTrace, hooks_active
 
 if TYPE_CHECKING:
-    from .captioner import Captioner, Encoded
-    from .decoding import DecodeOutput
+    from .network import CaptionerNetwork, Encoded
 
 #: The released code stops when its never-decremented queue counter exceeds this.
 QUEUE_LIMIT = 100
@@ -107,7 +108,7 @@ class _Clip:
         self.expansions = 0
 
 
-def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: int,
+def run_authors_beam(model: CaptionerNetwork, enc: Encoded, beam_size: int, max_steps: int,
                      trace: StepTrace | None = None) -> list[ClipSearch] | None:
     """Run the authors' best-first search for every clip of ``enc``; see the module docstring.
 
@@ -262,7 +263,7 @@ def run_authors_beam(model: Captioner, enc: Encoded, beam_size: int, max_steps: 
 
 
 
-def authors_beam_search(model: Captioner, enc: Encoded, beam_size: int, max_steps: int,
+def authors_beam_search(model: CaptionerNetwork, enc: Encoded, beam_size: int, max_steps: int,
                         trace: tuple[str, ...] | None = None, top_k: int = 5,
                         keep_logits: bool = False) -> DecodeOutput:
     """The authors' best-first beam search (exact reproduction), batched over clips.
@@ -287,7 +288,6 @@ def authors_beam_search(model: Captioner, enc: Encoded, beam_size: int, max_step
     ``logits``: the capture of the best captions without replaying them. ``recorded`` stays None
     when the search cannot trace (a hook registered, or training mode); the caller replays then.
     """
-    from .decoding import DecodeOutput  # here, so that decoding.py may import this module
 
     tracer = None
     if trace is not None:

@@ -2,14 +2,14 @@
 best-first beam search — and :func:`decode`, which runs one under the hook points and packs a
 :class:`~m2t_interpret.result.CaptureResult`.
 
-The strategies take an :class:`~m2t_interpret.model.captioner.Encoded` batch (key projections
-already done once per clip) and return a :class:`DecodeOutput`, batch-first.
+The strategies take a network (:class:`~m2t_interpret.model.network.CaptionerNetwork`) and an
+:class:`~m2t_interpret.model.network.Encoded` batch (key projections already done once per clip)
+and return a :class:`~m2t_interpret.model.decode_output.DecodeOutput`, batch-first.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
@@ -22,29 +22,15 @@ from ..tokens import EOS_ID as EOS
 from ..tokens import PAD_ID as PAD
 from ..tokens import SOS_ID as SOS
 from .authors_beam import authors_beam_search
+from .decode_output import DecodeOutput
 from .fused_step import TRACED_POINTS, FusedStep, StepTrace, hooks_active
 from .hooks import ATTENTION_POINTS, Replacement, hooks
 
 if TYPE_CHECKING:
-    from .captioner import Captioner, Encoded
+    from .network import CaptionerNetwork, Encoded
 
 #: Decoding modes of :func:`decode`.
 MODES = ("greedy", "forced", "beam", "authors_beam")
-
-
-@dataclass
-class DecodeOutput:
-    tokens: torch.Tensor  # (N, S) predicted ids, −1 after each clip's end
-    logits: torch.Tensor | None  # (N, S, V)
-    step_mask: torch.Tensor  # (N, S) bool, steps that belong to the clip's caption
-    targets: torch.Tensor | None = None  # (N, S) forced mode: the caption token each step predicts
-    scores: torch.Tensor | None = None  # (N,) beam: length-normalised log-probability of the best
-    n_best: list[list[tuple[list[int], float]]] | None = None  # beam: per clip (ids, score), best first
-    # instead of logits (greedy without logits): each step's word log-probability and top k
-    log_probs: torch.Tensor | None = None  # (N, S)
-    topk: tuple[torch.Tensor, torch.Tensor] | None = None  # (N, S, k) log-probabilities and ids
-    # hook points the strategy recorded itself (the authors' search: its best hypothesis), by name
-    recorded: dict[str, torch.Tensor] | None = None
 
 
 #: Scratch buffers up to this size stay allocated between decode calls.
@@ -64,7 +50,7 @@ def _step_summary(step_logits: torch.Tensor, k: int):
     return chosen, (val[:, 0:1] - lse).squeeze(-1), (val - lse)[:, :k], idx[:, :k]
 
 
-def greedy(model: Captioner, enc: Encoded, max_steps: int, keep_logits: bool = True, top_k: int = 5,
+def greedy(model: CaptionerNetwork, enc: Encoded, max_steps: int, keep_logits: bool = True, top_k: int = 5,
            trace: Sequence[str] = ()) -> DecodeOutput:
     """Argmax decoding; stops when every clip has emitted <eos> or after ``max_steps`` steps.
 
@@ -111,7 +97,7 @@ def greedy(model: Captioner, enc: Encoded, max_steps: int, keep_logits: bool = T
 class _ModelSteps:
     """Greedy steps through :meth:`Captioner.step` (hooks see and may replace every tensor)."""
 
-    def __init__(self, model: Captioner, enc: Encoded):
+    def __init__(self, model: CaptionerNetwork, enc: Encoded):
         self.model, self.enc, self.state = model, enc, None
 
     def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -125,7 +111,7 @@ class _ModelSteps:
 class _FusedGreedySteps:
     """Greedy steps through :class:`FusedStep`, step t's attention kept as trace rows t·N … t·N + N − 1."""
 
-    def __init__(self, model: Captioner, enc: Encoded, trace: Sequence[str]):
+    def __init__(self, model: CaptionerNetwork, enc: Encoded, trace: Sequence[str]):
         unknown = sorted(set(trace) - set(TRACED_POINTS))
         if unknown:
             raise M2TError(f"fused greedy decoding cannot record {', '.join(unknown)}")
@@ -148,7 +134,7 @@ class _FusedGreedySteps:
                 .transpose(0, 1).contiguous() for name in self.names}
 
 
-def forced(model: Captioner, enc: Encoded, captions: torch.Tensor) -> DecodeOutput:
+def forced(model: CaptionerNetwork, enc: Encoded, captions: torch.Tensor) -> DecodeOutput:
     """Feed the given caption: step t's input is token t; runs L−1 steps in one parallel pass.
 
     ``captions`` (N, L) ids starting with <sos>, <pad>-padded. A step belongs to the clip while
@@ -173,7 +159,7 @@ def forced(model: Captioner, enc: Encoded, captions: torch.Tensor) -> DecodeOutp
     return DecodeOutput(torch.where(mask, pred, torch.full_like(pred, -1)), out.logits, mask, targets=targets)
 
 
-def beam_search(model: Captioner, enc: Encoded, beam_size: int, max_steps: int, n_best: int) -> DecodeOutput:
+def beam_search(model: CaptionerNetwork, enc: Encoded, beam_size: int, max_steps: int, n_best: int) -> DecodeOutput:
     """Beam search batched over clips and beams, ranked by length-normalised log-probability.
 
     A clip stops once ``beam_size`` hypotheses have ended with <eos> (an <eos> counts only when it
@@ -266,7 +252,7 @@ def best_as_captions(tokens: torch.Tensor) -> torch.Tensor:
 # decode: a strategy under the hook points → CaptureResult
 # ---------------------------------------------------------------------------------------------
 
-def generate(model: "Captioner", enc: "Encoded", mode: str = "greedy", captions=None, max_steps: int = 40,
+def generate(model: CaptionerNetwork, enc: "Encoded", mode: str = "greedy", captions=None, max_steps: int = 40,
              beam_size: int = 2, n_best: int | None = None, keep_logits: bool = True, top_k: int = 5) -> DecodeOutput:
     """Run one decoding strategy on an encoded batch (no capture, no packing)."""
     if mode == "greedy":
@@ -293,7 +279,7 @@ def tensor_fingerprint(*tensors: torch.Tensor) -> str:
 
 
 def decode(
-    model: "Captioner",
+    model: CaptionerNetwork,
     x,
     lengths,
     mode: str = "greedy",
@@ -383,7 +369,7 @@ def _np(t: torch.Tensor | None) -> np.ndarray | None:
     return None if t is None else t.detach().cpu().numpy()
 
 
-def pack(model: "Captioner", out: DecodeOutput, recorded: dict, lengths: torch.Tensor, mode: str, clip_ids,
+def pack(model: CaptionerNetwork, out: DecodeOutput, recorded: dict, lengths: torch.Tensor, mode: str, clip_ids,
          beta_pinned, meta: dict, keep_logits: bool = True, top_k: int = 5, references=None) -> CaptureResult:
     """Decoder output and recorded hook points → :class:`CaptureResult` (padded steps masked)."""
     mask = out.step_mask

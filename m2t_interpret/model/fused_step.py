@@ -19,7 +19,7 @@ from .decoder import joined_lstm_weights, lstm_step
 from .ops import derived_weights, flat_linear, linear
 
 if TYPE_CHECKING:
-    from .captioner import Captioner, Encoded
+    from .network import CaptionerNetwork, Encoded
 
 #: Hook points the fused step can record itself.
 TRACED_POINTS = ("alpha", "gamma", "window", "mu", "sigma", "beta")
@@ -65,7 +65,7 @@ class StepTrace:
 
 
 
-def hooks_active(model: Captioner) -> bool:
+def hooks_active(model: CaptionerNetwork) -> bool:
     """Whether any hook (on a hook point or global) could read or change the step's tensors."""
     from torch.nn.modules import module as _module
 
@@ -74,7 +74,7 @@ def hooks_active(model: Captioner) -> bool:
     return any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
 
 
-def _gate_terms(model: Captioner) -> tuple[torch.Tensor, torch.Tensor]:
+def _gate_terms(model: CaptionerNetwork) -> tuple[torch.Tensor, torch.Tensor]:
     """The gate as :class:`FusedStep` computes it, β̂ = σ(w_h·h + [b_h + w_e·Emb(y) + b_e]): w_h
     (H, 1) and the bracket, one value per token (V, 1); kept until a parameter changes."""
     embedding, state, word = model.decoder.embedding.weight, model.gate.state_proj, model.gate.word_proj
@@ -96,7 +96,7 @@ class FusedStep:
     no hook registered, where nothing can observe or replace the intermediate tensors.
     """
 
-    def __init__(self, model: Captioner, enc: Encoded):
+    def __init__(self, model: CaptionerNetwork, enc: Encoded):
         self.gate = model.gate
         self.hidden = model.decoder.bottom_lstm.hidden_size
         self.n_parts = model.spatial_attention.score.weight.shape[0]

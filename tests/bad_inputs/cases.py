@@ -19,7 +19,8 @@ Columns of :func:`C`:
   ``nodac``: a subprocess without CAP_DAC_OVERRIDE when running as root, so permission bits apply
   (``setpriv``, see README.md); ``sigint:PATH``: a subprocess sent SIGINT once PATH exists.
 
-Rows that get past loading data pass ``--no-progress``: progress bars are drawn on stderr.
+Progress bars are drawn only when stderr is a terminal (never here); a code-0 row whose phrase starts
+with ``warning: `` expects exactly that one warning line on stderr.
 """
 
 from __future__ import annotations
@@ -172,6 +173,27 @@ CASES = [
     C("evaluate-kit-model-on-22-joints", "evaluate --model @tiny_kit.pt --data @corpus --no-meteor --no-progress", 2,
       "4 of 4 ids lost (22 joints but the kit skeleton has 21: 000002"),
     C("evaluate-missing-split", f"{EV} --split nosplit", 2, "no split file"),
+    C("evaluate-non-utf8-caption-file", "evaluate --model @tiny.pt --data @corpus_badfile --split train --limit 5 "
+      "--no-meteor", 0, "warning: 1 of 5 ids lost (no valid caption line: 000003", run="sub"),
+    C("evaluate-non-utf8-says-what-was-evaluated", "evaluate --model @tiny.pt --data @corpus_badfile --split train "
+      "--limit 5 --no-meteor", 0, "warning: 4 samples from 5 ids"),
+    C("analysis-non-utf8-caption-file", "parts --model @tiny.pt --data @corpus_badfile --split train --clips 5 "
+      "--format csv --out out", 0, "warning: 1 of 5 ids lost (no valid caption line: 000003",
+      allowed="out out/* cache cache/*"),
+    C("lexicon-non-utf8-caption-file", "lexicon show project --data @corpus_badfile --split train", 0,
+      "warning: the train split of"),
+    # --- progress bars off a terminal: errors stay one line -----------------------------------
+    C("check-unusable-no-bars", "data check @corpus_noval", 2, "the val split lists no ids", run="sub"),
+    C("check-kit-on-22-joints-no-bars", "data check @corpus --skeleton kit", 2,
+      "no sample could be loaded (train split: 16 of 16 ids lost (22 joints but the kit skeleton has 21",
+      run="sub"),
+    C("analysis-no-bars-off-terminal", "density --model @tiny.pt --data @corpus --format csv --out out --word zzz",
+      2, "never occurs", allowed="cache cache/*", run="sub"),
+    # --- saved captures (merge reads them) ----------------------------------------------------
+    C("capture-arrays-missing", "merge @capture_noarrays --out m", 2,
+      "is incomplete: arrays/tokens.npy, arrays/step_mask.npy, arrays/lengths.npy missing (found: dense.npz)"),
+    C("capture-object-arrays", "merge @capture_objects --out m", 2, "Object arrays cannot be loaded"),
+    C("capture-array-wrong-shape", "merge @capture_badshape --out m", 2, "has shape (1, 3); a capture's alpha has 4 axes"),
     # --- configs and options ------------------------------------------------------------------
     C("config-wrong-type", f"train --config @epochs_text.toml --data @corpus --out run", 2,
       "epochs_text.toml: config value epochs must be a whole number, got 'three'"),

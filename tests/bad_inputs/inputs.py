@@ -125,6 +125,9 @@ def _corpora(d: Path) -> None:
         f = c / "texts" / f"{i}.txt"
         lines = f.read_bytes().splitlines()
         f.write_bytes(b"\n".join([b"a person walks to the caf\xe9#a/DET person/NOUN#0.0#0.0"] + lines[1:]) + b"\n")
+    c = variant("corpus_badfile")  # one train caption file wholly in Latin-1: that id is dropped
+    f = c / "texts" / f"{train_ids[2]}.txt"
+    f.write_bytes(f.read_text(encoding="utf-8").replace("#", "\u00e9#", 1).replace("\n", "\n\u00e9").encode("latin-1"))
 
 
 def _runs(d: Path) -> None:
@@ -149,6 +152,14 @@ def _captures(d: Path) -> None:
 
     model = load_model(d / "tiny.pt")
     model.capture([np.load(d / "good.npy")], clip_ids=["good"]).save(d / "capture")
+    # meta.json of a capture over arrays that are missing, of another kind or of the wrong shape
+    noarrays = Path(shutil.copytree(d / "capture", d / "capture_noarrays"))
+    shutil.rmtree(noarrays / "arrays")
+    np.savez(noarrays / "dense.npz", alpha=np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    objects = Path(shutil.copytree(d / "capture", d / "capture_objects"))
+    np.save(objects / "arrays" / "tokens.npy", np.array([[{"a": 1}]], dtype=object), allow_pickle=True)
+    shape = Path(shutil.copytree(d / "capture", d / "capture_badshape"))
+    np.save(shape / "arrays" / "alpha.npy", np.zeros((1, 3), dtype=np.float32))
 
 
 def build_inputs(d: Path) -> Path:
