@@ -189,6 +189,43 @@ def data_check(
         raise M2TError("dataset is unusable: " + ("; ".join(result.problems) or "nothing loaded"))
 
 
+def _is_segment_table(path: Path) -> bool:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.readline().startswith("clip_id,start_s,end_s")
+
+
+@data_app.command("babel-segments")
+def babel_segments(
+    babel: list[Path] = typer.Argument(..., help="BABEL annotation files (train.json, val.json, extra_train.json …)."),
+    index: Path = typer.Option(..., "--index", help="HumanML3D's index.csv (source_path, start_frame, end_frame, "
+                                                    "new_name): which AMASS frames each clip holds."),
+    out: Path = typer.Option(..., "--out", "-o", help="Segment table to write (CSV; a new file or an earlier "
+                                                      "segment table, which is replaced)."),
+    split: Optional[Path] = typer.Option(None, "--ids", help="Only the clips listed in this file (e.g. the dataset's "
+                                                             "train.txt: train on the training split's segments)."),
+    mirrors: bool = typer.Option(True, "--mirrors/--no-mirrors", help="Also write rows for the mirrored clips "
+                                                                      "M<id> (left and right swapped in the labels)."),
+) -> None:
+    """Turn BABEL's action segments into a segment table for HumanML3D clips (for `train --segments`):
+    each BABEL segment overlapping a clip, in seconds of that clip, with BABEL's action label."""
+    from .data.babel import babel_segment_rows, read_babel, read_index
+    from .data.segments import write_segments
+    from .io import check_file_destination
+
+    check_file_destination(out, "segment table", is_ours=_is_segment_table, option="--out")
+    ids = None
+    if split is not None:
+        from .data.dataset import read_split_ids
+
+        ids = read_split_ids(split.parent, str(split))
+    rows = babel_segment_rows(read_babel(babel), read_index(index), ids=ids, mirrors=mirrors)
+    if not rows:
+        raise M2TError("no BABEL segment overlaps a clip of the index: do the BABEL files annotate the AMASS sequences "
+                       "index.csv names?")
+    write_segments(rows, out)
+    typer.echo(f"wrote {out}: {len(rows)} segments of {len({r['clip_id'] for r in rows})} clips")
+
+
 def _split_count(value: float, n: int, name: str) -> int:
     """A split size given as a fraction (< 1) of ``n`` or as a whole count (>= 1)."""
     if value < 0 or value != value:
@@ -250,11 +287,12 @@ DATA_HELP = ("'synthetic' (the default synthetic corpus, generated once into the
 
 
 def _train_config(config: Optional[str], data: str, lambdas: Optional[tuple[float, float]], epochs, seed,
-                  synthetic_seed, threads, device=None):
+                  synthetic_seed, threads, device=None, **temporal):
     from .training.config import load_config
 
     return load_config(config or "synthetic", data=data, lambdas=list(lambdas) if lambdas else None,
-                       epochs=epochs, seed=seed, synthetic_seed=synthetic_seed, threads=threads, device=device)
+                       epochs=epochs, seed=seed, synthetic_seed=synthetic_seed, threads=threads, device=device,
+                       **temporal)
 
 
 @app.command()
@@ -263,6 +301,21 @@ def train(
     data: str = typer.Option("synthetic", "--data", help=DATA_HELP),
     lambdas: Optional[tuple[float, float]] = typer.Option(
         None, "--lambdas", help="λ_spat λ_adapt: weights of the spatial and adaptive guidance losses."),
+    lambda_order: Optional[float] = typer.Option(
+        None, "--lambda-order", help="λ_order: text-only temporal guidance. Each caption is cut into clauses at "
+                                     "connectors (then, after, before, while …) and ordered in time from its words "
+                                     "alone; the motion words of a clause share one temporal window, later clauses "
+                                     "get later windows, and the windows tile the clip. No annotation is read. "
+                                     "Default: the config's (0 = off)."),
+    segments: Optional[str] = typer.Option(
+        None, "--segments", help="Segment table (CSV: clip_id, start_s, end_s, text[, caption]) for segment "
+                                 "supervision of the temporal window, or 'auto' for the dataset folder's own "
+                                 "segments.csv (m2t-interpret synth writes one for its training split; `data "
+                                 "babel-segments` makes one from BABEL). A model trained with it is trained on "
+                                 "annotations: name it so."),
+    lambda_segment: Optional[float] = typer.Option(
+        None, "--lambda-segment", help="λ_segment: weight of the segment loss (the window's interval μ ± σ·√(2 ln 2) "
+                                       "against the annotated segment); needs --segments."),
     config: Optional[str] = typer.Option(
         None, "--config", "-c", help="TOML config file or preset (synthetic, humanml3d, kit). Default: synthetic."),
     epochs: Optional[int] = typer.Option(None, help="Override the number of epochs."),
@@ -276,14 +329,16 @@ def train(
                                      "its ids or caption lines to missing, unreadable or malformed files."),
     progress: ProgressOpt = None,
 ) -> None:
-    """Train a captioner with the paper's attention guidance (L_lang + λ_spat·L_spat + λ_adapt·L_adapt);
-    keeps the model with the best greedy validation BLEU-4. Ctrl-C stops with exit code 130 and says
-    how to resume."""
+    """Train a captioner with the paper's attention guidance (L_lang + λ_spat·L_spat + λ_adapt·L_adapt),
+    optionally with temporal guidance (+ λ_order·L_order from the caption text, + λ_segment·L_segment
+    from a segment table); keeps the model with the best greedy validation BLEU-4. Ctrl-C stops with
+    exit code 130 and says how to resume."""
     from .training.distributed import is_main_process
     from .training.trainer import TrainingInterrupted
     from .training.trainer import train as run_training
 
-    cfg = _train_config(config, data, lambdas, epochs, seed, synthetic_seed, threads, device)
+    cfg = _train_config(config, data, lambdas, epochs, seed, synthetic_seed, threads, device,
+                        lambda_order=lambda_order, lambda_segment=lambda_segment, segments=segments)
     try:
         result = run_training(cfg, out, resume=resume, progress=progress, log=typer.echo, allow_skips=allow_skips)
     except TrainingInterrupted as exc:

@@ -187,7 +187,10 @@ def test_two_processes_train_like_one_and_only_rank_0_writes(corpus, tmp_path, m
     batches = _record_batches(monkeypatch)
     train(load_config(cfg_path), runs / "single", progress=False, log=lambda s: None)
     global_batches = list(batches)
-    forced_cfg = _config_file(tmp_path / "forced.toml", corpus, teacher_forcing=1.0)  # the one-pass decode
+    # the one-pass decode, with both temporal terms (their per-caption and per-step means must add up
+    # over the ranks' slices as the other terms do)
+    forced_cfg = _config_file(tmp_path / "forced.toml", corpus, teacher_forcing=1.0, lambda_order=1.0,
+                              lambda_segment=2.0, segments="auto")
     train(load_config(forced_cfg), runs / "single-forced", progress=False, log=lambda s: None)
     train(load_config(cfg_path, epochs=1), runs / "part", progress=False, log=lambda s: None)
     state = _state(runs / "part")

@@ -49,6 +49,10 @@ class TrainConfig:
     device: str = "cpu"  # "cpu", "cuda", "cuda:1", …
     stats_from: str = "train"  # "train" (cleaner) or "all" (the authors' choice)
     lexicon: str = "authors"  # supervision word rules: "authors", "project" or a lexicon JSON path
+    lambda_order: float = 0.0  # text-only temporal guidance: clause order read from the caption (L_order)
+    order_margin: float = 0.05  # L_order: least gap between the centres of consecutive clauses, fraction of the clip
+    lambda_segment: float = 0.0  # segment supervision of the temporal window (L_segment); needs segments
+    segments: str | None = None  # segment table (CSV path, or "auto": the dataset folder's segments.csv)
     name: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -88,9 +92,21 @@ class TrainConfig:
             raise M2TError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.stats_from not in ("train", "all"):
             raise M2TError("stats_from must be 'train' or 'all'")
+        for name in ("lambda_order", "lambda_segment", "order_margin"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise M2TError(f"{name} must be a finite number ≥ 0, got {getattr(self, name)}")
+        if self.lambda_segment > 0 and not self.segments:
+            raise M2TError("lambda_segment > 0 needs a segment table: --segments FILE (or auto)")
+        if self.segments and self.lambda_segment == 0:
+            raise M2TError("a segment table is read only for the segment loss: set --lambda-segment above 0")
         if not isinstance(self.lexicon, (str, os.PathLike)) or not str(self.lexicon).strip():
             raise M2TError("lexicon must be 'authors', 'project' or the path of a lexicon JSON file")
         self.lexicon = str(self.lexicon)
+
+    @property
+    def temporal_lambdas(self) -> tuple[float, float]:
+        """(λ_order, λ_segment)."""
+        return (self.lambda_order, self.lambda_segment)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

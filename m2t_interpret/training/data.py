@@ -11,7 +11,9 @@ import numpy as np
 import torch
 
 from ..data.dataset import MotionDataset, load_split
+from ..data.clause_order import step_units
 from ..data.preprocessing import axis_stats, pad_frames, preprocess_motions
+from ..data.segments import DATASET_FILE, Segment, read_segments, step_segments
 from ..data.supervision import (Lexicon, build_pos_lexicon, caption_words,  # noqa: F401 (re-export)
                                 load_lexicon, pair_step_targets)
 from ..data.vocabulary import Vocabulary, build_vocabulary
@@ -42,6 +44,11 @@ def resolve_data(spec: str | os.PathLike, synthetic_seed: int = 0, progress: boo
                 log(f"generating the default synthetic corpus (seed {synthetic_seed}, about 340 MB, once) into "
                     f"{root}; set M2T_INTERPRET_CACHE to keep it elsewhere")
             generate_corpus(root, seed=synthetic_seed, progress=progress, **SYNTHETIC_COUNTS)
+        elif not (root / DATASET_FILE).exists() and (root / "ground_truth.parquet").exists():
+            # a corpus generated before segment tables existed
+            from ..data.synthetic.corpus import write_training_segments
+
+            write_training_segments(root)
         return root
     root = Path(spec)
     if root.exists() and not root.is_dir():
@@ -90,6 +97,10 @@ class PreparedSplit:
     beta_star: list[np.ndarray]  # (P,) each (L_p − 1,)
     alpha_star: list[np.ndarray]  # each (L_p − 1, 6)
     alpha_sup: list[np.ndarray]  # each (L_p − 1,)
+    #: per pair, each (L_p − 1,) int8: the time rank of the step's word's clause (−1: none), from the text
+    units: list[np.ndarray] | None = None
+    #: per pair, each (L_p − 1, 2) float32: the step's annotated segment in model frames (NaN: none)
+    segments: list[np.ndarray] | None = None
     skipped: dict | None = None  # what loading skipped and why (set by load_prepared)
 
     @property
@@ -103,10 +114,14 @@ def first_motions(split: PreparedSplit, n: int) -> PreparedSplit:
     if n >= len(split.motions):
         return split
     keep = np.flatnonzero(split.pair_motion < n)
+
+    def pick(items):
+        return None if items is None else [items[i] for i in keep]
+
     return replace(split, ids=split.ids[:n], motions=split.motions[:n], references=split.references[:n],
-                   pair_motion=split.pair_motion[keep], pair_ids=[split.pair_ids[i] for i in keep],
-                   beta_star=[split.beta_star[i] for i in keep], alpha_star=[split.alpha_star[i] for i in keep],
-                   alpha_sup=[split.alpha_sup[i] for i in keep])
+                   pair_motion=split.pair_motion[keep], pair_ids=pick(split.pair_ids), beta_star=pick(split.beta_star),
+                   alpha_star=pick(split.alpha_star), alpha_sup=pick(split.alpha_sup), units=pick(split.units),
+                   segments=pick(split.segments))
 
 
 def build_training_vocabulary(dataset: MotionDataset, min_freq: int) -> Vocabulary:
@@ -117,18 +132,21 @@ def build_training_vocabulary(dataset: MotionDataset, min_freq: int) -> Vocabula
 
 def prepare_split(dataset: MotionDataset, vocab: Vocabulary, skeleton: Skeleton, stats: dict,
                   downsample: int, max_caption_tokens: int, pos_lexicon: dict | None = None,
-                  lexicon: str | os.PathLike | Lexicon | None = None) -> PreparedSplit:
+                  lexicon: str | os.PathLike | Lexicon | None = None,
+                  segments: dict[str, list[Segment]] | None = None) -> PreparedSplit:
     """Preprocess every motion once and encode every caption with its step-aligned targets.
 
     ``lexicon``: the supervision lexicon (``"authors"`` when None, ``"project"``, a lexicon JSON
     path or a :class:`Lexicon`), built for ``skeleton``'s part order. Targets are computed on
     each caption's whole word list (clause rules see words outside the vocabulary or past the
-    ``max_caption_tokens`` cut).
+    ``max_caption_tokens`` cut). Every pair also gets its steps' temporal units from the text
+    (:func:`~m2t_interpret.data.clause_order.step_units`) and, with ``segments`` (a read segment
+    table, by clip id), its steps' annotated segments.
     """
     if len(dataset) == 0:
         raise M2TError("the split has no usable samples; run `m2t-interpret data check` on the dataset")
     lex = load_lexicon(lexicon, skeleton)
-    motions, refs, pair_motion, pair_ids, full = [], [], [], [], []
+    motions, refs, pair_motion, pair_ids, full, where = [], [], [], [], [], []
     for i, sample in enumerate(dataset):
         x, _ = preprocess_motions([sample.motion], skeleton, stats, downsample)
         motions.append(x[0])
@@ -139,6 +157,7 @@ def prepare_split(dataset: MotionDataset, vocab: Vocabulary, skeleton: Skeleton,
                 continue
             sample_refs.append(words)
             full.append((words, pos))
+            where.append((sample, cap.text, x.shape[1]))
             words = words[:max_caption_tokens]
             ids = vocab.encode(words)
             if len(words) == max_caption_tokens and ids[-1] == vocab.eos_id:
@@ -146,14 +165,18 @@ def prepare_split(dataset: MotionDataset, vocab: Vocabulary, skeleton: Skeleton,
             pair_motion.append(i)
             pair_ids.append(ids)
         refs.append(sample_refs)
-    beta_star, alpha_star, alpha_sup = [], [], []
-    for ids, (words, pos) in zip(pair_ids, full):
+    beta_star, alpha_star, alpha_sup, units, steps_segments = [], [], [], [], []
+    for ids, (words, pos), (sample, text, n_frames) in zip(pair_ids, full, where):
         b, a, m = pair_step_targets(words, pos, ids, pos_lexicon=pos_lexicon, lexicon=lex)
         beta_star.append(b)
         alpha_star.append(a)
         alpha_sup.append(m)
+        units.append(step_units(words, pos, b)[0])
+        if segments is not None:
+            steps_segments.append(step_segments(words, text, segments.get(sample.source_id, ()), b, skeleton.fps,
+                                                downsample, n_frames, offset_s=sample.start))
     return PreparedSplit([s.id for s in dataset], motions, refs, np.array(pair_motion), pair_ids,
-                         beta_star, alpha_star, alpha_sup)
+                         beta_star, alpha_star, alpha_sup, units, steps_segments if segments is not None else None)
 
 
 def load_prepared(root: Path, config, progress: bool = True, allow_skips: bool = False,
@@ -178,11 +201,36 @@ def load_prepared(root: Path, config, progress: bool = True, allow_skips: bool =
         stats = axis_stats([s.motion for s in train])
     pos_lexicon = build_pos_lexicon(train)
     lexicon = load_lexicon(getattr(config, "lexicon", None) or "authors", skeleton)
-    prep = lambda d: prepare_split(d, vocab, skeleton, stats, skeleton.downsample,  # noqa: E731
-                                   config.max_caption_tokens, pos_lexicon, lexicon)
-    train_split = prep(train)
+    table = load_segment_table(config, root)
+    train_split = prepare_split(train, vocab, skeleton, stats, skeleton.downsample, config.max_caption_tokens,
+                                pos_lexicon, lexicon, segments=table)
+    if table is not None:
+        n_steps = sum(int(np.isfinite(seg[:, 0]).sum()) for seg in train_split.segments)
+        matched = len({train_split.ids[train_split.pair_motion[p]] for p, seg in enumerate(train_split.segments)
+                       if np.isfinite(seg[:, 0]).any()})
+        if log is not None:
+            log(f"segments: {n_steps} caption words of {matched} of {len(train_split.ids)} training motions placed "
+                f"on an annotated segment")
+        if n_steps == 0:
+            raise M2TError("no caption word of the training split matches a segment of the table (clip ids, caption "
+                           "texts or words differ); see docs/pretrained.md for the segment table's layout")
     train_split.skipped = skipped
-    return skeleton, vocab, stats, train_split, prep(val)
+    # the validation split selects the model by BLEU: it needs no segments
+    return skeleton, vocab, stats, train_split, prepare_split(val, vocab, skeleton, stats, skeleton.downsample,
+                                                              config.max_caption_tokens, pos_lexicon, lexicon)
+
+
+def load_segment_table(config, root: Path) -> dict[str, list[Segment]] | None:
+    """The segment table the config names (``segments``: a CSV path, or ``auto`` for the dataset's
+    own ``segments.csv``), or None without one."""
+    name = getattr(config, "segments", None)
+    if not name:
+        return None
+    path = root / DATASET_FILE if str(name) == "auto" else Path(name)
+    if str(name) == "auto" and not path.is_file():
+        raise M2TError(f"--segments auto: {root} holds no {DATASET_FILE}; give the segment table's path "
+                       "(m2t-interpret synth writes one for its training split)")
+    return read_segments(path)
 
 
 def epoch_pairs(split: PreparedSplit, rng: np.random.Generator, captions_per_motion: int = 0) -> np.ndarray:
@@ -228,10 +276,13 @@ class Batch:
     beta_star: torch.Tensor  # (N, L−1), −1 unsupervised
     alpha_star: torch.Tensor  # (N, L−1, 6)
     alpha_sup: torch.Tensor  # (N, L−1) bool
+    units: torch.Tensor | None = None  # (N, L−1) long, time rank of the step's clause, −1 none
+    segments: torch.Tensor | None = None  # (N, L−1, 2) model frames, NaN none
 
     def to(self, device: torch.device | str) -> "Batch":
-        return Batch(*(t.to(device) for t in (self.x, self.lengths, self.captions, self.beta_star,
-                                              self.alpha_star, self.alpha_sup)))
+        return Batch(*(None if t is None else t.to(device) for t in (
+            self.x, self.lengths, self.captions, self.beta_star, self.alpha_star, self.alpha_sup, self.units,
+            self.segments)))
 
 
 def collate(split: PreparedSplit, pairs: Sequence[int]) -> Batch:
@@ -242,6 +293,8 @@ def collate(split: PreparedSplit, pairs: Sequence[int]) -> Batch:
     beta = torch.full((n, width - 1), -1.0)
     alpha = torch.zeros(n, width - 1, 6)
     sup = torch.zeros(n, width - 1, dtype=torch.bool)
+    units = torch.full((n, width - 1), -1, dtype=torch.long) if split.units is not None else None
+    segments = torch.full((n, width - 1, 2), float("nan")) if split.segments is not None else None
     for i, p in enumerate(pairs):
         ids = split.pair_ids[p]
         caps[i, : len(ids)] = torch.tensor(ids)
@@ -249,7 +302,11 @@ def collate(split: PreparedSplit, pairs: Sequence[int]) -> Batch:
         beta[i, :s] = torch.from_numpy(split.beta_star[p])
         alpha[i, :s] = torch.from_numpy(split.alpha_star[p])
         sup[i, :s] = torch.from_numpy(split.alpha_sup[p])
-    return Batch(x, lengths, caps, beta, alpha, sup)
+        if units is not None:
+            units[i, :s] = torch.from_numpy(split.units[p].astype(np.int64))
+        if segments is not None:
+            segments[i, :s] = torch.from_numpy(split.segments[p])
+    return Batch(x, lengths, caps, beta, alpha, sup, units, segments)
 
 
 def motion_batches(split: PreparedSplit, batch_size: int) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:

@@ -1,6 +1,7 @@
 """Training losses of the guided-attention captioner (the paper's equations).
 
     L = L_lang + λ_spat · L_spat + λ_adapt · L_adapt        (λ order: [spatial, adaptive])
+          [+ λ_order · L_order + λ_segment · L_segment]       (temporal terms, this project's)
 
 All inputs are batch-first, from one teacher-forced decode: step t = 0..S−1 predicts ``targets[:, t]``.
 
@@ -9,6 +10,23 @@ All inputs are batch-first, from one teacher-forced decode: step t = 0..S−1 pr
 * ``frame_mask`` (N, T) bool: valid (non-padded) frames.
 * ``beta`` (N, S): gate β̂ in (0, 1); ``beta_star`` (N, S) float, −1 where unsupervised.
 * ``alpha_star`` (N, S, 6) float targets; ``alpha_supervised`` (N, S) bool.
+* ``mu``, ``sigma`` (N, S): the temporal window's centre and width in model frames; ``lengths``
+  (N,) valid model frames; ``units`` (N, S) long: the time rank of the step's clause read from the
+  caption text (−1: none); ``segments`` (N, S, 2): the step's annotated segment [start, end] in
+  model frames (NaN: none).
+
+The temporal terms compare the window's interval μ ± σ·√(2 ln 2) (where Γ ≥ ½, the interval the
+analyses score), as fractions of the clip: its edges are clipped to the clip, as the analyses clip
+them, so a window reaching past the clip's end is not penalised for it.
+
+* ``L_order`` (text only, :func:`clause_order_loss`): the caption's temporal units (clauses in
+  time order, :mod:`m2t_interpret.data.clause_order`) — the words of one unit share a window (the
+  squared deviation of each word's centre and half-width from its unit's mean), a later unit's
+  mean centre lies later by at least ``margin`` (a hinge per ordered pair), and the units' mean
+  windows tile the clip (first start at 0, last end at 1, each end at the next start; squared),
+  since a caption describes its whole clip. Averaged per caption, then over captions.
+* ``L_segment`` (:func:`segment_loss`): the interval's edges against an annotated segment's
+  (smooth L1), for steps whose word a segment table places.
 
 Differences from the authors' code, on purpose:
 
@@ -32,6 +50,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import M2TError
+from ..result import HALF_WIDTH
 
 __all__ = [
     "BCE_EPS",
@@ -39,6 +58,8 @@ __all__ = [
     "language_loss",
     "adaptive_loss",
     "spatial_loss",
+    "clause_order_loss",
+    "segment_loss",
     "guided_attention_loss",
 ]
 
@@ -62,18 +83,34 @@ class LossTerms:
     n_spat: int
     n_adapt: int
     lambdas: tuple[float, float]
+    order: torch.Tensor | float = 0.0
+    segment: torch.Tensor | float = 0.0
+    n_order: int = 0
+    n_segment: int = 0
+    temporal_lambdas: tuple[float, float] = (0.0, 0.0)  # (λ_order, λ_segment)
+
+    #: The attention terms after the language loss, in log order.
+    TERMS = ("spat", "adapt", "order", "segment")
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """λ of each attention term."""
+        return dict(zip(self.TERMS, (*self.lambdas, *self.temporal_lambdas)))
+
+    def counts(self) -> dict[str, int]:
+        """Entries each term averages over (language: target tokens)."""
+        return {"lang": self.n_lang, "spat": self.n_spat, "adapt": self.n_adapt, "order": self.n_order,
+                "segment": self.n_segment}
 
     def as_floats(self) -> dict[str, float]:
         """Detached Python floats and counts, for logging."""
-        return {
-            "total": float(self.total.detach()),
-            "lang": float(self.lang.detach()),
-            "spat": float(self.spat.detach()),
-            "adapt": float(self.adapt.detach()),
-            "n_lang": self.n_lang,
-            "n_spat": self.n_spat,
-            "n_adapt": self.n_adapt,
-        }
+        return {"total": float(_detached(self.total)), **{k: float(_detached(getattr(self, k)))
+                                                          for k in ("lang", *self.TERMS)},
+                **{f"n_{k}": v for k, v in self.counts().items()}}
+
+
+def _detached(value):
+    return value.detach() if torch.is_tensor(value) else value
 
 
 def _check_shape(name: str, tensor: torch.Tensor, shape: Sequence[int | None]) -> None:
@@ -180,17 +217,90 @@ def spatial_loss(
     return _spatial(alpha, alpha_star, alpha_supervised, frame_mask, step_mask, eps)[0]
 
 
-def weighted_total(lang, spat, adapt, lambdas: Sequence[float]):
-    """L_lang + λ_spat·L_spat + λ_adapt·L_adapt (tensors or floats); a term whose λ is 0 is left
-    out rather than multiplied by 0, so that with λ = 0 the gradients are exactly the language
-    loss's."""
-    lam_spat, lam_adapt = lambdas
+def weighted_total(lang, terms: Sequence, weights: Sequence[float]):
+    """L_lang + Σ λ_k·L_k over the attention terms (tensors or floats) and their weights; a term
+    whose λ is 0 is left out rather than multiplied by 0, so that with every λ = 0 the gradients
+    are exactly the language loss's."""
     total = lang
-    if lam_spat != 0.0:
-        total = total + lam_spat * spat
-    if lam_adapt != 0.0:
-        total = total + lam_adapt * adapt
+    for value, weight in zip(terms, weights):
+        if weight != 0.0:
+            total = total + weight * value
     return total
+
+
+def window_edges(mu: torch.Tensor, sigma: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The interval μ ± σ·√(2 ln 2) as fractions of each clip's span (0 = first valid frame, 1 =
+    last), clipped to [0, 1]: (N, S) each; ``lengths`` (N,) valid model frames."""
+    span = (lengths.to(mu.dtype) - 1).clamp(min=1.0)[:, None]
+    half = HALF_WIDTH * sigma
+    return ((mu - half) / span).clamp(0.0, 1.0), ((mu + half) / span).clamp(0.0, 1.0)
+
+
+def clause_order_loss(mu: torch.Tensor, sigma: torch.Tensor, lengths: torch.Tensor, units: torch.Tensor,
+                      step_mask: torch.Tensor | None = None, margin: float = 0.05) -> tuple[torch.Tensor, int]:
+    """L_order (see the module docstring): per caption with a temporal unit, the mean of its three
+    parts (the share term over its steps, the order hinge over its ordered unit pairs, the tiling
+    term over its edges and junctions), averaged over those captions — a sum over captions, so that
+    data-parallel slices of a batch add up to the batch. Returns (loss, captions); an exact zero
+    with a gradient path when no step has a unit."""
+    _check_shape("mu", mu, (None, None))
+    n, s = mu.shape
+    for name, t in (("sigma", sigma), ("units", units)):
+        _check_shape(name, t, (n, s))
+    valid = units >= 0
+    if step_mask is not None:
+        valid = valid & step_mask.bool()
+    rows = valid.any(1)
+    count = int(rows.sum())
+    if count == 0:
+        return (mu.sum() + sigma.sum()) * 0.0, 0
+    start, end = window_edges(mu, sigma, lengths)
+    centre, half = (start + end) / 2, (end - start) / 2
+    k = int(units[valid].max()) + 1
+    member = (units.unsqueeze(-1) == torch.arange(k, device=units.device)) & valid.unsqueeze(-1)  # (N, S, K)
+    weight = member.to(mu.dtype)
+    size = weight.sum(1)  # (N, K)
+    present = size > 0
+    mean_c = (weight * centre.unsqueeze(-1)).sum(1) / size.clamp(min=1)
+    mean_h = (weight * half.unsqueeze(-1)).sum(1) / size.clamp(min=1)
+    n_steps = valid.sum(1).clamp(min=1).to(mu.dtype)
+    share = (weight * ((centre.unsqueeze(-1) - mean_c.unsqueeze(1)) ** 2
+                       + (half.unsqueeze(-1) - mean_h.unsqueeze(1)) ** 2)).sum((1, 2)) / n_steps
+    rank = torch.arange(k, device=units.device)
+    both = present.unsqueeze(2) & present.unsqueeze(1) & (rank[None, :] > rank[:, None])  # (N, K, K): u before v
+    gap = (rank[None, :] - rank[:, None]).to(mu.dtype) * margin
+    hinge = torch.relu(mean_c.unsqueeze(2) - mean_c.unsqueeze(1) + gap) * both
+    order = hinge.sum((1, 2)) / both.sum((1, 2)).clamp(min=1)
+    # tiling: the units' mean windows, in time order, cover the clip end to end
+    u_start, u_end = mean_c - mean_h, mean_c + mean_h
+    first = present.to(torch.long).argmax(1)
+    last = k - 1 - present.flip(1).to(torch.long).argmax(1)
+    idx = torch.arange(n, device=mu.device)
+    junction = present[:, :-1] & present[:, 1:]
+    tiles = (u_start[idx, first] ** 2 + (1.0 - u_end[idx, last]) ** 2
+             + ((u_end[:, :-1] - u_start[:, 1:]) ** 2 * junction).sum(1)) / (2 + junction.sum(1))
+    per_caption = (share + order + tiles) * rows
+    return per_caption.sum() / count, count
+
+
+def segment_loss(mu: torch.Tensor, sigma: torch.Tensor, lengths: torch.Tensor, segments: torch.Tensor,
+                 step_mask: torch.Tensor | None = None, beta: float = 0.02) -> tuple[torch.Tensor, int]:
+    """L_segment: smooth L1 (``beta``, in clip fractions) between the window's interval edges and
+    the annotated segment's, summed over the two edges and averaged over steps with a segment;
+    returns (loss, count)."""
+    _check_shape("mu", mu, (None, None))
+    n, s = mu.shape
+    _check_shape("segments", segments, (n, s, 2))
+    valid = torch.isfinite(segments[..., 0])
+    if step_mask is not None:
+        valid = valid & step_mask.bool()
+    count = int(valid.sum())
+    if count == 0:
+        return (mu.sum() + sigma.sum()) * 0.0, 0
+    start, end = window_edges(mu, sigma, lengths)
+    target = segments / (lengths.to(mu.dtype) - 1).clamp(min=1.0)[:, None, None]
+    pred = torch.stack([start, end], -1)[valid]
+    return F.smooth_l1_loss(pred, target[valid].to(pred.dtype), beta=beta, reduction="sum") / count, count
 
 
 def guided_attention_loss(
@@ -205,8 +315,18 @@ def guided_attention_loss(
     lambdas: Sequence[float] = (0.0, 0.0),
     pad_id: int = 0,
     eps: float = BCE_EPS,
+    *,
+    mu: torch.Tensor | None = None,
+    sigma: torch.Tensor | None = None,
+    lengths: torch.Tensor | None = None,
+    units: torch.Tensor | None = None,
+    segments: torch.Tensor | None = None,
+    temporal_lambdas: Sequence[float] = (0.0, 0.0),
+    order_margin: float = 0.05,
 ) -> LossTerms:
-    """L = L_lang + λ_spat·L_spat + λ_adapt·L_adapt with ``lambdas = (λ_spat, λ_adapt)``.
+    """L = L_lang + λ_spat·L_spat + λ_adapt·L_adapt with ``lambdas = (λ_spat, λ_adapt)``, plus the
+    temporal terms λ_order·L_order + λ_segment·L_segment (``temporal_lambdas``) when ``mu``,
+    ``sigma``, ``lengths`` and ``units`` / ``segments`` are given.
 
     Steps whose target is ``pad_id`` are never supervised. The attention terms are always
     computed (for logging) but a term whose λ is 0 is not added to ``total``, so with λ = 0 the
@@ -227,9 +347,21 @@ def guided_attention_loss(
     spat, n_spat = _spatial(alpha, alpha_star, alpha_supervised, frame_mask, step_mask, eps)
     _check_shape("beta", beta, (n, s))
     adapt, n_adapt = _adaptive(beta, beta_star, step_mask, eps)
-
+    lam_order, lam_segment = (float(v) for v in temporal_lambdas)
+    if lam_order < 0 or lam_segment < 0:
+        raise M2TError(f"temporal lambdas must be non-negative, got {(lam_order, lam_segment)!r}")
+    order, n_order, segment, n_segment = 0.0, 0, 0.0, 0
+    if mu is not None and units is not None:
+        order, n_order = clause_order_loss(mu, sigma, lengths, units, step_mask, order_margin)
+    if mu is not None and segments is not None:
+        segment, n_segment = segment_loss(mu, sigma, lengths, segments, step_mask)
+    if (lam_order and units is None) or (lam_segment and segments is None) or (
+            (lam_order or lam_segment) and mu is None):
+        raise M2TError("a temporal loss with λ > 0 needs mu, sigma, lengths and its targets (units or segments)")
+    terms = (spat, adapt, order, segment)
+    weights = (lam_spat, lam_adapt, lam_order, lam_segment)
     return LossTerms(
-        total=weighted_total(lang, spat, adapt, (lam_spat, lam_adapt)),
+        total=weighted_total(lang, terms, weights),
         lang=lang,
         spat=spat,
         adapt=adapt,
@@ -237,4 +369,9 @@ def guided_attention_loss(
         n_spat=n_spat,
         n_adapt=n_adapt,
         lambdas=(lam_spat, lam_adapt),
+        order=order,
+        segment=segment,
+        n_order=n_order,
+        n_segment=n_segment,
+        temporal_lambdas=(lam_order, lam_segment),
     )

@@ -21,7 +21,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -39,10 +39,10 @@ from .config import TrainConfig, config_from_mapping
 from .data import (Batch, PreparedSplit, bucketed_batches, caption_width, collate, first_motions, load_prepared,
                    motion_batches, rank_slice, resolve_data)
 from .distributed import Distributed, init_distributed, no_buffer_sync
-from .losses import LossTerms, guided_attention_loss, weighted_total
+from .losses import LossTerms, _detached, guided_attention_loss, weighted_total
 
 RUN_STATE = "m2t-interpret-run-state"
-LOG_COLUMNS = ["epoch", "loss", "lang", "spat", "adapt", "val_bleu4", "seconds", "lr"]
+LOG_COLUMNS = ["epoch", "loss", "lang", "spat", "adapt", "order", "segment", "val_bleu4", "seconds", "lr"]
 
 
 def epoch_lr(config: TrainConfig, epoch: int) -> float:
@@ -53,40 +53,56 @@ def epoch_lr(config: TrainConfig, epoch: int) -> float:
     return config.lr
 
 
+class TrainingDecode(NamedTuple):
+    """What the training decode gives the losses, batch-first."""
+
+    logits: torch.Tensor  # (N, S, V)
+    alpha: torch.Tensor  # (N, S, T, 6)
+    beta: torch.Tensor  # (N, S)
+    frame_mask: torch.Tensor  # (N, T) bool
+    mu: torch.Tensor  # (N, S) model frames
+    sigma: torch.Tensor  # (N, S)
+
+
 def decode_for_loss(model: Captioner, x: torch.Tensor, lengths: torch.Tensor, captions: torch.Tensor,
-                    teacher_forcing: float, coins: Sequence[bool] | None = None
-                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The training decode: (logits, alpha, beta, frame_mask). Teacher forcing 1 runs all steps in
-    one pass; below 1, one coin per step for the whole batch chooses between the gold token and the
-    previous argmax — drawn from the global RNG, or ``coins[t]`` when given (distributed training)."""
+                    teacher_forcing: float, coins: Sequence[bool] | None = None) -> TrainingDecode:
+    """The training decode. Teacher forcing 1 runs all steps in one pass; below 1, one coin per step
+    for the whole batch chooses between the gold token and the previous argmax — drawn from the
+    global RNG, or ``coins[t]`` when given (distributed training)."""
     inputs = captions[:, :-1]
     if teacher_forcing >= 1.0:
         out = model(x, lengths, inputs)
         frame_mask = torch.arange(x.shape[1], device=x.device)[None] < lengths[:, None]
-        return out.logits, out.alpha, out.beta, frame_mask
+        return TrainingDecode(out.logits, out.alpha, out.beta, frame_mask, out.temporal.mu, out.temporal.sigma)
     enc = model.encode(x, lengths)
     state, token = None, inputs[:, 0]
-    logit_steps, alpha_steps, beta_steps = [], [], []
+    steps = []
     for t in range(inputs.shape[1]):
         out, state = model.step(enc, token, state)
-        logit_steps.append(out.logits)
-        alpha_steps.append(out.alpha)
-        beta_steps.append(out.beta)
+        steps.append((out.logits, out.alpha, out.beta, out.temporal.mu, out.temporal.sigma))
         if t + 1 < inputs.shape[1]:
             gold = bool(torch.rand(()) < teacher_forcing) if coins is None else coins[t]
             token = inputs[:, t + 1] if gold else out.logits[:, 0].argmax(-1).detach()
-    return torch.cat(logit_steps, 1), torch.cat(alpha_steps, 1), torch.cat(beta_steps, 1), enc.frame_mask
+    logits, alpha, beta, mu, sigma = (torch.cat(parts, 1) for parts in zip(*steps))
+    return TrainingDecode(logits, alpha, beta, enc.frame_mask, mu, sigma)
+
+
+def _loss_terms(out: TrainingDecode, batch: Batch, lambdas, temporal_lambdas, order_margin: float) -> LossTerms:
+    """The guided-attention loss of one decoded batch; temporal targets only where their λ is set."""
+    lam_order, lam_segment = temporal_lambdas
+    return guided_attention_loss(
+        out.logits, batch.captions[:, 1:], out.alpha, out.frame_mask, out.beta, batch.beta_star, batch.alpha_star,
+        batch.alpha_sup, lambdas=lambdas, mu=out.mu, sigma=out.sigma, lengths=batch.lengths,
+        units=batch.units if lam_order else None, segments=batch.segments if lam_segment else None,
+        temporal_lambdas=temporal_lambdas, order_margin=order_margin)
 
 
 def batch_loss(model: Captioner, batch: Batch, lambdas, teacher_forcing: float,
-               coins: Sequence[bool] | None = None) -> LossTerms:
+               coins: Sequence[bool] | None = None, temporal_lambdas=(0.0, 0.0),
+               order_margin: float = 0.05) -> LossTerms:
     """Loss of one batch (see :func:`decode_for_loss` for teacher forcing and ``coins``)."""
-    logits, alpha, beta, frame_mask = decode_for_loss(model, batch.x, batch.lengths, batch.captions,
-                                                      teacher_forcing, coins)
-    return guided_attention_loss(
-        logits, batch.captions[:, 1:], alpha, frame_mask, beta, batch.beta_star, batch.alpha_star,
-        batch.alpha_sup, lambdas=lambdas,
-    )
+    out = decode_for_loss(model, batch.x, batch.lengths, batch.captions, teacher_forcing, coins)
+    return _loss_terms(out, batch, lambdas, temporal_lambdas, order_margin)
 
 
 class _TrainingDecode(nn.Module):
@@ -121,18 +137,21 @@ def _distributed_backward(ddp: nn.Module, dist: Distributed, split: PreparedSpli
         coins = [bool(torch.rand((), generator=coin_gen) < config.teacher_forcing)
                  for _ in range(caption_width(split, pairs) - 2)]
     batch = collate(split, local).to(device)
-    logits, alpha, beta, frame_mask = ddp(batch.x, batch.lengths, batch.captions, coins)
-    terms = guided_attention_loss(logits, batch.captions[:, 1:], alpha, frame_mask, beta, batch.beta_star,
-                                  batch.alpha_star, batch.alpha_sup, lambdas=config.lambdas)
-    means = torch.stack([terms.lang.detach(), terms.spat.detach(), terms.adapt.detach()]).double().cpu()
-    counts = torch.tensor([terms.n_lang, terms.n_spat, terms.n_adapt], dtype=torch.float64) * weight
-    local_sums = means * counts if weight else torch.zeros(3, dtype=torch.float64)
+    out = ddp(batch.x, batch.lengths, batch.captions, coins)
+    terms = _loss_terms(TrainingDecode(*out), batch, config.lambdas, config.temporal_lambdas, config.order_margin)
+    names = ("lang", *LossTerms.TERMS)
+    values = [getattr(terms, k) for k in names]
+    means = torch.tensor([float(_detached(v)) for v in values], dtype=torch.float64)
+    counts = torch.tensor([terms.counts()[k] for k in names], dtype=torch.float64) * weight
+    local_sums = means * counts if weight else torch.zeros(len(names), dtype=torch.float64)
     reduced = dist.all_reduce_sum(torch.cat([local_sums, counts]))
-    sums, totals = reduced[:3].tolist(), reduced[3:].tolist()
+    sums, totals = reduced[:len(names)].tolist(), reduced[len(names):].tolist()
     scales = [float(n) * dist.world_size / total if total > 0 else 0.0 for n, total in zip(counts.tolist(), totals)]
-    weighted_total(terms.lang * scales[0], terms.spat * scales[1], terms.adapt * scales[2], terms.lambdas).backward()
-    lang, spat, adapt = (s / total if total > 0 else 0.0 for s, total in zip(sums, totals))
-    return {"loss": weighted_total(lang, spat, adapt, terms.lambdas), "lang": lang, "spat": spat, "adapt": adapt}
+    weights = list(terms.weights.values())
+    scaled = [v * c for v, c in zip(values, scales)]
+    weighted_total(scaled[0], scaled[1:], weights).backward()
+    global_means = [s / total if total > 0 else 0.0 for s, total in zip(sums, totals)]
+    return {"loss": weighted_total(global_means[0], global_means[1:], weights), **dict(zip(names, global_means))}
 
 
 def greedy_bleu4(model: Captioner, split: PreparedSplit, max_steps: int | None = None) -> float:
@@ -171,8 +190,11 @@ def plot_curves(rows: list[dict], path: Path) -> None:
     epochs = [r["epoch"] for r in rows]
     fig = Figure(figsize=(9, 3.4))
     a, b = fig.subplots(1, 2)
-    for key, label in (("loss", "total"), ("lang", "language"), ("spat", "spatial"), ("adapt", "adaptive")):
-        a.plot(epochs, [r[key] for r in rows], marker="o", ms=3, label=label)
+    for key, label in (("loss", "total"), ("lang", "language"), ("spat", "spatial"), ("adapt", "adaptive"),
+                       ("order", "clause order"), ("segment", "segment")):
+        if key in ("order", "segment") and not any(r.get(key) for r in rows):
+            continue  # a term this run does not use
+        a.plot(epochs, [r.get(key, 0.0) for r in rows], marker="o", ms=3, label=label)
     a.set_xlabel("epoch")
     a.set_ylabel("training loss (unweighted terms)")
     a.legend(fontsize=8)
@@ -399,13 +421,14 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
             coin_gen = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
         rng = np.random.default_rng([config.seed, epoch])
         model.train()
-        sums = {"loss": 0.0, "lang": 0.0, "spat": 0.0, "adapt": 0.0}
+        sums = {"loss": 0.0, "lang": 0.0, **{k: 0.0 for k in LossTerms.TERMS}}
         batches = bucketed_batches(train_split, config.batch_size, rng, config.captions_per_motion)
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False)
         for pairs in bar:
             if ddp is None:
                 batch = collate(train_split, pairs).to(device)
-                terms = batch_loss(model, batch, config.lambdas, config.teacher_forcing)
+                terms = batch_loss(model, batch, config.lambdas, config.teacher_forcing,
+                                   temporal_lambdas=config.temporal_lambdas, order_margin=config.order_margin)
                 optimizer.zero_grad(set_to_none=True)
                 terms.total.backward()
             else:
@@ -414,8 +437,8 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             if ddp is None:
-                values = {"loss": terms.total.item(), "lang": terms.lang.item(), "spat": terms.spat.item(),
-                          "adapt": terms.adapt.item()}
+                floats = terms.as_floats()
+                values = {"loss": floats["total"], **{k: floats[k] for k in ("lang", *LossTerms.TERMS)}}
             if not all(math.isfinite(v) for v in values.values()):
                 bad = ", ".join(k for k, v in values.items() if not math.isfinite(v))
                 raise M2TError(f"training diverged at epoch {epoch + 1}: non-finite loss ({bad}) with lr {lr:g}; "
@@ -441,13 +464,16 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
                 training = {
                     "data": data_desc, "data_root": str(root), "epochs": epoch + 1, "best_epoch": best_epoch,
                     "val_bleu4": bleu, "seed": config.seed, "lambdas": list(config.lambdas),
+                    "temporal_lambdas": list(config.temporal_lambdas), "segments": config.segments,
                     "seconds": round(elapsed, 1), "config": config.to_dict(), "package_version": __version__,
                 }
                 if dist is not None:
                     training["processes"] = dist.world_size
                 save_checkpoint(model, out / "model.pt", lambdas=config.lambdas, training=training)
+            temporal = "".join(f", {k} {row[k]:.4f}" for k, lam in zip(("order", "segment"), config.temporal_lambdas)
+                               if lam)
             log(f"epoch {epoch + 1}/{config.epochs}: loss {row['loss']:.4f} (lang {row['lang']:.4f}, spat "
-                f"{row['spat']:.4f}, adapt {row['adapt']:.4f}), val BLEU-4 {bleu:.4f}"
+                f"{row['spat']:.4f}, adapt {row['adapt']:.4f}{temporal}), val BLEU-4 {bleu:.4f}"
                 f"{' *' if improved else ''}, {seconds:.1f} s")
             run_state = {
                 "format": RUN_STATE, "epoch": epoch + 1, "config": config.to_dict(), "vocab": list(vocab.tokens),

@@ -98,7 +98,7 @@ def _npy_bytes(arr: np.ndarray) -> bytes:
 
 
 SPLIT_FILES = ("train.txt", "val.txt", "test.txt", "all.txt")
-CORPUS_FILES = SPLIT_FILES + ("ground_truth.parquet", "actions.parquet", "corpus.json")
+CORPUS_FILES = SPLIT_FILES + ("ground_truth.parquet", "actions.parquet", "corpus.json", "segments.csv")
 
 
 def is_corpus_dir(path: str | os.PathLike) -> bool:
@@ -264,8 +264,36 @@ def generate_corpus(out_dir: str | os.PathLike, n_train: int = 4000, n_val: int 
             "part_speed": PART_SPEED_DEFINITION,
         }
         write_text(out / "corpus.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        write_training_segments(out)
 
     return write_dir(Path(out_dir), fill, is_ours=is_corpus_dir, kind="synthetic corpus", owned=_corpus_owns)
+
+
+def training_segment_rows(corpus_dir: str | os.PathLike) -> list[dict]:
+    """Segment-table rows (:mod:`m2t_interpret.data.segments`) for the corpus's *training* split:
+    per clip, caption and action, the caption's words from the action's first to its last motion
+    word, with the action's start and end in seconds. Validation and test clips get none — their
+    ground truth is for measuring."""
+    gt = load_ground_truth(corpus_dir)
+    train = set(load_split(corpus_dir, "train"))
+    gt = gt[gt["clip_id"].isin(train)].sort_values(["clip_id", "caption_idx", "token_idx"], kind="stable")
+    rows = []
+    for (cid, ci), cap in gt.groupby(["clip_id", "caption_idx"], sort=False):
+        words = cap["word"].tolist()
+        text = " ".join(words)
+        motion = cap[cap["action_idx"] >= 0]
+        for ai, act in motion.groupby("action_idx", sort=True):
+            first, last = int(act["token_idx"].min()), int(act["token_idx"].max())
+            rows.append({"clip_id": cid, "start_s": float(act["start_s"].iloc[0]), "end_s": float(act["end_s"].iloc[0]),
+                         "text": " ".join(words[first:last + 1]), "caption": text})
+    return rows
+
+
+def write_training_segments(corpus_dir: str | os.PathLike) -> Path:
+    """Write ``segments.csv`` (the training split's segment table) into a corpus folder."""
+    from ..segments import DATASET_FILE, write_segments
+
+    return write_segments(training_segment_rows(corpus_dir), Path(corpus_dir) / DATASET_FILE)
 
 
 # --------------------------------------------------------------------------------------------
