@@ -35,6 +35,11 @@ ENV_KEYS = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR
 # gradient is rounding noise, which Adam scales to lr-sized steps in any run (one process included).
 SHIFT_INVARIANT = {"temporal_att.bias"}
 TOL = 1e-5
+# The temporal terms' window edges are clipped to the clip and their hinges cut at 0: a rounding
+# difference between one batch and its two slices can flip which side a value falls on, and Adam
+# turns that into parameter differences a few times larger than the other terms'. That the slices
+# add up exactly is checked in float64 in test_temporal_supervision.py.
+TEMPORAL_TOL = 5e-5
 
 pytestmark = pytest.mark.skipif(not (torch.distributed.is_available() and torch.distributed.is_gloo_available()),
                                 reason="torch.distributed with gloo is not available")
@@ -166,12 +171,12 @@ def _max_diff(a: dict, b: dict, skip=frozenset()) -> float:
     return max((a[k].float() - b[k].float()).abs().max().item() for k in a if k not in skip)
 
 
-def _assert_same_training(single: dict, multi: dict) -> None:
-    assert _max_diff(single["model"], multi["model"], SHIFT_INVARIANT) < TOL
+def _assert_same_training(single: dict, multi: dict, tol: float = TOL) -> None:
+    assert _max_diff(single["model"], multi["model"], SHIFT_INVARIANT) < tol
     assert _max_diff(single["model"], multi["model"]) < 10 * single["config"]["lr"]  # the shift-invariant bias too
     assert multi["best_epoch"] == single["best_epoch"] and multi["epoch"] == single["epoch"]
     for a, b in zip(single["log"], multi["log"], strict=True):
-        for k in ("loss", "lang", "spat", "adapt", "val_bleu4"):
+        for k in ("loss", "lang", "spat", "adapt", "order", "segment", "val_bleu4"):
             assert b[k] == pytest.approx(a[k], rel=1e-5, abs=1e-6), (k, a, b)
     # Adam's moments agree too, so a resumed run continues alike
     for sa, sb in zip(single["optimizer"]["state"].values(), multi["optimizer"]["state"].values(), strict=True):
@@ -222,7 +227,7 @@ def test_two_processes_train_like_one_and_only_rank_0_writes(corpus, tmp_path, m
     # the parameters after every step match one process (final state, log, selection)
     single, multi = _state(runs / "single"), _state(runs / "multi")
     _assert_same_training(single, multi)
-    _assert_same_training(_state(runs / "single-forced"), _state(runs / "multi-forced"))
+    _assert_same_training(_state(runs / "single-forced"), _state(runs / "multi-forced"), TEMPORAL_TOL)
     assert torch.load(runs / "multi" / "model.pt", weights_only=True)["metadata"]["training"]["processes"] == WORLD
     # resume under torchrun continues the single-process run exactly like an uninterrupted one
     _assert_same_training(single, _state(runs / "part"))

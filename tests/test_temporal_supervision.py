@@ -275,3 +275,53 @@ def test_config_refuses_a_segment_loss_without_a_table_and_a_table_without_its_l
         load_config("synthetic", segments="auto")
     with pytest.raises(M2TError, match="lambda_order must be a finite number ≥ 0"):
         load_config("synthetic", lambda_order=-1.0)
+
+
+def test_rank_slices_of_a_batch_add_up_to_its_gradient_in_float64(tmp_path):
+    """The data-parallel decomposition of every term, temporal ones included: each slice's mean
+    weighted by its count·N/n and averaged over N slices is the global-batch mean, so the averaged
+    gradients equal the one-process gradient (float64, so only the algebra is tested)."""
+    from m2t_interpret.data.synthetic import generate_corpus
+    from m2t_interpret.training.config import load_config
+    from m2t_interpret.training.data import load_prepared
+    from conftest import tiny_model
+
+    root = generate_corpus(tmp_path / "c", n_train=10, n_val=2, n_test=0, seed=4, progress=False)
+    cfg = load_config("synthetic", data=str(root), lambda_order=1.0, lambda_segment=2.0, segments="auto")
+    _, vocab, stats, split, _ = load_prepared(root, cfg, progress=False, log=lambda s: None)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # the model, the batches and every intermediate
+    try:
+        _check_slices_add_up(tiny_model(vocab_size=len(vocab), seed=1), split, cfg)
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def _check_slices_add_up(model, split, cfg) -> None:
+    from m2t_interpret.training.data import collate, rank_slice
+    from m2t_interpret.training.losses import LossTerms, weighted_total
+    from m2t_interpret.training.trainer import batch_loss
+
+    assert next(model.parameters()).dtype == torch.float64
+    pairs = np.arange(len(split.pair_ids))[:9]
+    names = ("lang", *LossTerms.TERMS)
+    kw = dict(lambdas=cfg.lambdas, teacher_forcing=1.0, temporal_lambdas=cfg.temporal_lambdas,
+              order_margin=cfg.order_margin)
+
+    def grads(loss):
+        model.zero_grad()
+        loss.backward()
+        return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in model.parameters()]
+
+    whole = batch_loss(model, collate(split, pairs), **kw)
+    assert whole.n_order > 0 and whole.n_segment > 0
+    expected = grads(whole.total)
+    slices = [batch_loss(model, collate(split, rank_slice(pairs, r, 2)), **kw) for r in range(2)]
+    totals = {k: sum(t.counts()[k] for t in slices) for k in names}
+    got = None
+    for terms in slices:
+        scaled = [getattr(terms, k) * (terms.counts()[k] * 2 / totals[k]) for k in names]
+        g = grads(weighted_total(scaled[0], scaled[1:], list(terms.weights.values())))
+        got = g if got is None else [a + b for a, b in zip(got, g)]
+    diff = max(float((a / 2 - b).abs().max()) for a, b in zip(got, expected))
+    assert diff < 1e-12

@@ -328,7 +328,8 @@ class CaptionerNetwork(nn.Module):
         return self.attend(enc, emb, h, h_top), state
 
     def _check_input(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.as_tensor(x, dtype=torch.float32, device=self.device)
+        # the parameters' precision (float32 unless the model was converted, e.g. for exact checks)
+        x = torch.as_tensor(x, dtype=self.encoder.position_in[0].weight.dtype, device=self.device)
         lengths = torch.as_tensor(lengths, dtype=torch.int64, device=self.device)
         if x.ndim != 3 or x.shape[0] == 0:
             raise M2TError(f"model input must be (N, T, J*3) with N ≥ 1, got shape {tuple(x.shape)}")
