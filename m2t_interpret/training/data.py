@@ -184,6 +184,7 @@ def load_prepared(root: Path, config, progress: bool = True, allow_skips: bool =
     """Load train/val, check what loading skipped (:func:`check_skips`), build vocabulary and
     statistics from train, prepare both splits. Both splits must have usable samples (the val split
     selects the model). The training split's ``skipped`` holds the summary of both."""
+    table = load_segment_table(config, root)  # first: a bad table is refused before any data is read
     train = load_split(root, "train", progress=progress)
     val = load_split(root, "val", progress=progress)
     if len(train) == 0:
@@ -201,7 +202,6 @@ def load_prepared(root: Path, config, progress: bool = True, allow_skips: bool =
         stats = axis_stats([s.motion for s in train])
     pos_lexicon = build_pos_lexicon(train)
     lexicon = load_lexicon(getattr(config, "lexicon", None) or "authors", skeleton)
-    table = load_segment_table(config, root)
     train_split = prepare_split(train, vocab, skeleton, stats, skeleton.downsample, config.max_caption_tokens,
                                 pos_lexicon, lexicon, segments=table)
     if table is not None:
@@ -213,7 +213,7 @@ def load_prepared(root: Path, config, progress: bool = True, allow_skips: bool =
                 f"on an annotated segment")
         if n_steps == 0:
             raise M2TError("no caption word of the training split matches a segment of the table (clip ids, caption "
-                           "texts or words differ); see docs/pretrained.md for the segment table's layout")
+                           "texts or words differ); see docs/temporal.md for the segment table's layout")
     train_split.skipped = skipped
     # the validation split selects the model by BLEU: it needs no segments
     return skeleton, vocab, stats, train_split, prepare_split(val, vocab, skeleton, stats, skeleton.downsample,

@@ -130,6 +130,19 @@ def _corpora(d: Path) -> None:
     f.write_bytes(f.read_text(encoding="utf-8").replace("#", "\u00e9#", 1).replace("\n", "\n\u00e9").encode("latin-1"))
 
 
+def _segment_inputs(d: Path) -> None:
+    """Segment tables and BABEL / HumanML3D index files, broken in the ways a user might."""
+    (d / "segments_nocolumn.csv").write_text("clip_id,start_s,end_s\n000001,0.5,1.5\n")
+    (d / "segments_badtime.csv").write_text("clip_id,start_s,end_s,text\n000001,2.0,1.0,walks forward\n")
+    (d / "segments_nomatch.csv").write_text("clip_id,start_s,end_s,text\nnot-a-clip,0.0,1.0,walks forward\n")
+    (d / "babel_bad.json").write_text("{not json")
+    (d / "babel_list.json").write_text("[1, 2]")
+    (d / "babel_none.json").write_text("{}")
+    (d / "index_bad.csv").write_text("path,first,last\nx,0,10\n")
+    (d / "index.csv").write_text("source_path,start_frame,end_frame,new_name\n"
+                                 "./pose_data/CMU/01/01_01_poses.npy,0,100,000001.npy\n")
+
+
 def _runs(d: Path) -> None:
     from m2t_interpret.training.config import load_config
     from m2t_interpret.training.trainer import train
@@ -169,6 +182,7 @@ def build_inputs(d: Path) -> Path:
     _json_inputs(d)
     _configs(d)
     _corpora(d)
+    _segment_inputs(d)
     _runs(d)
     _captures(d)
     (d / "notes.txt").write_text("a user's file\n")
