@@ -858,6 +858,10 @@ def compare(
                                                                "Caption metrics always use greedy.")] = "forced",
     out: OutOpt = Path("m2t-out"), format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu",
     cache: CacheOpt = True, progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
+    attribution: Annotated[Optional[str], typer.Option(
+        "--attribution", help="Also compare attention with this attribution method (ig, saliency, ixg, ablation, "
+                              "shapley, occlusion): agreement and faithfulness scores per model, as a section "
+                              "(compare_attribution.*), on forced decoding.")] = None,
 ) -> None:
     """One table of every interpretability score (beside chance and the best constant answer) and caption metric
     (BLEU@4, CIDEr) for several models, plus a side-by-side figure."""
@@ -870,6 +874,10 @@ def compare(
     o.model = None
     if len(set(names)) != len(names):
         raise M2TError("each --model may be given once")
+    if attribution is not None:
+        from .capture.attribution import check_method
+
+        check_method(attribution)
     contexts, greedy = {}, {}
     for name in names:
         ctx = _open(o, model=name)
@@ -881,7 +889,24 @@ def compare(
     if _shard_only(o, *contexts.values(), *greedy.values()):
         return
     first = next(iter(contexts.values()))
-    _finish(compare_report(contexts, greedy), o, _header(first, "comparison", ", ".join(contexts)))
+    report = compare_report(contexts, greedy)
+    if attribution is not None:
+        _attribution_section(report, o, contexts, attribution)
+    _finish(report, o, _header(first, "comparison", ", ".join(contexts)))
+
+
+def _attribution_section(report, o: AnalysisOptions, contexts: dict, method: str) -> None:
+    """The agreement and faithfulness scores of ``method`` against attention, one column per model."""
+    from .capture.attribution import check_method
+    from .reports import attribution_compare_rows, open_attribution
+
+    method = check_method(method)
+    forced = {name: (ctx if ctx.decode == "forced" else _open(o, model=name, decode="forced"))
+              for name, ctx in contexts.items()}
+    results = {name: open_attribution(ctx, [method], cache=o.cache, progress=o.progress, log=typer.echo)
+               for name, ctx in forced.items()}
+    report.tables["attribution"] = attribution_compare_rows(forced, results, method)
+    report.notes.append(f"attribution section ({method} vs attention): compare_attribution.*")
 
 
 # ---------------------------------------------------------------------------------------------

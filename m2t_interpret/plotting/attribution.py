@@ -109,6 +109,7 @@ def deletion_static(curves: pd.DataFrame, title: str | None = None) -> Figure:
             for i, (ranking, sub) in enumerate(curves[curves["curve"] == curve].groupby("ranking", sort=False)):
                 ax.plot(sub["k"], sub["mean_drop"], marker="o", color=_color(i), label=f"ranked by {ranking}")
             ax.axhline(0, color=CHANCE_COLOR, lw=0.8)
+            ax.set_xticks(sorted(curves["k"].unique()))
             ax.set_title(curve)
             ax.set_xlabel("k parts " + ("removed" if curve == "comprehensiveness" else "kept"))
         axes[0].set_ylabel("drop in log-probability")
