@@ -185,3 +185,24 @@ def test_agreement_faithfulness_sanity_tables(result):
     # the trained model is unchanged by the cascade (it runs on a copy)
     assert torch.equal(attribute_caption(model, x[0], int(lengths[0]), CAPTION, "saliency")[0],
                        attribute_caption(model, x[0], int(lengths[0]), CAPTION, "saliency")[0])
+
+
+def test_cli_attribute_faithfulness_sanity(tmp_path, monkeypatch):
+    from m2t_interpret.cli import main
+    from m2t_interpret.data.synthetic import generate_corpus
+    from m2t_interpret.model.checkpoints import save_checkpoint
+
+    monkeypatch.setenv("M2T_INTERPRET_CACHE", str(tmp_path / "cache"))
+    save_checkpoint(tiny_model(), tmp_path / "tiny.pt")
+    generate_corpus(tmp_path / "corpus", n_train=2, n_val=2, n_test=1, seed=0, progress=False)
+    common = ["--model", str(tmp_path / "tiny.pt"), "--data", str(tmp_path / "corpus"), "--no-progress",
+              "--format", "csv,png", "--out", str(tmp_path / "out")]
+    assert main(["attribute", "--method", "saliency", "--clip", "1", *common]) == 0
+    assert main(["faithfulness", "--method", "ablation", *common]) == 0
+    assert main(["sanity", "--clips", "1", *common]) == 0
+    written = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"attribute_parts.csv", "attribute_bars.png", "attribute_map.png", "faithfulness_ablation.csv",
+            "faithfulness_curves.png", "sanity_cascade.csv", "sanity.png"} <= written
+    parts = pd.read_csv(tmp_path / "out" / "attribute_parts.csv")
+    assert set(parts["method"]) == {"attention", "saliency"}
+    assert set(parts["part"]) == set(PARTS)
