@@ -858,6 +858,10 @@ def compare(
                                                                "Caption metrics always use greedy.")] = "forced",
     out: OutOpt = Path("m2t-out"), format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu",
     cache: CacheOpt = True, progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
+    attribution: Annotated[Optional[str], typer.Option(
+        "--attribution", help="Also compare attention with this attribution method (ig, saliency, ixg, ablation, "
+                              "shapley, occlusion): agreement and faithfulness scores per model, as a section "
+                              "(compare_attribution.*), on forced decoding.")] = None,
 ) -> None:
     """One table of every interpretability score (beside chance and the best constant answer) and caption metric
     (BLEU@4, CIDEr) for several models, plus a side-by-side figure."""
@@ -870,6 +874,10 @@ def compare(
     o.model = None
     if len(set(names)) != len(names):
         raise M2TError("each --model may be given once")
+    if attribution is not None:
+        from .capture.attribution import check_method
+
+        check_method(attribution)
     contexts, greedy = {}, {}
     for name in names:
         ctx = _open(o, model=name)
@@ -881,7 +889,139 @@ def compare(
     if _shard_only(o, *contexts.values(), *greedy.values()):
         return
     first = next(iter(contexts.values()))
-    _finish(compare_report(contexts, greedy), o, _header(first, "comparison", ", ".join(contexts)))
+    report = compare_report(contexts, greedy)
+    if attribution is not None:
+        _attribution_section(report, o, contexts, attribution)
+    _finish(report, o, _header(first, "comparison", ", ".join(contexts)))
+
+
+def _attribution_section(report, o: AnalysisOptions, contexts: dict, method: str) -> None:
+    """The agreement and faithfulness scores of ``method`` against attention, one column per model."""
+    from .capture.attribution import check_method
+    from .reports import attribution_compare_rows, open_attribution
+
+    method = check_method(method)
+    forced = {name: (ctx if ctx.decode == "forced" else _open(o, model=name, decode="forced"))
+              for name, ctx in contexts.items()}
+    results = {name: open_attribution(ctx, [method], cache=o.cache, progress=o.progress, log=typer.echo)
+               for name, ctx in forced.items()}
+    report.tables["attribution"] = attribution_compare_rows(forced, results, method)
+    report.notes.append(f"attribution section ({method} vs attention): compare_attribution.*")
+
+
+# ---------------------------------------------------------------------------------------------
+# attention checked against attribution: attribute, faithfulness, sanity
+# ---------------------------------------------------------------------------------------------
+
+MethodOpt = Annotated[str, typer.Option(
+    "--method", help="Attribution method: ig (Integrated Gradients), saliency, ixg (input × gradient), ablation "
+                     "(each body part replaced by the baseline), shapley (exact Shapley values over the six parts, "
+                     "2⁶ coalitions), occlusion (time windows).")]
+TargetOpt = Annotated[str, typer.Option(
+    "--target", help="What is explained, per word of the forced caption: logprob (its log-probability), beta (β̂ at "
+                     "its step) or mu (μ at its step).")]
+BaselineOpt = Annotated[str, typer.Option(
+    "--baseline", help="Reference input: first_pose (the clip's first pose held still), mean_pose (its mean pose held "
+                       "still) or zeros.")]
+StepsOpt = Annotated[int, typer.Option("--steps", min=1, help="Integration steps of Integrated Gradients.")]
+MaskOpt = Annotated[Optional[Path], typer.Option(
+    "--feature-mask", help='Body-part groups for ablation and shapley: JSON {"root": [0], "torso": [3, 6, 9, 12, 15], '
+                           '…} of joint indices or names, every joint in exactly one part (default: the model\'s '
+                           "parts, the pelvis in root).")]
+
+
+def _attribution_setup(o: AnalysisOptions, method: str, target: str, baseline: str, clip: Optional[str],
+                       feature_mask: Optional[Path]):
+    """Check every attribution option before any work: method, target, baseline, the clip and the mask."""
+    from .capture.attribution import check_baseline, check_method, check_target, read_feature_mask
+
+    method, target, baseline = check_method(method), check_target(target), check_baseline(baseline)
+    groups = None
+    if feature_mask is not None:
+        from .model.checkpoints import load_model
+
+        groups = read_feature_mask(feature_mask, load_model(o.model, vocab=o.vocab, stats=o.stats).skeleton)
+    if clip is not None:
+        from .data.dataset import read_split_ids
+        from .reports import resolve_analysis_data
+
+        ids = read_split_ids(resolve_analysis_data(o.data, o.seed, progress=o.progress, log=typer.echo), o.split)
+        ids = ids[: o.clips] if o.clips else ids
+        if clip not in ids and not (clip.isdigit() and int(clip) < len(ids)):
+            raise M2TError(f"no clip {clip!r} in split {o.split} (first {len(ids)} clips: ids {ids[0]} … {ids[-1]}, "
+                           f"or an index 0..{len(ids) - 1})")
+    return method, target, baseline, groups
+
+
+def _attribution_context(o: AnalysisOptions, method: str, target: str, baseline: str, steps: int, groups,
+                         extra: tuple[str, ...] = ()):
+    from .reports import open_attribution
+
+    ctx = _open(o, decode="forced")
+    result = open_attribution(ctx, [method, *extra], target=target, baseline=baseline, n_steps=steps,
+                              joint_groups=groups, cache=o.cache, progress=o.progress, log=typer.echo)
+    return ctx, result
+
+
+@app.command()
+def attribute(
+    method: MethodOpt = "ig", target: TargetOpt = "logprob", baseline: BaselineOpt = "first_pose",
+    steps: StepsOpt = 32, feature_mask: MaskOpt = None, clip: ClipOpt = None,
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = None, out: OutOpt = Path("m2t-out"), format: FormatOpt = None,
+    seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True, progress: ProgressOpt = None,
+) -> None:
+    """Which body parts and frames each word of the reference caption depends on (captum), beside the model's
+    attention: per-word part bars and frame × part maps of one clip (--clip; default the first), agreement per
+    word category (Spearman, top-1, Jensen–Shannon, centre of mass vs μ, interval overlap with Γ, β̂ vs mass) with
+    bootstrap intervals and chance, and, with ground truth, attribution scored like attention."""
+    from .reports import attribute_report
+
+    o = _analysis_options(model, vocab, stats, data, split, clips, "forced", out, format, seed, device, cache,
+                          progress)
+    method, target, baseline, groups = _attribution_setup(o, method, target, baseline, clip, feature_mask)
+    ctx, result = _attribution_context(o, method, target, baseline, steps, groups)
+    _finish(attribute_report(ctx, result, method, clip), o, _header(ctx, f"attribution ({method}, target {target})"))
+
+
+@app.command()
+def faithfulness(
+    method: MethodOpt = "ig", baseline: BaselineOpt = "first_pose", steps: StepsOpt = 32,
+    feature_mask: MaskOpt = None,
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = None, out: OutOpt = Path("m2t-out"), format: FormatOpt = None,
+    seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True, progress: ProgressOpt = None,
+) -> None:
+    """Faithfulness by intervention: the drop in each word's log-probability when the most-attended part (α
+    renormalised without it), the attended window (μ ± σ·√(2 ln 2)), a random part or window, or the top-attributed
+    part is removed; deletion curves (comprehensiveness, sufficiency) by attention and by attribution; input-level
+    deletion of a part's joints."""
+    from .reports import faithfulness_report
+
+    o = _analysis_options(model, vocab, stats, data, split, clips, "forced", out, format, seed, device, cache,
+                          progress)
+    method, _, baseline, groups = _attribution_setup(o, method, "logprob", baseline, None, feature_mask)
+    ctx, result = _attribution_context(o, method, "logprob", baseline, steps, groups)
+    _finish(faithfulness_report(ctx, result, method), o, _header(ctx, f"faithfulness ({method})"))
+
+
+@app.command()
+def sanity(
+    method: MethodOpt = "saliency", target: TargetOpt = "logprob", baseline: BaselineOpt = "first_pose",
+    steps: StepsOpt = 32,
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", clips: ClipsOpt = 20, out: OutOpt = Path("m2t-out"), format: FormatOpt = None,
+    seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True, progress: ProgressOpt = None,
+) -> None:
+    """Sanity check (Adebayo et al. 2018): the model's layers randomised one by one from the output down; after each,
+    the rank correlation of attention and of attributions with the trained model's, word by word."""
+    from .reports import sanity_report
+
+    o = _analysis_options(model, vocab, stats, data, split, clips, "forced", out, format, seed, device, cache,
+                          progress)
+    method, target, baseline, _ = _attribution_setup(o, method, target, baseline, None, None)
+    ctx = _open(o, decode="forced")
+    _finish(sanity_report(ctx, method, target, baseline, steps), o, _header(ctx, f"sanity ({method})"))
 
 
 def _usage_error_line(exc) -> str:

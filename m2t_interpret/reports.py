@@ -377,7 +377,187 @@ def compare_report(contexts: dict[str, AnalysisContext], caption_contexts: dict[
                   summary=table, notes=[n for n in notes if n])
 
 
+# ---------------------------------------------------------------------------------------------
+# attention checked against attribution: attribute, faithfulness, sanity
+# ---------------------------------------------------------------------------------------------
+
+def _attribution_key(ctx: AnalysisContext, method: str, target: str, baseline: str, n_steps: int,
+                     joint_groups) -> str:
+    import hashlib
+    import json
+
+    cap = ctx.capture
+    fields = {"model": cap.meta.get("model_fingerprint"), "data": cap.meta.get("data_fingerprint"),
+              "clips": list(cap.clip_ids), "method": method, "target": target, "baseline": baseline,
+              "n_steps": n_steps if method == "ig" else None,
+              "groups": None if joint_groups is None or method not in ("ablation", "shapley")
+              else [int(g) for g in joint_groups]}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def model_inputs(ctx: AnalysisContext):
+    """The preprocessed clips (N, T, F) and lengths (N,) of the context's capture, in its order."""
+    from .capture.attribution import capture_inputs
+
+    return capture_inputs(ctx.model, ctx.capture, ctx.root, ctx.split)
+
+
+def open_attribution(ctx: AnalysisContext, methods: Sequence[str] = ("ig",), target: str = "logprob",
+                     baseline: str = "first_pose", n_steps: int = 32, joint_groups=None, cache: bool = True,
+                     progress: bool = True, log: Callable[[str], None] | None = None):
+    """Attribute the words of a forced-decoding context by each method (each cached on its own,
+    keyed by model, data, clips and settings); attention comes along as the method "attention"."""
+    from .capture.attribution import attribute_capture, check_baseline, check_method, check_target
+    from .capture.attribution_result import AttributionResult
+    from .io import cache_dir
+
+    methods = [check_method(m) for m in methods]
+    target, baseline = check_target(target), check_baseline(baseline)
+    if ctx.capture.mode != "forced":
+        raise M2TError("attribution explains the words of the reference captions: open the analysis with decode='forced'")
+    result, x = None, None
+    for m in methods:
+        path = cache_dir() / "attributions" / _attribution_key(ctx, m, target, baseline, n_steps, joint_groups)
+        part = None
+        if cache and (path / "meta.json").is_file():
+            try:
+                part = AttributionResult.load(path)
+            except M2TError:
+                part = None
+        if part is None:
+            if x is None:
+                x = model_inputs(ctx)
+            part = attribute_capture(ctx.model, ctx.capture, x[0], x[1], methods=[m], target=target,
+                                     baseline=baseline, n_steps=n_steps, joint_groups=joint_groups, progress=progress)
+            part.meta["model"] = ctx.model_name
+            if cache:
+                try:
+                    part.save(path, overwrite=True)
+                    if log is not None:
+                        log(f"attribution ({m}) kept for reuse in {path}")
+                except M2TError as exc:
+                    if log is not None:
+                        log(f"warning: could not cache the attribution: {exc}")
+        result = part if result is None else result.merged(part)
+    return result
+
+
+def attribute_report(ctx: AnalysisContext, result, method: str, clip: str | None = None) -> Report:
+    """Per-word part bars (attention beside the method) and frame × part maps of one clip, the tidy
+    part and frame tables, agreement per word category and the ground-truth scores."""
+    from .analysis.agreement import agreement_summary, word_agreement
+    from .analysis.attribution_truth import truth_scores, truth_wide
+    from .capture.attribution import RESOLUTION
+
+    words = word_agreement(result, ctx.table)
+    summary = agreement_summary(words, result)
+    truth = truth_scores(ctx.table, result) if ctx.has_ground_truth else pd.DataFrame()
+    n = result.clip_index(clip if clip is not None else result.clip_ids[0])
+    cid = result.clip_ids[n]
+    parts = result.to_dataframe()
+    clip_parts = parts[parts["clip_id"] == cid]
+    frames = result.frame_table([m for m in result.methods if "frames" in RESOLUTION.get(m, ())])
+    maps = _clip_maps(result, n, method)
+    title = f"{cid}: “{ctx.capture.row_caption(ctx.capture.clip_index(cid))}” ({method} vs attention)"
+    tables = {"parts": parts, "frames": frames, "words": words, "agreement": summary}
+    if not truth.empty:
+        tables["truth"] = truth_wide(truth)
+    figures = {"bars": ("attribution_bars_figure", (clip_parts,), {"title": title}),
+               "map": ("attribution_map_figure", (maps,), {"title": f"{cid}: {method} attribution, frames × parts"})}
+    wanted = summary[summary["group"].isin(["all words", "motion", "one part"])]
+    notes = _no_gt_note(ctx)
+    deltas = result.words_table().filter(like="delta_")
+    if not deltas.empty:
+        notes.append(f"IG convergence delta: median {float(deltas.median().iloc[0]):.2e}, "
+                     f"max {float(deltas.max().iloc[0]):.2e} (|Σ attribution − (f(x) − f(baseline))|)")
+    return Report("attribute", tables=tables, figures=figures, summary=wanted, notes=notes)
+
+
+def _clip_maps(result, n: int, method: str) -> pd.DataFrame:
+    """The frame × part map of one clip's words by ``method``, tidy: ``step, word, part, frame, time_s, value``."""
+    import numpy as np
+
+    from .skeletons import PARTS
+
+    t = int(result.lengths[n])
+    rows = []
+    for s in np.nonzero(result.step_mask[n])[0]:
+        m = result.maps[method][n, s, :t]
+        for k, p in enumerate(PARTS):
+            rows.append(pd.DataFrame({"step": int(s), "word": result.word(int(result.targets[n, s])), "part": p,
+                                      "frame": np.arange(t), "time_s": result.model_frame_to_seconds(np.arange(t)),
+                                      "value": m[:, k].astype(float)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def faithfulness_report(ctx: AnalysisContext, result, method: str, seed: int = 0) -> Report:
+    """Interventions on attention and on the input, the ablation table and the deletion curves."""
+    from .analysis.faithfulness import attention_interventions, deletion_curves, faithfulness_summary, input_deletion
+
+    x, lengths = model_inputs(ctx)
+    words = attention_interventions(ctx.model, ctx.capture, x, lengths, result, method, seed=seed)
+    inputs = input_deletion(ctx.model, ctx.capture, x, lengths, result, method, seed=seed)
+    words = words.merge(inputs, on=["clip_id", "step", "word", "method"])
+    keep = ctx.table.loc[~ctx.table["is_special"], ["clip_id", "step"]]
+    words = words.merge(keep, on=["clip_id", "step"])
+    summary = faithfulness_summary(words, ctx.table, seed=seed)
+    curves = deletion_curves(words)
+    wanted = summary[summary["group"].isin(["all words", "motion"])]
+    return Report("faithfulness", tables={"words": words, "ablation": summary, "curves": curves},
+                  figures={"curves": ("deletion_figure", (curves,), {"title": f"deletion curves ({method})"})},
+                  summary=wanted, notes=["drop = log p(word) − log p(word | intervention); the random part and the "
+                                         "random window are the chance levels"])
+
+
+def sanity_report(ctx: AnalysisContext, method: str, target: str = "logprob", baseline: str = "first_pose",
+                  n_steps: int = 32, seed: int = 0) -> Report:
+    """Cascading randomisation: rank correlation of attention and attribution with the trained model's."""
+    from .analysis.sanity import cascading_randomisation
+
+    x, lengths = model_inputs(ctx)
+    table = cascading_randomisation(ctx.model, ctx.capture, x, lengths, method, seed=seed, target=target,
+                                    baseline=baseline, n_steps=n_steps)
+    wide = table.pivot_table(index=["step", "randomised"], columns=["explanation", "resolution"], values="spearman")
+    wide.columns = [f"{e} {r}" for e, r in wide.columns]
+    wide = wide.reset_index()
+    return Report("sanity", tables={"cascade": table, "summary": wide},
+                  figures={"sanity": ("sanity_figure", (table,), {"title": f"cascading randomisation ({method})"})},
+                  summary=wide, notes=["Spearman ρ with the trained model's explanation, word by word; chance (an "
+                                       "unrelated explanation) is 0"])
+
+
+def attribution_compare_rows(contexts: dict[str, AnalysisContext], results: dict, method: str) -> pd.DataFrame:
+    """The agreement and faithfulness section of ``compare``: one row per score, one column per model."""
+    from .analysis.agreement import agreement_summary, word_agreement
+    import numpy as np
+
+    from .analysis.faithfulness import attention_interventions, faithfulness_summary
+
+    rows = []
+    for name, ctx in contexts.items():
+        res = results[name]
+        agree = agreement_summary(word_agreement(res, ctx.table), res)
+        agree = agree[agree["group"].isin(["all words", "motion", "one part"])]
+        for r in agree.itertuples():
+            rows.append({"score": f"agreement {r.method}: {r.statistic}, {r.group}", "model": name,
+                         "value": r.value, "chance": r.chance, "n": r.n})
+        x, lengths = model_inputs(ctx)
+        words = attention_interventions(ctx.model, ctx.capture, x, lengths, res, method)
+        faith = faithfulness_summary(words, ctx.table)
+        faith = faith[(faith["group"] == "motion") & faith["intervention"].isin(
+            ["drop_top_attended", "drop_random_part", "drop_top_attributed", "drop_window", "drop_random_window"])]
+        for r in faith.itertuples():
+            rows.append({"score": f"faithfulness: {r.intervention}, motion words", "model": name,
+                         "value": r.mean_drop, "chance": np.nan, "n": r.n})
+    df = pd.DataFrame(rows)
+    wide = df.pivot_table(index="score", columns="model", values="value", sort=False)
+    wide["chance"] = df.groupby("score", sort=False)["chance"].first()
+    wide.columns.name = None
+    return wide.reset_index()
+
+
 __all__ = ["HELDOUT_SEED", "HELDOUT_CLIPS", "AnalysisContext", "Report", "open_analysis", "heldout_corpus",
            "resolve_analysis_data", "check_formats", "check_out_dir", "density_report", "hist_report",
            "parts_report", "onset_report", "gate_report", "map_report", "finegrained_report", "ablate_gate_report",
-           "compare_report"]
+           "compare_report", "open_attribution", "attribute_report", "faithfulness_report", "sanity_report",
+           "attribution_compare_rows", "model_inputs"]

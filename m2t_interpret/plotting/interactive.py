@@ -503,3 +503,10 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
 
 __all__ = ["density_figure", "histogram_figure", "parts_figure", "onset_figure", "temporal_scores_figure",
            "gate_figure", "map_figure", "finegrained_figure", "ablation_figure", "compare_figure"]
+
+
+# Attention checked against attribution (defined beside their static twins).
+from .attribution import attribution_bars_interactive as attribution_bars_figure  # noqa: E402
+from .attribution import attribution_map_interactive as attribution_map_figure  # noqa: E402
+from .attribution import deletion_interactive as deletion_figure  # noqa: E402
+from .attribution import sanity_interactive as sanity_figure  # noqa: E402

@@ -260,4 +260,12 @@ CASES = [
       allowed="run run/*", setup="copy:run_nolast:run"),
     C("interrupt-then-how-to-resume", f"{TR} --data @corpus --out run --epochs 500", 130,
       "continue with: m2t-interpret train --out run --resume", allowed="run run/*", run="sigint:run/curves.png"),
+    # --- attribution (attribute, faithfulness, sanity) ----------------------------------------
+    C("attribute-unknown-method", f"attribute {AN} --out out --method lime", 2, "unknown attribution method 'lime'"),
+    C("attribute-unknown-target", f"attribute {AN} --out out --target sigma", 2, "unknown attribution target 'sigma'"),
+    C("attribute-missing-clip", f"attribute {AN} --out out --clip zzz", 2, "no clip 'zzz' in split test"),
+    C("attribute-shapley-partial-mask", f"attribute {AN} --out out --method shapley --feature-mask @mask_partial.json",
+      2, "feature mask does not cover every joint"),
+    C("faithfulness-unknown-method", f"faithfulness {AN} --out out --method lime", 2, "unknown attribution method"),
+    C("sanity-unknown-target", f"sanity {AN} --out out --target sigma", 2, "unknown attribution target"),
 ]

@@ -87,6 +87,9 @@ def _json_inputs(d: Path) -> None:
     (d / "stats.json").write_text(json.dumps({"mean": [0, 0.9, 0], "std": [0.4, 0.4, 0.4]}))
     (d / "stats_zero.json").write_text(json.dumps({"mean": [0, 0.9, 0], "std": [0.4, 0.0, 0.4]}))
     (d / "stats_short.json").write_text(json.dumps({"mean": [0, 0.9], "std": [0.4, 0.4]}))
+    # a body-part mask for --method shapley that leaves the legs' joints out
+    (d / "mask_partial.json").write_text(json.dumps({"root": [0], "torso": [3, 6, 9, 12, 15],
+                                                     "left_arm": [13, 16, 18, 20], "right_arm": [14, 17, 19, 21]}))
 
 
 def _configs(d: Path) -> None:
