@@ -25,14 +25,17 @@ ROWS = ["pointing, one-part (lateral) words", "pointing, several-part words", "p
         "gate AUROC, motion vs non-motion (ground truth)", "BLEU@4", "CIDEr"]
 
 
-def scores(model: str, seed: int, clips: int | None) -> pd.Series:
+def scores(model: str, seed: int, clips: int | None) -> tuple[pd.Series, pd.DataFrame]:
+    """One model's scores, and the chance level and best constant answer beside each (they depend on
+    the clips and the reference captions only, except the window ones, which use the model's σ)."""
     forced = reports.open_analysis(model, data="synthetic", seed=seed, decode="forced", clips=clips, progress=False)
-    s = A.interpretability_scores(forced.table).set_index("score")["value"]
+    table = A.interpretability_scores(forced.table).set_index("score")
+    s = table["value"].copy()
     greedy = reports.open_analysis(forced.model, data="synthetic", seed=seed, decode="greedy", clips=clips,
                                    progress=False)
     c = A.caption_metrics(greedy.capture)
     s["BLEU@4"], s["CIDEr"] = c["bleu4"], c["cider"]
-    return s
+    return s, table[["chance", "best_constant"]]
 
 
 def main() -> None:
@@ -41,8 +44,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--clips", type=int, default=None)
     args = ap.parse_args()
-    table = pd.DataFrame({(Path(m).parent.name if m.endswith(".pt") else m): scores(m, args.seed, args.clips)
-                          for m in args.models})
+    results = {(Path(m).parent.name if m.endswith(".pt") else m): scores(m, args.seed, args.clips)
+               for m in args.models}
+    table = pd.DataFrame({name: s for name, (s, _) in results.items()})
+    first = next(iter(results))
+    table = table.join(results[first][1].add_suffix(f" ({first})"))
     with pd.option_context("display.width", 250):
         print(table.loc[[r for r in ROWS if r in table.index]].round(3).to_string())
 
