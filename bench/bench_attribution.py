@@ -107,8 +107,9 @@ def main() -> None:
         "Where the time goes: the words of a caption are one batch (the clip repeated once per word). Without "
         "gradients each block of identical rows is encoded once, so the part-level methods spend their time in the "
         "attention and output layers of each perturbed row; exact Shapley evaluates the 64 coalitions of each word "
-        "once, in one batch, and captum's 720 permutations then read that table (its bookkeeping is the "
-        "\"rest\" column). Integrated Gradients runs the full encoder forward and backward for every integration "
+        "once, in one batch, and captum's 720 permutations then read that table, played on a (words, 6) "
+        "presence vector rather than on copies of the clip (its bookkeeping is the \"rest\" column, which "
+        "dominated when the permutations were played on copies of the clip). Integrated Gradients runs the full encoder forward and backward for every integration "
         "step of every word: the encoding and its backward pass dominate.",
     ]
     section = "\n".join(lines)

@@ -208,21 +208,22 @@ def caption_rows(model: "CaptionerNetwork", caption: torch.Tensor):
 
 class _CoalitionGame:
     """Exact Shapley values in 2⁶ model evaluations per word: the target of every coalition of parts
-    (present parts from the input, absent ones from the baseline) is computed once, in one batch;
-    captum's :class:`ShapleyValues` then walks its n·n! permutations over this table. A row's
-    coalition is read back from its input: a part is present where it differs from the baseline
-    (a part equal to its baseline gives the same input either way, so the lookup is exact)."""
+    (present parts from the input, absent ones from the baseline) is computed once, in one batch.
+    captum's :class:`ShapleyValues` then walks its n·n! permutations over this table, played on a
+    (W, 6) presence vector instead of the clip: the value of a coalition does not depend on how it
+    is written down, and building 4,320 perturbed copies of a (W, T, F) clip per caption was where
+    the time went."""
 
     def __init__(self, score: WordScore, x, baseline, groups: np.ndarray, args: tuple, rows: int):
-        self.x, self.baseline, self.n = x, baseline, x.shape[0]
-        self.members = [torch.as_tensor(np.nonzero(groups == k)[0], device=x.device) for k in range(len(PARTS))]
+        self.n = x.shape[0]
+        members = [torch.as_tensor(np.nonzero(groups == k)[0], device=x.device) for k in range(len(PARTS))]
         coalitions = list(itertools.product((0, 1), repeat=len(PARTS)))  # index = Σ present_k 2^(5−k)
-        inputs, expanded = [], []
+        inputs = []
         for c in coalitions:
             keep = torch.zeros(x.shape[-1], dtype=torch.bool, device=x.device)
             for k, present in enumerate(c):
                 if present:
-                    keep[self.members[k]] = True
+                    keep[members[k]] = True
             inputs.append(torch.where(keep, x, baseline))
         flat = torch.cat(inputs)
         expanded = [torch.cat([a] * len(coalitions)) for a in args]
@@ -231,20 +232,15 @@ class _CoalitionGame:
                                 for i in range(0, flat.shape[0], rows)])
         self.table = values.view(len(coalitions), self.n)  # (64, W)
         self.weights = torch.tensor([2 ** (len(PARTS) - 1 - k) for k in range(len(PARTS))], device=x.device)
-        # One probe element per word and part, where input and baseline differ most: reading it
-        # tells whether the part is present, at the cost of a gather instead of a comparison of
-        # the whole clip (captum makes 721 calls per caption).
-        gap = (x - baseline).abs().flatten(1)  # (W, T·F)
-        feature = torch.arange(gap.shape[1], device=x.device) % x.shape[-1]
-        group = torch.as_tensor(groups, device=x.device)[feature]
-        self.probes = torch.stack([gap.masked_fill(group != k, -1).argmax(1) for k in range(len(PARTS))], 1)
 
-    def __call__(self, xp: torch.Tensor) -> torch.Tensor:
-        word = torch.arange(xp.shape[0], device=xp.device) % self.n
-        flat = xp.reshape(xp.shape[0], -1)
-        probe = self.probes[word]  # (B, 6)
-        present = flat.gather(1, probe) != self.baseline.reshape(self.n, -1)[word].gather(1, probe)
-        return self.table[(present.long() * self.weights).sum(1), word]
+    def players(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every part present (W, 6) and every part absent (W, 6): the game's input and baseline."""
+        ones = torch.ones(self.n, len(PARTS), device=self.table.device)
+        return ones, torch.zeros_like(ones)
+
+    def __call__(self, present: torch.Tensor) -> torch.Tensor:
+        word = torch.arange(present.shape[0], device=present.device) % self.n
+        return self.table[((present > 0.5).long() * self.weights).sum(1), word]
 
 
 def attribute_caption(model: "CaptionerNetwork", x: torch.Tensor, length: int, caption: torch.Tensor,
@@ -303,9 +299,14 @@ def attribute_caption(model: "CaptionerNetwork", x: torch.Tensor, length: int, c
                         xs, baselines=base, feature_mask=mask, additional_forward_args=args,
                         perturbations_per_eval=len(PARTS))
                 else:
-                    game = _CoalitionGame(score, xs, base, groups, args, max(GRAD_ROWS, w))
-                    dense = captum_attr.ShapleyValues(game).attribute(
-                        xs, baselines=base, feature_mask=mask, perturbations_per_eval=SHAPLEY_BATCH)
+                    # Whole coalitions per chunk, so the score encodes each coalition's clip once.
+                    game = _CoalitionGame(score, xs, base, groups, args, w * max(1, GRAD_ROWS // w))
+                    present, absent = game.players()
+                    phi = captum_attr.ShapleyValues(game).attribute(
+                        present, baselines=absent, feature_mask=torch.arange(len(PARTS), device=x.device)[None],
+                        perturbations_per_eval=SHAPLEY_BATCH)  # (W, 6)
+                    # captum gives each feature of a group the group's value; so does this.
+                    dense = phi[:, torch.as_tensor(groups, device=x.device)][:, None, :].expand_as(xs)
     valid = (torch.arange(x.shape[0], device=x.device) < int(length))[None, :, None]
     dense = dense.detach() * valid
     with torch.no_grad():
