@@ -1068,6 +1068,44 @@ def animate(
     typer.echo(f"wrote {out}")
 
 
+@app.command()
+def explore(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML page; an earlier explorer page is replaced, "
+                                                          "any other file is refused.")] = Path("explorer.html"),
+    clips: Annotated[Optional[list[str]], typer.Option(
+        "--clips", "-c", help="Clip ids or indices, repeatable or comma-separated. Default: the split's first "
+                              "3 clips.")] = None,
+    attribution: Annotated[str, typer.Option(
+        "--attribution", help="Per-part attribution drawn beside attention: ablation (each part removed in "
+                              "turn; quick), saliency, ig (Integrated Gradients; slower), shapley (exact; "
+                              "slowest) or none.")] = "ablation",
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", decode: DecodeOpt = "greedy", seed: SeedOpt = 2, device: DeviceOpt = "cpu",
+    progress: ProgressOpt = None,
+) -> None:
+    """Write one self-contained offline HTML page (plotly.js inline, no network) to explore a few clips: the
+    skeleton in 3D with a frame slider, joints coloured by the selected word's α·Γ; the caption as clickable
+    words with β̂ each; Γ of every word with the true segments when known; the selected word's part × frame
+    map; and its attention per part beside an attribution method's."""
+    from .clipviews import EXPLORER_ATTRIBUTION, open_clips, write_explorer_page
+    from .io import check_file_destination
+    from .plotting.explorer import is_explorer_file
+
+    if attribution not in EXPLORER_ATTRIBUTION:
+        raise M2TError(f"--attribution must be one of {', '.join(EXPLORER_ATTRIBUTION)}, got {attribution!r}")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise M2TError(f"--out {out} should name an .html file")
+    check_file_destination(out, "explorer page", is_ours=is_explorer_file, option="--out")
+    names = [c.strip() for v in (clips or []) for c in v.split(",") if c.strip()]
+    view = open_clips(model, data=data, split=split, clips=names, decode=decode, seed=seed, vocab=vocab,
+                      stats=stats, device=device, default=3, progress=progress, log=typer.echo)
+    write_explorer_page(view, out, attribution)
+    cap = view.capture
+    for cid, text in zip(cap.clip_ids, cap.captions):
+        typer.echo(f"{cid}: {text}")
+    typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, plotly.js inline: opens offline)")
+
+
 def _usage_error_line(exc) -> str:
     """A click usage error as one line: the problem and where to read the help."""
     ctx = getattr(exc, "ctx", None)

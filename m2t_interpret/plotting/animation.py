@@ -42,7 +42,7 @@ def to_metres(joints: np.ndarray) -> np.ndarray:
     return j / 1000.0 if body_extent(j) > MM_THRESHOLD else j
 
 
-def _plot_coords(joints: np.ndarray) -> np.ndarray:
+def plot_coords(joints: np.ndarray) -> np.ndarray:
     """y-up (x, y, z) → matplotlib's z-up (x, −z, y): a rotation, so left stays left."""
     return np.stack([joints[..., 0], -joints[..., 2], joints[..., 1]], axis=-1)
 
@@ -74,7 +74,7 @@ class SkeletonAnimation:
         self.skeleton, self.weights = sk, weights
         self.clip_fps, self.downsample = float(fps), int(downsample)
         self.fps = self.clip_fps / self.downsample
-        self.xyz = _plot_coords(j)
+        self.xyz = plot_coords(j)
         self.caption = list(caption)
         self.title = title
         self.vmax = max(float(weights.weights.max()), 1e-6)
@@ -272,5 +272,5 @@ def write_animation(anim: SkeletonAnimation, path: str | os.PathLike, fmt: str |
     return path
 
 
-__all__ = ["ANIMATION_FORMATS", "SIGNATURE", "SkeletonAnimation", "is_animation_file", "to_metres", "check_animation_format", "video_writer",
-           "write_animation"]
+__all__ = ["ANIMATION_FORMATS", "SIGNATURE", "SkeletonAnimation", "is_animation_file", "plot_coords", "to_metres",
+           "check_animation_format", "video_writer", "write_animation"]
