@@ -42,6 +42,12 @@ def to_metres(joints: np.ndarray) -> np.ndarray:
     return j / 1000.0 if body_extent(j) > MM_THRESHOLD else j
 
 
+def _on_white(color: str, alpha: float) -> tuple[float, float, float, float]:
+    """``color`` at ``alpha`` over white, as an opaque colour (it must hide the word beneath)."""
+    r, g, b, _ = to_rgba(color)
+    return (1 - alpha + alpha * r, 1 - alpha + alpha * g, 1 - alpha + alpha * b, 1.0)
+
+
 def plot_coords(joints: np.ndarray) -> np.ndarray:
     """y-up (x, y, z) → matplotlib's z-up (x, −z, y): a rotation, so left stays left."""
     return np.stack([joints[..., 0], -joints[..., 2], joints[..., 1]], axis=-1)
@@ -81,6 +87,7 @@ class SkeletonAnimation:
         self.norm = Normalize(0.0, self.vmax)
         self.drawn_sizes = np.zeros(weights.weights.shape)
         self.drawn_colors = np.zeros(weights.weights.shape + (4,))
+        self._background = None
         with style():
             self._build()
 
@@ -153,6 +160,9 @@ class SkeletonAnimation:
                 t.set_position((x, y))
             self.word_art[int(step)] = t
             x += w + 0.015
+        # the active word is drawn over its grey copy: bold on an opaque patch of its part's colour
+        self.highlight = self.fig.text(0, 0, "", ha="left", va="baseline", fontsize=12, color="black",
+                                       fontweight="bold", visible=False)
 
     def _segments(self, i: int) -> list:
         p = self.xyz[i]
@@ -176,13 +186,14 @@ class SkeletonAnimation:
         self.foot.set_data_3d(root[-1:, 0], root[-1:, 1], [floor])
         step = int(w.steps[w.current[i]])
         part = PARTS[int(w.top_part[i])]
-        for s, t in self.word_art.items():
-            on = s == step and bool(w.active[i])
-            t.set_color("black" if on else INACTIVE_WORD)
-            t.set_fontweight("bold" if on else "normal")
-            t.set_bbox({"facecolor": to_rgba(PART_COLORS[part], 0.45), "edgecolor": "none", "pad": 2}
-                       if on else None)
         word = w.words[w.current[i]]
+        on = bool(w.active[i]) and step in self.word_art
+        self.highlight.set_visible(on)
+        if on:
+            under = self.word_art[step]
+            self.highlight.set_text(under.get_text())
+            self.highlight.set_position(under.get_position())
+            self.highlight.set_bbox({"facecolor": _on_white(PART_COLORS[part], 0.45), "edgecolor": "none", "pad": 2})
         d = self.downsample
         self.clock.set_text(f"t = {(i * d + d - 1) / self.clip_fps:5.2f} s · {word} · Γ {w.window[i]:.2f}"
                             f" · {part_label(part)} α·Γ {w.part_weights[i].max():.2f}")
@@ -198,11 +209,29 @@ class SkeletonAnimation:
         disp = self.ax.transData.transform(np.column_stack([u, v]))
         return np.column_stack([disp[:, 0], self.fig.bbox.height - disp[:, 1]])
 
+    def _dynamic(self) -> list:
+        return [self.bone_art, self.trail, self.foot, self.joint_art, self.highlight, self.clock]
+
     def render(self, i: int) -> np.ndarray:
-        """Frame ``i`` as an (H, W, 3) uint8 image."""
+        """Frame ``i`` as an (H, W, 3) uint8 image.
+
+        Everything that never moves (panes, grid, colour bar, title, the grey caption) is drawn
+        once and restored from a saved copy; only the moving artists are drawn on top of it."""
         with style():
+            if self._background is None:
+                for a in self._dynamic():
+                    a.set_animated(True)  # left out of a full draw
+                self.canvas.draw()
+                self._background = self.canvas.copy_from_bbox(self.fig.bbox)
             self.update(i)
-            self.canvas.draw()
+            self.canvas.restore_region(self._background)
+            for a in self._dynamic():
+                if a.axes is not None:
+                    if hasattr(a, "do_3d_projection"):  # 3D collections project in the axes' draw
+                        a.do_3d_projection()
+                    self.ax.draw_artist(a)
+                else:
+                    self.fig.draw_artist(a)
         return np.asarray(self.canvas.buffer_rgba())[..., :3].copy()
 
     def frames(self):
