@@ -74,7 +74,8 @@ def word_steps(table: pd.DataFrame, clip_id: str, word: str | None = None) -> pd
     motion words, else every ordinary word. An absent word raises M2TError listing the caption."""
     rows = table[(table["clip_id"] == clip_id) & ~table["is_special"].astype(bool)]
     if rows.empty:
-        raise M2TError(f"clip {clip_id} has an empty caption: nothing to draw")
+        raise M2TError(f"no word {word!r} in the caption of clip {clip_id}: the model's caption is empty"
+                       if word is not None else f"clip {clip_id} has an empty caption: nothing to draw")
     if word is not None:
         w = str(word).strip().lower()
         hit = rows[(rows["word"].str.lower() == w) | (rows["word"].map(stem_of) == stem_of(w))]
