@@ -92,3 +92,13 @@ def test_the_page_s_error_hook_reports_console_errors(page, tmp_path):
     dom = browser.dump_dom(browser.file_url(broken, "test=click"))
     result = json.loads(re.search(r'<pre id="m2t-test">(.*?)</pre>', dom, re.S).group(1).replace("&quot;", '"'))
     assert result["errors"] == ["console.error: boom"]
+
+
+def test_docs_show_the_screenshot_and_the_animation():
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    text = (repo / "docs" / "animation.md").read_text(encoding="utf-8")
+    for image in ("images/explorer.png", "images/animation_frames.png"):
+        assert f"]({image})" in text and (repo / "docs" / image).stat().st_size > 10_000
+    assert "m2t-interpret animate" in (repo / "README.md").read_text(encoding="utf-8")
