@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _doc import update_section  # noqa: E402
+from _doc import update_section
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -108,16 +108,16 @@ def main() -> None:
     lines = [
         "## Skeleton animation",
         "",
-        f"Reproduce: `python bench/bench_animation.py` ({os.cpu_count()} logical cores, {args.threads} threads, "
-        f"Python {platform.python_version()}, matplotlib {matplotlib.__version__}; the machine is shared with other "
-        f"jobs: load average {load:.1f} when the run started, so these are upper bounds). One long synthetic motion "
-        "(two synthetic clips joined, 20 fps), default model, greedy decoding, 512 × 512 pixel frames at the "
-        "model's 10 fps.",
+        (f"Reproduce: `python bench/bench_animation.py` ({os.cpu_count()} logical cores, {args.threads} threads, "
+         f"Python {platform.python_version()}, matplotlib {matplotlib.__version__}; the machine is shared with other "
+         f"jobs: load average {load:.1f} when the run started, so these are upper bounds). One long synthetic motion "
+         "(two synthetic clips joined, 20 fps), default model, greedy decoding, 512 × 512 pixel frames at the "
+         "model's 10 fps."),
         "",
         "| run | clip | frames drawn | decode (s) | render + write (s) | per frame (ms) | total (s) | file |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
-        f"| `m2t-interpret animate` (fresh process: import, load, decode, draw, write GIF) | 9.95 s | 99 | | | | "
-        f"{cli:.1f} | |",
+        (f"| `m2t-interpret animate` (fresh process: import, load, decode, draw, write GIF) | 9.95 s | 99 | | | | "
+         f"{cli:.1f} | |"),
     ]
     for name, r in (("library, GIF (pillow)", gif), ("library, MP4 (imageio-ffmpeg, H.264)", mp4)):
         if r is not None:
@@ -128,11 +128,11 @@ def main() -> None:
         "",
         "| target | measured | limit | result |",
         "|---|---:|---:|---|",
-        f"| a 10 s clip animated, 2 cores (slowest row above) | {worst:.1f} s | 20 s | "
-        f"{'PASS' if worst <= 20 else 'FAIL'} |",
+        (f"| a 10 s clip animated, 2 cores (slowest row above) | {worst:.1f} s | 20 s | "
+         f"{'PASS' if worst <= 20 else 'FAIL'} |"),
         "",
-        "Frames are drawn by moving the artists made once (bone segments, joint offsets, sizes and colours, the "
-        "caption's word styles) and redrawing the canvas; nothing is rebuilt per frame.",
+        ("Frames are drawn by moving the artists made once (bone segments, joint offsets, sizes and colours, the "
+         "highlighted word) over a saved copy of everything that never moves; nothing is rebuilt per frame."),
     ]
     section = "\n".join(lines)
     print(section)

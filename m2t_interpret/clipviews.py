@@ -13,8 +13,9 @@ joints and their token table with the ground truth attached when the data has it
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -188,5 +189,14 @@ def write_explorer_page(view: ClipView, path: str | os.PathLike, method: str = "
     return write_explorer(payload, path, title=f"m2t-interpret explorer · {payload['model']}")
 
 
-__all__ = ["ClipView", "open_clips", "caption_words", "clip_animation", "write_animation", "EXPLORER_ATTRIBUTION",
-           "explorer_attribution", "explorer_payload", "write_explorer_page"]
+__all__ = [
+    "EXPLORER_ATTRIBUTION",
+    "ClipView",
+    "caption_words",
+    "clip_animation",
+    "explorer_attribution",
+    "explorer_payload",
+    "open_clips",
+    "write_animation",
+    "write_explorer_page",
+]

@@ -3,15 +3,15 @@ attended part's (checked in the artist data and in the decoded pixels); KIT mill
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import numpy as np
 import pytest
+from conftest import random_motions, tiny_model
 from PIL import Image, ImageSequence
 
 from m2t_interpret.skeletons import PARTS
-
-from conftest import random_motions, tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_gif_shows_a_moving_skeleton_with_the_attended_part_highlighted(view, tm
     path = write_animation(anim, tmp_path / "punch.gif")
     frames = [np.asarray(f.convert("RGB"), dtype=np.int16) for f in ImageSequence.Iterator(Image.open(path))]
     assert len(frames) == anim.n_frames == view.capture.lengths[0]
-    moved = [np.abs(a - b).sum() > 0 for a, b in zip(frames, frames[1:])]
+    moved = [np.abs(a - b).sum() > 0 for a, b in itertools.pairwise(frames)]
     assert np.mean(moved) > 0.9, "the skeleton should move between most frames"
 
     cap, n, step = view.capture, 0, int(w.steps[0])

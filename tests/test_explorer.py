@@ -28,7 +28,7 @@ def page(tmp_path_factory):
 
 
 def _payload(html: str) -> dict:
-    m = re.search(r'<script type="application/json" id="m2t-data">(.*?)</script>', html, re.S)
+    m = re.search(r'<script type="application/json" id="m2t-data">(.*?)</script>', html, re.DOTALL)
     return json.loads(m.group(1))
 
 
@@ -67,7 +67,7 @@ def test_page_in_headless_chromium(page, tmp_path):
     from PIL import Image
 
     dom = browser.dump_dom(browser.file_url(page, "test=click"))
-    m = re.search(r'<pre id="m2t-test">(.*?)</pre>', dom, re.S)
+    m = re.search(r'<pre id="m2t-test">(.*?)</pre>', dom, re.DOTALL)
     assert m, "the page's test hook did not run"
     result = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&"))
     assert result["errors"] == []
@@ -90,7 +90,7 @@ def test_the_page_s_error_hook_reports_console_errors(page, tmp_path):
     broken.write_text(page.read_text(encoding="utf-8").replace(
         "</body>", "<script>console.error('boom')</script></body>"), encoding="utf-8")
     dom = browser.dump_dom(browser.file_url(broken, "test=click"))
-    result = json.loads(re.search(r'<pre id="m2t-test">(.*?)</pre>', dom, re.S).group(1).replace("&quot;", '"'))
+    result = json.loads(re.search(r'<pre id="m2t-test">(.*?)</pre>', dom, re.DOTALL).group(1).replace("&quot;", '"'))
     assert result["errors"] == ["console.error: boom"]
 
 

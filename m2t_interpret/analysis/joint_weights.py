@@ -109,4 +109,4 @@ def joint_weights(capture, table: pd.DataFrame, clip: int | str, word: str | Non
                         win, win >= ACTIVE_WINDOW, part_w, part_w[:, jp], jp, alpha[current, frames].argmax(1))
 
 
-__all__ = ["ACTIVE_WINDOW", "JointWeights", "joint_parts", "word_steps", "joint_weights"]
+__all__ = ["ACTIVE_WINDOW", "JointWeights", "joint_parts", "joint_weights", "word_steps"]

@@ -7,8 +7,9 @@ them would waste minutes, so only the named ids are loaded and decoded.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -64,7 +65,7 @@ def model_frame_joints(motion: np.ndarray, downsample: int, n_frames: int) -> np
     return np.ascontiguousarray(kept[:n_frames], dtype=np.float32)
 
 
-def capture_clips(model: "Captioner", root: str | os.PathLike, split: str, clip_ids: Sequence[str],
+def capture_clips(model: Captioner, root: str | os.PathLike, split: str, clip_ids: Sequence[str],
                   decode: str = "greedy", progress: bool = False) -> ClipCapture:
     """Decode only ``clip_ids`` of ``split`` of ``root`` (a HumanML3D-layout folder; millimetre
     clips are converted to metres) and keep their joints for drawing."""
@@ -79,4 +80,4 @@ def capture_clips(model: "Captioner", root: str | os.PathLike, split: str, clip_
     return ClipCapture(capture, joints, str(root), split)
 
 
-__all__ = ["ClipCapture", "resolve_clip_ids", "model_frame_joints", "capture_clips"]
+__all__ = ["ClipCapture", "capture_clips", "model_frame_joints", "resolve_clip_ids"]

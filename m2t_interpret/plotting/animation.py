@@ -10,8 +10,8 @@ colours, text), which is what keeps a 10 s clip within seconds.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -97,9 +97,8 @@ class SkeletonAnimation:
 
     # -- artists made once ------------------------------------------------------------------
     def _build(self) -> None:
-        from mpl_toolkits.mplot3d.art3d import Line3DCollection
-
         import matplotlib
+        from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
         self.cmap = matplotlib.colormaps[MAP_CMAP]
         fig = Figure(figsize=FIGSIZE, dpi=DPI)
@@ -286,7 +285,7 @@ def write_animation(anim: SkeletonAnimation, path: str | os.PathLike, fmt: str |
 
             images = [Image.fromarray(f) for f in anim.frames()]
             images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
-                           duration=int(round(1000 / fps)), loop=0, comment=SIGNATURE.encode())
+                           duration=round(1000 / fps), loop=0, comment=SIGNATURE.encode())
         else:
             first = anim.render(0)
             h, w = first.shape[:2]
@@ -301,5 +300,14 @@ def write_animation(anim: SkeletonAnimation, path: str | os.PathLike, fmt: str |
     return path
 
 
-__all__ = ["ANIMATION_FORMATS", "SIGNATURE", "SkeletonAnimation", "is_animation_file", "plot_coords", "to_metres",
-           "check_animation_format", "video_writer", "write_animation"]
+__all__ = [
+    "ANIMATION_FORMATS",
+    "SIGNATURE",
+    "SkeletonAnimation",
+    "check_animation_format",
+    "is_animation_file",
+    "plot_coords",
+    "to_metres",
+    "video_writer",
+    "write_animation",
+]

@@ -74,4 +74,4 @@ def screenshot(url: str, png: str | os.PathLike, size: tuple[int, int] = (1400, 
     return png
 
 
-__all__ = ["CANDIDATES", "find_chromium", "file_url", "dump_dom", "screenshot"]
+__all__ = ["CANDIDATES", "dump_dom", "file_url", "find_chromium", "screenshot"]

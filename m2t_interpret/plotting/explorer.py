@@ -22,7 +22,14 @@ import plotly.graph_objects as go
 
 from ..io import atomic_path
 from ..skeletons import DISPLAY_PARTS, PARTS
-from .style import CHANCE_COLOR, PART_COLORS, PLOTLY_FONT, PLOTLY_MAP_CMAP, PLOTLY_TEMPLATE, SEGMENT_COLOR
+from .style import (
+    CHANCE_COLOR,
+    PART_COLORS,
+    PLOTLY_FONT,
+    PLOTLY_MAP_CMAP,
+    PLOTLY_TEMPLATE,
+    SEGMENT_COLOR,
+)
 
 #: In every page's head, so that a later run may replace its own page but no other file.
 SIGNATURE = '<meta name="generator" content="m2t-interpret explorer">'
@@ -252,4 +259,4 @@ def write_explorer(payload: dict, path: str | os.PathLike, title: str = "m2t-int
     return path
 
 
-__all__ = ["SIGNATURE", "panel_layouts", "explorer_html", "is_explorer_file", "write_explorer"]
+__all__ = ["SIGNATURE", "explorer_html", "is_explorer_file", "panel_layouts", "write_explorer"]
