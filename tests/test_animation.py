@@ -140,3 +140,15 @@ def test_cli_animate_replaces_its_own_gif_and_refuses_a_user_file(view, tmp_path
     assert main(args[:-1] + [str(user)]) == 2
     assert "exists and is not an earlier animation" in capsys.readouterr().err
     assert user.read_bytes() == b"GIF89a mine"
+
+
+def test_a_frame_is_the_same_whatever_was_drawn_before():
+    """Frames are blitted over a saved background: frame 5 drawn after others equals frame 5
+    drawn first, and two animations of the same clip agree (same seed, same pixels)."""
+    a, b = _tiny_kit_animation(1.0), _tiny_kit_animation(1.0)
+    first = a.render(5)
+    for i in (0, 9, 2):
+        a.render(i)
+    np.testing.assert_array_equal(a.render(5), first)
+    np.testing.assert_array_equal(b.render(5), first)
+    assert not np.array_equal(a.render(0), first)
