@@ -152,8 +152,11 @@ class SkeletonAnimation:
         x, y, line_h = 0.02, 0.915, 0.045
         self.word_art: dict[int, object] = {}
         for step, word in self.caption:
-            t = self.fig.text(x, y, word, ha="left", va="baseline", fontsize=12, color=INACTIVE_WORD)
+            # room for the bold highlight drawn over the word, so it never covers the next one
+            t = self.fig.text(x, y, word, ha="left", va="baseline", fontsize=12, color=INACTIVE_WORD,
+                              fontweight="bold")
             w = t.get_window_extent(renderer).width / width_px
+            t.set_fontweight("normal")
             if x + w > 0.97 and x > 0.02:
                 x, y = 0.02, y - line_h
                 t.set_position((x, y))
