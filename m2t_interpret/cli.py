@@ -1024,6 +1024,88 @@ def sanity(
     _finish(sanity_report(ctx, method, target, baseline, steps), o, _header(ctx, f"sanity ({method})"))
 
 
+# ---------------------------------------------------------------------------------------------
+# clip views: animate, explore
+# ---------------------------------------------------------------------------------------------
+
+@app.command()
+def animate(
+    clip: Annotated[str, typer.Option("--clip", help="Clip id (e.g. 000012) or index in the split.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The animation file (.gif or .mp4); an earlier "
+                                                          "animation is replaced, any other file is refused.")],
+    word: Annotated[Optional[str], typer.Option("--word", "-w", help="Show only this word of the caption (any "
+                                                                    "form: waves, waving). Default: at each frame "
+                                                                    "the motion word whose Γ is highest.")] = None,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="gif (pillow) or mp4 (H.264 through "
+                                                                        "imageio-ffmpeg: pip install "
+                                                                        "'m2t-interpret[video]'). Default: from "
+                                                                        "--out's suffix, else gif.")] = None,
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", decode: DecodeOpt = "greedy", seed: SeedOpt = 2, device: DeviceOpt = "cpu",
+    progress: ProgressOpt = None,
+) -> None:
+    """Animate one clip's skeleton in 3D with the current word's attention on it: joints coloured and sized by
+    α·Γ (α of the joint's part × Γ at that frame), the caption with the active word highlighted while its
+    Γ ≥ ½ (in its most attended part's colour), the root's path on the floor. Plays at the model's frame
+    rate (10 fps for HumanML3D)."""
+    from .clipviews import clip_animation, open_clips
+    from .io import check_file_destination
+    from .plotting.animation import check_animation_format, is_animation_file, write_animation
+
+    fmt = check_animation_format(format or out.suffix or "gif")
+    if out.suffix.lower().lstrip(".") not in ("", fmt):
+        raise M2TError(f"--out {out} has the suffix {out.suffix} but the format is {fmt}; name a .{fmt} file")
+    check_file_destination(out, "animation", is_ours=is_animation_file, option="--out")
+    view = open_clips(model, data=data, split=split, clips=[clip], decode=decode, seed=seed, vocab=vocab,
+                      stats=stats, device=device, progress=progress, log=typer.echo)
+    anim = clip_animation(view, 0, word)
+    cap = view.capture
+    write_animation(anim, out, fmt)
+    w = anim.weights
+    typer.echo(f"{cap.clip_ids[0]}: {cap.captions[0]}")
+    typer.echo(f"words drawn: {', '.join(w.words)} · {anim.n_frames} frames at {anim.fps:g} fps · "
+               f"largest α·Γ {anim.vmax:.2f}")
+    typer.echo(f"wrote {out}")
+
+
+@app.command()
+def explore(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML page; an earlier explorer page is replaced, "
+                                                          "any other file is refused.")] = Path("explorer.html"),
+    clips: Annotated[Optional[list[str]], typer.Option(
+        "--clips", "-c", help="Clip ids or indices, repeatable or comma-separated. Default: the split's first "
+                              "3 clips.")] = None,
+    attribution: Annotated[str, typer.Option(
+        "--attribution", help="Per-part attribution drawn beside attention: ablation (each part removed in "
+                              "turn; quick), saliency, ig (Integrated Gradients; slower), shapley (exact; "
+                              "slowest) or none.")] = "ablation",
+    model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
+    split: SplitOpt = "test", decode: DecodeOpt = "greedy", seed: SeedOpt = 2, device: DeviceOpt = "cpu",
+    progress: ProgressOpt = None,
+) -> None:
+    """Write one self-contained offline HTML page (plotly.js inline, no network) to explore a few clips: the
+    skeleton in 3D with a frame slider, joints coloured by the selected word's α·Γ; the caption as clickable
+    words with β̂ each; Γ of every word with the true segments when known; the selected word's part × frame
+    map; and its attention per part beside an attribution method's."""
+    from .clipviews import EXPLORER_ATTRIBUTION, open_clips, write_explorer_page
+    from .io import check_file_destination
+    from .plotting.explorer import is_explorer_file
+
+    if attribution not in EXPLORER_ATTRIBUTION:
+        raise M2TError(f"--attribution must be one of {', '.join(EXPLORER_ATTRIBUTION)}, got {attribution!r}")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise M2TError(f"--out {out} should name an .html file")
+    check_file_destination(out, "explorer page", is_ours=is_explorer_file, option="--out")
+    names = [c.strip() for v in (clips or []) for c in v.split(",") if c.strip()]
+    view = open_clips(model, data=data, split=split, clips=names, decode=decode, seed=seed, vocab=vocab,
+                      stats=stats, device=device, default=3, progress=progress, log=typer.echo)
+    write_explorer_page(view, out, attribution)
+    cap = view.capture
+    for cid, text in zip(cap.clip_ids, cap.captions):
+        typer.echo(f"{cid}: {text}")
+    typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, plotly.js inline: opens offline)")
+
+
 def _usage_error_line(exc) -> str:
     """A click usage error as one line: the problem and where to read the help."""
     ctx = getattr(exc, "ctx", None)

@@ -120,8 +120,9 @@ def capture_split(
     shard: tuple[int, int] | str | None = None,
     out: str | os.PathLike | None = None,
     overwrite: bool = False,
+    ids: Sequence[str] | None = None,
 ) -> CaptureResult:
-    """Decode every clip of ``split`` (or its first ``clips``) in length-sorted chunks and merge
+    """Decode every clip of ``split`` (or its first ``clips``, or only the clips ``ids``) in length-sorted chunks and merge
     them into one :class:`CaptureResult`, in split order, with the references of each clip.
 
     ``decode="forced"`` feeds each clip's first reference caption. ``shard=(i, n)`` (or "i/n",
@@ -140,7 +141,8 @@ def capture_split(
     batch_size = int(batch_size or CHUNK_CLIPS)
     if clips is not None and clips < 1:
         raise M2TError(f"--clips must be ≥ 1, got {clips}")
-    data = load_split(root, split, skeleton=model.skeleton, progress=False, limit=clips)
+    data = load_split(root, split, skeleton=model.skeleton, progress=False, limit=clips,
+                      ids=None if ids is None else list(ids))
     if len(data) == 0:
         raise M2TError(f"no usable clips in split {split!r} of {root}: {data.report.summary()}")
     skipped = data.report.skip_notice()

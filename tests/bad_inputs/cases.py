@@ -13,6 +13,7 @@ Columns of :func:`C`:
   other path there, and every shared input, must be unchanged afterwards.
 * ``setup`` — recipes that prepare the working folder first (``inputs.setup_work``): ``userdir:X``
   a user's folder holding notes.txt, ``file:X`` a user's file, ``dir:X`` an empty folder,
+  ``noimport:M`` a module M.py raising ImportError (a missing optional package, in a ``sub`` row),
   ``ro:X`` an unwritable folder, ``copy:INPUT:X`` a copy of a shared input, ``put:X`` a user's file.
 * ``run`` — ``in``: ``main(argv)`` in this process with stdout/stderr captured (fast; the same entry
   point as the console script); ``sub``: ``python -m m2t_interpret.cli`` in a subprocess;
@@ -268,4 +269,23 @@ CASES = [
       2, "feature mask does not cover every joint"),
     C("faithfulness-unknown-method", f"faithfulness {AN} --out out --method lime", 2, "unknown attribution method"),
     C("sanity-unknown-target", f"sanity {AN} --out out --target sigma", 2, "unknown attribution target"),
+    # --- clip views (animate, explore) ----------------------------------------------------------
+    C("animate-unknown-clip", f"animate {M} --data @corpus --clip zzz --out a.gif", 2, "no clip 'zzz' in split test"),
+    C("animate-unknown-word", "animate --data @corpus --clip 0 --word dance --out a.gif", 2,  # the shipped model
+      "no word 'dance' in the caption of clip 000002: \"a person"),
+    C("animate-bad-format", f"animate {M} --data @corpus --clip 0 --format avi --out a.avi", 2,
+      "unknown animation format 'avi'; use gif or mp4"),
+    C("animate-mp4-without-video-extra", f"animate {M} --data @corpus --clip 0 --out a.mp4", 2,
+      "MP4 needs the optional video extra (imageio-ffmpeg): pip install 'm2t-interpret[video]'",
+      allowed="__pycache__ __pycache__/*", setup="noimport:imageio_ffmpeg", run="sub"),
+    C("animate-out-user-file", f"animate {M} --data @corpus --clip 0 --out a.gif", 2,
+      "exists and is not an earlier animation", setup="file:a.gif"),
+    C("animate-out-folder", f"animate {M} --data @corpus --clip 0 --out a.gif", 2, "is a folder",
+      setup="userdir:a.gif"),
+    C("explore-unknown-clip", f"explore {M} --data @corpus --clips 0,zzz --out page.html", 2,
+      "no clip 'zzz' in split test"),
+    C("explore-bad-attribution", f"explore {M} --data @corpus --attribution lime --out page.html", 2,
+      "--attribution must be one of"),
+    C("explore-out-user-file", f"explore {M} --data @corpus --out page.html", 2,
+      "exists and is not an earlier explorer page", setup="file:page.html"),
 ]

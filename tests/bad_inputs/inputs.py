@@ -196,7 +196,8 @@ def setup_work(recipes, work: Path, inputs: Path) -> list[Path]:
     """Prepare a row's working folder. Recipes: ``userdir:NAME`` (a folder holding a user's
     notes.txt), ``file:NAME`` (a user's file), ``dir:NAME`` (an empty folder), ``ro:NAME`` (an
     unwritable folder), ``copy:INPUT:NAME`` (a copy of a shared input), ``put:NAME`` (a user's file
-    inside a copied folder). Returns the unwritable folders (to restore their permissions)."""
+    inside a copied folder), ``noimport:MODULE`` (MODULE.py that raises ImportError, shadowing an
+    installed package in a ``sub`` row, whose working folder is first on sys.path). Returns the unwritable folders (to restore their permissions)."""
     locked = []
     for recipe in recipes:
         kind, _, rest = recipe.partition(":")
@@ -213,6 +214,8 @@ def setup_work(recipes, work: Path, inputs: Path) -> list[Path]:
             (work / rest).mkdir(parents=True)
             os.chmod(work / rest, 0o555)
             locked.append(work / rest)
+        elif kind == "noimport":  # a module that fails to import, first on a subprocess's path (its cwd)
+            (work / f"{rest}.py").write_text(f"raise ImportError('simulated: {rest} is not installed')\n")
         elif kind == "copy":
             src, _, name = rest.partition(":")
             if (inputs / src).is_dir():
