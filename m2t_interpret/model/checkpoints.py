@@ -285,6 +285,14 @@ def load_model(source: str | os.PathLike | None = None, vocab=None, stats=None) 
     return model
 
 
+def checkpoint_path(source) -> Path:
+    """The checkpoint file of ``source`` (a shipped model's name or a path); M2TError when there is none."""
+    path, _ = _resolve_source(DEFAULT_MODEL if source is None else source)
+    if not path.is_file():
+        raise M2TError(f"model file not found: {path}")
+    return path
+
+
 def _resolve_source(source) -> tuple[Path, str | None]:
     """A model argument → (checkpoint path, shipped name or None)."""
     path = Path(source)
