@@ -83,3 +83,19 @@ def test_explore_notebook_runs_and_draws_inline(kernel_env):
                      if "text/html" in o.get("data", {}))
     assert "cdn.plot.ly" not in html and "cdn.jsdelivr" not in html, "the notebook loads plotly.js from the network"
     assert "walks" in _text(nb)
+
+
+def test_real_data_notebook_runs_on_stand_ins(kernel_env):
+    nb = run_notebook("real_data")
+    text = _text(nb)
+    assert "weights identical to the authors' file: True" in text
+    assert "ground truth: False" in text
+    assert "image/png" in _mime_types(nb)
+
+
+def test_paper_figures_notebook_runs_on_two_models(kernel_env):
+    nb = run_notebook("paper_figures")
+    text = _text(nb)
+    assert "synthetic-guided" in text and "synthetic-unguided" in text
+    assert "m2t-interpret figures --model synthetic-guided --model synthetic-unguided" in text
+    assert sum(o.get("data", {}).get("image/png") is not None for c in nb.cells for o in c.get("outputs", [])) >= 5
