@@ -6,10 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import nbclient  # the [test] extra installs nbclient, nbformat and ipykernel: CI runs every notebook
+import nbformat
 import pytest
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
 
 REPO = Path(__file__).resolve().parents[1]
 ANALYSES = REPO / "analyses"
