@@ -71,6 +71,11 @@ PAPER_FIGURES: dict[str, FigureSpec] = {s.key: s for s in (
                "and time interval μ ± σ·√(2 ln 2)", "greedy"),
     FigureSpec("fig7_map", "Fig. 7", "spatio-temporal attention map α·Γ (parts × time) of each motion word of the "
                "clip's generated caption", "greedy"),
+    FigureSpec("figS1_parts", "Supplement", "body-part identification of every motion word against the true parts: "
+               "pointing accuracy and attention correctness beside chance and the best constant answer, and the "
+               "true × predicted confusion matrix", "forced"),
+    FigureSpec("figS2_gate", "Supplement", "motion vs non-motion separation by β̂: AUROC, best-threshold accuracy "
+               "and both densities", "forced"),
     FigureSpec("table1_sweep", "Table 1", "caption metrics (×100) per (λ_spat, λ_adapt) of a sweep (`--runs`)",
                "greedy"),
     FigureSpec("table2_captions", "Table 2", "caption metrics of each model's greedy captions (BLEU@1, BLEU@4, "
@@ -311,6 +316,24 @@ def map_figure(session: FigureSession) -> PaperPart:
     return PaperPart(spec, reports, ("map_figure", "map"))
 
 
+def parts_figure(session: FigureSession) -> PaperPart:
+    """Supplement: body-part identification scores and confusion matrix, one panel per model."""
+    from .reports import parts_report
+
+    spec = PAPER_FIGURES["figS1_parts"]
+    reports = {label: parts_report(ctx) for label, ctx in session.contexts(spec.decode).items()}
+    return PaperPart(spec, reports, ("parts_figure", "parts"))
+
+
+def gate_figure(session: FigureSession) -> PaperPart:
+    """Supplement: motion vs non-motion separation by β̂, one panel per model."""
+    from .reports import gate_report
+
+    spec = PAPER_FIGURES["figS2_gate"]
+    reports = {label: gate_report(ctx) for label, ctx in session.contexts(spec.decode).items()}
+    return PaperPart(spec, reports, ("gate_figure", "gate"))
+
+
 def sweep_table(session: FigureSession) -> PaperPart:
     """Table 1 from a sweep folder (``session.runs``): its ``table1.csv`` as ``m2t-interpret sweep`` wrote it."""
     from .training.sweep import TABLE_COLUMNS
@@ -379,7 +402,8 @@ def gate_table(session: FigureSession) -> PaperPart:
 #: The function that makes each figure or table.
 BUILDERS: dict[str, Callable[[FigureSession], PaperPart]] = {
     "fig2a_density": density_figure, "fig2b_hist": histogram_figure, "fig5_onset": onset_figure,
-    "fig6_finegrained": finegrained_figure, "fig7_map": map_figure, "table1_sweep": sweep_table,
+    "fig6_finegrained": finegrained_figure, "fig7_map": map_figure, "figS1_parts": parts_figure,
+    "figS2_gate": gate_figure, "table1_sweep": sweep_table,
     "table2_captions": caption_table, "table3_gate": gate_table,
 }
 
@@ -538,5 +562,5 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str = "synthetic"
 
 __all__ = ["DEFAULT_MODELS", "DEFAULT_CLIP", "DEFAULT_FORMATS", "PAPER_FIGURES", "FigureSpec", "FigureSession",
            "PaperPart", "FigureManifest", "make_figures", "density_figure", "histogram_figure", "onset_figure",
-           "finegrained_figure", "map_figure", "sweep_table", "caption_table", "gate_table", "BUILDERS",
+           "finegrained_figure", "map_figure", "parts_figure", "gate_figure", "sweep_table", "caption_table", "gate_table", "BUILDERS",
            "check_figures_out", "manifest_files", "model_fingerprint", "data_fingerprint", "model_label"]

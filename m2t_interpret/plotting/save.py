@@ -74,10 +74,6 @@ def _div_id(name: str) -> str:
 PLOTLYJS_MODES: tuple[str, ...] = ("shared", "inline")
 #: The shared copy of plotly.js, written beside the pages that use it.
 PLOTLYJS_FILE = "plotly.min.js"
-#: The sentence every command with HTML output puts in its --help.
-PLOTLYJS_HELP = ("How HTML figures get plotly.js (they open offline either way): shared — one plotly.min.js "
-                 "(about 4.7 MB) written beside the pages of the folder and loaded by each; inline — embedded in "
-                 "every page (self-contained, 4–5 MB each).")
 
 
 def check_plotlyjs(mode: str) -> str:
@@ -301,6 +297,6 @@ def write_table(df: pd.DataFrame, stem: str | Path, formats: Sequence[str] = TAB
     return written
 
 
-__all__ = ["save_figure", "write_plotlyjs", "check_plotlyjs", "PLOTLYJS_MODES", "PLOTLYJS_FILE", "PLOTLYJS_HELP",
+__all__ = ["save_figure", "write_plotlyjs", "check_plotlyjs", "PLOTLYJS_MODES", "PLOTLYJS_FILE",
            "write_table", "markdown_table", "latex_table", "latex_escape", "STATIC_FORMATS",
            "INTERACTIVE_FORMATS", "TABLE_FORMATS"]

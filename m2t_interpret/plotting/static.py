@@ -656,6 +656,9 @@ def side_by_side(figure: str, panels: Sequence[tuple[tuple, dict]], titles: Sequ
     # Each panel's own size, so that the whole keeps every panel's proportions.
     sizes = [fn(*args, **{**kwargs, "title": t}).get_size_inches() for (args, kwargs), t in zip(panels, titles)]
     width, height = float(sum(w for w, _ in sizes)), float(max(h for _, h in sizes))
+    # A panel's title must not run into its neighbour's: wrap it to the panel's width (~11 characters an inch).
+    titles = ["\n".join(wrap(line, max(int(w * 11), 20)) for line in str(t).split("\n"))
+              for t, (w, _) in zip(titles, sizes)]
     with style():
         fig = Figure(figsize=(width, height + (0.3 if title else 0.0)), layout="constrained")
         if title:

@@ -79,6 +79,7 @@ RC: dict[str, object] = {
     "image.cmap": MAP_CMAP,
     "figure.dpi": 100,
     "savefig.dpi": 150,
+    "text.usetex": False,   # papers need no LaTeX installation: mathtext draws β̂, α·Γ
     "pdf.fonttype": 42,     # embed TrueType: editable text in PDF
     "ps.fonttype": 42,
     "svg.fonttype": "path",
