@@ -47,7 +47,7 @@ TUTORIAL = REPO / "docs" / "tutorial.md"
 def _blocks(text: str, lang: str) -> list[tuple[str, str]]:
     """``(file comment or "", code)`` of every fenced block of ``lang``."""
     pattern = r"(?:<!-- file: (\S+) -->\n)?```" + lang + r"\n(.*?)```"
-    return re.findall(pattern, text, flags=re.S)
+    return re.findall(pattern, text, flags=re.DOTALL)
 
 
 def _command_params(words: list[str]):
@@ -107,14 +107,14 @@ def _install_tutorial_code(monkeypatch) -> list[str]:
         if (REPO / path).exists():
             module = importlib.import_module(name)
             namespace = dict(vars(module))
-            exec(compile(code, path, "exec"), namespace)
+            exec(compile(code, path, "exec"), namespace)  # noqa: S102 -- the tutorial's own code, as a user adds it
             for key, value in namespace.items():
                 if key not in vars(module):
                     monkeypatch.setattr(module, key, value, raising=False)
         else:
             module = types.ModuleType(name)
             module.__package__ = name.rpartition(".")[0]
-            exec(compile(code, path, "exec"), vars(module))
+            exec(compile(code, path, "exec"), vars(module))  # noqa: S102 -- as above
             monkeypatch.setitem(sys.modules, name, module)
             parent, _, child = name.rpartition(".")
             monkeypatch.setattr(importlib.import_module(parent), child, module, raising=False)
