@@ -269,12 +269,21 @@ def _clip(session: FigureSession, ctx) -> str:
     return session.clip
 
 
+def _present(ctx, words: Sequence[str]) -> list[str]:
+    """The words whose stem occurs in the context's captions (other data may lack some); none: the
+    report's own default (the paper's motion words present)."""
+    from .analysis import stem_of
+
+    stems = set(ctx.table["stem"])
+    return [w for w in words if stem_of(w) in stems]
+
+
 def density_figure(session: FigureSession) -> PaperPart:
     """Fig. 2a/3: β̂ densities of :data:`DENSITY_WORDS` and the non-motion words, one panel per model."""
     from .reports import density_report
 
     spec = PAPER_FIGURES["fig2a_density"]
-    reports = {label: density_report(ctx, DENSITY_WORDS, non_motion=True)
+    reports = {label: density_report(ctx, _present(ctx, DENSITY_WORDS), non_motion=True)
                for label, ctx in session.contexts(spec.decode).items()}
     return PaperPart(spec, reports, ("density_figure", "density"))
 
@@ -284,7 +293,7 @@ def histogram_figure(session: FigureSession) -> PaperPart:
     from .reports import hist_report
 
     spec = PAPER_FIGURES["fig2b_hist"]
-    reports = {label: hist_report(ctx, HIST_WORDS) for label, ctx in session.contexts(spec.decode).items()}
+    reports = {label: hist_report(ctx, _present(ctx, HIST_WORDS)) for label, ctx in session.contexts(spec.decode).items()}
     return PaperPart(spec, reports, ("histogram_figure", "hist"))
 
 
@@ -468,9 +477,22 @@ def check_figures_out(out: str | os.PathLike) -> Path:
     if out.is_dir() and any(out.iterdir()) and listed is None:
         raise M2TError(f"--out {out} holds files not written by `m2t-interpret figures` (no {MANIFEST} of an earlier "
                        f"run); refusing to touch it (choose a new or empty folder)")
-    check_dir_destination(out, lambda p: listed is not None, "paper figures",
+    check_dir_destination(out, lambda p: listed is not None, "figures output",
                           owned=lambda rel: listed is not None and rel in listed)
     return out
+
+
+def check_clip(root: Path, split: str, clips: int | None, clip: str) -> None:
+    """``--clip`` names a clip of the split (an id or an index), checked before any capture."""
+    from .data.dataset import read_split_ids
+
+    ids = read_split_ids(root, split)
+    ids = ids[:clips] if clips else ids
+    if not ids:
+        raise M2TError(f"the {split} split of {root} has no clips")
+    if clip not in ids and not (clip.isdigit() and int(clip) < len(ids)):
+        raise M2TError(f"--clip {clip}: no clip {clip!r} in split {split} (ids {ids[0]} … {ids[-1]}, or an index "
+                       f"0..{len(ids) - 1})")
 
 
 def check_figure_keys(only: Sequence[str] | None) -> list[str]:
@@ -538,6 +560,8 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str = "synthetic"
     fingerprints = {label: model_fingerprint(m) for m, label in zip(session.models, session.labels)}
     out = check_figures_out(out)
     root = session.root
+    if {"fig5_onset", "fig6_finegrained", "fig7_map"} & set(keys):
+        check_clip(root, split, clips, clip)
     what = (f"held-out synthetic corpus, seed {seed}" if str(data) == "synthetic" else f"dataset folder {root}")
     manifest = FigureManifest(out, figures_command(session, out, formats, plotlyjs, only), fingerprints,
                               {"what": what, "split": split, "clips": "" if clips is None else str(clips),
@@ -555,7 +579,7 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str = "synthetic"
         write_text(tmp / MANIFEST, manifest.markdown())
 
     listed = manifest_files(out) if out.is_dir() else None
-    write_dir(out, fill, is_ours=lambda p: listed is not None, kind="paper figures",
+    write_dir(out, fill, is_ours=lambda p: listed is not None, kind="figures output",
               owned=lambda rel: listed is not None and rel in listed)
     return manifest
 
