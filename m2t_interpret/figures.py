@@ -25,9 +25,9 @@ import hashlib
 import os
 import re
 import shlex
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import pandas as pd
 
@@ -472,8 +472,8 @@ class FigureManifest:
     def markdown(self) -> str:
         """The text of ``MANIFEST.md``."""
         lines = [_MANIFEST_TITLE, "",
-                 "Every file here was written by one run of this command (rerun it to regenerate them, "
-                 "bit for bit for the tables):", "", "```bash", self.command, "```", "",
+                 ("Every file here was written by one run of this command (rerun it to regenerate them, "
+                  "bit for bit for the tables):"), "", "```bash", self.command, "```", "",
                  f"- package: m2t-interpret {self.version}",
                  "- models (sha256 of the checkpoint file, first 12 hex digits): "
                  + ", ".join(f"{k} `{v}`" for k, v in self.models.items()),
@@ -499,7 +499,7 @@ def manifest_files(out: str | os.PathLike) -> set[str] | None:
         return None
     if not text.startswith(_MANIFEST_TITLE):
         return None
-    files = set(re.findall(r"^\| `([^`]+)` \|", text, flags=re.M))
+    files = set(re.findall(r"^\| `([^`]+)` \|", text, flags=re.MULTILINE))
     return files | {MANIFEST}
 
 
@@ -620,7 +620,30 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str = "synthetic"
     return manifest
 
 
-__all__ = ["DEFAULT_MODELS", "DEFAULT_CLIP", "DEFAULT_FORMATS", "PAPER_FIGURES", "FigureSpec", "FigureSession",
-           "PaperPart", "FigureManifest", "make_figures", "density_figure", "histogram_figure", "onset_figure",
-           "finegrained_figure", "map_figure", "parts_figure", "gate_figure", "sweep_table", "caption_table", "gate_table", "BUILDERS",
-           "check_figures_out", "manifest_files", "model_fingerprint", "data_fingerprint", "model_label"]
+__all__ = [
+    "BUILDERS",
+    "DEFAULT_CLIP",
+    "DEFAULT_FORMATS",
+    "DEFAULT_MODELS",
+    "PAPER_FIGURES",
+    "FigureManifest",
+    "FigureSession",
+    "FigureSpec",
+    "PaperPart",
+    "caption_table",
+    "check_figures_out",
+    "data_fingerprint",
+    "density_figure",
+    "finegrained_figure",
+    "gate_figure",
+    "gate_table",
+    "histogram_figure",
+    "make_figures",
+    "manifest_files",
+    "map_figure",
+    "model_fingerprint",
+    "model_label",
+    "onset_figure",
+    "parts_figure",
+    "sweep_table",
+]

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO, tiny_model
 from matplotlib.collections import QuadMesh
 
 from m2t_interpret import __version__
@@ -17,10 +18,15 @@ from m2t_interpret.cli import main
 from m2t_interpret.data.synthetic import generate_corpus
 from m2t_interpret.data.synthetic.corpus import vocabulary as synthetic_words
 from m2t_interpret.errors import M2TError
-from m2t_interpret.figures import (FigureSession, PAPER_FIGURES, check_figures_out, make_figures, manifest_files,
-                                   map_figure)
+from m2t_interpret.figures import (
+    PAPER_FIGURES,
+    FigureSession,
+    check_figures_out,
+    make_figures,
+    manifest_files,
+    map_figure,
+)
 from m2t_interpret.model.checkpoints import save_checkpoint
-from conftest import REPO, tiny_model
 
 COMMITTED = REPO / "figures" / "paper"
 TABLE_SUFFIXES = (".csv", ".md", ".tex")
@@ -63,7 +69,7 @@ def _files(root: Path) -> set[str]:
 
 def test_manifest_lists_every_file_with_fingerprints_and_the_command(written, tiny):
     manifest, out = written
-    models, corpus = tiny
+    models, _ = tiny
     assert _files(out) == set(manifest.files) | {"MANIFEST.md"}
     assert manifest_files(out) == _files(out)
     text = (out / "MANIFEST.md").read_text()
@@ -117,7 +123,7 @@ def test_inline_plotlyjs_embeds_it(tiny, tmp_path):
 
 def test_same_command_same_tables_and_an_earlier_output_is_replaced_whole(tiny, written, tmp_path):
     models, corpus = tiny
-    manifest, out = written
+    _, out = written
     again = tmp_path / "again"
     shutil.copytree(out, again)
     (again / "tiny0" / "density.png").unlink()  # an earlier output, partly gone: still ours
@@ -178,7 +184,7 @@ def _committed_entries() -> dict[str, str]:
     import re
 
     text = (COMMITTED / "MANIFEST.md").read_text(encoding="utf-8")
-    return dict(re.findall(r"^\| `([^`]+)` \| (.*) \|$", text, flags=re.M))
+    return dict(re.findall(r"^\| `([^`]+)` \| (.*) \|$", text, flags=re.MULTILINE))
 
 
 def _compare_with_committed(out: Path, prefix: str = "") -> list[str]:
