@@ -25,9 +25,9 @@ import hashlib
 import os
 import re
 import shlex
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import pandas as pd
 
@@ -252,13 +252,49 @@ class PaperPart:
         return written
 
 
+#: What each report's tables and figures hold (``clip`` stands for a clip id).
+_SHOWS: dict[tuple[str, str], str] = {
+    ("density", "density"): "β̂ densities per word stem",
+    ("density", "summary"): "count, mean, median and quartiles of β̂ per word stem",
+    ("density", "curves"): "the density curves drawn (β̂, density per stem)",
+    ("hist", "hist"): "per-part histograms of max attention α·Γ per stem",
+    ("hist", "counts"): "histogram counts per stem, part and bin",
+    ("hist", "summary"): "share of occurrences where each part has the largest max attention",
+    ("onset", "curves"): "Γ curves of the clip's motion words with the true segments",
+    ("onset", "scores"): "μ in segment, mean tIoU, R@1 and onset error beside chance and the best constant",
+    ("onset", "predictions"): "μ, σ and interval of every motion word of the split",
+    ("onset", "clip"): "Γ per motion word and frame of the clip",
+    ("finegrained", "finegrained"): "timeline of the clip's motion words: part and interval",
+    ("finegrained", "clip"): "each motion word of the clip with its part, interval and the truth",
+    ("map", "map"): "α·Γ parts × time per motion word of the clip",
+    ("map", "clip"): "α·Γ per word, part and frame of the clip",
+    ("parts", "parts"): "pointing accuracy beside chance and the best constant; confusion matrix",
+    ("parts", "predictions"): "predicted part of every motion word of the split",
+    ("parts", "scores"): "pointing accuracy and attention correctness per group, beside chance and the best constant",
+    ("parts", "confusion"): "true × predicted part counts",
+    ("gate", "gate"): "β̂ densities of motion and non-motion words",
+    ("gate", "separation"): "AUROC and best-threshold accuracy beside chance and the best constant",
+    ("gate", "words"): "per word: share of its tokens on the wrong side of the threshold",
+    ("ablate_gate", "ablate_gate"): "caption metrics, adaptive vs β̂ pinned",
+    ("ablate_gate", "captions"): "per clip: adaptive caption, pinned caption, references",
+    ("ablate_gate", "scores"): "caption metrics, adaptive vs β̂ pinned, and the change",
+    ("compare", "compare"): "every score per model beside chance and the best constant",
+    ("compare", "scores"): "every interpretability score and caption metric per model, beside chance and the "
+                           "best constant",
+}
+
+
 def _report_file_shows(rep, path: Path) -> str:
     stem = path.name.split(".")[0]
     if path.name == "plotly.min.js":
-        return "plotly.js, shared by the HTML figures of this folder"
-    table = stem[len(rep.name) + 1:] if stem.startswith(rep.name + "_") else stem
+        return "plotly.js, shared by the HTML figures of this folder (offline)"
+    key = stem[len(rep.name) + 1:] if stem.startswith(rep.name + "_") else stem
+    if key not in rep.tables and key not in rep.figures and key.startswith(rep.name):
+        key = rep.name
+    generic = "clip" if (key.startswith("clip_") or key[:1].isdigit()) else key
     kind = "figure" if path.suffix in (".png", ".pdf", ".svg", ".html") else "table"
-    return f"`m2t-interpret {rep.name.replace('_', '-')}` {kind} {table!r}"
+    what = _SHOWS.get((rep.name, generic), key)
+    return f"`m2t-interpret {rep.name.replace('_', '-')}` {kind}: {what}"
 
 
 def _clip(session: FigureSession, ctx) -> str:
@@ -436,8 +472,8 @@ class FigureManifest:
     def markdown(self) -> str:
         """The text of ``MANIFEST.md``."""
         lines = [_MANIFEST_TITLE, "",
-                 "Every file here was written by one run of this command (rerun it to regenerate them, "
-                 "bit for bit for the tables):", "", "```bash", self.command, "```", "",
+                 ("Every file here was written by one run of this command (rerun it to regenerate them, "
+                  "bit for bit for the tables):"), "", "```bash", self.command, "```", "",
                  f"- package: m2t-interpret {self.version}",
                  "- models (sha256 of the checkpoint file, first 12 hex digits): "
                  + ", ".join(f"{k} `{v}`" for k, v in self.models.items()),
@@ -463,7 +499,7 @@ def manifest_files(out: str | os.PathLike) -> set[str] | None:
         return None
     if not text.startswith(_MANIFEST_TITLE):
         return None
-    files = set(re.findall(r"^\| `([^`]+)` \|", text, flags=re.M))
+    files = set(re.findall(r"^\| `([^`]+)` \|", text, flags=re.MULTILINE))
     return files | {MANIFEST}
 
 
@@ -584,7 +620,30 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str = "synthetic"
     return manifest
 
 
-__all__ = ["DEFAULT_MODELS", "DEFAULT_CLIP", "DEFAULT_FORMATS", "PAPER_FIGURES", "FigureSpec", "FigureSession",
-           "PaperPart", "FigureManifest", "make_figures", "density_figure", "histogram_figure", "onset_figure",
-           "finegrained_figure", "map_figure", "parts_figure", "gate_figure", "sweep_table", "caption_table", "gate_table", "BUILDERS",
-           "check_figures_out", "manifest_files", "model_fingerprint", "data_fingerprint", "model_label"]
+__all__ = [
+    "BUILDERS",
+    "DEFAULT_CLIP",
+    "DEFAULT_FORMATS",
+    "DEFAULT_MODELS",
+    "PAPER_FIGURES",
+    "FigureManifest",
+    "FigureSession",
+    "FigureSpec",
+    "PaperPart",
+    "caption_table",
+    "check_figures_out",
+    "data_fingerprint",
+    "density_figure",
+    "finegrained_figure",
+    "gate_figure",
+    "gate_table",
+    "histogram_figure",
+    "make_figures",
+    "manifest_files",
+    "map_figure",
+    "model_fingerprint",
+    "model_label",
+    "onset_figure",
+    "parts_figure",
+    "sweep_table",
+]

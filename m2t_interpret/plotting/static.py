@@ -653,8 +653,10 @@ def side_by_side(figure: str, panels: Sequence[tuple[tuple, dict]], titles: Sequ
         raise M2TError(f"side_by_side: unknown figure {figure!r}; use one of {', '.join(_PANEL_FIGURES)}")
     if len(panels) != len(titles) or not panels:
         raise M2TError("side_by_side: give one title per panel (and at least one panel)")
-    # Each panel's own size, so that the whole keeps every panel's proportions.
-    sizes = [fn(*args, **{**kwargs, "title": t}).get_size_inches() for (args, kwargs), t in zip(panels, titles)]
+    # Each panel's own size, so that the whole keeps every panel's proportions (built, not drawn: cheap).
+    build = getattr(fn, "__wrapped__", fn)
+    with style():
+        sizes = [build(*args, **{**kwargs, "title": t}).get_size_inches() for (args, kwargs), t in zip(panels, titles)]
     width, height = float(sum(w for w, _ in sizes)), float(max(h for _, h in sizes))
     # A panel's title must not run into its neighbour's: wrap it to the panel's width (~11 characters an inch).
     titles = ["\n".join(wrap(line, max(int(w * 11), 20)) for line in str(t).split("\n"))
