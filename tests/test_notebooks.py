@@ -53,8 +53,13 @@ def kernel_env(tmp_path_factory):
             os.environ[k] = v
 
 
-def run_notebook(name: str):
+def run_notebook(name: str, **parameters):
+    """Execute a notebook; ``parameters`` go into a cell after the parameters cell, as papermill does."""
     nb = _read(name)
+    if parameters:
+        first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+        source = "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
+        nb.cells.insert(first + 1, nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}))
     client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=300,
                                      resources={"metadata": {"path": str(ANALYSES)}})
     client.execute()
@@ -84,17 +89,20 @@ def test_explore_notebook_runs_and_draws_inline(kernel_env):
     assert "walks" in _text(nb)
 
 
-def test_real_data_notebook_runs_on_stand_ins(kernel_env):
-    nb = run_notebook("real_data")
+def test_real_data_notebook_runs_on_stand_ins(kernel_env, tmp_path):
+    nb = run_notebook("real_data", WORK_DIR=str(tmp_path / "work"))
     text = _text(nb)
     assert "weights identical to the authors' file: True" in text
     assert "ground truth: False" in text
     assert "image/png" in _mime_types(nb)
+    assert (tmp_path / "work" / "model.pt").is_file() and (tmp_path / "work" / "humanml3d" / "test.txt").is_file()
+    assert not (tmp_path / "work" / "humanml3d" / "ground_truth.parquet").exists()
 
 
-def test_paper_figures_notebook_runs_on_two_models(kernel_env):
-    nb = run_notebook("paper_figures")
+def test_paper_figures_notebook_runs_on_two_models(kernel_env, tmp_path):
+    nb = run_notebook("paper_figures", OUT=str(tmp_path / "paper"))
     text = _text(nb)
     assert "synthetic-guided" in text and "synthetic-unguided" in text
     assert "m2t-interpret figures --model synthetic-guided --model synthetic-unguided" in text
     assert sum(o.get("data", {}).get("image/png") is not None for c in nb.cells for o in c.get("outputs", [])) >= 5
+    assert (tmp_path / "paper" / "MANIFEST.md").is_file() and (tmp_path / "paper" / "table3_gate.csv").is_file()
