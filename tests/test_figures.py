@@ -239,3 +239,28 @@ def test_committed_paper_figures_equal_the_command_output(tmp_path, private_cach
     assert set(_committed_entries()) == set(manifest_files(out)) - {"MANIFEST.md"}
     mine = (out / "MANIFEST.md").read_text().replace(f"--out {out}", "--out figures/paper")
     assert mine == (COMMITTED / "MANIFEST.md").read_text()
+
+
+def test_shared_plotlyjs_is_written_once_per_folder(tmp_path):
+    import plotly.graph_objects as go
+
+    from m2t_interpret.plotting import save_figure
+
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 0]))
+    first = save_figure(fig, tmp_path / "a", ["html"], plotlyjs="shared")
+    js = tmp_path / "plotly.min.js"
+    assert [p.name for p in first] == ["plotly.min.js", "a.html"]
+    stamp = js.stat().st_mtime_ns
+    save_figure(fig, tmp_path / "b", ["html"], plotlyjs="shared")
+    assert js.stat().st_mtime_ns == stamp and sorted(p.name for p in tmp_path.iterdir()) == [
+        "a.html", "b.html", "plotly.min.js"]
+    with pytest.raises(M2TError, match="unknown --plotlyjs 'cdn'"):
+        save_figure(fig, tmp_path / "c", ["html"], plotlyjs="cdn")
+
+
+@pytest.mark.parametrize("command", ["density", "hist", "parts", "onset", "gate", "map", "finegrained", "ablate-gate",
+                                     "compare", "attribute", "faithfulness", "sanity", "figures"])
+def test_every_command_with_html_output_says_how_it_gets_plotlyjs(command, capsys):
+    assert main([command, "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "--plotlyjs" in text and "plotly.min.js" in text and "inline" in text
