@@ -155,6 +155,8 @@ class FigureSession:
         labels = [model_label(m) for m in self.models]
         if len(set(labels)) != len(labels):
             raise M2TError(f"two models have the same name ({', '.join(labels)}); rename a checkpoint file")
+        if "compare" in labels:  # the folder of Table 2's comparison
+            raise M2TError("a model named 'compare' would share the folder of the comparison; rename its checkpoint")
 
     @property
     def labels(self) -> list[str]:
@@ -202,7 +204,6 @@ class PaperPart:
     reports: dict = field(default_factory=dict)
     panels: tuple | None = None  # (figure function name, report figure key)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
 
     @property
     def figure(self):

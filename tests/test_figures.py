@@ -264,3 +264,26 @@ def test_every_command_with_html_output_says_how_it_gets_plotlyjs(command, capsy
     assert main([command, "--help"]) == 0
     text = " ".join(capsys.readouterr().out.replace("│", " ").split())
     assert "--plotlyjs" in text and "plotly.min.js" in text and "inline" in text
+
+
+def test_one_part_palette_everywhere():
+    """The six part colours are defined once (beside the parts) and used by figures and skeleton drawings."""
+    from matplotlib.colors import to_hex
+
+    from m2t_interpret.plotting import static
+    from m2t_interpret.plotting.style import PART_COLORS as STYLE_COLORS
+    from m2t_interpret.plotting.style import part_label
+    from m2t_interpret.skeletons import PART_COLORS, PARTS, joint_parts
+
+    assert STYLE_COLORS is PART_COLORS and list(PART_COLORS) == list(PARTS)
+    assert len({c.lower() for c in PART_COLORS.values()}) == 6
+    hml = joint_parts("humanml3d")
+    assert (hml[0], hml[20], hml[21], hml[10], hml[11], hml[15]) == (
+        "root", "left_arm", "right_arm", "left_leg", "right_leg", "torso")
+    assert joint_parts("kit")[0] == "root" and len(joint_parts("kit")) == 21
+    rows = [{"stem": "wave", "part": p, "bin_left": b / 4, "bin_right": (b + 1) / 4, "count": b + k, "total": 10}
+            for k, p in enumerate(PARTS) for b in range(4)]
+    fig = static.histogram_figure(pd.DataFrame(rows))
+    drawn = {t.get_text(): to_hex(h.get_color()) for h, t in zip(fig.legends[0].legend_handles,
+                                                                     fig.legends[0].get_texts())}
+    assert drawn == {part_label(p): to_hex(PART_COLORS[p]) for p in PARTS}
