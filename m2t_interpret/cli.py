@@ -548,6 +548,10 @@ AnalysisShardOpt = Annotated[Optional[str], typer.Option(
 WordOpt = Annotated[Optional[list[str]], typer.Option("--word", "-w", help="A word (any form: walks, walking → "
                                                                            "stem walk); repeatable.")]
 ClipOpt = Annotated[Optional[str], typer.Option("--clip", help="Clip id (e.g. 000012 or M000012) or index.")]
+PlotlyJsOpt = Annotated[str, typer.Option(
+    "--plotlyjs", help="shared or inline: how HTML figures get plotly.js (they open offline either way): shared "
+                       "— one plotly.min.js (about 4.7 MB) written beside the pages of the folder and loaded by each; "
+                       "inline — embedded in every page (self-contained, 4–5 MB each).")]
 
 
 @dataclass
@@ -566,10 +570,11 @@ class AnalysisOptions:
     cache: bool
     progress: bool
     shard: Optional[str] = None
+    plotlyjs: str = "shared"
 
 
 def _analysis_options(model, vocab, stats, data, split, clips, decode, out, formats, seed, device, cache,
-                      progress, shard=None) -> AnalysisOptions:
+                      progress, shard=None, plotlyjs: str = "shared") -> AnalysisOptions:
     """Check the options that can fail before any work is done (formats, output folder)."""
     from .capture.dataset import parse_decode
     from .reports import DEFAULT_FORMATS, check_formats, check_out_dir
@@ -591,8 +596,10 @@ def _analysis_options(model, vocab, stats, data, split, clips, decode, out, form
         if not cache:
             raise M2TError("--shard keeps the shard in the capture cache for the unsharded run to merge; drop "
                            "--no-cache (or write shards to folders with `m2t-interpret capture --shard`)")
+    from .plotting.save import check_plotlyjs
+
     return AnalysisOptions(model, vocab, stats, data, split, clips, decode, out, fmts, seed, device, cache, progress,
-                           shard)
+                           shard, check_plotlyjs(plotlyjs))
 
 
 def _open(o: AnalysisOptions, model: Optional[str] = None, decode: Optional[str] = None, beta=None):
@@ -636,7 +643,7 @@ def _finish(report, o: AnalysisOptions, header: str) -> None:
     """Write the report's files, then print them and the summary table."""
     import pandas as pd
 
-    paths = report.write(o.out, o.formats)
+    paths = report.write(o.out, o.formats, o.plotlyjs)
     typer.echo(header)
     if report.summary is not None and len(report.summary):
         with pd.option_context("display.width", 160, "display.max_columns", 30, "display.max_colwidth", 60):
@@ -711,13 +718,14 @@ def density(
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
     progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
+    plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """β̂ kernel density per word stem (Gaussian KDE, Scott bandwidth, on [0, 1]; the paper's Fig. 2a/3),
     with a table of count, mean, median and quartiles. Without --word: the paper's motion words present."""
     from .reports import density_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
-                           shard)
+                           shard, plotlyjs=plotlyjs)
     _analyse(o, lambda ctx: density_report(ctx, word or [], non_motion), "β̂ density")
 
 
@@ -728,13 +736,14 @@ def hist(
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
     progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
+    plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """Per-part maximum-attention histograms: m_k = max_i α_ik·Γ_i per occurrence, 25 bins on [0, 1], the six
     parts overlaid (the paper's Fig. 2b/4)."""
     from .reports import hist_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
-                           shard)
+                           shard, plotlyjs=plotlyjs)
     _analyse(o, lambda ctx: hist_report(ctx, word or []), "max-attention histograms")
 
 
@@ -744,6 +753,7 @@ def parts(
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
     progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
+    plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """Body-part identification for every motion word: the predicted part (argmax of time-weighted part attention)
     and, with ground truth, pointing accuracy, attention correctness and a true × predicted confusion matrix —
@@ -751,7 +761,7 @@ def parts(
     from .reports import parts_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
-                           shard)
+                           shard, plotlyjs=plotlyjs)
     _analyse(o, parts_report, "body-part identification")
 
 
@@ -762,6 +772,7 @@ def onset(
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
     progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
+    plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """Temporal localisation: μ, σ and the interval μ ± σ·√(2 ln 2) per motion word; Γ curves of one clip
     (--clip; default: the first clip with several actions) with the true segments; over the split, μ inside the
@@ -769,7 +780,7 @@ def onset(
     from .reports import onset_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
-                           shard)
+                           shard, plotlyjs=plotlyjs)
     _analyse(o, lambda ctx: onset_report(ctx, _clip_arg(clip)), "temporal localisation")
 
 
@@ -779,13 +790,14 @@ def gate(
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
     progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
+    plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """Motion vs non-motion separation by β̂: AUROC, best-threshold accuracy, both densities and the words on
     the wrong side (labels from the ground truth, else from the supervision lexicon)."""
     from .reports import gate_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
-                           shard)
+                           shard, plotlyjs=plotlyjs)
     _analyse(o, gate_report, "gate separation")
 
 
@@ -796,13 +808,14 @@ def map_(
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
     progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
+    plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """Spatio-temporal attention map of one clip: parts × frames of α·Γ, one panel per motion word, titled with
     the prediction, β̂ per word and the reference (the paper's Fig. 7)."""
     from .reports import map_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
-                           shard)
+                           shard, plotlyjs=plotlyjs)
     _analyse(o, lambda ctx: map_report(ctx, _clip_arg(clip)), "attention map")
 
 
@@ -813,13 +826,14 @@ def finegrained(
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
     progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
+    plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """Fine-grained caption of one clip: each motion word with its body part and time interval
     ("waves — right arm — 1.2–2.6 s"; the paper's Fig. 6), as text, table and timeline."""
     from .reports import finegrained_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
-                           shard)
+                           shard, plotlyjs=plotlyjs)
     _analyse(o, lambda ctx: finegrained_report(ctx, _clip_arg(clip)), "fine-grained caption")
 
 
@@ -830,13 +844,14 @@ def ablate_gate(
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
     progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
+    plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """Captions with β̂ pinned (default 1) beside the adaptive ones and the references, and the caption-metric
     change over the split (the paper's Table 3)."""
     from .reports import ablate_gate_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, decode, out, format, seed, device, cache, progress,
-                           shard)
+                           shard, plotlyjs=plotlyjs)
     if o.decode == "forced":
         raise M2TError("ablate-gate compares generated captions; use --decode greedy, beamK or authors-beamK")
     ctx = _open(o)
@@ -862,6 +877,7 @@ def compare(
         "--attribution", help="Also compare attention with this attribution method (ig, saliency, ixg, ablation, "
                               "shapley, occlusion): agreement and faithfulness scores per model, as a section "
                               "(compare_attribution.*), on forced decoding.")] = None,
+    plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """One table of every interpretability score (beside chance and the best constant answer) and caption metric
     (BLEU@4, CIDEr) for several models, plus a side-by-side figure."""
@@ -870,7 +886,7 @@ def compare(
 
     names = model or shipped_models()
     o = _analysis_options(list(names), vocab, stats, data, split, clips, decode, out, format, seed, device, cache,
-                          progress, shard)
+                          progress, shard, plotlyjs=plotlyjs)
     o.model = None
     if len(set(names)) != len(names):
         raise M2TError("each --model may be given once")
@@ -893,6 +909,47 @@ def compare(
     if attribution is not None:
         _attribution_section(report, o, contexts, attribution)
     _finish(report, o, _header(first, "comparison", ", ".join(contexts)))
+
+
+# ---------------------------------------------------------------------------------------------
+# figures: the paper's figures and tables in one command
+# ---------------------------------------------------------------------------------------------
+
+@app.command()
+def figures(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the figures, tables and MANIFEST.md: new, "
+                                                          "empty, or an earlier output of this command holding only "
+                                                          "the files its MANIFEST.md lists (it is then replaced "
+                                                          "whole).")],
+    model: Annotated[Optional[list[str]], typer.Option(
+        "--model", "-m", help="A model (repeatable; one panel each, in order): shipped name or checkpoint. Default: "
+                              "synthetic-guided and synthetic-unguided (with and without attention supervision).")]
+    = None,
+    data: AnalysisDataOpt = "synthetic", seed: SeedOpt = 2, split: SplitOpt = "test", clips: ClipsOpt = None,
+    clip: Annotated[str, typer.Option("--clip", help="Clip of the per-clip figures (Γ curves, fine-grained "
+                                                     "caption, map).")] = "000006",
+    runs: Annotated[Optional[Path], typer.Option(
+        "--runs", help="A sweep folder (the --out of `m2t-interpret sweep`) for Table 1.")] = None,
+    only: Annotated[Optional[list[str]], typer.Option(
+        "--only", help="Make only this figure or table (repeatable): fig2a_density, fig2b_hist, fig5_onset, "
+                       "fig6_finegrained, fig7_map, figS1_parts, figS2_gate, table1_sweep, table2_captions, "
+                       "table3_gate.")] = None,
+    format: Annotated[Optional[list[str]], typer.Option(
+        "--format", "-f", help="Output formats, repeatable or comma-separated: png, pdf, svg, html (figures), csv, "
+                               "md, tex (tables). Default: png, pdf, csv, md, tex.")] = None,
+    plotlyjs: PlotlyJsOpt = "shared", device: DeviceOpt = "cpu", cache: CacheOpt = True,
+    progress: ProgressOpt = None,
+) -> None:
+    """The analogues of the paper's Figures 2–7 and Tables 1–3 (Table 1 with --runs) for the given models, drawn
+    by the analysis commands' own figure functions in a paper style (vector PDF and PNG, one colour-blind-safe
+    colour per body part), with DIR/MANIFEST.md: each file, what it shows, the command, the models' and data's
+    fingerprints and the package version. Deterministic: the same command writes the same tables."""
+    from .figures import DEFAULT_FORMATS, DEFAULT_MODELS, make_figures
+
+    manifest = make_figures(model or list(DEFAULT_MODELS), data=data, out=out, seed=seed, split=split, clips=clips,
+                            clip=clip, runs=runs, formats=format or list(DEFAULT_FORMATS), plotlyjs=plotlyjs,
+                            only=only, device=device, cache=cache, progress=progress, log=typer.echo)
+    typer.echo(f"wrote {len(manifest.files)} files and {out / 'MANIFEST.md'}")
 
 
 def _attribution_section(report, o: AnalysisOptions, contexts: dict, method: str) -> None:
@@ -970,6 +1027,7 @@ def attribute(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, out: OutOpt = Path("m2t-out"), format: FormatOpt = None,
     seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True, progress: ProgressOpt = None,
+    plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """Which body parts and frames each word of the reference caption depends on (captum), beside the model's
     attention: per-word part bars and frame × part maps of one clip (--clip; default the first), agreement per
@@ -978,7 +1036,7 @@ def attribute(
     from .reports import attribute_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, "forced", out, format, seed, device, cache,
-                          progress)
+                          progress, plotlyjs=plotlyjs)
     method, target, baseline, groups = _attribution_setup(o, method, target, baseline, clip, feature_mask)
     ctx, result = _attribution_context(o, method, target, baseline, steps, groups)
     _finish(attribute_report(ctx, result, method, clip), o, _header(ctx, f"attribution ({method}, target {target})"))
@@ -991,6 +1049,7 @@ def faithfulness(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, out: OutOpt = Path("m2t-out"), format: FormatOpt = None,
     seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True, progress: ProgressOpt = None,
+    plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """Faithfulness by intervention: the drop in each word's log-probability when the most-attended part (α
     renormalised without it), the attended window (μ ± σ·√(2 ln 2)), a random part or window, or the top-attributed
@@ -999,7 +1058,7 @@ def faithfulness(
     from .reports import faithfulness_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, "forced", out, format, seed, device, cache,
-                          progress)
+                          progress, plotlyjs=plotlyjs)
     method, _, baseline, groups = _attribution_setup(o, method, "logprob", baseline, None, feature_mask)
     ctx, result = _attribution_context(o, method, "logprob", baseline, steps, groups)
     _finish(faithfulness_report(ctx, result, method), o, _header(ctx, f"faithfulness ({method})"))
@@ -1012,13 +1071,14 @@ def sanity(
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = 20, out: OutOpt = Path("m2t-out"), format: FormatOpt = None,
     seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True, progress: ProgressOpt = None,
+    plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """Sanity check (Adebayo et al. 2018): the model's layers randomised one by one from the output down; after each,
     the rank correlation of attention and of attributions with the trained model's, word by word."""
     from .reports import sanity_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, "forced", out, format, seed, device, cache,
-                          progress)
+                          progress, plotlyjs=plotlyjs)
     method, target, baseline, _ = _attribution_setup(o, method, target, baseline, None, None)
     ctx = _open(o, decode="forced")
     _finish(sanity_report(ctx, method, target, baseline, steps), o, _header(ctx, f"sanity ({method})"))

@@ -169,11 +169,17 @@ class Report:
         module = interactive_plots if interactive else static_plots
         return getattr(module, fn_name)(*args, **kwargs)
 
-    def write(self, out_dir: str | os.PathLike, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
-        """Write every table and figure as ``<out>/<name>_<key>.<format>`` (atomically); returns the paths."""
+    def write(self, out_dir: str | os.PathLike, formats: Sequence[str] = DEFAULT_FORMATS,
+              plotlyjs: str = "shared") -> list[Path]:
+        """Write every table and figure as ``<out>/<name>_<key>.<format>`` (atomically); returns the paths.
+
+        HTML figures load one ``plotly.min.js`` written beside them (``plotlyjs="shared"``), or
+        embed it (``"inline"``)."""
         from .plotting import save_figure, write_table
+        from .plotting.save import check_plotlyjs
 
         formats = check_formats(formats)
+        plotlyjs = check_plotlyjs(plotlyjs)
         out = check_out_dir(out_dir)
         paths: list[Path] = []
         table_formats = [f for f in formats if f in TABLE_FORMATS]
@@ -189,7 +195,8 @@ class Report:
                 fig = self.figure(key)
                 paths += save_figure(fig, stem, static_formats)
             if "html" in formats:
-                paths += save_figure(self.figure(key, interactive=True), stem, ["html"])
+                paths += [p for p in save_figure(self.figure(key, interactive=True), stem, ["html"], plotlyjs)
+                          if p not in paths]
         return paths
 
 

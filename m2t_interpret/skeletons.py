@@ -27,6 +27,16 @@ DISPLAY_PARTS: tuple[str, ...] = tuple(PART_LABELS[p] for p in PARTS)
 #: Parts that have a left/right side (the "lateral" parts).
 LATERAL_PARTS: tuple[str, ...] = ("left_arm", "right_arm", "left_leg", "right_leg")
 N_PARTS = 6
+#: One colour per body part, the same in every figure, animation and page (Okabe–Ito, colour-blind
+#: safe): arms blue, legs orange, the left side dark and the right side light.
+PART_COLORS: dict[str, str] = {
+    "root": "#009E73",       # bluish green
+    "torso": "#CC79A7",      # reddish purple
+    "left_arm": "#0072B2",   # blue
+    "right_arm": "#56B4E9",  # sky blue
+    "left_leg": "#D55E00",   # vermillion
+    "right_leg": "#E69F00",  # orange
+}
 
 
 def mirror_part(part: str) -> str:
@@ -149,6 +159,17 @@ KIT = Skeleton(
 )
 
 SKELETONS: dict[str, Skeleton] = {"humanml3d": HUMANML3D, "kit": KIT}
+
+
+def joint_parts(skeleton: str | Skeleton) -> tuple[str, ...]:
+    """The body part of each joint, ``(J,)`` names from :data:`PARTS`: a joint in the torso or a limb
+    is that part's (the pelvis, also in the torso of HumanML3D, is the root)."""
+    sk = get_skeleton(skeleton)
+    out = ["torso"] * sk.n_joints
+    for joints, name in sorted(zip(sk.parts, sk.part_names), key=lambda jp: jp[1] == "root"):
+        for j in joints:
+            out[j] = name
+    return tuple(out)
 
 
 def get_skeleton(name_or_skeleton: str | Skeleton) -> Skeleton:

@@ -161,3 +161,21 @@ def test_duplicate_vocabulary_tokens_and_convert_destination(tmp_path):
     convert_authors_checkpoint(FIXTURES / "h3d_small.ckpt", vocab, out)  # its own earlier output
     convert_authors_checkpoint(FIXTURES / "h3d_small.ckpt", vocab, mine, overwrite=True)
     assert load_model(mine).config.vocab_size == 48
+
+
+def test_save_authors_checkpoint_round_trips_through_convert(tmp_path):
+    from m2t_interpret.model.checkpoints import save_authors_checkpoint
+
+    model = tiny_model(seed=5, max_steps=40)  # the authors' layout keeps no step limit: 40 is its default
+    model.metadata["lambdas"] = [2.0, 1.0]
+    path = save_authors_checkpoint(model, tmp_path / "authors.tar")
+    raw = torch.load(path, weights_only=True)
+    assert set(raw) == {"model", "optimizer", "epoch", "metadata"} and "vocab" not in raw
+    with pytest.raises(M2TError, match="vocabulary"):
+        load_model(path)
+    vocab = tmp_path / "vocab.json"
+    vocab.write_text(json.dumps(model.vocab))
+    converted = load_model(convert_authors_checkpoint(path, vocab, tmp_path / "p.pt", stats=model.stats))
+    assert converted.metadata["lambdas"] == [2.0, 1.0] and converted.config.skeleton == "humanml3d"
+    motions = random_motions(2)
+    np.testing.assert_array_equal(converted.capture(motions).tokens, model.capture(motions).tokens)

@@ -56,7 +56,8 @@ def test_density_writes_figures_and_tables_then_uses_the_cache(model_file, corpu
     assert rc == 0, err
     files = sorted(p.name for p in out.iterdir())
     assert files == ["density.html", "density.png", "density_curves.csv", "density_curves.md",
-                     "density_summary.csv", "density_summary.md"]
+                     "density_summary.csv", "density_summary.md", "plotly.min.js"]
+    assert 'src="plotly.min.js"' in (out / "density.html").read_text()  # --plotlyjs shared (the default)
     summary = pd.read_csv(out / "density_summary.csv")
     assert list(summary["stem"]) == ["walk", "the"] and (summary["count"] > 0).all()
     assert "stem" in stdout and "wrote:" in stdout and "from the cache" not in stdout and "kept for reuse" in stdout

@@ -88,7 +88,10 @@ def compare_table(scores: dict[str, pd.DataFrame], captions: dict[str, dict] | N
     for col, src in (("chance", "chance"), ("best constant", "best_constant"), ("n", "n")):
         values = pd.DataFrame({name: indexed[name][src].reindex(base.index) for name in names}).astype(float)
         first = values[names[0]]
-        differs = ~values.apply(lambda v: np.isclose(v, first, rtol=1e-9, atol=0, equal_nan=True)).all(axis=1)
+        # column by column, so that a table without scores (no motion words) gives an empty mask
+        differs = pd.Series(False, index=values.index)
+        for name in names:
+            differs |= ~np.isclose(values[name].to_numpy(), first.to_numpy(), rtol=1e-9, atol=0, equal_nan=True)
         out[col] = first.where(~differs)
         if differs.any():
             per_model.update({level_column(col, name): values[name] for name in names})

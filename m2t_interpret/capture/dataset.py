@@ -99,7 +99,11 @@ def data_fingerprint(root: str | os.PathLike, split: str, ids: Sequence[str]) ->
 
 
 def _progress(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
+    # tqdm.auto warns in a Jupyter kernel without ipywidgets, even for a bar that is never drawn
+    if enabled:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="clip", disable=not enabled, leave=False)
 

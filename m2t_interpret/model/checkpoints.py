@@ -76,6 +76,24 @@ def save_checkpoint(
     return Path(path)
 
 
+def save_authors_checkpoint(model: Captioner, path: str | os.PathLike) -> Path:
+    """Write ``model`` in the authors' released layout (atomically): ``model`` (the state_dict),
+    an empty ``optimizer``, ``epoch`` and training ``metadata`` — without vocabulary or statistics,
+    as the authors' files come. Lets a pipeline built for their checkpoints (``convert``,
+    ``load_model(path, vocab=…, stats=…)``) be exercised end to end with a model at hand."""
+    lambdas = model.metadata.get("lambdas")
+    payload = {
+        "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "optimizer": {},
+        "epoch": 0,
+        "metadata": {"lambdas": [float(v) for v in lambdas] if lambdas else [],
+                     "rate_dropout": float(model.config.dropout)},
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
 def _plain(value):
     """Keep only types that ``weights_only`` loading accepts."""
     if isinstance(value, Mapping):
@@ -265,6 +283,14 @@ def load_model(source: str | os.PathLike | None = None, vocab=None, stats=None) 
     if shipped is not None:
         model.metadata["name"] = shipped
     return model
+
+
+def checkpoint_path(source) -> Path:
+    """The checkpoint file of ``source`` (a shipped model's name or a path); M2TError when there is none."""
+    path, _ = _resolve_source(DEFAULT_MODEL if source is None else source)
+    if not path.is_file():
+        raise M2TError(f"model file not found: {path}")
+    return path
 
 
 def _resolve_source(source) -> tuple[Path, str | None]:

@@ -2,7 +2,8 @@
 :mod:`.static`, returning :class:`plotly.graph_objects.Figure` with hover text.
 
 Colours come from :mod:`.style`, so a part (or stem, model, answer) has the same colour as in the
-static figures. Save with :func:`m2t_interpret.plotting.save_figure` (self-contained HTML).
+static figures. Save with :func:`m2t_interpret.plotting.save_figure` (offline HTML: plotly.js embedded,
+or one shared ``plotly.min.js`` beside the pages of a folder).
 """
 
 from __future__ import annotations

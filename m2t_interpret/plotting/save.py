@@ -1,7 +1,9 @@
 """Writing figures and tables to disk, atomically (each file appears whole or not at all).
 
-* :func:`save_figure` — a matplotlib figure as PNG (150 dpi), PDF or SVG; a plotly figure as a
-  self-contained HTML page (plotly.js embedded, so it opens offline).
+* :func:`save_figure` — a matplotlib figure as PNG (150 dpi), PDF or SVG; a plotly figure as an
+  HTML page that opens offline: plotly.js embedded (``plotlyjs="inline"``, 4–5 MB a page), or
+  one ``plotly.min.js`` written beside the pages of a folder and shared by them
+  (``plotlyjs="shared"``; :func:`write_plotlyjs`).
 * :func:`write_table` — a DataFrame as CSV (full precision), GitHub Markdown and a LaTeX
   booktabs ``tabular`` (floats with three decimals). The Markdown and LaTeX writers are our own
   (no ``tabulate``/``jinja2`` needed, and LaTeX special characters and the Greek letters and
@@ -68,15 +70,49 @@ def _div_id(name: str) -> str:
     return "m2t-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "figure")
 
 
-def save_figure(fig, stem: str | Path, formats: Sequence[str]) -> list[Path]:
+#: How an HTML figure gets plotly.js: embedded in the page, or one shared file beside the pages.
+PLOTLYJS_MODES: tuple[str, ...] = ("shared", "inline")
+#: The shared copy of plotly.js, written beside the pages that use it.
+PLOTLYJS_FILE = "plotly.min.js"
+
+
+def check_plotlyjs(mode: str) -> str:
+    """Validate a ``--plotlyjs`` value."""
+    m = str(mode).strip().lower()
+    if m not in PLOTLYJS_MODES:
+        raise M2TError(f"unknown --plotlyjs {mode!r}; use shared or inline")
+    return m
+
+
+def write_plotlyjs(folder: str | Path) -> Path:
+    """Write plotly.js (the bundled version, no network) to ``folder/plotly.min.js`` unless an
+    identical copy is already there; returns its path."""
+    from plotly.offline import get_plotlyjs
+
+    path = Path(folder) / PLOTLYJS_FILE
+    data = get_plotlyjs().encode("utf-8")
+    try:
+        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            return path
+    except OSError:
+        pass
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def save_figure(fig, stem: str | Path, formats: Sequence[str], plotlyjs: str = "inline") -> list[Path]:
     """Write ``fig`` to ``stem.<format>`` for each format and return the paths written.
 
     A matplotlib figure takes ``png`` (150 dpi), ``pdf`` and ``svg`` (tight bounding box, no
-    timestamps); a plotly figure takes ``html`` (self-contained, offline). Every format is
-    checked before anything is written: an unknown one, or one that does not fit the figure,
-    raises M2TError. Each file is written to a temporary sibling and renamed into place.
+    timestamps); a plotly figure takes ``html`` (offline): with ``plotlyjs="inline"`` the page
+    embeds plotly.js, with ``"shared"`` it loads ``plotly.min.js`` from its folder, which is
+    written there too (once, shared by every page of the folder; the path is returned as well).
+    Every format is checked before anything is written: an unknown one, or one that does not fit
+    the figure, raises M2TError. Each file is written to a temporary sibling and renamed into place.
     """
     stem = Path(stem)
+    plotlyjs = check_plotlyjs(plotlyjs)
     kind = _figure_kind(fig)
     fmts = _formats(formats, STATIC_FORMATS + INTERACTIVE_FORMATS)
     allowed = STATIC_FORMATS if kind == "static" else INTERACTIVE_FORMATS
@@ -87,13 +123,15 @@ def save_figure(fig, stem: str | Path, formats: Sequence[str]) -> list[Path]:
                            f"use {', '.join(STATIC_FORMATS)}")
         raise M2TError(f"an interactive (plotly) figure can only be saved as html, not {', '.join(bad)}")
     written = []
+    if kind == "interactive" and plotlyjs == "shared" and fmts:
+        written.append(write_plotlyjs(stem.parent))
     for f in fmts:
         path = _path(stem, f)
         with atomic_path(path) as tmp:
             if kind == "static":
                 _save_static(fig, tmp, f)
             else:
-                _save_html(fig, tmp, stem.name)
+                _save_html(fig, tmp, stem.name, True if plotlyjs == "inline" else PLOTLYJS_FILE)
         written.append(path)
     return written
 
@@ -107,13 +145,15 @@ def _save_static(fig, tmp: Path, fmt: str) -> None:
                     metadata=metadata)
 
 
-def _save_html(fig, tmp: Path, name: str) -> None:
+def _save_html(fig, tmp: Path, name: str, include) -> None:
+    """``include``: True embeds plotly.js; a file name (``plotly.min.js``) makes the page load that
+    file from its own folder (plotly writes nothing for a name ending in .js)."""
     config = {"displaylogo": False, "responsive": True,
               "toImageButtonOptions": {"format": "svg", "filename": name or "figure"}}
     try:
-        fig.write_html(tmp, include_plotlyjs=True, full_html=True, config=config, div_id=_div_id(name))
+        fig.write_html(tmp, include_plotlyjs=include, full_html=True, config=config, div_id=_div_id(name))
     except TypeError:  # plotly without div_id
-        fig.write_html(tmp, include_plotlyjs=True, full_html=True, config=config)
+        fig.write_html(tmp, include_plotlyjs=include, full_html=True, config=config)
 
 
 # ----------------------------------------------------------------------------- tables
@@ -257,5 +297,6 @@ def write_table(df: pd.DataFrame, stem: str | Path, formats: Sequence[str] = TAB
     return written
 
 
-__all__ = ["save_figure", "write_table", "markdown_table", "latex_table", "latex_escape", "STATIC_FORMATS",
+__all__ = ["save_figure", "write_plotlyjs", "check_plotlyjs", "PLOTLYJS_MODES", "PLOTLYJS_FILE",
+           "write_table", "markdown_table", "latex_table", "latex_escape", "STATIC_FORMATS",
            "INTERACTIVE_FORMATS", "TABLE_FORMATS"]

@@ -8,6 +8,7 @@ Save them with :func:`m2t_interpret.plotting.save_figure`.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
 from typing import Sequence
@@ -22,11 +23,16 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from ..analysis.scores import model_levels
+from ..errors import M2TError
 from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
                     MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR, SEGMENT_COLOR, assign_lanes,
                     beta_label, bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label,
                     motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
                     require_columns, series_colors, style, temporal_layout, true_segments, wrap)
+
+
+#: Set by :func:`side_by_side`: the subfigure the next figure function draws into (instead of a new figure).
+_TARGET: contextvars.ContextVar = contextvars.ContextVar("m2t_static_target", default=None)
 
 
 def _styled(func):
@@ -37,14 +43,16 @@ def _styled(func):
     def wrapper(*args, **kwargs):
         with style():
             fig = func(*args, **kwargs)
-            fig.draw_without_rendering()
+            if isinstance(fig, Figure):  # a panel of side_by_side is drawn with its parent
+                fig.draw_without_rendering()
         return fig
 
     return wrapper
 
 
-def _new_figure(width: float, height: float, title: str | None) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained")
+def _new_figure(width: float, height: float, title: str | None):
+    target = _TARGET.get()
+    fig = target if target is not None else Figure(figsize=(width, height), layout="constrained")
     if title:
         fig.suptitle(title)
     return fig
@@ -627,3 +635,46 @@ from .attribution import attribution_bars_static as attribution_bars_figure  # n
 from .attribution import attribution_map_static as attribution_map_figure  # noqa: E402
 from .attribution import deletion_static as deletion_figure  # noqa: E402
 from .attribution import sanity_static as sanity_figure  # noqa: E402
+
+
+# ----------------------------------------------------------------------------- panels side by side
+
+def side_by_side(figure: str, panels: Sequence[tuple[tuple, dict]], titles: Sequence[str],
+                 title: str | None = None) -> Figure:
+    """One figure holding several drawings of the figure function ``figure`` (a name from
+    :data:`m2t_interpret.plotting.FIGURES`) side by side, e.g. one model per panel.
+
+    ``panels``: the ``(args, kwargs)`` of each call; ``titles``: each panel's title (it replaces
+    the call's own ``title``). Each panel is drawn by the same function as a figure of its own
+    (into a matplotlib subfigure), so the side-by-side figure shows exactly what the single ones do.
+    """
+    fn = globals().get(figure)
+    if figure not in _PANEL_FIGURES or fn is None:
+        raise M2TError(f"side_by_side: unknown figure {figure!r}; use one of {', '.join(_PANEL_FIGURES)}")
+    if len(panels) != len(titles) or not panels:
+        raise M2TError("side_by_side: give one title per panel (and at least one panel)")
+    # Each panel's own size, so that the whole keeps every panel's proportions (built, not drawn: cheap).
+    build = getattr(fn, "__wrapped__", fn)
+    with style():
+        sizes = [build(*args, **{**kwargs, "title": t}).get_size_inches() for (args, kwargs), t in zip(panels, titles)]
+    width, height = float(sum(w for w, _ in sizes)), float(max(h for _, h in sizes))
+    # A panel's title must not run into its neighbour's: wrap it to the panel's width (~11 characters an inch).
+    titles = ["\n".join(wrap(line, max(int(w * 11), 20)) for line in str(t).split("\n"))
+              for t, (w, _) in zip(titles, sizes)]
+    with style():
+        fig = Figure(figsize=(width, height + (0.3 if title else 0.0)), layout="constrained")
+        if title:
+            fig.suptitle(title)
+        subs = fig.subfigures(1, len(panels), wspace=0.02, width_ratios=[w for w, _ in sizes], squeeze=False)[0]
+        for sub, (args, kwargs), t in zip(subs, panels, titles):
+            token = _TARGET.set(sub)
+            try:
+                fn(*args, **{**kwargs, "title": t})
+            finally:
+                _TARGET.reset(token)
+        fig.draw_without_rendering()
+    return fig
+
+
+_PANEL_FIGURES = ("density_figure", "histogram_figure", "parts_figure", "onset_figure", "temporal_scores_figure",
+                  "gate_figure", "map_figure", "finegrained_figure", "ablation_figure")

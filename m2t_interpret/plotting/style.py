@@ -4,7 +4,8 @@ small helpers shared by the static (matplotlib) and interactive (plotly) figures
 Colours come from the Okabe–Ito colour-blind-safe palette for the six body parts (left and right
 of a limb are two shades of one hue: the left side dark, the right side light) and Paul Tol's
 "muted" palette for other series (stems, words, models). Every figure — static and interactive —
-takes its colours from here, so a part has the same colour everywhere.
+takes its colours from here, so a part has the same colour everywhere (PART_COLORS itself is
+defined beside the parts, in :mod:`m2t_interpret.skeletons`, so that every layer can use it).
 
 Nothing here changes global state: :func:`style` is a context manager around
 ``matplotlib.rc_context`` and restores every rcParam on exit.
@@ -22,17 +23,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import M2TError
-from ..skeletons import PART_LABELS, PARTS
+from ..skeletons import PART_COLORS, PART_LABELS, PARTS  # PART_COLORS: defined once, beside the parts
 
-#: One colour per body part (Okabe–Ito): arms blue, legs orange, left dark, right light.
-PART_COLORS: dict[str, str] = {
-    "root": "#009E73",       # bluish green
-    "torso": "#CC79A7",      # reddish purple
-    "left_arm": "#0072B2",   # blue
-    "right_arm": "#56B4E9",  # sky blue
-    "left_leg": "#D55E00",   # vermillion
-    "right_leg": "#E69F00",  # orange
-}
 #: Paul Tol's "muted" qualitative palette, for series that are not parts (stems, words, models).
 SERIES_COLORS: tuple[str, ...] = ("#332288", "#CC6677", "#117733", "#88CCEE", "#AA4499",
                                   "#999933", "#44AA99", "#882255", "#DDCC77")
@@ -79,6 +71,7 @@ RC: dict[str, object] = {
     "image.cmap": MAP_CMAP,
     "figure.dpi": 100,
     "savefig.dpi": 150,
+    "text.usetex": False,   # papers need no LaTeX installation: mathtext draws β̂, α·Γ
     "pdf.fonttype": 42,     # embed TrueType: editable text in PDF
     "ps.fonttype": 42,
     "svg.fonttype": "path",

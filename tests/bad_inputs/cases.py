@@ -50,6 +50,7 @@ EV = "evaluate --model @tiny.pt --data @corpus --no-meteor --no-progress"
 TR = "train --config @tiny.toml --no-progress"
 AN = "--model @tiny.pt --data @corpus --no-progress --format csv"
 CONVERT = "convert @authors.ckpt --vocab @vocab.json"
+FG = "figures --model @tiny.pt --data @corpus --no-progress --format csv"
 
 CASES = [
     # --- motions (caption) --------------------------------------------------------------------
@@ -288,4 +289,22 @@ CASES = [
       "--attribution must be one of"),
     C("explore-out-user-file", f"explore {M} --data @corpus --out page.html", 2,
       "exists and is not an earlier explorer page", setup="file:page.html"),
+    # --- figures (the paper's figures and tables) ---------------------------------------------
+    C("figures-out-user-folder", f"{FG} --out mine", 2, "holds files not written by `m2t-interpret figures`",
+      setup="userdir:mine"),
+    C("figures-out-earlier-plus-user-file", f"{FG} --only table2_captions --out out", 2,
+      "holds an earlier figures output plus files it did not write (notes.txt)",
+      setup="copy:figures_done:out put:out/notes.txt"),
+    C("figures-out-file", f"{FG} --out notes.txt", 2, "exists and is not a folder", setup="file:notes.txt"),
+    C("figures-unknown-model", "figures --model nosuch --data @corpus --out f", 2,
+      "no model file or shipped model named 'nosuch'"),
+    C("figures-runs-missing", f"{FG} --only table1_sweep --runs nowhere --out f", 2, "--runs nowhere: no such folder"),
+    C("figures-runs-not-sweep", f"{FG} --only table1_sweep --runs mine --out f", 2, "not a sweep folder",
+      setup="userdir:mine"),
+    C("figures-unknown-clip", f"{FG} --clip zzz --out f", 2, "no clip 'zzz' in split test"),
+    C("figures-unknown-figure", f"{FG} --only fig9 --out f", 2, "unknown figure 'fig9'"),
+    C("figures-bad-plotlyjs", f"{FG} --plotlyjs cdn --out f", 2, "unknown --plotlyjs 'cdn'"),
+    C("analysis-bad-plotlyjs", f"density {AN} --out out --plotlyjs cdn", 2, "unknown --plotlyjs 'cdn'"),
+    C("figures-replace-earlier-output", f"{FG} --only table2_captions --out out", 0, "wrote",
+      allowed="out out/* cache cache/*", setup="copy:figures_done:out"),
 ]

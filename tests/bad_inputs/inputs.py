@@ -178,6 +178,14 @@ def _captures(d: Path) -> None:
     np.save(shape / "arrays" / "alpha.npy", np.zeros((1, 3), dtype=np.float32))
 
 
+def _figures(d: Path) -> None:
+    """An earlier output of `m2t-interpret figures` (its cheapest table) on the tiny model and corpus."""
+    from m2t_interpret.figures import make_figures
+
+    make_figures([str(d / "tiny.pt")], data=str(d / "corpus"), out=d / "figures_done", only=["table2_captions"],
+                 formats=["csv"], cache=False)
+
+
 def build_inputs(d: Path) -> Path:
     """Write every shared input into ``d``."""
     _motions(d)
@@ -188,6 +196,7 @@ def build_inputs(d: Path) -> Path:
     _segment_inputs(d)
     _runs(d)
     _captures(d)
+    _figures(d)
     (d / "notes.txt").write_text("a user's file\n")
     return d
 

@@ -9,11 +9,9 @@ from typing import Sequence
 import numpy as np
 
 from ...io import atomic_path
+from ...skeletons import PART_COLORS, joint_parts
 from .clip import SyntheticClip
 from .kinematics import PARENTS
-
-_LEFT = {1, 4, 7, 10, 13, 16, 18, 20}
-_RIGHT = {2, 5, 8, 11, 14, 17, 19, 21}
 
 
 def _project(joints: np.ndarray, yaw_deg: float = 55.0) -> tuple[np.ndarray, np.ndarray]:
@@ -27,12 +25,14 @@ def plot_stills(clips: Sequence[SyntheticClip], path: str | os.PathLike, n_still
                 dpi: int = 110) -> Path:
     """One row per clip: ``n_stills`` evenly spaced frames, titled with the first caption.
 
-    Left side blue, right side red, torso black; a thin line marks the floor (y = 0).
+    Each bone has the colour of its body part (the figures' part colours); a thin line marks the
+    floor (y = 0).
     """
     from matplotlib.figure import Figure  # no pyplot: the global backend stays as the user set it
 
     fig = Figure(figsize=(2.0 * n_stills, 2.6 * len(clips)))
     axes = fig.subplots(len(clips), 1, squeeze=False)
+    bone_colors = [PART_COLORS[p] for p in joint_parts("humanml3d")]
     for ax, clip in zip(axes[:, 0], clips):
         T = clip.n_frames
         frames = np.linspace(0, T - 1, n_stills).round().astype(int)
@@ -41,9 +41,8 @@ def plot_stills(clips: Sequence[SyntheticClip], path: str | os.PathLike, n_still
             u = u - u[0] + 1.3 * k  # each still in its own slot
             for j in range(1, 22):
                 p = PARENTS[j]
-                c = "tab:blue" if j in _LEFT else "tab:red" if j in _RIGHT else "black"
-                ax.plot([u[p], u[j]], [y[p], y[j]], color=c, lw=2, solid_capstyle="round")
-            ax.plot(u[15], y[15], "o", color="black", ms=6)
+                ax.plot([u[p], u[j]], [y[p], y[j]], color=bone_colors[j], lw=2, solid_capstyle="round")
+            ax.plot(u[15], y[15], "o", color=bone_colors[15], ms=6)
             ax.text(1.3 * k, -0.12, f"t={f / 20:.1f}s", ha="center", va="top", fontsize=8)
         ax.axhline(0.0, color="0.6", lw=0.8)
         ax.set_xlim(-0.7, 1.3 * (n_stills - 1) + 0.7)
