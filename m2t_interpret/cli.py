@@ -1098,7 +1098,7 @@ def animate(
                                                                     "the motion word whose Γ is highest.")] = None,
     format: Annotated[Optional[str], typer.Option("--format", "-f", help="gif (pillow) or mp4 (H.264 through "
                                                                         "imageio-ffmpeg: pip install "
-                                                                        "'m2t-interpret[video]'). Default: from "
+                                                                        "'m2t-interpret\\[video]'). Default: from "
                                                                         "--out's suffix, else gif.")] = None,
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", decode: DecodeOpt = "greedy", seed: SeedOpt = 2, device: DeviceOpt = "cpu",
