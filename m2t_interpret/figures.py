@@ -315,69 +315,68 @@ def _present(ctx, words: Sequence[str]) -> list[str]:
     return [w for w in words if stem_of(w) in stems]
 
 
+def _per_model(session: FigureSession, key: str, report, panels: tuple) -> PaperPart:
+    """Paper figure ``key``: ``report(ctx)`` for each model of the session (in the figure's decoding),
+    drawn side by side by the report figure ``panels`` names."""
+    spec = PAPER_FIGURES[key]
+    return PaperPart(spec, {label: report(ctx) for label, ctx in session.contexts(spec.decode).items()}, panels)
+
+
 def density_figure(session: FigureSession) -> PaperPart:
     """Fig. 2a/3: β̂ densities of :data:`DENSITY_WORDS` and the non-motion words, one panel per model."""
     from .reports import density_report
 
-    spec = PAPER_FIGURES["fig2a_density"]
-    reports = {label: density_report(ctx, _present(ctx, DENSITY_WORDS), non_motion=True)
-               for label, ctx in session.contexts(spec.decode).items()}
-    return PaperPart(spec, reports, ("density_figure", "density"))
+    return _per_model(session, "fig2a_density",
+                      lambda ctx: density_report(ctx, _present(ctx, DENSITY_WORDS), non_motion=True),
+                      ("density_figure", "density"))
 
 
 def histogram_figure(session: FigureSession) -> PaperPart:
     """Fig. 2b/4: per-part max-attention histograms of :data:`HIST_WORDS`, one panel per model."""
     from .reports import hist_report
 
-    spec = PAPER_FIGURES["fig2b_hist"]
-    reports = {label: hist_report(ctx, _present(ctx, HIST_WORDS)) for label, ctx in session.contexts(spec.decode).items()}
-    return PaperPart(spec, reports, ("histogram_figure", "hist"))
+    return _per_model(session, "fig2b_hist",
+                      lambda ctx: hist_report(ctx, _present(ctx, HIST_WORDS)),
+                      ("histogram_figure", "hist"))
 
 
 def onset_figure(session: FigureSession) -> PaperPart:
     """Fig. 5: Γ curves of the session's clip with its true segments (and the temporal scores)."""
     from .reports import onset_report
 
-    spec = PAPER_FIGURES["fig5_onset"]
-    reports = {label: onset_report(ctx, _clip(session, ctx)) for label, ctx in session.contexts(spec.decode).items()}
-    return PaperPart(spec, reports, ("onset_figure", "curves"))
+    return _per_model(session, "fig5_onset",
+                      lambda ctx: onset_report(ctx, _clip(session, ctx)),
+                      ("onset_figure", "curves"))
 
 
 def finegrained_figure(session: FigureSession) -> PaperPart:
     """Fig. 6: the fine-grained caption of the session's clip."""
     from .reports import finegrained_report
 
-    spec = PAPER_FIGURES["fig6_finegrained"]
-    reports = {label: finegrained_report(ctx, _clip(session, ctx))
-               for label, ctx in session.contexts(spec.decode).items()}
-    return PaperPart(spec, reports, ("finegrained_figure", "finegrained"))
+    return _per_model(session, "fig6_finegrained",
+                      lambda ctx: finegrained_report(ctx, _clip(session, ctx)),
+                      ("finegrained_figure", "finegrained"))
 
 
 def map_figure(session: FigureSession) -> PaperPart:
     """Fig. 7: the spatio-temporal attention map of the session's clip."""
     from .reports import map_report
 
-    spec = PAPER_FIGURES["fig7_map"]
-    reports = {label: map_report(ctx, _clip(session, ctx)) for label, ctx in session.contexts(spec.decode).items()}
-    return PaperPart(spec, reports, ("map_figure", "map"))
+    return _per_model(session, "fig7_map", lambda ctx: map_report(ctx, _clip(session, ctx)), ("map_figure", "map"))
 
 
 def parts_figure(session: FigureSession) -> PaperPart:
     """Supplement: body-part identification scores and confusion matrix, one panel per model."""
     from .reports import parts_report
 
-    spec = PAPER_FIGURES["figS1_parts"]
-    reports = {label: parts_report(ctx) for label, ctx in session.contexts(spec.decode).items()}
-    return PaperPart(spec, reports, ("parts_figure", "parts"))
+    return _per_model(session, "figS1_parts", parts_report, ("parts_figure", "parts"))
 
 
 def gate_figure(session: FigureSession) -> PaperPart:
     """Supplement: motion vs non-motion separation by β̂, one panel per model."""
     from .reports import gate_report
 
-    spec = PAPER_FIGURES["figS2_gate"]
-    reports = {label: gate_report(ctx) for label, ctx in session.contexts(spec.decode).items()}
-    return PaperPart(spec, reports, ("gate_figure", "gate"))
+    return _per_model(session, "figS2_gate", gate_report, ("gate_figure", "gate"))
 
 
 def sweep_table(session: FigureSession) -> PaperPart:
