@@ -20,3 +20,11 @@ def update_section(name: str, section: str, path: Path = DOC) -> Path:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     write_text(path, text)
     return path
+
+
+def time_targets(rows: list[tuple[str, float, float]]) -> list[str]:
+    """A Markdown table of (what, measured seconds, limit seconds) rows, each marked PASS or FAIL."""
+    lines = ["| target | measured | limit | result |", "|---|---:|---:|---|"]
+    for what, seconds, limit in rows:
+        lines.append(f"| {what} | {seconds:.1f} s | {limit:g} s | {'PASS' if seconds <= limit else 'FAIL'} |")
+    return lines
