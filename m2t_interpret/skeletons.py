@@ -161,15 +161,24 @@ KIT = Skeleton(
 SKELETONS: dict[str, Skeleton] = {"humanml3d": HUMANML3D, "kit": KIT}
 
 
-def joint_parts(skeleton: str | Skeleton) -> tuple[str, ...]:
-    """The body part of each joint, ``(J,)`` names from :data:`PARTS`: a joint in the torso or a limb
-    is that part's (the pelvis, also in the torso of HumanML3D, is the root)."""
+def joint_part_indices(skeleton: str | Skeleton) -> tuple[int, ...]:
+    """The body part of each joint, ``(J,)`` indices into :data:`PARTS`: the first part, in PARTS
+    order, whose encoder reads the joint (so the pelvis, read by the HumanML3D root and torso, is
+    the root's). Raises M2TError for a skeleton whose parts leave a joint out."""
     sk = get_skeleton(skeleton)
-    out = ["torso"] * sk.n_joints
-    for joints, name in sorted(zip(sk.parts, sk.part_names), key=lambda jp: jp[1] == "root"):
-        for j in joints:
-            out[j] = name
+    out: list[int | None] = [None] * sk.n_joints
+    for k, name in enumerate(PARTS):
+        for j in sk.parts[sk.part_names.index(name)]:
+            if out[j] is None:
+                out[j] = k
+    if None in out:
+        raise M2TError(f"skeleton {sk.name}: joint {out.index(None)} belongs to none of the six parts")
     return tuple(out)
+
+
+def joint_parts(skeleton: str | Skeleton) -> tuple[str, ...]:
+    """The body part of each joint, ``(J,)`` names from :data:`PARTS` (see :func:`joint_part_indices`)."""
+    return tuple(PARTS[k] for k in joint_part_indices(skeleton))
 
 
 def get_skeleton(name_or_skeleton: str | Skeleton) -> Skeleton:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import M2TError
-from ..skeletons import PARTS, Skeleton, get_skeleton
+from ..skeletons import Skeleton, get_skeleton, joint_part_indices
 from .labels import stem_of
 
 #: Γ at or above this marks the current word as active (the toolkit's Γ ≥ ½ interval).
@@ -58,15 +58,8 @@ class JointWeights:
 
 
 def joint_parts(skeleton: Skeleton | str) -> np.ndarray:
-    """(J,) index into :data:`PARTS` of each joint's part; a joint read by two parts (the
-    HumanML3D pelvis: root and torso) goes to the first in part order, the root, as in attribution."""
-    sk = get_skeleton(skeleton)
-    out = np.full(sk.n_joints, -1, dtype=int)
-    for k, part in enumerate(PARTS):
-        for j in sk.parts[sk.part_names.index(part)]:
-            if out[j] < 0:
-                out[j] = k
-    return out
+    """(J,) index into :data:`PARTS` of each joint's part (:func:`~m2t_interpret.skeletons.joint_part_indices`)."""
+    return np.asarray(joint_part_indices(skeleton), dtype=int)
 
 
 def word_steps(table: pd.DataFrame, clip_id: str, word: str | None = None) -> pd.DataFrame:

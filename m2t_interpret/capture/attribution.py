@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from ..errors import M2TError
-from ..skeletons import PARTS, Skeleton
+from ..skeletons import PARTS, Skeleton, joint_part_indices
 from ..tokens import PAD_ID, SOS_ID
 from .attribution_result import ATTENTION, AttributionResult
 
@@ -82,14 +82,9 @@ def check_baseline(baseline: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 def part_joint_groups(skeleton: Skeleton) -> np.ndarray:
-    """(J,) the group of each joint, indices into :data:`PARTS`: each joint in the first part
-    (PARTS order) whose encoder reads it, so the pelvis, read by root and torso, is the root's."""
-    group = np.full(skeleton.n_joints, -1, dtype=np.int64)
-    for k, name in enumerate(PARTS):
-        for j in skeleton.parts[skeleton.part_names.index(name)]:
-            if group[j] < 0:
-                group[j] = k
-    return group
+    """(J,) the group of each joint, indices into :data:`PARTS`: its part as the encoders read it
+    (:func:`~m2t_interpret.skeletons.joint_part_indices`; the pelvis is the root's)."""
+    return np.asarray(joint_part_indices(skeleton), dtype=np.int64)
 
 
 def joint_groups_from_mapping(mapping: Mapping[str, Sequence], skeleton: Skeleton) -> np.ndarray:
