@@ -1109,18 +1109,19 @@ def animate(
     Γ ≥ ½ (in its most attended part's colour), the root's path on the floor. Plays at the model's frame
     rate (10 fps for HumanML3D)."""
     from .clipviews import clip_animation, open_clips
-    from .io import check_file_destination
+    from .outputs import file_output
     from .plotting.animation import check_animation_format, is_animation_file, write_animation
 
     fmt = check_animation_format(format or out.suffix or "gif")
     if out.suffix.lower().lstrip(".") not in ("", fmt):
         raise M2TError(f"--out {out} has the suffix {out.suffix} but the format is {fmt}; name a .{fmt} file")
-    check_file_destination(out, "animation", is_ours=is_animation_file, option="--out")
+    folder = file_output(out, "animate", "animation", is_legacy=is_animation_file)
     view = open_clips(model, data=data, split=split, clips=[clip], decode=decode, seed=seed, vocab=vocab,
                       stats=stats, device=device, progress=progress, log=typer.echo)
     anim = clip_animation(view, 0, word)
     cap = view.capture
-    write_animation(anim, out, fmt)
+    with folder.transaction() as stage:
+        write_animation(anim, stage / out.name, fmt)
     w = anim.weights
     typer.echo(f"{cap.clip_ids[0]}: {cap.captions[0]}")
     typer.echo(f"words drawn: {', '.join(w.words)} · {anim.n_frames} frames at {anim.fps:g} fps · "
@@ -1148,18 +1149,19 @@ def explore(
     words with β̂ each; Γ of every word with the true segments when known; the selected word's part × frame
     map; and its attention per part beside an attribution method's."""
     from .clipviews import EXPLORER_ATTRIBUTION, open_clips, write_explorer_page
-    from .io import check_file_destination
+    from .outputs import file_output
     from .plotting.explorer import is_explorer_file
 
     if attribution not in EXPLORER_ATTRIBUTION:
         raise M2TError(f"--attribution must be one of {', '.join(EXPLORER_ATTRIBUTION)}, got {attribution!r}")
     if out.suffix.lower() not in (".html", ".htm"):
         raise M2TError(f"--out {out} should name an .html file")
-    check_file_destination(out, "explorer page", is_ours=is_explorer_file, option="--out")
+    folder = file_output(out, "explore", "explorer page", is_legacy=is_explorer_file)
     names = [c.strip() for v in (clips or []) for c in v.split(",") if c.strip()]
     view = open_clips(model, data=data, split=split, clips=names, decode=decode, seed=seed, vocab=vocab,
                       stats=stats, device=device, default=3, progress=progress, log=typer.echo)
-    write_explorer_page(view, out, attribution)
+    with folder.transaction() as stage:
+        write_explorer_page(view, stage / out.name, attribution)
     cap = view.capture
     for cid, text in zip(cap.clip_ids, cap.captions):
         typer.echo(f"{cid}: {text}")

@@ -15,6 +15,7 @@ from .data.dataset import load_split
 from .errors import M2TError
 from .metrics import CaptionScores, caption_scores, write_predictions, write_scores
 from .model.captioner import Captioner
+from .outputs import OutputFolder
 
 
 @dataclass
@@ -28,42 +29,46 @@ class Evaluation:
     data: str
 
     def write(self, out_dir: str | os.PathLike) -> list[Path]:
-        """predictions.csv (every field quoted), scores.csv and scores.md (checked first with
-        :func:`check_evaluation_out`: files of those names that another tool wrote are not replaced)."""
-        out = check_evaluation_out(out_dir)
+        """predictions.csv (every field quoted), scores.csv and scores.md, together or not at all
+        (checked first with :func:`check_evaluation_out`: files of those names that the tool did not
+        write, or that changed since, are not replaced)."""
+        folder = evaluation_folder(out_dir)
         refs = {r.id: list(r.references) for r in self.predictions.itertuples()}
-        paths = [
-            write_predictions(out / "predictions.csv", list(self.predictions["id"]),
-                              dict(zip(self.predictions["id"], self.predictions["prediction"])), refs),
-            write_scores(out / "scores.csv", self.scores),
-            write_scores(out / "scores.md", self.scores),
-        ]
-        return paths
+        with folder.transaction() as stage:
+            paths = [
+                write_predictions(stage / "predictions.csv", list(self.predictions["id"]),
+                                  dict(zip(self.predictions["id"], self.predictions["prediction"])), refs),
+                write_scores(stage / "scores.csv", self.scores),
+                write_scores(stage / "scores.md", self.scores),
+            ]
+            return folder.final(stage, paths)
 
 
 EVALUATION_FILES = ("predictions.csv", "scores.csv", "scores.md")
 _HEADERS = {"predictions.csv": '"id","prediction"', "scores.csv": '"metric"', "scores.md": "| Metric |"}
 
 
-def is_evaluation_dir(path: Path) -> bool:
-    """True when every evaluation file present in ``path`` starts the way :meth:`Evaluation.write` writes it."""
-    for name in EVALUATION_FILES:
-        f = Path(path) / name
-        if f.exists():
-            if not f.is_file():
-                return False
-            with open(f, encoding="utf-8", errors="replace") as fh:
-                if not fh.readline().startswith(_HEADERS[name]):
-                    return False
-    return True
+def is_evaluation_file(path: Path) -> bool:
+    """True for an evaluation file that starts the way :meth:`Evaluation.write` writes it (files
+    written before output ledgers existed are recognised this way)."""
+    header = _HEADERS.get(Path(path).name)
+    if header is None or not Path(path).is_file():
+        return False
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.readline().startswith(header)
+
+
+def evaluation_folder(out_dir: str | os.PathLike) -> OutputFolder:
+    """``--out`` of ``evaluate``, checked before any work: a folder (or absent), writable, not under a
+    file, and holding no file named like an output that the tool did not write or that changed since."""
+    folder = OutputFolder(out_dir, "evaluate", is_legacy=is_evaluation_file)
+    folder.check(EVALUATION_FILES)
+    return folder
 
 
 def check_evaluation_out(out_dir: str | os.PathLike) -> Path:
-    """``--out`` of ``evaluate``, checked before any work: a folder (or absent), writable, not under a
-    file, and holding no file named like an output that an evaluation did not write."""
-    from .io import check_out_folder
-
-    return check_out_folder(out_dir, "evaluation", EVALUATION_FILES, is_ours=is_evaluation_dir)
+    """:func:`evaluation_folder`'s path (the check alone)."""
+    return evaluation_folder(out_dir).path
 
 
 def caption_batches(model: Captioner, batches: Iterable[tuple[list[int], torch.Tensor, torch.Tensor]],

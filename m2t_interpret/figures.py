@@ -248,7 +248,7 @@ class PaperPart:
             what = self.spec.shows if name == "table" else f"{self.spec.shows} ({name})"
             written += [(p, f"{self.spec.paper}: {what}") for p in write_table(df, out / stem, tables or ["csv"])]
         for label, rep in self.reports.items():
-            for p in rep.write(out / label, formats, plotlyjs):
+            for p in rep.write_files(out / label, formats, plotlyjs):
                 written.append((p, f"{self.spec.paper}, model {label}: {_report_file_shows(rep, p)}"))
         return written
 
@@ -507,6 +507,7 @@ def check_figures_out(out: str | os.PathLike) -> Path:
     """``--out`` of ``figures``: absent, empty, or an earlier output of this command holding only the
     files its ``MANIFEST.md`` lists — anything else (a user's file) is refused before any work."""
     from .io import check_dir_destination
+    from .outputs import LEDGER, check_recorded_dir
 
     out = Path(out)
     listed = manifest_files(out) if out.is_dir() else None
@@ -514,7 +515,9 @@ def check_figures_out(out: str | os.PathLike) -> Path:
         raise M2TError(f"--out {out} holds files not written by `m2t-interpret figures` (no {MANIFEST} of an earlier "
                        f"run); refusing to touch it (choose a new or empty folder)")
     check_dir_destination(out, lambda p: listed is not None, "figures output",
-                          owned=lambda rel: listed is not None and rel in listed)
+                          owned=lambda rel: rel == LEDGER or (listed is not None and rel in listed))
+    if out.is_dir():
+        check_recorded_dir(out, "figures")
     return out
 
 
@@ -577,7 +580,8 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str = "synthetic"
     ``out`` must be new, empty or an earlier output of this function holding nothing else; it is
     written whole (a temporary sibling folder renamed into place), so it never holds half a run.
     """
-    from .io import write_dir, write_text
+    from .io import write_text
+    from .outputs import write_recorded_dir
     from .plotting.save import check_plotlyjs
     from .reports import check_formats
 
@@ -615,8 +619,8 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str = "synthetic"
         write_text(tmp / MANIFEST, manifest.markdown())
 
     listed = manifest_files(out) if out.is_dir() else None
-    write_dir(out, fill, is_ours=lambda p: listed is not None, kind="figures output",
-              owned=lambda rel: listed is not None and rel in listed)
+    write_recorded_dir(out, fill, is_ours=lambda p: listed is not None, kind="figures output", owner="figures",
+                       owned=lambda rel: listed is not None and rel in listed)
     return manifest
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 from . import analysis as A
 from .capture.dataset import CaptureRequest, cached_capture, parse_decode
 from .errors import M2TError
+from .outputs import OutputFolder
 from .result import CaptureResult
 
 #: Seed of the default held-out synthetic corpus (the shipped models were trained on seed 0).
@@ -171,16 +172,26 @@ class Report:
 
     def write(self, out_dir: str | os.PathLike, formats: Sequence[str] = DEFAULT_FORMATS,
               plotlyjs: str = "shared") -> list[Path]:
-        """Write every table and figure as ``<out>/<name>_<key>.<format>`` (atomically); returns the paths.
+        """Write every table and figure as ``<out>/<name>_<key>.<format>``; returns the paths.
 
+        The files appear together or not at all, never replace a file the tool did not write (or
+        that changed since), and the files of this report's previous run in the folder that this run
+        does not write are removed (:class:`~m2t_interpret.outputs.OutputFolder`, owner ``name``).
         HTML figures load one ``plotly.min.js`` written beside them (``plotlyjs="shared"``), or
         embed it (``"inline"``)."""
+        check_formats(formats)
+        folder = OutputFolder(check_out_dir(out_dir), self.name)
+        with folder.transaction() as stage:
+            return folder.final(stage, self.write_files(stage, formats, plotlyjs))
+
+    def write_files(self, out: Path, formats: Sequence[str] = DEFAULT_FORMATS, plotlyjs: str = "shared") -> list[Path]:
+        """Write the files straight into ``out``, with no ledger and no staging: for a caller that
+        writes a whole folder at once and records it itself (``figures``)."""
         from .plotting import save_figure, write_table
         from .plotting.save import check_plotlyjs
 
         formats = check_formats(formats)
         plotlyjs = check_plotlyjs(plotlyjs)
-        out = check_out_dir(out_dir)
         paths: list[Path] = []
         table_formats = [f for f in formats if f in TABLE_FORMATS]
         for key, df in self.tables.items():
@@ -224,7 +235,7 @@ def check_formats(formats: Sequence[str]) -> list[str]:
 def check_out_dir(out_dir: str | os.PathLike) -> Path:
     """The output folder: a folder or absent (created on the first write), not under a file, writable —
     checked before any work by the CLI, and again before writing (:func:`m2t_interpret.io.check_out_folder`).
-    Files of the same name are replaced."""
+    Files of the same name are replaced only when the tool wrote them (:mod:`m2t_interpret.outputs`)."""
     from .io import check_out_folder
 
     return check_out_folder(out_dir, "figures and tables")

@@ -18,6 +18,7 @@ from m2t_interpret.cli import main
 from m2t_interpret.data.synthetic import generate_corpus
 from m2t_interpret.data.synthetic.corpus import vocabulary as synthetic_words
 from m2t_interpret.errors import M2TError
+from m2t_interpret.outputs import LEDGER
 from m2t_interpret.figures import (
     PAPER_FIGURES,
     FigureSession,
@@ -64,7 +65,8 @@ def _meshes(fig) -> list:
 
 
 def _files(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    """The outputs under ``root`` (the hidden ledger of what the tool wrote is not one)."""
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != LEDGER}
 
 
 def test_manifest_lists_every_file_with_fingerprints_and_the_command(written, tiny):
@@ -194,7 +196,7 @@ def _compare_with_committed(out: Path, prefix: str = "") -> list[str]:
     checked = []
     for p in sorted((out / prefix).rglob("*") if prefix else out.rglob("*")):
         rel = p.relative_to(out).as_posix()
-        if not p.is_file() or rel == "MANIFEST.md":
+        if not p.is_file() or rel == "MANIFEST.md" or p.name == LEDGER:
             continue
         assert rel in committed, f"{rel} is not in the committed figures/paper/MANIFEST.md"
         if rel.endswith(TABLE_SUFFIXES):

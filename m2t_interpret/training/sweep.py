@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import M2TError
 from ..io import write_text
+from ..outputs import LEDGER, STAGING_PREFIX, OutputFolder
 from .config import TrainConfig
 
 TABLE_COLUMNS = ["λ_spat", "λ_adapt", "BLEU@1", "BLEU@4", "CIDEr", "ROUGE-L", "BERTScore"]
@@ -73,6 +74,7 @@ def check_sweep_dir(out_dir: str | os.PathLike) -> Path:
     if out.is_dir():
         other = sorted(p.name for p in out.iterdir()
                        if not (p.name in TABLE_FILES or (p.name.startswith("lambda_") and p.is_dir())
+                               or p.name == LEDGER or p.name.startswith(STAGING_PREFIX)
                                or (p.name.startswith(".") and p.name.endswith(".tmp"))))
         if other:
             raise M2TError(f"--out {out} holds files that are not from a sweep ({', '.join(other[:3])}"
@@ -92,6 +94,9 @@ def run_sweep(config: TrainConfig, grid: Sequence[tuple[float, float]], out_dir:
     from .trainer import train
 
     out = check_sweep_dir(out_dir)
+    # tables of a sweep written before output ledgers existed are the sweep's own (the folder holds nothing else)
+    tables = OutputFolder(out, "sweep", is_legacy=lambda p: p.name in TABLE_FILES)
+    tables.check(TABLE_FILES)
     rows = []
     eval_root = resolve_data(eval_data or config.data,
                              config.synthetic_seed if eval_synthetic_seed is None else eval_synthetic_seed,
@@ -112,7 +117,8 @@ def run_sweep(config: TrainConfig, grid: Sequence[tuple[float, float]], out_dir:
                      None if s.bertscore is None else 100 * s.bertscore])
         protocol_text = s.protocol_description
     df = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    write_text(out / "table1.csv", df.to_csv(index=False))
-    write_text(out / "table1.md", table_markdown(df, protocol_text))
-    write_text(out / "table1.tex", table_latex(df, protocol_text))
+    with tables.transaction() as stage:
+        write_text(stage / "table1.csv", df.to_csv(index=False))
+        write_text(stage / "table1.md", table_markdown(df, protocol_text))
+        write_text(stage / "table1.tex", table_latex(df, protocol_text))
     return df
