@@ -397,6 +397,8 @@ def _attribution_key(ctx: AnalysisContext, method: str, target: str, baseline: s
     fields = {"model": cap.meta.get("model_fingerprint"), "data": cap.meta.get("data_fingerprint"),
               "clips": list(cap.clip_ids), "method": method, "target": target, "baseline": baseline,
               "n_steps": n_steps if method == "ig" else None,
+              # occlusion entries cached before its windows kept to the clip's own frames are stale
+              "windows": "clip frames" if method == "occlusion" else None,
               "groups": None if joint_groups is None or method not in ("ablation", "shapley")
               else [int(g) for g in joint_groups]}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
