@@ -234,6 +234,44 @@ def test_agreement_faithfulness_sanity_tables(result):
                        attribute_caption(model, x[0], int(lengths[0]), CAPTION, "saliency")[0])
 
 
+def test_chance_part_is_the_mean_over_the_other_five_parts_in_the_model_and_at_the_input(result):
+    """One definition of the chance level of a part removal, inside the model (α) and at the input:
+    the exact mean drop over the five parts other than the most-attended one (it was one seeded
+    draw, at the input from all six parts, the top one included)."""
+    from m2t_interpret.analysis.faithfulness import (attention_interventions, forced_captions, input_deletion,
+                                                     input_part_drops)
+
+    model, cap, x, lengths, res = result
+    nn, ss = np.nonzero(cap.step_mask)
+    top = res.parts(ATTENTION)[nn, ss].argmax(1)
+    others = ~np.eye(len(PARTS), dtype=bool)[top]
+    captions = forced_captions(cap)
+
+    def logp(replace=None):
+        with torch.no_grad(), model.hooks(replace=replace or {}):
+            out = torch.log_softmax(model(x, lengths, captions[:, :-1]).logits, -1)
+        return out.gather(2, captions[:, 1:, None])[..., 0].numpy()[nn, ss]
+
+    def without(k):  # part k (PARTS order) removed from α, α renormalised over the other five (padding: 0)
+        col = model.skeleton.part_names.index(PARTS[k])
+
+        def fn(a):
+            kept = a * (torch.arange(a.shape[-1]) != col)
+            total = kept.sum(-1, keepdim=True)
+            return torch.where(total > 0, kept / total, kept)
+        return fn
+
+    inside = np.stack([logp() - logp({"alpha": without(k)}) for k in range(len(PARTS))], 1)
+    faith = attention_interventions(model, cap, x, lengths, res, "saliency")
+    # float32 log-probabilities of a few nats, the same forward computed in another batch layout
+    np.testing.assert_allclose(faith["drop_other_parts"], (inside * others).sum(1) / 5, atol=2e-5)
+    np.testing.assert_allclose(faith["drop_top_attended"], inside[np.arange(len(top)), top], atol=2e-5)
+    at_input = input_part_drops(model, x, lengths, captions)[nn, ss]
+    inputs = input_deletion(model, cap, x, lengths, res, "saliency")
+    np.testing.assert_allclose(inputs["input_drop_other_parts"], (at_input * others).sum(1) / 5, atol=2e-5)
+    assert not {"drop_random_part", "input_drop_random"} & (set(faith.columns) | set(inputs.columns))
+
+
 def test_cli_attribute_faithfulness_sanity(tmp_path, monkeypatch):
     from m2t_interpret.cli import main
     from m2t_interpret.data.synthetic import generate_corpus
