@@ -330,7 +330,9 @@ class CaptionScores:
 
 def format_scores(scores: CaptionScores, scale: float = 100.0, digits: int = 1) -> str:
     """Human-readable lines, values ×``scale``: the protocol once, then one line per metric."""
-    lost = "" if scores.n_lost is None else f"; lost={scores.n_lost}" + (f" ({scores.lost_note})" if scores.lost_note else "")
+    lost = ""
+    if scores.n_lost is not None:
+        lost = f"; lost={scores.n_lost}" + (f" ({scores.lost_note})" if scores.lost_note else "")
     lines = [f"protocol: {scores.protocol_description}; n={scores.n_clips}{lost}"]
     for key, label in METRIC_LABELS.items():
         value = getattr(scores, key)

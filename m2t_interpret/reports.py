@@ -514,8 +514,8 @@ def faithfulness_report(ctx: AnalysisContext, result, method: str, seed: int = 0
     wanted = summary[summary["group"].isin(["all words", "motion"])]
     return Report("faithfulness", tables={"words": words, "ablation": summary, "curves": curves},
                   figures={"curves": ("deletion_figure", (curves,), {"title": f"deletion curves ({method})"})},
-                  summary=wanted, notes=["drop = log p(word) − log p(word | intervention); the chance levels are the mean "
-                                         "over the parts other than the most-attended one (drop_other_parts, "
+                  summary=wanted, notes=["drop = log p(word) − log p(word | intervention); the chance levels are the "
+                                         "mean over the parts other than the most-attended one (drop_other_parts, "
                                          "input_drop_other_parts) and a random window of the same length"])
 
 
