@@ -373,6 +373,8 @@ def evaluate(
     stats: Optional[Path] = typer.Option(None, help="Normalisation statistics JSON."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write predictions.csv, scores.csv and scores.md here."),
     limit: Optional[int] = typer.Option(None, help="Evaluate only the first N ids of the split (quick look)."),
+    allow_skips: bool = typer.Option(False, "--allow-skips", help="Evaluate even when the split loses more than "
+                                     "5 % of its ids or caption lines (the scores say how many were lost)."),
     device: str = typer.Option("cpu", help=DEVICE_HELP),
     progress: ProgressOpt = None,
 ) -> None:
@@ -405,10 +407,10 @@ def evaluate(
     root = resolve_data(data, synthetic_seed, progress=progress, log=typer.echo)
     result = evaluate_model(captioner, root, split=split, protocol=protocol, decode=decode,
                             bertscore_model=bertscore_model, meteor=meteor, progress=progress, limit=limit,
-                            log=typer.echo)
+                            log=typer.echo, allow_skips=allow_skips)
     name = captioner.metadata.get("name", model or "")
     typer.echo(f"model {name} · data {data if data != 'synthetic' else f'synthetic (seed {synthetic_seed})'} · "
-               f"split {split} · {result.decode} · {result.scores.n_clips} clips")
+               f"split {split} · {result.decode} · {result.scores.n_clips} clips, {result.scores.n_lost} ids lost")
     typer.echo(result.scores.format())
     if out is not None:
         for p in result.write(out):
@@ -428,8 +430,8 @@ def sweep(
     eval_synthetic_seed: Optional[int] = typer.Option(
         None, "--eval-synthetic-seed", help="Evaluate on the synthetic corpus of this seed (held out)."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads."),
-    allow_skips: bool = typer.Option(False, "--allow-skips", help="Train even when a split loses more than 5 % "
-                                     "of its ids or caption lines."),
+    allow_skips: bool = typer.Option(False, "--allow-skips", help="Train and evaluate even when a split loses more "
+                                     "than 5 % of its ids or caption lines."),
     progress: ProgressOpt = None,
 ) -> None:
     """Train and score one captioner per λ pair and write the paper's Table 1 (CSV, Markdown, LaTeX)."""
@@ -1052,9 +1054,9 @@ def faithfulness(
     plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """Faithfulness by intervention: the drop in each word's log-probability when the most-attended part (α
-    renormalised without it), the attended window (μ ± σ·√(2 ln 2)), a random part or window, or the top-attributed
-    part is removed; deletion curves (comprehensiveness, sufficiency) by attention and by attribution; input-level
-    deletion of a part's joints."""
+    renormalised without it), the attended window (μ ± σ·√(2 ln 2)), each other part (their mean: the chance level), a
+    random window, or the top-attributed part is removed; deletion curves (comprehensiveness, sufficiency) by attention
+    and by attribution; input-level deletion of a part's joints."""
     from .reports import faithfulness_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, "forced", out, format, seed, device, cache,

@@ -16,6 +16,7 @@ from .errors import M2TError
 from .metrics import CaptionScores, caption_scores, write_predictions, write_scores
 from .model.captioner import Captioner
 from .outputs import OutputFolder
+from .training.data import check_skips
 
 
 @dataclass
@@ -111,11 +112,15 @@ def evaluate_model(
     limit: int | None = None,
     decode: str | None = None,
     log=None,
+    allow_skips: bool = False,
 ) -> Evaluation:
     """Decode every sample of ``split`` and score the captions against all of the sample's references.
 
     ``decode``: ``greedy``, ``beamK`` or ``authors-beamK`` (as ``caption --decode``); without it,
-    ``beam_size`` > 1 means the batched beam of that width. ``log`` is told when METEOR starts."""
+    ``beam_size`` > 1 means the batched beam of that width. ``log`` is told when METEOR starts.
+    A split that lost more than 5 % of its ids or caption lines is not scored (M2TError, training's
+    rule: :func:`~m2t_interpret.training.data.check_skips`) unless ``allow_skips``; the scores say
+    how many clips they are on and how many ids were lost."""
     from .capture.dataset import parse_decode
 
     if decode is not None:
@@ -130,6 +135,7 @@ def evaluate_model(
     if len(data) == 0:
         raise M2TError(f"no usable samples in split {split!r} of {root} for this {model.skeleton.name} model: "
                        f"{data.report.loss_summary()}")
+    check_skips({split: data}, allow_skips=allow_skips, action="evaluate")
     data.report.warn_skipped()
     with torch.inference_mode():
         preds = caption_split(model, data, mode=mode, beam_size=beam_size, progress=progress)
@@ -138,4 +144,5 @@ def evaluate_model(
                           "references": [refs[s.id] for s in data]})
     scores = caption_scores(dict(zip(table["id"], preds)), refs, protocol=protocol,
                             bertscore_model=bertscore_model, meteor=meteor, log=log)
+    scores.n_lost, scores.lost_note = len(data.report.lost_ids), data.report.loss_summary()
     return Evaluation(scores, table, decode_label(mode, beam_size), split, str(root))

@@ -408,6 +408,8 @@ def _attribution_key(ctx: AnalysisContext, method: str, target: str, baseline: s
     fields = {"model": cap.meta.get("model_fingerprint"), "data": cap.meta.get("data_fingerprint"),
               "clips": list(cap.clip_ids), "method": method, "target": target, "baseline": baseline,
               "n_steps": n_steps if method == "ig" else None,
+              # occlusion entries cached before its windows kept to the clip's own frames are stale
+              "windows": "clip frames" if method == "occlusion" else None,
               "groups": None if joint_groups is None or method not in ("ablation", "shapley")
               else [int(g) for g in joint_groups]}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
@@ -514,7 +516,7 @@ def faithfulness_report(ctx: AnalysisContext, result, method: str, seed: int = 0
 
     x, lengths = model_inputs(ctx)
     words = attention_interventions(ctx.model, ctx.capture, x, lengths, result, method, seed=seed)
-    inputs = input_deletion(ctx.model, ctx.capture, x, lengths, result, method, seed=seed)
+    inputs = input_deletion(ctx.model, ctx.capture, x, lengths, result, method)
     words = words.merge(inputs, on=["clip_id", "step", "word", "method"])
     keep = ctx.table.loc[~ctx.table["is_special"], ["clip_id", "step"]]
     words = words.merge(keep, on=["clip_id", "step"])
@@ -523,8 +525,9 @@ def faithfulness_report(ctx: AnalysisContext, result, method: str, seed: int = 0
     wanted = summary[summary["group"].isin(["all words", "motion"])]
     return Report("faithfulness", tables={"words": words, "ablation": summary, "curves": curves},
                   figures={"curves": ("deletion_figure", (curves,), {"title": f"deletion curves ({method})"})},
-                  summary=wanted, notes=["drop = log p(word) − log p(word | intervention); the random part and the "
-                                         "random window are the chance levels"])
+                  summary=wanted, notes=["drop = log p(word) − log p(word | intervention); the chance levels are the "
+                                         "mean over the parts other than the most-attended one (drop_other_parts, "
+                                         "input_drop_other_parts) and a random window of the same length"])
 
 
 def sanity_report(ctx: AnalysisContext, method: str, target: str = "logprob", baseline: str = "first_pose",
@@ -563,7 +566,7 @@ def attribution_compare_rows(contexts: dict[str, AnalysisContext], results: dict
         words = attention_interventions(ctx.model, ctx.capture, x, lengths, res, method)
         faith = faithfulness_summary(words, ctx.table)
         faith = faith[(faith["group"] == "motion") & faith["intervention"].isin(
-            ["drop_top_attended", "drop_random_part", "drop_top_attributed", "drop_window", "drop_random_window"])]
+            ["drop_top_attended", "drop_other_parts", "drop_top_attributed", "drop_window", "drop_random_window"])]
         for r in faith.itertuples():
             rows.append({"score": f"faithfulness: {r.intervention}, motion words", "model": name,
                          "value": r.mean_drop, "chance": np.nan, "n": r.n})

@@ -87,7 +87,8 @@ def run_sweep(config: TrainConfig, grid: Sequence[tuple[float, float]], out_dir:
               eval_synthetic_seed: int | None = None, resume: bool = True, progress: bool = True,
               log: Callable[[str], None] = print, allow_skips: bool = False) -> pd.DataFrame:
     """Train one model per λ pair (resuming finished or partial runs), evaluate each on
-    ``split`` and write ``table1.csv``, ``table1.md`` and ``table1.tex`` into ``out_dir``."""
+    ``split`` and write ``table1.csv``, ``table1.md`` and ``table1.tex`` into ``out_dir``.
+    ``allow_skips`` goes on when a split lost more than 5 % (training and evaluation alike)."""
     from ..evaluation import evaluate_model
     from ..model.checkpoints import load_model
     from .data import resolve_data
@@ -110,12 +111,12 @@ def run_sweep(config: TrainConfig, grid: Sequence[tuple[float, float]], out_dir:
             train(cfg, run, resume=resume and (run / "last.pt").exists(), progress=progress, log=log,
                   allow_skips=allow_skips)
         ev = evaluate_model(load_model(run / "model.pt"), eval_root, split=split, protocol=protocol,
-                            meteor=False, progress=progress)
+                            meteor=False, progress=progress, allow_skips=allow_skips)
         ev.write(run / f"eval_{split}")
         s = ev.scores
         rows.append([spat, adapt, 100 * s.bleu1, 100 * s.bleu4, 100 * s.cider, 100 * s.rouge_l,
                      None if s.bertscore is None else 100 * s.bertscore])
-        protocol_text = s.protocol_description
+        protocol_text = f"{s.protocol_description}; n={s.n_clips} clips, {s.n_lost} ids lost"
     df = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     with tables.transaction() as stage:
         write_text(stage / "table1.csv", df.to_csv(index=False))

@@ -211,9 +211,18 @@ CASES = [
       "4 of 4 ids lost (22 joints but the kit skeleton has 21: 000002"),
     C("evaluate-missing-split", f"{EV} --split nosplit", 2, "no split file"),
     C("evaluate-non-utf8-caption-file", "evaluate --model @tiny.pt --data @corpus_badfile --split train --limit 5 "
-      "--no-meteor", 0, "warning: 1 of 5 ids lost (no valid caption line: 000003", run="sub"),
+      "--no-meteor --allow-skips", 0, "warning: 1 of 5 ids lost (no valid caption line: 000003", run="sub"),
     C("evaluate-non-utf8-says-what-was-evaluated", "evaluate --model @tiny.pt --data @corpus_badfile --split train "
-      "--limit 5 --no-meteor", 0, "warning: 4 samples from 5 ids"),
+      "--limit 5 --no-meteor --allow-skips", 0, "warning: 4 samples from 5 ids"),
+    # evaluate follows train's rule: a split that lost more than 5 % is not scored unless --allow-skips
+    C("evaluate-most-clips-lost", "evaluate --model @tiny.pt --data @corpus_mostlost --no-meteor --out ev", 2,
+      "the test split loses 80.0% (more than 5%): 3 of 4 ids lost (no valid caption line: 000002, 000007, M000002"),
+    C("evaluate-most-clips-lost-suggests-allow-skips", "evaluate --model @tiny.pt --data @corpus_mostlost --no-meteor",
+      2, "or pass --allow-skips to evaluate anyway"),
+    C("evaluate-non-utf8-over-5-percent", "evaluate --model @tiny.pt --data @corpus_badfile --split train --limit 5 "
+      "--no-meteor", 2, "the train split loses 25.0% (more than 5%): 1 of 5 ids lost (no valid caption line: 000003"),
+    C("evaluate-most-clips-lost-allowed", "evaluate --model @tiny.pt --data @corpus_mostlost --no-meteor --allow-skips "
+      "--out ev", 0, "n=1; lost=3 (3 of 4 ids lost (no valid caption line: ", allowed="ev ev/*"),
     C("analysis-non-utf8-caption-file", "parts --model @tiny.pt --data @corpus_badfile --split train --clips 5 "
       "--format csv --out out", 0, "warning: 1 of 5 ids lost (no valid caption line: 000003",
       allowed="out out/* cache cache/*"),
