@@ -153,15 +153,19 @@ def test_part_methods_single_out_the_only_part_used(method):
     nn, ss = np.nonzero(result.step_mask)
     parts = np.abs(result.parts(method)[nn, ss])
     k = PARTS.index("left_arm")
-    assert np.all(parts.argmax(1) == k)
-    # the other parts change nothing but rounding: a perturbed clip is encoded row by row, the
-    # clip itself once per caption (WordScore), a few float32 ulps of a log-probability of ~3 nats
-    assert np.all(np.delete(parts, k, axis=1) <= 1e-6)
-    assert np.all(parts[:, k] > 1e-5)
+    # An unused part's value is f(x) − f(x with the part at the baseline): both encodings are the same
+    # numbers, but they sit in other rows of other batches, where BLAS kernels (oneDNN or not, any
+    # thread count) may sum in another order, so the two float32 log-probabilities f (|f| ≈ 3) may
+    # differ by an ulp or two (2.4e-7 at 3; Shapley averages such differences). Not exactly zero,
+    # then: at most 1e-6·max(1, |f|) (about 8 float32 epsilons of f), which the used part's value
+    # (≥ 3e-5 here) stays well above.
+    bound = 1e-6 * np.maximum(1.0, np.abs(result.words_table()["score"].to_numpy()))[:, None]
+    assert np.all(parts.argmax(1) == k) and np.all(parts[:, k] > 10 * bound[:, 0])
+    assert np.all(np.delete(parts, k, axis=1) <= bound)
     captions = torch.tensor([[1, 5, 6, 7, 2], [1, 8, 9, 2, 0]])
     drops = np.abs(input_part_drops(model, x, lengths, captions)[nn, ss])
-    assert np.all(drops.argmax(1) == k)
-    assert np.all(np.delete(drops, k, axis=1) == 0)
+    assert np.all(drops.argmax(1) == k) and np.all(drops[:, k] > 10 * bound[:, 0])
+    assert np.all(np.delete(drops, k, axis=1) <= bound)
 
 
 def test_feature_mask_groups_and_pelvis():
@@ -229,7 +233,8 @@ def test_agreement_faithfulness_sanity_tables(result):
     first = sanity[sanity["randomised"] == "none"]
     assert np.allclose(first["spearman"], 1.0)
     assert len(sanity) == (len(CASCADE) + 1) * 4
-    # the trained model is unchanged by the cascade (it runs on a copy)
+    # the trained model is unchanged by the cascade (it runs on a copy): the same call twice in one
+    # process is bitwise the same, so any difference would be a changed weight
     assert torch.equal(attribute_caption(model, x[0], int(lengths[0]), CAPTION, "saliency")[0],
                        attribute_caption(model, x[0], int(lengths[0]), CAPTION, "saliency")[0])
 

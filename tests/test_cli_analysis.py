@@ -190,6 +190,7 @@ def test_capture_shards_and_merge(model_file, corpus, tmp_path, capsys):
     rc, _, err = run(["merge", tmp_path / "one", "--out", tmp_path / "merged"], capsys)
     assert rc == 0, err
     a, b = CaptureResult.load(tmp_path / "merged"), CaptureResult.load(tmp_path / "whole")
+    # bit for bit (the merge's promise): both decode the same chunks, in one process
     assert a.clip_ids == b.clip_ids and np.array_equal(a.alpha, b.alpha)
     rc, _, err = run(["capture", *base, "--shard", "0/2", "--out", tmp_path / "bad"], capsys)
     assert rc == 2 and "1 ≤ i ≤ n" in err and not (tmp_path / "bad").exists()
@@ -221,7 +222,7 @@ def test_analysis_shards_are_cached_then_merged_by_the_unsharded_run(model_file,
     assert rc == 0, err
     whole = CaptureResult.load(tmp_path / "whole")
     merged = CaptureResult.load(next((tmp_path / "cache" / "captures").iterdir()))
-    for name, a in whole.array_files().items():
+    for name, a in whole.array_files().items():  # bit for bit: the same chunks decoded in one process
         assert np.array_equal(a, merged.array_files()[name], equal_nan=a.dtype.kind == "f"), name
     rc, _, err = run([*args, "--shard", "1/2", "--no-cache"], capsys)
     assert rc == 2 and "--no-cache" in err and len(err.strip().splitlines()) == 1
