@@ -15,6 +15,7 @@ arguments; figures are drawn only when asked for, static or interactive.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -47,17 +48,20 @@ PAPER_MOTION_WORDS = ("run", "pick", "kick", "turn", "forward", "dance", "squat"
 def heldout_corpus(seed: int = HELDOUT_SEED, progress: bool = True, log: Callable[[str], None] | None = None) -> Path:
     """The held-out synthetic test corpus for ``seed`` (generated once into the cache:
     ``$M2T_INTERPRET_CACHE`` or ``~/.cache/m2t-interpret``)."""
+    from .cache import cached_corpus
     from .data.synthetic import generate_corpus
     from .io import cache_dir
 
     if seed < 0:
         raise M2TError(f"--seed must be ≥ 0, got {seed}")
-    root = cache_dir() / f"synthetic-heldout-seed{seed}"
-    if not (root / "test.txt").is_file():
+
+    def generate(root: Path) -> None:
         if log is not None:
             log(f"generating the held-out synthetic corpus (seed {seed}, {2 * HELDOUT_CLIPS} clips) into {root}")
         generate_corpus(root, n_train=0, n_val=0, n_test=HELDOUT_CLIPS, seed=seed, progress=progress)
-    return root
+
+    return cached_corpus(cache_dir() / f"synthetic-heldout-seed{seed}", f"held-out synthetic corpus (seed {seed})",
+                         generate)
 
 
 def resolve_analysis_data(data: str | os.PathLike, seed: int = HELDOUT_SEED, progress: bool = True,
@@ -414,8 +418,10 @@ def open_attribution(ctx: AnalysisContext, methods: Sequence[str] = ("ig",), tar
                      progress: bool = True, log: Callable[[str], None] | None = None):
     """Attribute the words of a forced-decoding context by each method (each cached on its own,
     keyed by model, data, clips and settings); attention comes along as the method "attention"."""
+    from .cache import cached_entry
     from .capture.attribution import attribute_capture, check_baseline, check_method, check_target
     from .capture.attribution_result import AttributionResult
+    from .errors import CacheWarning
     from .io import cache_dir
 
     methods = [check_method(m) for m in methods]
@@ -425,26 +431,27 @@ def open_attribution(ctx: AnalysisContext, methods: Sequence[str] = ("ig",), tar
     result, x = None, None
     for m in methods:
         path = cache_dir() / "attributions" / _attribution_key(ctx, m, target, baseline, n_steps, joint_groups)
-        part = None
-        if cache and (path / "meta.json").is_file():
-            try:
-                part = AttributionResult.load(path)
-            except M2TError:
-                part = None
-        if part is None:
+
+        def build(entry: Path | None, m=m):
+            nonlocal x
             if x is None:
                 x = model_inputs(ctx)
             part = attribute_capture(ctx.model, ctx.capture, x[0], x[1], methods=[m], target=target,
                                      baseline=baseline, n_steps=n_steps, joint_groups=joint_groups, progress=progress)
             part.meta["model"] = ctx.model_name
-            if cache:
+            if entry is not None:
                 try:
-                    part.save(path, overwrite=True)
+                    part.save(entry, overwrite=True)
                     if log is not None:
-                        log(f"attribution ({m}) kept for reuse in {path}")
-                except M2TError as exc:
-                    if log is not None:
-                        log(f"warning: could not cache the attribution: {exc}")
+                        log(f"attribution ({m}) kept for reuse in {entry}")
+                except M2TError as exc:  # a read-only or full cache must not stop the analysis
+                    warnings.warn(f"could not cache the attribution: {exc}", CacheWarning, stacklevel=2)
+            return part
+
+        if cache:
+            part = cached_entry(path, "attribution", f"attribution ({m})", load=AttributionResult.load, build=build)[0]
+        else:
+            part = build(None)
         result = part if result is None else result.merged(part)
     return result
 
