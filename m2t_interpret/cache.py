@@ -34,7 +34,6 @@ import sys
 import time
 import warnings
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
@@ -51,8 +50,6 @@ MANIFEST_FORMAT = "m2t-interpret cache entry"
 WAIT_NOTE_S = 1.0
 #: Files are checksummed in blocks of this size.
 _BLOCK = 4 << 20
-#: Threads that check an entry's files.
-_WORKERS = min(8, os.cpu_count() or 1)
 
 T = TypeVar("T")
 
@@ -83,9 +80,12 @@ def _crc(fd: int, size: int) -> str:
     return f"{crc:08x}"
 
 
-def _check_file(path: str, size: int, crc: str) -> str:
-    """"" when the file has ``size`` bytes and checksum ``crc``, else what differs."""
+def _check_file(path: str, size: int, crc: str | None) -> str:
+    """"" when the file has ``size`` bytes and checksum ``crc`` (None: any), else what differs."""
     try:
+        if crc is None:
+            actual = os.stat(path).st_size
+            return "" if actual == size else f"has {actual} bytes, {size} when written"
         fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
         return "is missing" if exc.errno == errno.ENOENT else f"cannot be read ({exc.strerror or exc})"
@@ -139,9 +139,10 @@ def read_manifest(entry: Path) -> dict | None:
 OK, MISSING, UNSEALED, DAMAGED = "ok", "missing", "unsealed", "damaged"
 
 
-def verify(entry: str | os.PathLike) -> tuple[str, str]:
+def verify(entry: str | os.PathLike, checksummed: Callable[[str], bool] | None = None) -> tuple[str, str]:
     """``(state, reason)``: whether each file of ``entry``'s manifest is there with its size (a
-    truncated file is found without reading it) and its checksum."""
+    truncated file is found without reading it) and its checksum — for the files ``checksummed``
+    selects (by relative path; default all), the others by size alone."""
     entry = Path(entry)
     if not entry.is_dir():
         return MISSING, ""
@@ -154,12 +155,14 @@ def verify(entry: str | os.PathLike) -> tuple[str, str]:
         files = [(rel, int(size), str(crc)) for rel, (size, crc) in manifest["files"].items()]
     except (TypeError, ValueError):
         return DAMAGED, f"its manifest {MANIFEST} is unreadable"
-    # Threads: reading and checksumming release the GIL, and a corpus is thousands of small files.
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        problems = pool.map(lambda f: _check_file(os.path.join(entry, f[0]), f[1], f[2]), files, chunksize=64)
-        for (rel, _, _), problem in zip(files, problems):
-            if problem:
-                return DAMAGED, f"{rel} {problem}"
+    if checksummed is not None:
+        files = [(rel, size, crc if checksummed(rel) else None) for rel, size, crc in files]
+    # One thread: the files are in the page cache, so this is CPU work, and threads measured no faster
+    # on two cores, while a pool's per-file bookkeeping cost more than a corpus's stat calls.
+    for rel, size, crc in files:
+        problem = _check_file(os.path.join(entry, rel), size, crc)
+        if problem:
+            return DAMAGED, f"{rel} {problem}"
     return OK, ""
 
 
@@ -288,11 +291,11 @@ def remove_leftovers(folder: Path, held: str | None = None) -> list[Path]:
 # reading and building an entry
 # ---------------------------------------------------------------------------------------------
 
-def _read(entry: Path, kind: str, load: Callable[[Path], T],
-          adopt: Callable[[Path], T] | None) -> tuple[str, T | None, str]:
+def _read(entry: Path, kind: str, load: Callable[[Path], T], adopt: Callable[[Path], T] | None,
+          checksummed: Callable[[str], bool] | None = None) -> tuple[str, T | None, str]:
     """``(state, value, reason)``; ``adopt`` given: an entry without a manifest is checked with it
     and sealed (the caller holds the lock)."""
-    state, reason = verify(entry)
+    state, reason = verify(entry, checksummed)
     if state == UNSEALED and adopt is not None:
         try:
             value = adopt(entry)
@@ -316,21 +319,23 @@ def _one_line(exc: BaseException) -> str:
 
 
 def cached_entry(entry: str | os.PathLike, kind: str, what: str, load: Callable[[Path], T],
-                 build: Callable[[Path], T], adopt: Callable[[Path], T] | None = None) -> tuple[T, bool]:
+                 build: Callable[[Path], T], adopt: Callable[[Path], T] | None = None,
+                 checksummed: Callable[[str], bool] | None = None) -> tuple[T, bool]:
     """``(value, from_cache)``: ``load(entry)`` when the entry is sound, else ``build(entry)``.
 
     ``load`` reads an entry whose files match its manifest (and may check values, raising
-    M2TError); ``adopt`` (default ``load``) checks an entry without a manifest before it gets one.
+    M2TError); ``adopt`` (default ``load``) checks an entry without a manifest before it gets one;
+    ``checksummed`` picks the files whose checksums are checked (default all; the others by size).
     ``build`` writes the entry (atomically) and returns its value; it may decide not to write it
     (a full or read-only cache), and then the entry is simply not sealed. A damaged entry is
     removed (the files its manifest lists) and rebuilt, with one :class:`CacheWarning`.
     """
     entry = Path(entry)
-    state, value, _ = _read(entry, kind, load, None)
+    state, value, _ = _read(entry, kind, load, None, checksummed)
     if state == OK:
         return value, True
     with entry_lock(entry, what):
-        state, value, reason = _read(entry, kind, load, adopt or load)  # another run may have built it meanwhile
+        state, value, reason = _read(entry, kind, load, adopt or load, checksummed)  # built by another run meanwhile?
         if state == OK:
             return value, True
         if state == DAMAGED:
@@ -366,10 +371,19 @@ def discard(entry: Path) -> None:
 # the synthetic corpora of the cache
 # ---------------------------------------------------------------------------------------------
 
-def cached_corpus(root: Path, what: str, generate: Callable[[Path], object]) -> Path:
-    """A synthetic corpus kept in the cache at ``root``: checked against its manifest, generated
-    (``generate(root)``) when absent, rebuilt when damaged. A cache that cannot hold it (full,
-    read-only) is a one-line error: an analysis cannot run without its data."""
+def corpus_tables(rel: str) -> bool:
+    """The files of a corpus that every run reads (its tables and split lists: those at the top),
+    as opposed to its clips (``new_joints/``, ``texts/``), which only a run that decodes reads."""
+    return "/" not in rel and os.sep not in rel
+
+
+def cached_corpus(root: Path, what: str, generate: Callable[[Path], object],
+                  clips: bool = True) -> tuple[Path, bool]:
+    """``(root, from_cache)``: a synthetic corpus kept in the cache at ``root``, checked against
+    its manifest, generated (``generate(root)``) when absent, rebuilt when damaged. ``clips=False``
+    checksums only its tables (:func:`corpus_tables`) and checks the clip files by size, for a run
+    that will not read the clips (an analysis whose capture is cached). A cache that cannot hold
+    the corpus (full, read-only) is a one-line error: a run cannot go on without its data."""
     from .data.segments import DATASET_FILE
     from .data.synthetic.corpus import check_corpus, write_training_segments
 
@@ -387,7 +401,8 @@ def cached_corpus(root: Path, what: str, generate: Callable[[Path], object]) -> 
                            f"a folder with room for the {what}") from None
         return path
 
-    return cached_entry(root, "corpus", what, load=lambda p: p, build=build, adopt=adopt)[0]
+    return cached_entry(root, "corpus", what, load=lambda p: p, build=build, adopt=adopt,
+                        checksummed=None if clips else corpus_tables)
 
 
 # ---------------------------------------------------------------------------------------------

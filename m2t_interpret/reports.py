@@ -45,9 +45,17 @@ PAPER_MOTION_WORDS = ("run", "pick", "kick", "turn", "forward", "dance", "squat"
 # opening a model, data and capture
 # ---------------------------------------------------------------------------------------------
 
-def heldout_corpus(seed: int = HELDOUT_SEED, progress: bool = True, log: Callable[[str], None] | None = None) -> Path:
+def heldout_corpus(seed: int = HELDOUT_SEED, progress: bool = True, log: Callable[[str], None] | None = None,
+                   clips: bool = True) -> Path:
     """The held-out synthetic test corpus for ``seed`` (generated once into the cache:
-    ``$M2T_INTERPRET_CACHE`` or ``~/.cache/m2t-interpret``)."""
+    ``$M2T_INTERPRET_CACHE`` or ``~/.cache/m2t-interpret``), checked against its checksums —
+    with ``clips=False`` only its tables, for a run that reads no clip (see
+    :func:`~m2t_interpret.cache.cached_corpus`)."""
+    return _heldout_corpus(seed, progress, log, clips)[0]
+
+
+def _heldout_corpus(seed: int, progress: bool, log: Callable[[str], None] | None,
+                    clips: bool) -> tuple[Path, bool]:
     from .cache import cached_corpus
     from .data.synthetic import generate_corpus
     from .io import cache_dir
@@ -61,14 +69,15 @@ def heldout_corpus(seed: int = HELDOUT_SEED, progress: bool = True, log: Callabl
         generate_corpus(root, n_train=0, n_val=0, n_test=HELDOUT_CLIPS, seed=seed, progress=progress)
 
     return cached_corpus(cache_dir() / f"synthetic-heldout-seed{seed}", f"held-out synthetic corpus (seed {seed})",
-                         generate)
+                         generate, clips=clips)
 
 
 def resolve_analysis_data(data: str | os.PathLike, seed: int = HELDOUT_SEED, progress: bool = True,
-                          log: Callable[[str], None] | None = None) -> Path:
-    """``"synthetic"`` → :func:`heldout_corpus`; else a dataset folder in the HumanML3D layout."""
+                          log: Callable[[str], None] | None = None, clips: bool = True) -> Path:
+    """``"synthetic"`` → :func:`heldout_corpus` (``clips``: check its clips' checksums too); else a
+    dataset folder in the HumanML3D layout."""
     if str(data) == "synthetic":
-        return heldout_corpus(seed, progress=progress, log=log)
+        return heldout_corpus(seed, progress=progress, log=log, clips=clips)
     root = Path(data)
     if not root.is_dir():
         raise M2TError(f"dataset folder not found: {root} (or use --data synthetic)")
@@ -133,12 +142,20 @@ def open_analysis(model=None, data: str | os.PathLike = "synthetic", split: str 
 
         resolve_device(device)  # an unavailable device fails before any work
     key = None if loaded else model_file_key(model, vocab, stats)
-    root = resolve_analysis_data(data, seed, progress=progress, log=log)
+    # A cached capture reads no clip, so the held-out corpus's clips are checked (by checksum: by size
+    # they are checked anyway) only once the capture turns out to need decoding.
+    root = resolve_analysis_data(data, seed, progress=progress, log=log, clips=not cache)
     request = CaptureRequest(root=str(root), split=split, decode=decode, clips=clips, beta=beta, shard=shard)
     if shard is not None and not cache:
         raise M2TError("a shard is kept in the capture cache for the unsharded run to merge: use cache=True")
+
+    def check_clips() -> bool:
+        """Before decoding: every clip of the held-out corpus by checksum; True when it was rebuilt."""
+        return str(data) == "synthetic" and not _heldout_corpus(seed, progress, log, clips=True)[1]
+
     if cache:
-        capture, hit = cached_capture(load, request, progress=progress, log=log, model_key=key)
+        capture, hit = cached_capture(load, request, progress=progress, log=log, model_key=key,
+                                      before_decode=check_clips)
     else:
         from .capture import capture_split
 

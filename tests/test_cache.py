@@ -155,7 +155,9 @@ def test_out_of_range_values_with_a_matching_checksum_are_damage(model_file, cor
 
 def test_damaged_held_out_corpus_is_rebuilt_with_one_warning(model_file, cache, tmp_path, capsys):
     """A truncated Parquet table, a truncated clip and a clip with flipped bytes but its old mtime:
-    each found on the next run, which rebuilds the corpus (one warning) and analyses every clip."""
+    each found by the next run that reads it, which rebuilds the corpus (one warning) and analyses
+    every clip. A run whose capture is cached reads the corpus's tables, not its clips: it checks
+    the clips by size, and their checksums once a capture must be decoded (here: --no-cache)."""
     rc, stdout, err, clean = density(model_file, "synthetic", tmp_path / "a", capsys)
     assert rc == 0, err
     root = cache / "synthetic-heldout-seed2"
@@ -166,11 +168,17 @@ def test_damaged_held_out_corpus_is_rebuilt_with_one_warning(model_file, cache, 
         with open(path, "r+b") as fh:
             fh.truncate(path.stat().st_size // 2)
 
-    faults = [("ground_truth.parquet", truncate), ("new_joints/000001.npy", truncate),
-              ("new_joints/000001.npy", lambda p: flip(p, 64, keep_mtime=True))]
-    for i, (name, damage) in enumerate(faults):
+    faults = [("ground_truth.parquet", truncate, ()), ("new_joints/000001.npy", truncate, ()),
+              ("new_joints/000001.npy", lambda p: flip(p, 64, keep_mtime=True), ("--no-cache",))]
+    for i, (name, damage, options) in enumerate(faults):
         damage(root / name)
-        rc, stdout, err, again = density(model_file, "synthetic", tmp_path / f"run{i}", capsys)
+        if options:  # the flipped clip: the cached run does not read it (and its numbers are the clean ones)
+            rc, stdout, err, cached = density(model_file, "synthetic", tmp_path / f"cached{i}", capsys)
+            assert rc == 0 and not warnings_in(err) and "(capture read from the cache)" in stdout, err
+            assert_same_numbers(clean, cached)
+            rc, stdout, _ = run(["cache", "list"], capsys)  # the listing checks every checksum
+            assert rc == 0 and "damaged" in stdout and name in stdout
+        rc, stdout, err, again = density(model_file, "synthetic", tmp_path / f"run{i}", capsys, *options)
         assert rc == 0, err
         said = warnings_in(err)
         assert len(said) == 1 and "held-out synthetic corpus" in said[0] and name in said[0] \
@@ -179,6 +187,22 @@ def test_damaged_held_out_corpus_is_rebuilt_with_one_warning(model_file, cache, 
         assert (root / "new_joints" / "000001.npy").read_bytes() == original
         assert C.verify(root) == (C.OK, "")
         assert_same_numbers(clean, again)
+
+
+def test_a_run_that_decodes_checks_every_clip_first(model_file, cache, tmp_path, capsys):
+    """A capture that is not cached reads every clip: a clip flipped with its mtime kept is found
+    then, the corpus rebuilt, and the capture kept under the key of the rebuilt corpus (read from
+    the cache by the next run)."""
+    rc, _, err, _ = density(model_file, "synthetic", tmp_path / "a", capsys)
+    assert rc == 0, err
+    flip(cache / "synthetic-heldout-seed2" / "new_joints" / "M000002.npy", 64, keep_mtime=True)
+    rc, stdout, err, first = density(model_file, "synthetic", tmp_path / "b", capsys, "--clips", "10")
+    said = warnings_in(err)
+    assert rc == 0 and len(said) == 1 and "new_joints/M000002.npy has changed" in said[0], err
+    assert "capture kept for reuse" in stdout
+    rc, stdout, err, again = density(model_file, "synthetic", tmp_path / "c", capsys, "--clips", "10")
+    assert rc == 0 and not warnings_in(err) and "(capture read from the cache)" in stdout, err
+    assert_same_numbers(first, again)
 
 
 def test_cache_written_by_an_earlier_version_is_checked_once_then_sealed(model_file, corpus, cache, tmp_path,
@@ -214,6 +238,21 @@ def test_full_disk_falls_back_to_an_uncached_run(model_file, corpus, cache, tmp_
     assert_same_numbers(clean, again)
     captures = cache / "captures"
     assert not captures.is_dir() or not any(captures.iterdir())  # no entry, no temporary folder
+
+
+def test_full_disk_while_generating_the_corpus_is_one_line(model_file, cache, tmp_path, capsys, monkeypatch):
+    """An analysis cannot go on without its data: a corpus that does not fit is a one-line error naming
+    the way out, and leaves nothing behind."""
+    import m2t_interpret.data.synthetic.corpus as corpus_module
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(corpus_module, "write_bytes", full)
+    rc, _, err, _ = density(model_file, "synthetic", tmp_path / "a", capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1, err
+    assert "No space left on device" in err and "M2T_INTERPRET_CACHE" in err and "cache prune" in err
+    assert [p.name for p in cache.iterdir()] == [C.LOCKS]  # no corpus, no temporary folder
 
 
 # ---------------------------------------------------------------------------------------------

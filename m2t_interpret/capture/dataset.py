@@ -325,6 +325,7 @@ def cached_capture(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     model_key: str | None = None,
+    before_decode: Callable[[], bool] | None = None,
 ) -> tuple[CaptureResult, bool]:
     """:func:`capture_split` through an on-disk cache. Returns ``(result, from_cache)``.
 
@@ -337,6 +338,9 @@ def cached_capture(
     entry. An unsharded request that is not cached but finds all n shards of some sharding there
     merges them (bit for bit the unsharded capture) instead of decoding: several processes can
     each capture one shard, and the next unsharded run only merges.
+
+    ``before_decode`` runs before a split is decoded (a cache miss), e.g. to check the data's files
+    that decoding reads; when it returns True the data were rebuilt, so the key is made again.
     """
     if model_key is None:
         model = model() if callable(model) and not hasattr(model, "fingerprint") else model
@@ -368,15 +372,24 @@ def cached_capture(
         if shard is None and _merge_cached_shards(cache / f"{key}.shards", entry, log):
             merged.append(entry)
             return CaptureResult.load(entry)
+        if before_decode is not None and before_decode():
+            raise _DataRebuilt
         return _capture_into_cache(loaded(), args, kw, entry, request.shard, log)
 
     what = "capture" if shard is None else f"capture shard {request.shard}"
-    result, hit = cached_entry(path, "capture" if shard is None else "shard", what, load=check_cached_capture,
-                               build=build)
+    try:
+        result, hit = cached_entry(path, "capture" if shard is None else "shard", what, load=check_cached_capture,
+                                   build=build)
+    except _DataRebuilt:  # new files, new fingerprint: the capture belongs under another key
+        return cached_capture(model, request, cache_dir, progress, log, model_key)
     hit = hit or bool(merged)
     if hit and result.meta.get("skipped"):
         warnings.warn(result.meta["skipped"], SkippedClipsWarning, stacklevel=2)
     return result, hit
+
+
+class _DataRebuilt(Exception):
+    """Raised out of a capture build when ``before_decode`` rebuilt the data."""
 
 
 def _capture_into_cache(model: "Captioner", args: tuple, kw: dict, entry: Path, shard: str | None,

@@ -46,7 +46,7 @@ def resolve_data(spec: str | os.PathLike, synthetic_seed: int = 0, progress: boo
             synthetic.generate_corpus(root, seed=synthetic_seed, progress=progress, **SYNTHETIC_COUNTS)
 
         return cached_corpus(cache_dir() / f"synthetic-seed{synthetic_seed}",
-                             f"synthetic corpus (seed {synthetic_seed})", generate)
+                             f"synthetic corpus (seed {synthetic_seed})", generate)[0]
     root = Path(spec)
     if root.exists() and not root.is_dir():
         raise M2TError(f"--data {root} is a file; name a dataset folder in the HumanML3D layout (or synthetic)")
