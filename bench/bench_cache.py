@@ -140,8 +140,9 @@ def main() -> None:
                "and with them switched off, and each check is timed on its own in one process. A cached run checks "
                "what it reads against the manifest written with each entry — the capture's files and the corpus's "
                "tables by size and CRC-32, the corpus's clips by size (a run that decodes checksums them too) — "
-               "and the capture's value ranges. The time spent in the checks is also summed inside each cached run (a fresh "
-               "process, as a user runs it), which is the measure the target uses: the difference of whole-command "
+               "and the capture's value ranges. The time spent in the checks is also summed inside each cached run "
+               "(a fresh process, as a user runs it), which is the measure the target uses: the difference of "
+               "whole-command "
                f"medians is within the noise of start-up and machine load.\n\n{table}\n\n"
                f"Target: the checks cost at most 5 % of a cached `density` run — **{verdict}**.")
     if not args.no_docs:

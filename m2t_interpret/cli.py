@@ -531,8 +531,10 @@ def _cache_default(ctx: typer.Context) -> None:
 
 @cache_app.command("list")
 def cache_list() -> None:
-    """One line per entry — kind, name, size on disk, last use, state (ok, damaged, stale, unsealed,
-    in use, leftover, not ours) and what it holds — then the total and the cache folder."""
+    """List the cache: per entry its kind, name, size on disk, last use, state and contents; the total.
+
+    States: ok, damaged, stale (its data changed), unsealed (from an earlier version), in use, leftover,
+    not ours."""
     from .cache import check_cache_root, list_entries
 
     root = check_cache_root()
@@ -557,8 +559,10 @@ def cache_clear(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask: needed when stdin is not a terminal.")]
     = False,
 ) -> None:
-    """Remove everything m2t-interpret wrote in the cache (corpora, captures, attributions, leftovers); files
-    it did not write, and entries another run is using, stay. Asks first unless --yes."""
+    """Remove everything m2t-interpret wrote in the cache; asks first unless --yes.
+
+    Corpora, captures, attributions and leftovers go; files it did not write, and entries another run is
+    using, stay."""
     from .cache import check_cache_root, clear, list_entries
 
     root = check_cache_root()
@@ -583,8 +587,9 @@ def cache_prune(
         "--older-than", metavar="DAYS", help="Also remove entries not used for this many days.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be removed.")] = False,
 ) -> None:
-    """Remove leftovers of interrupted runs, damaged entries and stale captures (their data changed since, so
-    no run can use them again) — and, with --older-than DAYS, entries not used for that long."""
+    """Remove leftovers of killed runs, damaged entries and stale captures; with --older-than, unused ones.
+
+    A stale capture's data changed since it was captured, so no run can use it again."""
     from .cache import check_cache_root, prune
 
     root = check_cache_root()

@@ -275,9 +275,9 @@ def _cli_process(args, cache: Path, cwd: Path, heldout: int, go: Path | None = N
 
 def test_two_first_runs_at_once_build_the_corpus_and_the_capture_once(model_file, tmp_path):
     cache, go = tmp_path / "cache", tmp_path / "go"
-    procs = [_cli_process(["density", "--word", "walks", "--model", model_file, "--data", "synthetic", "--decode", "forced", "--out",
-                           tmp_path / f"out{i}", "--format", "csv", "--no-progress"], cache, tmp_path, 60, go)
-             for i in range(2)]
+    args = ["density", "--word", "walks", "--model", model_file, "--data", "synthetic", "--decode", "forced",
+            "--format", "csv", "--no-progress"]
+    procs = [_cli_process([*args, "--out", tmp_path / f"out{i}"], cache, tmp_path, 60, go) for i in range(2)]
     deadline = time.monotonic() + 120
     while len(list(tmp_path.glob("go.ready-*"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -300,8 +300,8 @@ def test_two_first_runs_at_once_build_the_corpus_and_the_capture_once(model_file
 def test_run_killed_while_writing_the_cache_blocks_nothing_and_its_leftover_goes(model_file, tmp_path, capsys,
                                                                                   monkeypatch):
     cache = tmp_path / "cache"
-    args = ["density", "--word", "walks", "--model", model_file, "--data", "synthetic", "--decode", "forced", "--format", "csv",
-            "--no-progress"]
+    args = ["density", "--word", "walks", "--model", model_file, "--data", "synthetic", "--decode", "forced",
+            "--format", "csv", "--no-progress"]
     proc = _cli_process([*args, "--out", tmp_path / "first"], cache, tmp_path, 400)
     deadline = time.monotonic() + 120
     while not list(cache.glob(".synthetic-heldout-seed2.*.tmp")) and proc.poll() is None \
@@ -352,9 +352,7 @@ def test_second_run_waits_for_the_build_then_reuses_it(tmp_path, monkeypatch, ca
 def test_training_run_killed_mid_write_leaves_nothing_the_next_run_keeps(tmp_path):
     """kill -9 while ``last.pt`` is being written: the run folder keeps its ``.last.pt.*.tmp``; the next
     run into that folder removes it, and refuses to share the folder with a live run."""
-    from m2t_interpret.data.synthetic import generate_corpus as gen
-
-    data = gen(tmp_path / "data", n_train=8, n_val=4, n_test=0, seed=1, progress=False)
+    data = generate_corpus(tmp_path / "data", n_train=8, n_val=4, n_test=0, seed=1, progress=False)
     run_dir = tmp_path / "run"
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", M2T_INTERPRET_CACHE=str(tmp_path / "c"))
     config = tmp_path / "tiny.toml"
@@ -373,7 +371,8 @@ def test_training_run_killed_mid_write_leaves_nothing_the_next_run_keeps(tmp_pat
     left = list(run_dir.glob(".last.pt.*.tmp"))
     assert len(left) == 1
     lock = subprocess.Popen([sys.executable, "-c", (  # a live run holding the folder
-        f"import time\nfrom filelock import FileLock\nlock = FileLock({str(run_dir / '.m2t-train.lock')!r})\nlock.acquire()\n"
+        "import time\nfrom filelock import FileLock\n"
+        f"lock = FileLock({str(run_dir / '.m2t-train.lock')!r})\nlock.acquire()\n"
         "print('held', flush=True)\ntime.sleep(60)\n")], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert lock.stdout.readline().strip() == "held"
