@@ -397,8 +397,10 @@ def cached_corpus(root: Path, what: str, generate: Callable[[Path], object],
         try:
             generate(path)
         except WriteError as exc:
-            raise M2TError(f"{exc}; free some space (m2t-interpret cache prune) or set M2T_INTERPRET_CACHE to "
-                           f"a folder with room for the {what}") from None
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            raise M2TError(f"{exc}; " + ("free some space (m2t-interpret cache prune) or set M2T_INTERPRET_CACHE "
+                                         f"to a folder with room for the {what}" if full else
+                                         "set M2T_INTERPRET_CACHE to a writable folder")) from None
         return path
 
     return cached_entry(root, "corpus", what, load=lambda p: p, build=build, adopt=adopt,
