@@ -327,4 +327,18 @@ CASES = [
     C("analysis-bad-plotlyjs", f"density {AN} --out out --plotlyjs cdn", 2, "unknown --plotlyjs 'cdn'"),
     C("figures-replace-earlier-output", f"{FG} --only table2_captions --out out", 0, "wrote",
       allowed="out out/* cache cache/*", setup="copy:figures_done:out"),
+    # --- the cache command ($M2T_INTERPRET_CACHE is the row's cache/) ---------------------------
+    C("cache-clear-unconfirmed", "cache clear", 2, "pass --yes to confirm (there is no terminal to ask on)",
+      setup="copy:capture:cache/captures/0123"),
+    C("cache-clear-unknown-option", "cache clear --all", 2, "No such option: --all"),
+    C("cache-prune-negative-days", "cache prune --older-than -1", 2, "--older-than must be a number of days ≥ 0"),
+    C("cache-prune-nan-days", "cache prune --older-than nan", 2, "--older-than must be a number of days ≥ 0"),
+    C("cache-prune-days-not-a-number", "cache prune --older-than soon", 2, "Invalid value for '--older-than'"),
+    C("cache-read-only", f"parts {AN} --out out", 0, "warning: could not cache the capture in", allowed="out out/*",
+      setup="ro:cache", run="nodac"),
+    C("cache-is-a-file", "cache list", 2, "is a file, not a folder; set M2T_INTERPRET_CACHE", setup="file:cache"),
+    C("cache-clear-keeps-user-files", "cache clear --yes", 0, "not written by m2t-interpret (notes.txt)",
+      allowed="cache/captures* cache/.locks*", setup="copy:capture:cache/captures/0123 put:cache/notes.txt"),
+    C("cache-prune-keeps-user-folder", "cache prune --older-than 0", 0, "not written by m2t-interpret (mine)",
+      allowed="cache/captures* cache/.locks*", setup="copy:capture:cache/captures/0123 userdir:cache/mine"),
 ]
