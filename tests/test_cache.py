@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from m2t_interpret.outputs import LEDGER
 from m2t_interpret import cache as C
 from m2t_interpret import reports
 from m2t_interpret.cli import main
@@ -386,7 +387,8 @@ def test_training_run_killed_mid_write_leaves_nothing_the_next_run_keeps(tmp_pat
     again = subprocess.run([sys.executable, "-m", "m2t_interpret.cli", *train], env=env, capture_output=True,
                            text=True, timeout=300)
     assert again.returncode == 0, again.stderr
-    assert not left[0].exists() and not list(run_dir.glob(".*"))  # no leftover, no lock file
+    # no leftover, no lock file: only the ledger of the run's files (m2t_interpret.outputs)
+    assert not left[0].exists() and [p.name for p in run_dir.glob(".*")] == [LEDGER]
     assert (run_dir / "last.pt").is_file() and (run_dir / "model.pt").is_file()
 
 

@@ -277,7 +277,7 @@ CASES = [
     C("resume-needed", f"{TR} --data @corpus --out run", 2, "already holds a run; pass --resume",
       setup="copy:run_done:run"),
     C("resume-finished-run", f"{TR} --data @corpus --out run --resume", 0, "already finished its 1 epochs",
-      allowed="run/skipped.json", setup="copy:run_done:run"),
+      allowed="run/skipped.json run/.m2t-interpret.json", setup="copy:run_done:run"),
     C("train-restart-unfinished-run", f"{TR} --data @corpus --out run", 0, "best validation BLEU-4",
       allowed="run run/*", setup="copy:run_nolast:run"),
     C("interrupt-then-how-to-resume", f"{TR} --data @corpus --out run --epochs 500", 130,
