@@ -273,7 +273,7 @@ def synth(
     if n_train < 0:
         raise M2TError(f"--val ({n_val}) and --test ({n_test}) exceed --clips ({clips})")
     path = generate_corpus(out, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
-                           mirror=mirror, progress=progress)
+                           mirror=mirror, progress=progress, owner="synth")
     factor = 2 if mirror else 1
     typer.echo(f"wrote {path}: {n_train} train, {n_val} val, {n_test} test source clips"
                f"{' (+ mirrors)' if mirror else ''}, {factor * clips} ids, seed {seed}")

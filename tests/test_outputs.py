@@ -246,3 +246,17 @@ def test_a_damaged_ledger_claims_nothing(tmp_path):
         write_set(OutputFolder(out, "gate"), {"gate.png": "y"})
     assert (out / "gate.png").read_text() == "x"
     assert (out / LEDGER).read_text() == "{not json"  # the refused run did not rewrite it
+
+
+def test_synth_keeps_a_ledger_and_refuses_a_corpus_edited_since(tmp_path):
+    from m2t_interpret.data.synthetic import generate_corpus
+
+    out = generate_corpus(tmp_path / "syn", n_train=1, n_val=0, n_test=1, seed=3, progress=False, owner="synth")
+    ledger = read_ledger(out)
+    assert "corpus.json" in ledger and any(name.startswith("new_joints/") for name in ledger)
+    generate_corpus(out, n_train=1, n_val=0, n_test=1, seed=4, progress=False, owner="synth")  # its own: replaced
+    text = sorted((out / "texts").iterdir())[0]
+    text.write_text("a caption the user corrected by hand\n")
+    with pytest.raises(M2TError, match=f"{text.name}: it changed since"):
+        generate_corpus(out, n_train=1, n_val=0, n_test=1, seed=5, progress=False, owner="synth")
+    assert text.read_text() == "a caption the user corrected by hand\n"

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from ...errors import M2TError
 from ...io import CACHE_MANIFEST, atomic_path, write_bytes, write_dir, write_text
+from ...outputs import write_recorded_dir
 from .clip import ACTIVE_COLUMNS, PART_NAMES, SyntheticClip, generate_clip
 from .kinematics import FPS
 from .language import GERUND, SUBJECTS, TEMPLATES
@@ -180,7 +181,7 @@ def _write_parquet(path: Path, columns: tuple[str, ...], data: dict[str, list]) 
 
 def generate_corpus(out_dir: str | os.PathLike, n_train: int = 4000, n_val: int = 300,
                     n_test: int = 500, seed: int = DEFAULT_SEED, mirror: bool = True,
-                    progress: bool = True) -> Path:
+                    progress: bool = True, owner: str | None = None) -> Path:
     """Generate the corpus into ``out_dir`` and return its path.
 
     Counts are source clips; with ``mirror`` each clip's mirror ``M<id>`` is added to the same
@@ -188,6 +189,8 @@ def generate_corpus(out_dir: str | os.PathLike, n_train: int = 4000, n_val: int 
     the generator writes (it is replaced); anything else is refused before any clip is made. The
     corpus is written into a temporary sibling folder and renamed into place when complete, so an
     interrupted run leaves nothing behind. Bad input raises :class:`~m2t_interpret.errors.M2TError`.
+    ``owner`` (a command name, e.g. ``"synth"``) keeps a ledger of the files in the folder, so that a
+    corpus a user changed since is not replaced (:func:`m2t_interpret.outputs.write_recorded_dir`).
     """
     n_train = _check_count("n_train", n_train, 0)
     n_val = _check_count("n_val", n_val, 0)
@@ -266,6 +269,9 @@ def generate_corpus(out_dir: str | os.PathLike, n_train: int = 4000, n_val: int 
         write_text(out / "corpus.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
         write_training_segments(out)
 
+    if owner is not None:
+        return write_recorded_dir(Path(out_dir), fill, is_ours=is_corpus_dir, kind="synthetic corpus", owner=owner,
+                                  owned=_corpus_owns)
     return write_dir(Path(out_dir), fill, is_ours=is_corpus_dir, kind="synthetic corpus", owned=_corpus_owns)
 
 
