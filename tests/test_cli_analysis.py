@@ -60,6 +60,7 @@ def test_density_writes_figures_and_tables_then_uses_the_cache(model_file, corpu
     assert 'src="plotly.min.js"' in (out / "density.html").read_text()  # --plotlyjs shared (the default)
     summary = pd.read_csv(out / "density_summary.csv")
     assert list(summary["stem"]) == ["walk", "the"] and (summary["count"] > 0).all()
+    assert list(summary["word"]) == ["walks", "the"]  # the word as read, its stem beside it
     assert "stem" in stdout and "wrote:" in stdout and "from the cache" not in stdout and "kept for reuse" in stdout
     assert (out / "density.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rc, stdout, _ = run(args, capsys)
