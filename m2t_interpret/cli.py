@@ -1359,17 +1359,15 @@ def _interrupted_line() -> str:
     try:  # the command's options as given (parsed again without running anything)
         params = running["command"].make_context(running["name"], running["args"], parent=running["parent"],
                                                  resilient_parsing=True).params
-    except Exception:  # noqa: BLE001 - the line must come out whatever the arguments were
+    except Exception:  # the line must come out whatever the arguments were
         params = {}
-    kept = []
-    if name in _KEPT_OUTPUTS and params.get("out") is not None:
-        kept.append(_KEPT_OUTPUTS[name].format(params["out"]))
+    output = params.get(_WHOLE_OUTPUTS.get(name, "out"))  # the analysis commands write --out last
+    if name in _KEPT_OUTPUTS and output is not None:
+        kept = [_KEPT_OUTPUTS[name].format(output)]
     elif running.get("writing") is not None:
-        kept.append(f"the files written to {running['writing']} so far are complete, the others were not written")
-    elif params.get(_WHOLE_OUTPUTS.get(name, "out")) is not None:
-        kept.append(f"nothing was written to {params[_WHOLE_OUTPUTS.get(name, 'out')]}")
+        kept = [f"the files written to {running['writing']} so far are complete, the others were not written"]
     else:
-        kept.append("nothing was written")
+        kept = [f"nothing was written to {output}" if output is not None else "nothing was written"]
     if params.get("cache") or str(params.get("data")) == "synthetic":
         kept.append("the cache keeps only finished entries (reused next time)")
     return f"interrupted: {name} stopped; {'; '.join(kept)}"

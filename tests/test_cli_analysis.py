@@ -226,3 +226,27 @@ def test_analysis_shards_are_cached_then_merged_by_the_unsharded_run(model_file,
     assert rc == 2 and "--no-cache" in err and len(err.strip().splitlines()) == 1
     rc, _, err = run([*args, "--shard", "3/2"], capsys)
     assert rc == 2 and "1 ≤ i ≤ n" in err
+
+
+def test_ctrl_c_says_in_one_line_what_was_kept(model_file, corpus, tmp_path, capsys, monkeypatch):
+    """Interrupted while computing: nothing was written; while writing: the files written are whole."""
+    from m2t_interpret import analysis, reports
+
+    out = tmp_path / "out"
+    args = ["gate", *common(model_file, corpus, out), "--format", "csv"]
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(analysis, "gate_separation", interrupt)
+        rc, _, err = run(args, capsys)
+    assert rc == 130
+    assert err.splitlines() == [f"interrupted: gate stopped; nothing was written to {out}; the cache keeps only "
+                                "finished entries (reused next time)"]
+    assert not out.exists()
+    monkeypatch.setattr(reports.Report, "write", interrupt)
+    rc, _, err = run(args, capsys)
+    assert rc == 130
+    assert err.splitlines() == [f"interrupted: gate stopped; the files written to {out} so far are complete, the "
+                                "others were not written; the cache keeps only finished entries (reused next time)"]
