@@ -475,6 +475,8 @@ def evaluate(
     out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="DIR",
                                        help="Write predictions.csv, scores.csv and scores.md here."),
     limit: Optional[int] = typer.Option(None, help="Evaluate only the first N ids of the split (quick look)."),
+    allow_skips: bool = typer.Option(False, "--allow-skips", help="Evaluate even when the split loses more than "
+                                     "5 % of its ids or caption lines (the scores say how many were lost)."),
     device: str = typer.Option("cpu", metavar="DEVICE", help=DEVICE_HELP),
     progress: ProgressOpt = None,
 ) -> None:
@@ -507,10 +509,10 @@ def evaluate(
     root = resolve_data(data, synthetic_seed, progress=progress, log=typer.echo)
     result = evaluate_model(captioner, root, split=split, protocol=protocol, decode=decode,
                             bertscore_model=bertscore_model, meteor=meteor, progress=progress, limit=limit,
-                            log=typer.echo)
+                            log=typer.echo, allow_skips=allow_skips)
     name = captioner.metadata.get("name", model or "")
     typer.echo(f"model {name} · data {data if data != 'synthetic' else f'synthetic (seed {synthetic_seed})'} · "
-               f"split {split} · {result.decode} · {result.scores.n_clips} clips")
+               f"split {split} · {result.decode} · {result.scores.n_clips} clips, {result.scores.n_lost} ids lost")
     typer.echo(result.scores.format())
     if out is not None:
         for p in result.write(out):
@@ -534,8 +536,8 @@ def sweep(
     eval_synthetic_seed: Optional[int] = typer.Option(
         None, "--eval-synthetic-seed", help="Evaluate on the synthetic corpus of this seed (held out)."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads."),
-    allow_skips: bool = typer.Option(False, "--allow-skips", help="Train even when a split loses more than 5 % "
-                                     "of its ids or caption lines."),
+    allow_skips: bool = typer.Option(False, "--allow-skips", help="Train and evaluate even when a split loses more "
+                                     "than 5 % of its ids or caption lines."),
     progress: ProgressOpt = None,
 ) -> None:
     """Train and score one captioner per λ pair and write the paper's Table 1 (CSV, Markdown, LaTeX)."""
@@ -762,7 +764,6 @@ def _finish(report, o: AnalysisOptions, header: str) -> None:
     """Write the report's files, then print them and the summary table."""
     import pandas as pd
 
-    _RUNNING["writing"] = o.out  # from here an interruption may leave some of the files (each one whole)
     paths = report.write(o.out, o.formats, o.plotlyjs)
     typer.echo(header)
     if report.summary is not None and len(report.summary):
@@ -1188,9 +1189,9 @@ def faithfulness(
     plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """Faithfulness by intervention: the drop in each word's log-probability when the most-attended part (α
-    renormalised without it), the attended window (μ ± σ·√(2 ln 2)), a random part or window, or the top-attributed
-    part is removed; deletion curves (comprehensiveness, sufficiency) by attention and by attribution; input-level
-    deletion of a part's joints."""
+    renormalised without it), the attended window (μ ± σ·√(2 ln 2)), each other part (their mean: the chance level), a
+    random window, or the top-attributed part is removed; deletion curves (comprehensiveness, sufficiency) by attention
+    and by attribution; input-level deletion of a part's joints."""
     from .reports import faithfulness_report
 
     o = _analysis_options(model, vocab, stats, data, split, clips, "forced", out, format, seed, device, cache,
@@ -1248,18 +1249,19 @@ def animate(
     Γ ≥ ½ (in its most attended part's colour), the root's path on the floor. Plays at the model's frame
     rate (10 fps for HumanML3D)."""
     from .clipviews import clip_animation, open_clips
-    from .io import check_file_destination
+    from .outputs import file_output
     from .plotting.animation import check_animation_format, is_animation_file, write_animation
 
     fmt = check_animation_format(format or out.suffix or "gif")
     if out.suffix.lower().lstrip(".") not in ("", fmt):
         raise M2TError(f"--out {out} has the suffix {out.suffix} but the format is {fmt}; name a .{fmt} file")
-    check_file_destination(out, "animation", is_ours=is_animation_file, option="--out")
+    folder = file_output(out, "animate", "animation", is_legacy=is_animation_file)
     view = open_clips(model, data=data, split=split, clips=[clip], decode=decode, seed=seed, vocab=vocab,
                       stats=stats, device=device, progress=progress, log=typer.echo)
     anim = clip_animation(view, 0, word)
     cap = view.capture
-    write_animation(anim, out, fmt)
+    with folder.transaction() as stage:
+        write_animation(anim, stage / out.name, fmt)
     w = anim.weights
     typer.echo(f"{cap.clip_ids[0]}: {cap.captions[0]}")
     typer.echo(f"words drawn: {', '.join(w.words)} · {anim.n_frames} frames at {anim.fps:g} fps · "
@@ -1291,20 +1293,21 @@ def explore(
     words with β̂ each; Γ of every word with the true segments when known; the selected word's part × frame
     map; and its attention per part beside an attribution method's."""
     from .clipviews import EXPLORER_ATTRIBUTION, open_clips, write_explorer_page
-    from .io import check_file_destination
+    from .outputs import file_output
     from .plotting.explorer import is_explorer_file
 
     if attribution not in EXPLORER_ATTRIBUTION:
         raise M2TError(f"--attribution must be one of {', '.join(EXPLORER_ATTRIBUTION)}, got {attribution!r}")
     if out.suffix.lower() not in (".html", ".htm"):
         raise M2TError(f"--out {out} should name an .html file")
-    check_file_destination(out, "explorer page", is_ours=is_explorer_file, option="--out")
+    folder = file_output(out, "explore", "explorer page", is_legacy=is_explorer_file)
     if clips:
         warn("explore --clips is deprecated (elsewhere --clips is a count of clips); name clips with --clip ID,ID…")
     names = [c.strip() for v in [*(clip or []), *(clips or [])] for c in v.split(",") if c.strip()]
     view = open_clips(model, data=data, split=split, clips=names, decode=decode, seed=seed, vocab=vocab,
                       stats=stats, device=device, default=3, progress=progress, log=typer.echo)
-    write_explorer_page(view, out, attribution)
+    with folder.transaction() as stage:
+        write_explorer_page(view, stage / out.name, attribution)
     cap = view.capture
     for cid, text in zip(cap.clip_ids, cap.captions):
         typer.echo(f"{cid}: {text}")
@@ -1339,14 +1342,13 @@ def _warnings_as_lines():
         yield
 
 
-# What each command writes, by the option naming it, when that output is written whole at the end (a file
-# or folder appears complete or not at all): interrupted, the command wrote nothing there.
 # Commands whose interrupted work is kept in their output folder (train and sweep say it themselves on
 # an interruption during training; these lines are for one before or between the runs).
 _KEPT_OUTPUTS = {"sweep": "the finished runs in {} are kept: run the same sweep command again to continue"}
-_WHOLE_OUTPUTS = {"caption": "save", "convert": "out", "synth": "out", "data check": "json_out",
-                  "data babel-segments": "out", "lexicon show": "out", "evaluate": "out", "capture": "out",
-                  "merge": "out", "figures": "out", "animate": "out", "explore": "out"}
+# The option naming a command's output, where it is not --out. Every output is written at the end, its
+# files together or not at all (a temporary file or folder, or a staged transaction of the output
+# folder): interrupted, a command wrote nothing there.
+_OUTPUT_OPTION = {"caption": "save", "data check": "json_out"}
 
 
 def _interrupted_line() -> str:
@@ -1361,11 +1363,9 @@ def _interrupted_line() -> str:
                                                  resilient_parsing=True).params
     except Exception:  # the line must come out whatever the arguments were
         params = {}
-    output = params.get(_WHOLE_OUTPUTS.get(name, "out"))  # the analysis commands write --out last
+    output = params.get(_OUTPUT_OPTION.get(name, "out"))
     if name in _KEPT_OUTPUTS and output is not None:
         kept = [_KEPT_OUTPUTS[name].format(output)]
-    elif running.get("writing") is not None:
-        kept = [f"the files written to {running['writing']} so far are complete, the others were not written"]
     else:
         kept = [f"nothing was written to {output}" if output is not None else "nothing was written"]
     if params.get("cache") or str(params.get("data")) == "synthetic":

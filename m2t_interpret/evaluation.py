@@ -15,6 +15,8 @@ from .data.dataset import load_split
 from .errors import M2TError
 from .metrics import CaptionScores, caption_scores, write_predictions, write_scores
 from .model.captioner import Captioner
+from .outputs import OutputFolder
+from .training.data import check_skips
 
 
 @dataclass
@@ -28,42 +30,46 @@ class Evaluation:
     data: str
 
     def write(self, out_dir: str | os.PathLike) -> list[Path]:
-        """predictions.csv (every field quoted), scores.csv and scores.md (checked first with
-        :func:`check_evaluation_out`: files of those names that another tool wrote are not replaced)."""
-        out = check_evaluation_out(out_dir)
+        """predictions.csv (every field quoted), scores.csv and scores.md, together or not at all
+        (checked first with :func:`check_evaluation_out`: files of those names that the tool did not
+        write, or that changed since, are not replaced)."""
+        folder = evaluation_folder(out_dir)
         refs = {r.id: list(r.references) for r in self.predictions.itertuples()}
-        paths = [
-            write_predictions(out / "predictions.csv", list(self.predictions["id"]),
-                              dict(zip(self.predictions["id"], self.predictions["prediction"])), refs),
-            write_scores(out / "scores.csv", self.scores),
-            write_scores(out / "scores.md", self.scores),
-        ]
-        return paths
+        with folder.transaction() as stage:
+            paths = [
+                write_predictions(stage / "predictions.csv", list(self.predictions["id"]),
+                                  dict(zip(self.predictions["id"], self.predictions["prediction"])), refs),
+                write_scores(stage / "scores.csv", self.scores),
+                write_scores(stage / "scores.md", self.scores),
+            ]
+            return folder.final(stage, paths)
 
 
 EVALUATION_FILES = ("predictions.csv", "scores.csv", "scores.md")
 _HEADERS = {"predictions.csv": '"id","prediction"', "scores.csv": '"metric"', "scores.md": "| Metric |"}
 
 
-def is_evaluation_dir(path: Path) -> bool:
-    """True when every evaluation file present in ``path`` starts the way :meth:`Evaluation.write` writes it."""
-    for name in EVALUATION_FILES:
-        f = Path(path) / name
-        if f.exists():
-            if not f.is_file():
-                return False
-            with open(f, encoding="utf-8", errors="replace") as fh:
-                if not fh.readline().startswith(_HEADERS[name]):
-                    return False
-    return True
+def is_evaluation_file(path: Path) -> bool:
+    """True for an evaluation file that starts the way :meth:`Evaluation.write` writes it (files
+    written before output ledgers existed are recognised this way)."""
+    header = _HEADERS.get(Path(path).name)
+    if header is None or not Path(path).is_file():
+        return False
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.readline().startswith(header)
+
+
+def evaluation_folder(out_dir: str | os.PathLike) -> OutputFolder:
+    """``--out`` of ``evaluate``, checked before any work: a folder (or absent), writable, not under a
+    file, and holding no file named like an output that the tool did not write or that changed since."""
+    folder = OutputFolder(out_dir, "evaluate", is_legacy=is_evaluation_file)
+    folder.check(EVALUATION_FILES)
+    return folder
 
 
 def check_evaluation_out(out_dir: str | os.PathLike) -> Path:
-    """``--out`` of ``evaluate``, checked before any work: a folder (or absent), writable, not under a
-    file, and holding no file named like an output that an evaluation did not write."""
-    from .io import check_out_folder
-
-    return check_out_folder(out_dir, "evaluation", EVALUATION_FILES, is_ours=is_evaluation_dir)
+    """:func:`evaluation_folder`'s path (the check alone)."""
+    return evaluation_folder(out_dir).path
 
 
 def caption_batches(model: Captioner, batches: Iterable[tuple[list[int], torch.Tensor, torch.Tensor]],
@@ -106,11 +112,15 @@ def evaluate_model(
     limit: int | None = None,
     decode: str | None = None,
     log=None,
+    allow_skips: bool = False,
 ) -> Evaluation:
     """Decode every sample of ``split`` and score the captions against all of the sample's references.
 
     ``decode``: ``greedy``, ``beamK`` or ``authors-beamK`` (as ``caption --decode``); without it,
-    ``beam_size`` > 1 means the batched beam of that width. ``log`` is told when METEOR starts."""
+    ``beam_size`` > 1 means the batched beam of that width. ``log`` is told when METEOR starts.
+    A split that lost more than 5 % of its ids or caption lines is not scored (M2TError, training's
+    rule: :func:`~m2t_interpret.training.data.check_skips`) unless ``allow_skips``; the scores say
+    how many clips they are on and how many ids were lost."""
     from .capture.dataset import parse_decode
 
     if decode is not None:
@@ -125,6 +135,7 @@ def evaluate_model(
     if len(data) == 0:
         raise M2TError(f"no usable samples in split {split!r} of {root} for this {model.skeleton.name} model: "
                        f"{data.report.loss_summary()}")
+    check_skips({split: data}, allow_skips=allow_skips, action="evaluate")
     data.report.warn_skipped()
     with torch.inference_mode():
         preds = caption_split(model, data, mode=mode, beam_size=beam_size, progress=progress)
@@ -133,4 +144,5 @@ def evaluate_model(
                           "references": [refs[s.id] for s in data]})
     scores = caption_scores(dict(zip(table["id"], preds)), refs, protocol=protocol,
                             bertscore_model=bertscore_model, meteor=meteor, log=log)
+    scores.n_lost, scores.lost_note = len(data.report.lost_ids), data.report.loss_summary()
     return Evaluation(scores, table, decode_label(mode, beam_size), split, str(root))

@@ -46,6 +46,18 @@ HIST_WORDS: tuple[str, ...] = ("wave", "kick", "walk")
 DEFAULT_FORMATS: tuple[str, ...] = ("png", "pdf", "csv", "md", "tex")
 MANIFEST = "MANIFEST.md"
 _MANIFEST_TITLE = "# Paper figures: what each file shows and how it was made"
+#: What "the same tables" means between machines. The tables come from float32 model outputs
+#: (machine epsilon 1.2e-7); another CPU, BLAS kernel (oneDNN on or off) or thread count sums in
+#: another order and moves them by some ulps (up to 1.5e-6 relative seen between two machines), and
+#: a difference of such numbers (an onset error: predicted minus true onset) keeps the absolute
+#: error of its operands. Hence a tolerance relative to the column's scale, with a wide margin.
+TABLE_TOLERANCE = 1e-5
+_SAME_TABLES = (
+    "On one machine with the same settings a rerun writes the tables byte for byte. Float results differ "
+    "slightly between CPUs, BLAS kernels (oneDNN on or off) and thread counts, so elsewhere \"the same\" means: "
+    "the same files, and in every table the same text and the same numbers: in a CSV table within "
+    f"{TABLE_TOLERANCE:.0e} times the larger of 1 and the largest magnitude in the column, in a Markdown or "
+    "LaTeX table within one unit of the last printed digit. The figures draw those numbers.").replace("e-0", "e-")
 
 
 @dataclass(frozen=True)
@@ -248,7 +260,7 @@ class PaperPart:
             what = self.spec.shows if name == "table" else f"{self.spec.shows} ({name})"
             written += [(p, f"{self.spec.paper}: {what}") for p in write_table(df, out / stem, tables or ["csv"])]
         for label, rep in self.reports.items():
-            for p in rep.write(out / label, formats, plotlyjs):
+            for p in rep.write_files(out / label, formats, plotlyjs):
                 written.append((p, f"{self.spec.paper}, model {label}: {_report_file_shows(rep, p)}"))
         return written
 
@@ -472,8 +484,8 @@ class FigureManifest:
     def markdown(self) -> str:
         """The text of ``MANIFEST.md``."""
         lines = [_MANIFEST_TITLE, "",
-                 ("Every file here was written by one run of this command (rerun it to regenerate them, "
-                  "bit for bit for the tables):"), "", "```bash", self.command, "```", "",
+                 "Every file here was written by one run of this command (rerun it to regenerate them):",
+                 "", "```bash", self.command, "```", "", _SAME_TABLES, "",
                  f"- package: m2t-interpret {self.version}",
                  "- models (sha256 of the checkpoint file, first 12 hex digits): "
                  + ", ".join(f"{k} `{v}`" for k, v in self.models.items()),
@@ -507,6 +519,7 @@ def check_figures_out(out: str | os.PathLike) -> Path:
     """``--out`` of ``figures``: absent, empty, or an earlier output of this command holding only the
     files its ``MANIFEST.md`` lists — anything else (a user's file) is refused before any work."""
     from .io import check_dir_destination
+    from .outputs import LEDGER, check_recorded_dir
 
     out = Path(out)
     listed = manifest_files(out) if out.is_dir() else None
@@ -514,7 +527,9 @@ def check_figures_out(out: str | os.PathLike) -> Path:
         raise M2TError(f"--out {out} holds files not written by `m2t-interpret figures` (no {MANIFEST} of an earlier "
                        f"run); refusing to touch it (choose a new or empty folder)")
     check_dir_destination(out, lambda p: listed is not None, "figures output",
-                          owned=lambda rel: listed is not None and rel in listed)
+                          owned=lambda rel: rel == LEDGER or (listed is not None and rel in listed))
+    if out.is_dir():
+        check_recorded_dir(out, "figures")
     return out
 
 
@@ -577,7 +592,8 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str = "synthetic"
     ``out`` must be new, empty or an earlier output of this function holding nothing else; it is
     written whole (a temporary sibling folder renamed into place), so it never holds half a run.
     """
-    from .io import write_dir, write_text
+    from .io import write_text
+    from .outputs import write_recorded_dir
     from .plotting.save import check_plotlyjs
     from .reports import check_formats
 
@@ -615,8 +631,8 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str = "synthetic"
         write_text(tmp / MANIFEST, manifest.markdown())
 
     listed = manifest_files(out) if out.is_dir() else None
-    write_dir(out, fill, is_ours=lambda p: listed is not None, kind="figures output",
-              owned=lambda rel: listed is not None and rel in listed)
+    write_recorded_dir(out, fill, is_ours=lambda p: listed is not None, kind="figures output", owner="figures",
+                       owned=lambda rel: listed is not None and rel in listed)
     return manifest
 
 

@@ -134,7 +134,7 @@ def _protected(path: Path) -> bool:
     return target == cwd or target in cwd.parents or target == Path.home().resolve() or target == target.parent
 
 
-def _relative_files(root: Path) -> set[str]:
+def relative_files(root: Path) -> set[str]:
     out = set()
     for dirpath, dirnames, filenames in os.walk(root):
         rel = os.path.relpath(dirpath, root)
@@ -160,7 +160,7 @@ def check_dir_destination(path: str | os.PathLike, is_ours: Callable[[Path], boo
             raise M2TError(f"{path} is a folder that does not hold an earlier {kind}; refusing to replace "
                            f"it (choose a new path)")
         if owned is not None:
-            extra = sorted(f for f in _relative_files(path) if not owned(f))
+            extra = sorted(f for f in relative_files(path) if not owned(f))
             if extra:
                 raise M2TError(f"{path} holds an earlier {kind} plus files it did not write "
                                f"({', '.join(extra[:3])}{', …' if len(extra) > 3 else ''}); refusing to "
@@ -255,7 +255,7 @@ def write_dir(path: str | os.PathLike, fill: Callable[[Path], None], is_ours: Ca
         fill(tmp)
         if path.exists():
             if not overwrite and owned is None and any(path.iterdir()):
-                extra = sorted(_relative_files(path) - _relative_files(tmp))
+                extra = sorted(relative_files(path) - relative_files(tmp))
                 if extra:
                     raise M2TError(f"{path} holds an earlier {kind} plus files it did not write "
                                    f"({', '.join(extra[:3])}{', …' if len(extra) > 3 else ''}); refusing "

@@ -269,6 +269,10 @@ class CaptionScores:
     meteor_note: str = ""
     bertscore_note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: ids of the evaluated split lost to problems with their files (None: not scored from a split)
+    n_lost: int | None = None
+    #: what was lost and why, one line (``LoadReport.loss_summary``)
+    lost_note: str = ""
 
     def __getitem__(self, key: str) -> Any:
         if key not in self.to_dict():
@@ -287,6 +291,8 @@ class CaptionScores:
             "meteor": self.meteor,
             "bertscore": self.bertscore,
             "n_clips": self.n_clips,
+            "n_lost": self.n_lost,
+            "lost_note": self.lost_note,
             "protocol": self.protocol,
             "protocol_description": self.protocol_description,
             "meteor_note": self.meteor_note,
@@ -310,6 +316,7 @@ class CaptionScores:
                     "protocol": self.protocol,
                     "protocol_description": self.protocol_description,
                     "n_clips": self.n_clips,
+                    "n_lost": self.n_lost,
                 }
             )
         return pd.DataFrame(rows)
@@ -323,7 +330,10 @@ class CaptionScores:
 
 def format_scores(scores: CaptionScores, scale: float = 100.0, digits: int = 1) -> str:
     """Human-readable lines, values ×``scale``: the protocol once, then one line per metric."""
-    lines = [f"protocol: {scores.protocol_description}; n={scores.n_clips}"]
+    lost = ""
+    if scores.n_lost is not None:
+        lost = f"; lost={scores.n_lost}" + (f" ({scores.lost_note})" if scores.lost_note else "")
+    lines = [f"protocol: {scores.protocol_description}; n={scores.n_clips}{lost}"]
     for key, label in METRIC_LABELS.items():
         value = getattr(scores, key)
         if value is None:
@@ -721,8 +731,8 @@ def write_scores(
             frame.to_csv(tmp, index=False, quoting=csv.QUOTE_ALL)
     elif suffix in (".md", ".markdown"):
         lines = [
-            "| Metric | ×100 | Note | Protocol | Clips |",
-            "|---|---:|---|---|---:|",
+            "| Metric | ×100 | Note | Protocol | Clips | Lost |",
+            "|---|---:|---|---|---:|---:|",
         ]
         for s in items:
             for row in s.to_dataframe().itertuples(index=False):
@@ -731,7 +741,8 @@ def write_scores(
                     "| "
                     + " | ".join(
                         _md_cell(c)
-                        for c in (row.metric, value, row.note, row.protocol_description, row.n_clips)
+                        for c in (row.metric, value, row.note, row.protocol_description, row.n_clips,
+                                  "n/a" if s.n_lost is None else s.n_lost)
                     )
                     + " |"
                 )

@@ -24,6 +24,7 @@ import pandas as pd
 from . import analysis as A
 from .capture.dataset import CaptureRequest, cached_capture, parse_decode
 from .errors import M2TError
+from .outputs import OutputFolder
 from .result import CaptureResult
 
 #: Seed of the default held-out synthetic corpus (the shipped models were trained on seed 0).
@@ -171,16 +172,26 @@ class Report:
 
     def write(self, out_dir: str | os.PathLike, formats: Sequence[str] = DEFAULT_FORMATS,
               plotlyjs: str = "shared") -> list[Path]:
-        """Write every table and figure as ``<out>/<name>_<key>.<format>`` (atomically); returns the paths.
+        """Write every table and figure as ``<out>/<name>_<key>.<format>``; returns the paths.
 
+        The files appear together or not at all, never replace a file the tool did not write (or
+        that changed since), and the files of this report's previous run in the folder that this run
+        does not write are removed (:class:`~m2t_interpret.outputs.OutputFolder`, owner ``name``).
         HTML figures load one ``plotly.min.js`` written beside them (``plotlyjs="shared"``), or
         embed it (``"inline"``)."""
+        check_formats(formats)
+        folder = OutputFolder(check_out_dir(out_dir), self.name)
+        with folder.transaction() as stage:
+            return folder.final(stage, self.write_files(stage, formats, plotlyjs))
+
+    def write_files(self, out: Path, formats: Sequence[str] = DEFAULT_FORMATS, plotlyjs: str = "shared") -> list[Path]:
+        """Write the files straight into ``out``, with no ledger and no staging: for a caller that
+        writes a whole folder at once and records it itself (``figures``)."""
         from .plotting import save_figure, write_table
         from .plotting.save import check_plotlyjs
 
         formats = check_formats(formats)
         plotlyjs = check_plotlyjs(plotlyjs)
-        out = check_out_dir(out_dir)
         paths: list[Path] = []
         table_formats = [f for f in formats if f in TABLE_FORMATS]
         for key, df in self.tables.items():
@@ -224,7 +235,7 @@ def check_formats(formats: Sequence[str]) -> list[str]:
 def check_out_dir(out_dir: str | os.PathLike) -> Path:
     """The output folder: a folder or absent (created on the first write), not under a file, writable —
     checked before any work by the CLI, and again before writing (:func:`m2t_interpret.io.check_out_folder`).
-    Files of the same name are replaced."""
+    Files of the same name are replaced only when the tool wrote them (:mod:`m2t_interpret.outputs`)."""
     from .io import check_out_folder
 
     return check_out_folder(out_dir, "figures and tables")
@@ -397,6 +408,8 @@ def _attribution_key(ctx: AnalysisContext, method: str, target: str, baseline: s
     fields = {"model": cap.meta.get("model_fingerprint"), "data": cap.meta.get("data_fingerprint"),
               "clips": list(cap.clip_ids), "method": method, "target": target, "baseline": baseline,
               "n_steps": n_steps if method == "ig" else None,
+              # occlusion entries cached before its windows kept to the clip's own frames are stale
+              "windows": "clip frames" if method == "occlusion" else None,
               "groups": None if joint_groups is None or method not in ("ablation", "shapley")
               else [int(g) for g in joint_groups]}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
@@ -503,7 +516,7 @@ def faithfulness_report(ctx: AnalysisContext, result, method: str, seed: int = 0
 
     x, lengths = model_inputs(ctx)
     words = attention_interventions(ctx.model, ctx.capture, x, lengths, result, method, seed=seed)
-    inputs = input_deletion(ctx.model, ctx.capture, x, lengths, result, method, seed=seed)
+    inputs = input_deletion(ctx.model, ctx.capture, x, lengths, result, method)
     words = words.merge(inputs, on=["clip_id", "step", "word", "method"])
     keep = ctx.table.loc[~ctx.table["is_special"], ["clip_id", "step"]]
     words = words.merge(keep, on=["clip_id", "step"])
@@ -512,8 +525,9 @@ def faithfulness_report(ctx: AnalysisContext, result, method: str, seed: int = 0
     wanted = summary[summary["group"].isin(["all words", "motion"])]
     return Report("faithfulness", tables={"words": words, "ablation": summary, "curves": curves},
                   figures={"curves": ("deletion_figure", (curves,), {"title": f"deletion curves ({method})"})},
-                  summary=wanted, notes=["drop = log p(word) − log p(word | intervention); the random part and the "
-                                         "random window are the chance levels"])
+                  summary=wanted, notes=["drop = log p(word) − log p(word | intervention); the chance levels are the "
+                                         "mean over the parts other than the most-attended one (drop_other_parts, "
+                                         "input_drop_other_parts) and a random window of the same length"])
 
 
 def sanity_report(ctx: AnalysisContext, method: str, target: str = "logprob", baseline: str = "first_pose",
@@ -552,7 +566,7 @@ def attribution_compare_rows(contexts: dict[str, AnalysisContext], results: dict
         words = attention_interventions(ctx.model, ctx.capture, x, lengths, res, method)
         faith = faithfulness_summary(words, ctx.table)
         faith = faith[(faith["group"] == "motion") & faith["intervention"].isin(
-            ["drop_top_attended", "drop_random_part", "drop_top_attributed", "drop_window", "drop_random_window"])]
+            ["drop_top_attended", "drop_other_parts", "drop_top_attributed", "drop_window", "drop_random_window"])]
         for r in faith.itertuples():
             rows.append({"score": f"faithfulness: {r.intervention}, motion words", "model": name,
                          "value": r.mean_drop, "chance": np.nan, "n": r.n})

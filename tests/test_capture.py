@@ -326,6 +326,7 @@ def test_shards_merge_into_the_unsharded_capture_bit_for_bit(tmp_path):
     assert sum(s.n_clips for s in shards) == whole.n_clips == 14
     merged = merge_shards(shards)
     assert merged.clip_ids == whole.clip_ids
+    # bit for bit (merge's promise): shards decode the same chunks as the whole split, in one process
     for name in ("tokens", "targets", "step_mask", "lengths", "log_probs", "topk_ids", "alpha", "gamma", "window",
                  "mu", "sigma", "beta"):
         a, b = getattr(merged, name), getattr(whole, name)

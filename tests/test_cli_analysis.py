@@ -4,7 +4,9 @@ authors' checkpoint on a real-layout HumanML3D folder (no ground truth)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -55,7 +57,7 @@ def test_density_writes_figures_and_tables_then_uses_the_cache(model_file, corpu
     rc, stdout, err = run(args, capsys)
     assert rc == 0, err
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["density.html", "density.png", "density_curves.csv", "density_curves.md",
+    assert files == [".m2t-interpret.json", "density.html", "density.png", "density_curves.csv", "density_curves.md",
                      "density_summary.csv", "density_summary.md", "plotly.min.js"]
     assert 'src="plotly.min.js"' in (out / "density.html").read_text()  # --plotlyjs shared (the default)
     summary = pd.read_csv(out / "density_summary.csv")
@@ -189,6 +191,7 @@ def test_capture_shards_and_merge(model_file, corpus, tmp_path, capsys):
     rc, _, err = run(["merge", tmp_path / "one", "--out", tmp_path / "merged"], capsys)
     assert rc == 0, err
     a, b = CaptureResult.load(tmp_path / "merged"), CaptureResult.load(tmp_path / "whole")
+    # bit for bit (the merge's promise): both decode the same chunks, in one process
     assert a.clip_ids == b.clip_ids and np.array_equal(a.alpha, b.alpha)
     rc, _, err = run(["capture", *base, "--shard", "0/2", "--out", tmp_path / "bad"], capsys)
     assert rc == 2 and "1 ≤ i ≤ n" in err and not (tmp_path / "bad").exists()
@@ -220,7 +223,7 @@ def test_analysis_shards_are_cached_then_merged_by_the_unsharded_run(model_file,
     assert rc == 0, err
     whole = CaptureResult.load(tmp_path / "whole")
     merged = CaptureResult.load(next((tmp_path / "cache" / "captures").iterdir()))
-    for name, a in whole.array_files().items():
+    for name, a in whole.array_files().items():  # bit for bit: the same chunks decoded in one process
         assert np.array_equal(a, merged.array_files()[name], equal_nan=a.dtype.kind == "f"), name
     rc, _, err = run([*args, "--shard", "1/2", "--no-cache"], capsys)
     assert rc == 2 and "--no-cache" in err and len(err.strip().splitlines()) == 1
@@ -229,11 +232,14 @@ def test_analysis_shards_are_cached_then_merged_by_the_unsharded_run(model_file,
 
 
 def test_ctrl_c_says_in_one_line_what_was_kept(model_file, corpus, tmp_path, capsys, monkeypatch):
-    """Interrupted while computing: nothing was written; while writing: the files written are whole."""
+    """Interrupted while computing or while writing: the output folder is left as it was (its files are
+    written together at the end), and the line says so."""
     from m2t_interpret import analysis, reports
 
     out = tmp_path / "out"
     args = ["gate", *common(model_file, corpus, out), "--format", "csv"]
+    said = [f"interrupted: gate stopped; nothing was written to {out}; the cache keeps only finished entries "
+            "(reused next time)"]
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
@@ -241,12 +247,55 @@ def test_ctrl_c_says_in_one_line_what_was_kept(model_file, corpus, tmp_path, cap
     with monkeypatch.context() as m:
         m.setattr(analysis, "gate_separation", interrupt)
         rc, _, err = run(args, capsys)
-    assert rc == 130
-    assert err.splitlines() == [f"interrupted: gate stopped; nothing was written to {out}; the cache keeps only "
-                                "finished entries (reused next time)"]
+    assert rc == 130 and err.splitlines() == said
     assert not out.exists()
-    monkeypatch.setattr(reports.Report, "write", interrupt)
     rc, _, err = run(args, capsys)
-    assert rc == 130
-    assert err.splitlines() == [f"interrupted: gate stopped; the files written to {out} so far are complete, the "
-                                "others were not written; the cache keeps only finished entries (reused next time)"]
+    assert rc == 0, err
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = reports.Report.write_files
+
+    def write_then_interrupt(self, *args, **kwargs):
+        real(self, *args, **kwargs)  # every file staged, none committed
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reports.Report, "write_files", write_then_interrupt)
+    rc, _, err = run(args, capsys)
+    assert rc == 130 and err.splitlines() == said
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_rerun_replaces_its_own_files_and_leaves_none_of_the_earlier_set(model_file, corpus, tmp_path, capsys):
+    """The issue's case: a density_curves.md of an earlier run must not sit beside a later run's CSV."""
+    out = tmp_path / "out"
+    rc, _, err = run(["density", "--word", "the", *common(model_file, corpus, out), "--format", "csv,md"], capsys)
+    assert rc == 0, err
+    (out / "notes.txt").write_text("the user's own notes\n")
+    rc, stdout, err = run(["density", "--word", "the", *common(model_file, corpus, out), "--format", "csv"], capsys)
+    assert rc == 0, err
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert names == ["density_curves.csv", "density_summary.csv", "notes.txt"]
+    (out / "density_summary.csv").write_text("edited by the user\n")
+    rc, stdout, err = run(["density", "--word", "the", *common(model_file, corpus, out), "--format", "csv"], capsys)
+    assert rc == 2 and err.count("\n") == 1 and "density_summary.csv: it changed since m2t-interpret wrote it" in err
+    assert (out / "density_summary.csv").read_text() == "edited by the user\n"
+
+
+def test_a_full_disk_leaves_the_output_folder_as_it_was(model_file, corpus, tmp_path, capsys):
+    """A real full disk: --out on a 1 MB tmpfs, where the HTML figure's plotly.js (4.7 MB) does not fit after
+    the tables and the PNG are written. Today's main left some of the files; now none, with one line."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True).returncode == 0
+    if not mounted:
+        pytest.skip("cannot mount a tmpfs here (needs root); tests/test_outputs.py simulates ENOSPC instead")
+    try:
+        out = disk / "out"
+        rc, _, err = run(["gate", *common(model_file, corpus, out), "--format", "csv"], capsys)
+        assert rc == 0, err
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        rc, _, err = run(["gate", *common(model_file, corpus, out), "--format", "png,html,csv,md"], capsys)
+        assert rc == 2 and err.count("\n") == 1 and "No space left on device" in err and str(out) in err
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)

@@ -147,7 +147,7 @@ def test_zero_lambdas_leave_language_gradients_unchanged():
     for gt, gl in zip(g_total, g_lang):
         if gl is None:
             assert gt is None or (gt == 0).all()
-        else:
+        else:  # exact: zero-weighted terms add nothing (g + 0·x is g) to the same autograd graph
             assert torch.equal(gt, gl)
     # and the attention terms are still reported
     assert terms.spat.item() > 0 and terms.adapt.item() > 0

@@ -35,7 +35,7 @@ def test_flat_linear_matches_torch(rows, cols, out, activation):
         got = ops.linear(layer, x, activation)
         again = ops.linear(layer, x, activation)  # from the cached packed weight
     torch.testing.assert_close(got, want.detach(), atol=1e-5, rtol=1e-5)
-    assert torch.equal(got, again)
+    assert torch.equal(got, again)  # one process, the same input and kernel: bitwise on any machine
 
 
 def test_flat_linear_keeps_autograd_and_rejects_unknown_activations():
@@ -67,6 +67,7 @@ def test_switching_onednn_off_uses_torch_matmul(onednn_off):
     layer = torch.nn.Linear(16, 32)
     x = torch.randn(10, 16)
     with torch.inference_mode():
+        # exact: switched off, ops.linear is this very addmm call
         assert torch.equal(ops.linear(layer, x), torch.addmm(layer.bias, x, layer.weight.t()))
 
 
@@ -101,7 +102,7 @@ def test_cached_weights_follow_training_updates():
             p.add_(0.05 * torch.randn_like(p))
     fresh = tiny_model()
     fresh.load_state_dict(model.state_dict())
-    a, b = _greedy(model), _greedy(fresh)
+    a, b = _greedy(model), _greedy(fresh)  # the same weights, inputs and kernels in one process: bitwise
     np.testing.assert_array_equal(a.tokens, b.tokens)
     np.testing.assert_array_equal(a.logits, b.logits)
 
@@ -114,6 +115,7 @@ def test_reused_buffers_give_the_same_results_across_calls_of_any_size():
     first = model.decode(x, lengths, max_steps=6)
     small = model.decode(x5, l5, max_steps=6)  # a smaller batch in the same buffers
     again = model.decode(x, lengths, max_steps=6)
+    # the same batch again in one process: the same kernels, so bitwise whatever the machine
     np.testing.assert_array_equal(first.logits, again.logits)
     np.testing.assert_array_equal(first.alpha, again.alpha)
     # another batch size may take another matmul kernel: equal up to float rounding

@@ -62,6 +62,8 @@ def test_resume_continues_exactly(corpus, tmp_path):
         assert a["loss"] == b["loss"] and a["val_bleu4"] == b["val_bleu4"]
     sa = torch.load(tmp_path / "full" / "last.pt", weights_only=True)["model"]
     sb = torch.load(tmp_path / "part" / "last.pt", weights_only=True)["model"]
+    # bit-identical, as resuming promises: both runs are in this process, on this machine, with the
+    # same thread count, so they do the same float operations in the same order
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
@@ -318,3 +320,37 @@ def test_val_max_samples_validates_on_the_first_motions(corpus, tmp_path):
     assert head.ids == val.ids[:2] and len(head.references) == 2
     assert set(head.pair_motion.tolist()) == {0, 1} and len(head.pair_ids) == len(head.beta_star)
     assert first_motions(val, 10**6) is val
+
+
+def test_evaluate_refuses_a_split_that_lost_most_clips_unless_allowed(corpus, tmp_path, capsys):
+    """train's rule for evaluate: more than 5 % of the split lost → exit 2 naming how many and why;
+    --allow-skips scores what is left, and every scores table says n and how many were lost."""
+    import shutil
+
+    import pandas as pd
+
+    from conftest import tiny_model
+    from m2t_interpret.model.checkpoints import save_checkpoint
+
+    data = Path(shutil.copytree(corpus, tmp_path / "data"))
+    ids = (data / "test.txt").read_text().split()
+    for i in ids[1:]:  # all but one caption file of the split in Latin-1: those ids are dropped
+        f = data / "texts" / f"{i}.txt"
+        f.write_bytes("".join("\u00e9" + line for line in f.read_text(encoding="utf-8").splitlines(True))
+                      .encode("latin-1"))
+    save_checkpoint(tiny_model(vocab_size=40), tmp_path / "tiny.pt")
+    common = ["evaluate", "--model", str(tmp_path / "tiny.pt"), "--data", str(data), "--no-meteor", "--no-progress",
+              "--out", str(tmp_path / "ev")]
+    assert main(common) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    lost = len(ids) - 1
+    assert len(err) == 1 and f"{lost} of {len(ids)} ids lost (no valid caption line" in err[0]
+    assert "--allow-skips to evaluate anyway" in err[0]
+    assert not (tmp_path / "ev").exists()
+    assert main([*common, "--allow-skips"]) == 0
+    out = capsys.readouterr().out
+    assert f"1 clips, {lost} ids lost" in out and f"n=1; lost={lost} ({lost} of {len(ids)} ids lost" in out
+    scores = pd.read_csv(tmp_path / "ev" / "scores.csv")
+    assert (scores["n_clips"] == 1).all() and (scores["n_lost"] == lost).all()
+    md = (tmp_path / "ev" / "scores.md").read_text().splitlines()
+    assert md[0].endswith("| Clips | Lost |") and all(line.endswith(f"| 1 | {lost} |") for line in md[2:])

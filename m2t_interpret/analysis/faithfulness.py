@@ -3,12 +3,13 @@ word's log-probability drops (forced decoding of the caption).
 
 Attention-level, through the named hook points' ``replace``: a part removed from α (α
 renormalised over the remaining parts at every frame), or the frames inside μ ± σ·√(2 ln 2)
-removed from Γ. Compared: the most-attended part, a random other part, the top-attributed part;
-the attended window, a random window of the same length. ERASER deletion curves over parts ranked
-by attention or attribution: *comprehensiveness* (drop when the top-k parts are removed) and
-*sufficiency* (drop when only the top-k parts are kept), k = 1 … 5, and their means (AOPC).
-Input-level: a part's joints replaced by the baseline (the first pose held still) for every part,
-so the part ranked first by attention, by attribution or at random can be read off.
+removed from Γ. Compared: the most-attended part, the other parts (their mean: the chance level,
+:func:`mean_other_parts`), the top-attributed part; the attended window, a random window of the
+same length. ERASER deletion curves over parts ranked by attention or attribution:
+*comprehensiveness* (drop when the top-k parts are removed) and *sufficiency* (drop when only the
+top-k parts are kept), k = 1 … 5, and their means (AOPC). Input-level: a part's joints replaced by
+the baseline (the first pose held still) for every part, so the part ranked first by attention or
+by attribution, and the mean over the other parts, can be read off.
 
 The decoder's LSTM states depend on the caption only, so one forced pass intervenes on every word
 of a batch at once, each at its own step.
@@ -42,6 +43,14 @@ def forced_captions(capture: "CaptureResult") -> torch.Tensor:
     return torch.as_tensor(np.concatenate([np.full((len(targets), 1), SOS_ID), targets], 1), dtype=torch.long)
 
 
+def mean_other_parts(drops: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """The chance level of removing one part, the same inside the model and at the input: the
+    mean drop over the five parts other than ``top`` (the most-attended one), exact — each other
+    part once — rather than one seeded draw. ``drops`` (..., 6) per part, ``top`` (...) → (...)."""
+    chosen = np.take_along_axis(drops, np.asarray(top)[..., None], -1)[..., 0]
+    return (drops.sum(-1) - chosen) / (drops.shape[-1] - 1)
+
+
 def _word_logprobs(model, x, lengths, captions, replace=None) -> np.ndarray:
     """(N, S) log-probability of each forced word, with optional hook-point replacements."""
     with torch.no_grad(), model.hooks(replace=replace or {}):
@@ -64,9 +73,10 @@ def attention_interventions(model: "CaptionerNetwork", capture: "CaptureResult",
                             seed: int = 0) -> pd.DataFrame:
     """One row per word: the log-probability drop of each intervention (see the module docstring).
 
-    Columns ``drop_top_attended``, ``drop_random_part``, ``drop_top_attributed``, ``drop_window``,
-    ``drop_random_window``, ``comp_<ranking>_k<k>``, ``suff_<ranking>_k<k>`` (ranking
-    ``attention`` or ``attribution``), and ``comp_<ranking>_aopc``, ``suff_<ranking>_aopc``."""
+    Columns ``drop_top_attended``, ``drop_other_parts`` (:func:`mean_other_parts`),
+    ``drop_top_attributed``, ``drop_window``, ``drop_random_window`` (``seed`` draws its place),
+    ``comp_<ranking>_k<k>``, ``suff_<ranking>_k<k>`` (ranking ``attention`` or ``attribution``), and
+    ``comp_<ranking>_aopc``, ``suff_<ranking>_aopc``."""
     model.eval()
     rng = np.random.default_rng(seed)
     order = list(get_skeleton(capture.skeleton).part_order)  # PARTS column → checkpoint column
@@ -95,10 +105,10 @@ def attention_interventions(model: "CaptionerNetwork", capture: "CaptureResult",
             np.put_along_axis(keep, ranks[..., :k], False, -1)
             return keep
 
-        cols["drop_top_attended"] = drop(without(rank_attn, 1))
-        other = (rank_attn[..., :1] + rng.integers(1, len(PARTS), (n, s, 1))) % len(PARTS)
-        cols["drop_random_part"] = drop(without(other, 1))
-        cols["drop_top_attributed"] = drop(without(rank_attr, 1))
+        single = np.stack([drop(without(np.full((n, s, 1), k), 1)) for k in range(len(PARTS))], -1)
+        cols["drop_top_attended"] = np.take_along_axis(single, rank_attn[..., :1], -1)[..., 0]
+        cols["drop_other_parts"] = mean_other_parts(single, rank_attn[..., 0])
+        cols["drop_top_attributed"] = np.take_along_axis(single, rank_attr[..., :1], -1)[..., 0]
         for name, ranks in (("attention", rank_attn), ("attribution", rank_attr)):
             for k in KS:
                 cols[f"comp_{name}_k{k}"] = drop(without(ranks, k))
@@ -155,11 +165,11 @@ def input_part_drops(model: "CaptionerNetwork", x: torch.Tensor, lengths: torch.
     return out
 
 
-def input_deletion(model, capture, x, lengths, attribution, method: str, seed: int = 0,
+def input_deletion(model, capture, x, lengths, attribution, method: str,
                    joint_groups: np.ndarray | None = None) -> pd.DataFrame:
-    """One row per word: the drop when the part ranked first by attention, by the attribution
-    ``method`` or at random has its joints replaced by the baseline, and the largest drop of any part."""
-    rng = np.random.default_rng(seed)
+    """One row per word: the drop when the part ranked first by attention or by the attribution
+    ``method`` has its joints replaced by the baseline, the mean drop over the other five parts
+    (:func:`mean_other_parts`, the chance level) and the largest drop of any part."""
     captions = forced_captions(capture)
     drops = np.concatenate([input_part_drops(model, x[a:a + CHUNK], lengths[a:a + CHUNK], captions[a:a + CHUNK],
                                              joint_groups) for a in range(0, len(captions), CHUNK)])
@@ -167,19 +177,18 @@ def input_deletion(model, capture, x, lengths, attribution, method: str, seed: i
     d = drops[nn, ss]
     top_attn = attribution.parts(ATTENTION)[nn, ss].argmax(1)
     top_attr = np.abs(attribution.parts(method)[nn, ss]).argmax(1)
-    rand = rng.integers(0, len(PARTS), len(nn))
     r = np.arange(len(nn))
     return pd.DataFrame({"clip_id": np.asarray(capture.clip_ids, dtype=object)[nn], "step": ss,
                          "word": [capture.word(int(i)) for i in capture.targets[nn, ss]], "method": method,
                          "input_drop_attention": d[r, top_attn], "input_drop_attribution": d[r, top_attr],
-                         "input_drop_random": d[r, rand], "input_drop_best": d.max(1),
+                         "input_drop_other_parts": mean_other_parts(d, top_attn), "input_drop_best": d.max(1),
                          **{f"input_drop_{p}": d[:, k] for k, p in enumerate(PARTS)}})
 
 
 def faithfulness_summary(words: pd.DataFrame, table: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Mean drop per intervention and word group, with bootstrap 95 % intervals:
-    ``group, intervention, mean_drop, ci_low, ci_high, n``. The random part and the random window
-    are the chance levels of the part and window removals."""
+    ``group, intervention, mean_drop, ci_low, ci_high, n``. The other parts' mean and the random
+    window are the chance levels of the part and window removals."""
     from .agreement import _bootstrap, _group_masks
 
     rng = np.random.default_rng(seed)
@@ -187,7 +196,7 @@ def faithfulness_summary(words: pd.DataFrame, table: pd.DataFrame, seed: int = 0
                          how="left")
     merged = merged[~merged["is_special"].astype(bool)].reset_index(drop=True)
     cols = [c for c in merged.columns if c.startswith("drop_") or c.endswith("_aopc")
-            or c in ("input_drop_attention", "input_drop_attribution", "input_drop_random", "input_drop_best")]
+            or c in ("input_drop_attention", "input_drop_attribution", "input_drop_other_parts", "input_drop_best")]
     rows = []
     for g, mask in _group_masks(merged).items():
         if mask.sum() < 2:
@@ -213,5 +222,5 @@ def deletion_curves(words: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["curve", "ranking", "k", "mean_drop"])
 
 
-__all__ = ["forced_captions", "attention_interventions", "input_part_drops", "input_deletion",
+__all__ = ["forced_captions", "mean_other_parts", "attention_interventions", "input_part_drops", "input_deletion",
            "faithfulness_summary", "deletion_curves"]

@@ -245,7 +245,8 @@ def attribute_caption(model: "CaptionerNetwork", x: torch.Tensor, length: int, c
     """Attribute every word of one caption at once.
 
     Args:
-        x: (T, F) or (1, T, F) one preprocessed clip (padding beyond ``length`` allowed).
+        x: (T, F) or (1, T, F) one preprocessed clip (padding beyond ``length`` allowed: only the
+            clip's own ``length`` frames are read, so the result does not depend on the padding).
         caption: (L,) ids from <sos>, <pad>-padded; its W = (real length − 1) steps are explained.
         joint_groups: (J,) part of each joint for ``ablation``/``shapley`` (default
             :func:`part_joint_groups`).
@@ -259,10 +260,14 @@ def attribute_caption(model: "CaptionerNetwork", x: torch.Tensor, length: int, c
 
     method, target = check_method(method), check_target(target)
     model.eval()
-    # Scratch buffers left by an inference-mode decode cannot be written outside inference mode.
-    model.release_workspace()
     x = torch.as_tensor(x, dtype=torch.float32, device=model.device)
     x = x[0] if x.ndim == 3 else x
+    padded_frames, length = x.shape[0], int(length)
+    if not 1 <= length <= padded_frames:
+        raise M2TError(f"clip length {length} must lie in 1..{padded_frames} (the frames of x)")
+    # Attribute the clip's own frames only: occlusion's windows (how many cover a frame near the
+    # end) would otherwise depend on how far the clip is padded, i.e. on the other clips of a batch.
+    x = x[:length]
     words, emb, h, h_top = caption_rows(model, caption)
     w = len(words)
     xs = x[None].expand(w, -1, -1).contiguous()
@@ -302,8 +307,7 @@ def attribute_caption(model: "CaptionerNetwork", x: torch.Tensor, length: int, c
                         perturbations_per_eval=SHAPLEY_BATCH)  # (W, 6)
                     # captum gives each feature of a group the group's value; so does this.
                     dense = phi[:, torch.as_tensor(groups, device=x.device)][:, None, :].expand_as(xs)
-    valid = (torch.arange(x.shape[0], device=x.device) < int(length))[None, :, None]
-    dense = dense.detach() * valid
+    dense = torch.nn.functional.pad(dense.detach(), (0, 0, 0, padded_frames - length))  # 0 on padded frames
     with torch.no_grad():
         at_input = score(xs, *args)
     model.release_workspace()

@@ -137,7 +137,10 @@ class Workspace:
         for d in shape:
             n *= int(d)
         buf = self._buffers.get(name)
-        if buf is None or buf.numel() < n or buf.dtype != like.dtype or buf.device != like.device:
+        # A buffer made under torch.inference_mode() (decoding) is an inference tensor: writing into it
+        # outside inference mode (a forward under no_grad after a decode) is refused, so make a normal one.
+        stale = buf is not None and buf.is_inference() and not torch.is_inference_mode_enabled()
+        if buf is None or stale or buf.numel() < n or buf.dtype != like.dtype or buf.device != like.device:
             self._buffers.pop(name, None)  # free the old one before allocating its successor
             buf = self._buffers[name] = torch.empty(n, dtype=like.dtype, device=like.device)
         return buf[:n].view(*shape)

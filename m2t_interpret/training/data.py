@@ -26,7 +26,7 @@ SYNTHETIC_COUNTS = {"n_train": 4000, "n_val": 300, "n_test": 500}
 
 
 #: A split may lose at most this share of its ids (missing or unreadable files, no valid caption) or of
-#: its caption lines (malformed) before training stops; ``allow_skips`` trains anyway.
+#: its caption lines (malformed) before training (or evaluating) stops; ``allow_skips`` goes on anyway.
 MAX_SKIP_FRACTION = 0.05
 
 
@@ -59,10 +59,12 @@ def resolve_data(spec: str | os.PathLike, synthetic_seed: int = 0, progress: boo
 
 
 def check_skips(datasets: dict[str, MotionDataset], allow_skips: bool = False,
-                log: Callable[[str], None] | None = None, threshold: float = MAX_SKIP_FRACTION) -> dict:
+                log: Callable[[str], None] | None = None, threshold: float = MAX_SKIP_FRACTION,
+                action: str = "train") -> dict:
     """Tell ``log`` what each split lost and why; stop (M2TError) when a split lost more than
-    ``threshold`` of its ids or caption lines, unless ``allow_skips``. Returns the JSON-able summary
-    the trainer writes as ``skipped.json``."""
+    ``threshold`` of its ids or caption lines, unless ``allow_skips`` (the message suggests
+    ``--allow-skips`` to ``action`` anyway: train, evaluate). Returns the JSON-able summary the
+    trainer writes as ``skipped.json``."""
     too_many = []
     for name, ds in datasets.items():
         r = ds.report
@@ -81,7 +83,7 @@ def check_skips(datasets: dict[str, MotionDataset], allow_skips: bool = False,
         r = datasets[too_many[0]].report
         share = max(r.lost_fraction, r.malformed_fraction)
         raise M2TError(f"the {too_many[0]} split loses {share:.1%} (more than {threshold:.0%}): {r.loss_summary()}; "
-                       "fix the data (m2t-interpret data check) or pass --allow-skips to train anyway")
+                       f"fix the data (m2t-interpret data check) or pass --allow-skips to {action} anyway")
     return summary
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import M2TError
 from ..io import write_text
+from ..outputs import LEDGER, STAGING_PREFIX, OutputFolder
 from .config import TrainConfig
 
 TABLE_COLUMNS = ["λ_spat", "λ_adapt", "BLEU@1", "BLEU@4", "CIDEr", "ROUGE-L", "BERTScore"]
@@ -73,6 +74,7 @@ def check_sweep_dir(out_dir: str | os.PathLike) -> Path:
     if out.is_dir():
         other = sorted(p.name for p in out.iterdir()
                        if not (p.name in TABLE_FILES or (p.name.startswith("lambda_") and p.is_dir())
+                               or p.name == LEDGER or p.name.startswith(STAGING_PREFIX)
                                or (p.name.startswith(".") and p.name.endswith(".tmp"))))
         if other:
             raise M2TError(f"--out {out} holds files that are not from a sweep ({', '.join(other[:3])}"
@@ -85,13 +87,17 @@ def run_sweep(config: TrainConfig, grid: Sequence[tuple[float, float]], out_dir:
               eval_synthetic_seed: int | None = None, resume: bool = True, progress: bool = True,
               log: Callable[[str], None] = print, allow_skips: bool = False) -> pd.DataFrame:
     """Train one model per λ pair (resuming finished or partial runs), evaluate each on
-    ``split`` and write ``table1.csv``, ``table1.md`` and ``table1.tex`` into ``out_dir``."""
+    ``split`` and write ``table1.csv``, ``table1.md`` and ``table1.tex`` into ``out_dir``.
+    ``allow_skips`` goes on when a split lost more than 5 % (training and evaluation alike)."""
     from ..evaluation import evaluate_model
     from ..model.checkpoints import load_model
     from .data import resolve_data
     from .trainer import train
 
     out = check_sweep_dir(out_dir)
+    # tables of a sweep written before output ledgers existed are the sweep's own (the folder holds nothing else)
+    tables = OutputFolder(out, "sweep", is_legacy=lambda p: p.name in TABLE_FILES)
+    tables.check(TABLE_FILES)
     rows = []
     eval_root = resolve_data(eval_data or config.data,
                              config.synthetic_seed if eval_synthetic_seed is None else eval_synthetic_seed,
@@ -105,14 +111,15 @@ def run_sweep(config: TrainConfig, grid: Sequence[tuple[float, float]], out_dir:
             train(cfg, run, resume=resume and (run / "last.pt").exists(), progress=progress, log=log,
                   allow_skips=allow_skips)
         ev = evaluate_model(load_model(run / "model.pt"), eval_root, split=split, protocol=protocol,
-                            meteor=False, progress=progress)
+                            meteor=False, progress=progress, allow_skips=allow_skips)
         ev.write(run / f"eval_{split}")
         s = ev.scores
         rows.append([spat, adapt, 100 * s.bleu1, 100 * s.bleu4, 100 * s.cider, 100 * s.rouge_l,
                      None if s.bertscore is None else 100 * s.bertscore])
-        protocol_text = s.protocol_description
+        protocol_text = f"{s.protocol_description}; n={s.n_clips} clips, {s.n_lost} ids lost"
     df = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    write_text(out / "table1.csv", df.to_csv(index=False))
-    write_text(out / "table1.md", table_markdown(df, protocol_text))
-    write_text(out / "table1.tex", table_latex(df, protocol_text))
+    with tables.transaction() as stage:
+        write_text(stage / "table1.csv", df.to_csv(index=False))
+        write_text(stage / "table1.md", table_markdown(df, protocol_text))
+        write_text(stage / "table1.tex", table_latex(df, protocol_text))
     return df

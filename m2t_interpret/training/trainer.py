@@ -31,6 +31,7 @@ from .._version import __version__
 from ..errors import M2TError
 from ..evaluation import caption_batches
 from ..io import atomic_path, write_text
+from ..outputs import LEDGER, OutputFolder
 from ..metrics import corpus_bleu4_fast
 from ..tokens import SPECIAL_TOKENS
 from ..model.captioner import Captioner, CaptionerConfig
@@ -242,8 +243,14 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 def _is_run_dir(path: Path) -> bool:
     """Only run files (and this tool's temporary files) in ``path``: an earlier, unfinished run."""
-    return all(p.name in RUN_FILES or (p.name.startswith(".") and p.name.endswith((".tmp", ".old")))
-               for p in path.iterdir())
+    return all(p.name in RUN_FILES or p.name == LEDGER
+               or (p.name.startswith(".") and p.name.endswith((".tmp", ".old"))) for p in path.iterdir())
+
+
+def run_folder(out: Path) -> OutputFolder:
+    """The run folder's ledger: the files a run writes, recorded as it writes them (a run folder holds
+    only run files, so those written before output ledgers existed are the run's own)."""
+    return OutputFolder(out, "train", is_legacy=lambda p: p.name in RUN_FILES)
 
 
 def read_run_state(path: Path) -> dict:
@@ -273,8 +280,6 @@ def check_run_dir(out: Path, resume: bool) -> dict | None:
 
     Without ``resume`` the folder must be absent, empty or an unfinished run without ``last.pt``;
     with ``resume`` it must hold a readable ``last.pt`` — otherwise there is nothing to resume."""
-    from ..io import check_out_folder
-
     if out.exists() and not out.is_dir():
         raise M2TError(f"--out {out} is a file; name a folder for the run")
     state_path = out / "last.pt"
@@ -287,7 +292,9 @@ def check_run_dir(out: Path, resume: bool) -> dict | None:
             raise M2TError(f"nothing to resume in {out}: no last.pt (the run stopped before its first epoch "
                            "ended, or this is not a run folder); start it without --resume")
         state = read_run_state(state_path)
-        check_out_folder(out, "training run")
+        # last.pt is what --resume reads and carries forward (a state edited on purpose included), so it
+        # may be replaced; the run's other files must be as the run wrote them
+        run_folder(out).check([f for f in RUN_FILES if f != "last.pt"])
         return state
     if state_path.exists():
         raise M2TError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
@@ -295,7 +302,7 @@ def check_run_dir(out: Path, resume: bool) -> dict | None:
         names = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES)
         raise M2TError(f"--out {out} holds files that are not from an m2t-interpret run ({', '.join(names[:3])}"
                        f"{', …' if len(names) > 3 else ''}); choose a new folder")
-    check_out_folder(out, "training run")
+    run_folder(out).check(RUN_FILES)
     return None
 
 
@@ -397,6 +404,7 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
             write_text(out / "config.toml", config.to_toml())
             vocab.save(out / "vocab.json")
         write_text(out / "skipped.json", json.dumps(train_split.skipped, indent=2) + "\n")
+        run_folder(out).record(["config.toml", "vocab.json", "skipped.json"])
 
     on_main(write_start)
     n_pairs = len(train_split.pair_ids)
@@ -495,6 +503,8 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
                 torch.save(run_state, tmp)
             _write_log(out / "log.csv", rows)
             plot_curves(rows, out / "curves.png")
+            run_folder(out).record(["model.pt", "last.pt", "log.csv", "curves.png"] if improved
+                                   else ["last.pt", "log.csv", "curves.png"])
 
         on_main(write_epoch)
     return TrainResult(out, best, best_epoch, len(rows), elapsed, out / "model.pt",

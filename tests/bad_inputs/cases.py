@@ -137,8 +137,8 @@ CASES = [
     C("train-out-unwritable", f"{TR} --data @corpus --out ro/run", 2, "is not writable", setup="ro:ro", run="nodac"),
     C("evaluate-out-file", f"{EV} --out notes.txt", 2, "--out notes.txt is a file", setup="file:notes.txt"),
     C("evaluate-out-unwritable", f"{EV} --out ro", 2, "the folder is not writable", setup="ro:ro", run="nodac"),
-    C("evaluate-out-user-scores", f"{EV} --out mine", 2, "scores.csv not written as an evaluation",
-      setup="userdir:mine put:mine/scores.csv"),
+    C("evaluate-out-user-scores", f"{EV} --out mine", 2,
+      "refusing to replace mine/scores.csv: m2t-interpret did not write it", setup="userdir:mine put:mine/scores.csv"),
     C("check-json-unwritable", "data check @corpus --no-progress --json ro/check.json", 2, "is not writable",
       setup="ro:ro", run="nodac"),
     C("check-json-user-file", "data check @corpus --no-progress --json notes.txt", 2,
@@ -147,6 +147,17 @@ CASES = [
       setup="userdir:mine"),
     C("analysis-out-file", f"density {AN} --out notes.txt", 2, "--out notes.txt is a file", setup="file:notes.txt"),
     C("analysis-out-unwritable", f"parts {AN} --out ro/out", 2, "is not writable", setup="ro:ro", run="nodac"),
+    # a user's file named like an output: refused when the run's files are committed, nothing touched (the
+    # capture is cached before that, so the next run does not decode again)
+    C("analysis-out-user-table", f"gate {AN} --out mine", 2,
+      "refusing to replace mine/gate_separation.csv: m2t-interpret did not write it", allowed="cache cache/*",
+      setup="userdir:mine put:mine/gate_separation.csv"),
+    C("analysis-out-user-figure", "gate --model @tiny.pt --data @corpus --no-progress --format png --out mine", 2,
+      "refusing to replace mine/gate.png: m2t-interpret did not write it", allowed="cache cache/*",
+      setup="userdir:mine put:mine/gate.png"),
+    C("compare-out-user-table", f"compare --model @tiny.pt --data @corpus --no-progress --format csv --out mine", 2,
+      "refusing to replace mine/compare_scores.csv", allowed="cache cache/*",
+      setup="userdir:mine put:mine/compare_scores.csv"),
     C("analysis-unknown-word", f"density {AN} --out out --word moonwalks", 2, "never occurs", allowed="cache cache/*"),
     C("analysis-misspelt-word-closest", f"density {WORDS} --word wlak", 2,  # the shipped model's words
       "the word 'wlak' never occurs in these captions; closest words that do: walks,", allowed="cache cache/*"),
@@ -207,9 +218,18 @@ CASES = [
       "4 of 4 ids lost (22 joints but the kit skeleton has 21: 000002"),
     C("evaluate-missing-split", f"{EV} --split nosplit", 2, "no split file"),
     C("evaluate-non-utf8-caption-file", "evaluate --model @tiny.pt --data @corpus_badfile --split train --limit 5 "
-      "--no-meteor", 0, "warning: 1 of 5 ids lost (no valid caption line: 000003", run="sub"),
+      "--no-meteor --allow-skips", 0, "warning: 1 of 5 ids lost (no valid caption line: 000003", run="sub"),
     C("evaluate-non-utf8-says-what-was-evaluated", "evaluate --model @tiny.pt --data @corpus_badfile --split train "
-      "--limit 5 --no-meteor", 0, "warning: 4 samples from 5 ids"),
+      "--limit 5 --no-meteor --allow-skips", 0, "warning: 4 samples from 5 ids"),
+    # evaluate follows train's rule: a split that lost more than 5 % is not scored unless --allow-skips
+    C("evaluate-most-clips-lost", "evaluate --model @tiny.pt --data @corpus_mostlost --no-meteor --out ev", 2,
+      "the test split loses 80.0% (more than 5%): 3 of 4 ids lost (no valid caption line: 000002, 000007, M000002"),
+    C("evaluate-most-clips-lost-suggests-allow-skips", "evaluate --model @tiny.pt --data @corpus_mostlost --no-meteor",
+      2, "or pass --allow-skips to evaluate anyway"),
+    C("evaluate-non-utf8-over-5-percent", "evaluate --model @tiny.pt --data @corpus_badfile --split train --limit 5 "
+      "--no-meteor", 2, "the train split loses 25.0% (more than 5%): 1 of 5 ids lost (no valid caption line: 000003"),
+    C("evaluate-most-clips-lost-allowed", "evaluate --model @tiny.pt --data @corpus_mostlost --no-meteor --allow-skips "
+      "--out ev", 0, "n=1; lost=3 (3 of 4 ids lost (no valid caption line: ", allowed="ev ev/*"),
     C("analysis-non-utf8-caption-file", "parts --model @tiny.pt --data @corpus_badfile --split train --clips 5 "
       "--format csv --out out", 0, "warning: 1 of 5 ids lost (no valid caption line: 000003",
       allowed="out out/* cache cache/*"),
@@ -300,7 +320,8 @@ CASES = [
     C("explore-unknown-clip", f"explore {M} --data @corpus --clip 0,zzz --out page.html", 2,
       "no clip 'zzz' in split test"),
     C("explore-clips-is-a-deprecated-alias", f"explore {M} --data @corpus --clips 0 --attribution none "
-      "--out page.html", 0, "warning: explore --clips is deprecated", allowed="page.html cache cache/*"),
+      "--out page.html", 0, "warning: explore --clips is deprecated",
+      allowed="page.html .m2t-interpret.json cache cache/*"),
     C("explore-bad-attribution", f"explore {M} --data @corpus --attribution lime --out page.html", 2,
       "--attribution must be one of"),
     C("explore-out-user-file", f"explore {M} --data @corpus --out page.html", 2,

@@ -129,8 +129,18 @@ def _corpora(d: Path) -> None:
         lines = f.read_bytes().splitlines()
         f.write_bytes(b"\n".join([b"a person walks to the caf\xe9#a/DET person/NOUN#0.0#0.0"] + lines[1:]) + b"\n")
     c = variant("corpus_badfile")  # one train caption file wholly in Latin-1: that id is dropped
-    f = c / "texts" / f"{train_ids[2]}.txt"
-    f.write_bytes(f.read_text(encoding="utf-8").replace("#", "\u00e9#", 1).replace("\n", "\n\u00e9").encode("latin-1"))
+    _latin1_captions(c, train_ids[2:3])
+    c = variant("corpus_mostlost")  # 3 of the 4 test caption files in Latin-1: most of the split is lost
+    _latin1_captions(c, test_ids[:3])
+
+
+def _latin1_captions(corpus: Path, ids) -> None:
+    """Rewrite the caption files of ``ids`` wholly in Latin-1 ("é" in every line): not UTF-8, so the
+    loader drops those ids (no valid caption line)."""
+    for i in ids:
+        f = corpus / "texts" / f"{i}.txt"
+        f.write_bytes(f.read_text(encoding="utf-8").replace("#", "\u00e9#", 1).replace("\n", "\n\u00e9")
+                      .encode("latin-1"))
 
 
 def _segment_inputs(d: Path) -> None:
