@@ -628,6 +628,116 @@ def lexicon_show(
 
 
 # ---------------------------------------------------------------------------------------------
+# cache commands: list, clear, prune
+# ---------------------------------------------------------------------------------------------
+
+cache_app = typer.Typer(help="What m2t-interpret keeps in its cache ($M2T_INTERPRET_CACHE, default "
+                             "~/.cache/m2t-interpret): list it, clear it, prune it.", invoke_without_command=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.callback()
+def _cache_default(ctx: typer.Context) -> None:
+    """List the cache (as `cache list`) when no sub-command is given."""
+    if ctx.invoked_subcommand is None:
+        cache_list()
+
+
+@cache_app.command("list")
+def cache_list() -> None:
+    """List the cache: per entry its kind, name, size on disk, last use, state and contents; the total.
+
+    States: ok, damaged, stale (its data changed), unsealed (from an earlier version), in use, leftover,
+    not ours."""
+    from .cache import check_cache_root, list_entries
+
+    root = check_cache_root()
+    entries = list_entries(root)
+    typer.echo(f"cache: {root}" + ("" if root.is_dir() else " (empty: not created yet)"))
+    if entries:
+        typer.echo(f"  {'kind':<12}{'entry':<42}{'MB':>9}  {'last used':<17} {'state':<10} about")
+        for e in entries:
+            typer.echo(f"  {e.kind:<12}{_cache_name(root, e.path):<42}{e.bytes / 1e6:>9.1f}  "
+                       f"{_when(e.last_used):<17} {e.status:<10} {e.about}".rstrip())
+            if e.reason and e.status != "ok":
+                typer.echo(f"  {'':<12}↳ {e.reason}")
+    ours = [e for e in entries if e.ours]
+    prunable = [e for e in ours if e.status in ("leftover", "damaged", "stale")]
+    typer.echo(f"total {sum(e.bytes for e in ours) / 1e6:.1f} MB in {len(ours)} entries"
+               + (f"; `m2t-interpret cache prune` removes the {len(prunable)} leftover, damaged or stale"
+                  if prunable else ""))
+
+
+@cache_app.command("clear")
+def cache_clear(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask: needed when stdin is not a terminal.")]
+    = False,
+) -> None:
+    """Remove everything m2t-interpret wrote in the cache; asks first unless --yes.
+
+    Corpora, captures, attributions and leftovers go; files it did not write, and entries another run is
+    using, stay."""
+    from .cache import check_cache_root, clear, list_entries
+
+    root = check_cache_root()
+    ours = [e for e in list_entries(root, check=False) if e.ours]
+    if not ours:
+        typer.echo(f"nothing to remove: the cache {root} holds nothing m2t-interpret wrote")
+        return
+    what = f"{len(ours)} entries ({sum(e.bytes for e in ours) / 1e6:.1f} MB) from {root}"
+    if not yes:
+        if not sys.stdin.isatty():
+            raise M2TError(f"cache clear would remove {what}; pass --yes to confirm (there is no terminal to ask on)")
+        if not typer.confirm(f"remove {what}?", default=False):
+            typer.echo("nothing removed")
+            return
+    removed, kept = clear(root)
+    _cache_summary(root, removed, kept)
+
+
+@cache_app.command("prune")
+def cache_prune(
+    older_than: Annotated[Optional[float], typer.Option(
+        "--older-than", metavar="DAYS", help="Also remove entries not used for this many days.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be removed.")] = False,
+) -> None:
+    """Remove leftovers of killed runs, damaged entries and stale captures; with --older-than, unused ones.
+
+    A stale capture's data changed since it was captured, so no run can use it again."""
+    from .cache import check_cache_root, prune
+
+    root = check_cache_root()
+    removed, kept = prune(root, older_than, dry_run=dry_run)
+    _cache_summary(root, removed, kept, dry_run)
+
+
+def _cache_name(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _when(stamp: float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M") if stamp else "-"
+
+
+def _cache_summary(root: Path, removed, kept, dry_run: bool = False) -> None:
+    """What a clear or prune removed (or would), what it kept and why."""
+    for e in removed:
+        typer.echo(f"{'would remove' if dry_run else 'removed'} {e.kind} {_cache_name(root, e.path)} "
+                   f"({e.bytes / 1e6:.1f} MB{', ' + e.status if e.status != 'ok' else ''})")
+    busy = [e for e in kept if e.ours and e.status == "in use"]
+    foreign = [e for e in kept if not e.ours]
+    typer.echo(f"{'would free' if dry_run else 'freed'} {sum(e.bytes for e in removed) / 1e6:.1f} MB in {root}"
+               + (f"; kept {len(busy)} in use by a running m2t-interpret" if busy else "")
+               + (f"; left {len(foreign)} not written by m2t-interpret ({', '.join(e.path.name for e in foreign[:3])}"
+                  f"{', …' if len(foreign) > 3 else ''})" if foreign else ""))
+
+
+# ---------------------------------------------------------------------------------------------
 # analysis commands: density, hist, parts, onset, gate, map, finegrained, ablate-gate, compare
 # ---------------------------------------------------------------------------------------------
 # The options every analysis command shares, defined once.

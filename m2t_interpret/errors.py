@@ -16,3 +16,17 @@ class M2TWarning(UserWarning):
 class SkippedClipsWarning(M2TWarning):
     """A data loader skipped ids, sub-clips or caption lines of a split (missing, unreadable,
     malformed, or outside the length limits); the message counts them and names the first ones."""
+
+
+class WriteError(M2TError):
+    """A destination that cannot be written (no permission, read-only, full disk …); ``errno`` says
+    why, so that a cache can fall back to running without it instead of stopping."""
+
+    def __init__(self, message: str, errno: int | None = None):
+        super().__init__(message)
+        self.errno = errno
+
+
+class CacheWarning(M2TWarning):
+    """The cache could not be used as it stands (a damaged entry that is rebuilt, a full or
+    read-only cache folder that is skipped); the work goes on."""

@@ -24,11 +24,15 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .errors import M2TError
+from .errors import M2TError, WriteError
 
 #: errno values that mean "this destination cannot be written" (reported as one-line errors).
 WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG,
                 errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.EEXIST}
+
+
+#: The manifest (file sizes and checksums) inside every cache entry; see :mod:`m2t_interpret.cache`.
+CACHE_MANIFEST = "cache-entry.json"
 
 
 def cache_dir() -> Path:
@@ -186,7 +190,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise M2TError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise WriteError(f"cannot write {path}: {exc.strerror or exc}", exc.errno) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -195,7 +199,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp_path, path)
     except OSError as exc:
         if exc.errno in WRITE_ERRNOS and (exc.filename is None or str(exc.filename) in (str(tmp_path), str(path))):
-            raise M2TError(f"cannot write {path}: {exc.strerror or exc}") from None
+            raise WriteError(f"cannot write {path}: {exc.strerror or exc}", exc.errno) from None
         raise
     finally:
         with contextlib.suppress(OSError):
@@ -249,7 +253,7 @@ def write_dir(path: str | os.PathLike, fill: Callable[[Path], None], is_ours: Ca
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     except OSError as exc:
-        raise M2TError(f"cannot write the {kind} to {path}: {exc.strerror or exc}") from None
+        raise WriteError(f"cannot write the {kind} to {path}: {exc.strerror or exc}", exc.errno) from None
     try:
         os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700
         fill(tmp)
@@ -268,7 +272,7 @@ def write_dir(path: str | os.PathLike, fill: Callable[[Path], None], is_ours: Ca
             os.replace(tmp, path)
     except OSError as exc:
         if exc.errno in WRITE_ERRNOS:
-            raise M2TError(f"cannot write the {kind} to {path}: {exc.strerror or exc}") from None
+            raise WriteError(f"cannot write the {kind} to {path}: {exc.strerror or exc}", exc.errno) from None
         raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

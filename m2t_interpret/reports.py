@@ -15,6 +15,7 @@ arguments; figures are drawn only when asked for, static or interactive.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -45,27 +46,39 @@ PAPER_MOTION_WORDS = ("run", "pick", "kick", "turn", "forward", "dance", "squat"
 # opening a model, data and capture
 # ---------------------------------------------------------------------------------------------
 
-def heldout_corpus(seed: int = HELDOUT_SEED, progress: bool = True, log: Callable[[str], None] | None = None) -> Path:
+def heldout_corpus(seed: int = HELDOUT_SEED, progress: bool = True, log: Callable[[str], None] | None = None,
+                   clips: bool = True) -> Path:
     """The held-out synthetic test corpus for ``seed`` (generated once into the cache:
-    ``$M2T_INTERPRET_CACHE`` or ``~/.cache/m2t-interpret``)."""
+    ``$M2T_INTERPRET_CACHE`` or ``~/.cache/m2t-interpret``), checked against its checksums —
+    with ``clips=False`` only its tables, for a run that reads no clip (see
+    :func:`~m2t_interpret.cache.cached_corpus`)."""
+    return _heldout_corpus(seed, progress, log, clips)[0]
+
+
+def _heldout_corpus(seed: int, progress: bool, log: Callable[[str], None] | None,
+                    clips: bool) -> tuple[Path, bool]:
+    from .cache import cached_corpus
     from .data.synthetic import generate_corpus
     from .io import cache_dir
 
     if seed < 0:
         raise M2TError(f"--seed must be ≥ 0, got {seed}")
-    root = cache_dir() / f"synthetic-heldout-seed{seed}"
-    if not (root / "test.txt").is_file():
+
+    def generate(root: Path) -> None:
         if log is not None:
             log(f"generating the held-out synthetic corpus (seed {seed}, {2 * HELDOUT_CLIPS} clips) into {root}")
         generate_corpus(root, n_train=0, n_val=0, n_test=HELDOUT_CLIPS, seed=seed, progress=progress)
-    return root
+
+    return cached_corpus(cache_dir() / f"synthetic-heldout-seed{seed}", f"held-out synthetic corpus (seed {seed})",
+                         generate, clips=clips)
 
 
 def resolve_analysis_data(data: str | os.PathLike, seed: int = HELDOUT_SEED, progress: bool = True,
-                          log: Callable[[str], None] | None = None) -> Path:
-    """``"synthetic"`` → :func:`heldout_corpus`; else a dataset folder in the HumanML3D layout."""
+                          log: Callable[[str], None] | None = None, clips: bool = True) -> Path:
+    """``"synthetic"`` → :func:`heldout_corpus` (``clips``: check its clips' checksums too); else a
+    dataset folder in the HumanML3D layout."""
     if str(data) == "synthetic":
-        return heldout_corpus(seed, progress=progress, log=log)
+        return heldout_corpus(seed, progress=progress, log=log, clips=clips)
     root = Path(data)
     if not root.is_dir():
         raise M2TError(f"dataset folder not found: {root} (or use --data synthetic)")
@@ -130,12 +143,20 @@ def open_analysis(model=None, data: str | os.PathLike = "synthetic", split: str 
 
         resolve_device(device)  # an unavailable device fails before any work
     key = None if loaded else model_file_key(model, vocab, stats)
-    root = resolve_analysis_data(data, seed, progress=progress, log=log)
+    # A cached capture reads no clip, so the held-out corpus's clips are checked (by checksum: by size
+    # they are checked anyway) only once the capture turns out to need decoding.
+    root = resolve_analysis_data(data, seed, progress=progress, log=log, clips=not cache)
     request = CaptureRequest(root=str(root), split=split, decode=decode, clips=clips, beta=beta, shard=shard)
     if shard is not None and not cache:
         raise M2TError("a shard is kept in the capture cache for the unsharded run to merge: use cache=True")
+
+    def check_clips() -> bool:
+        """Before decoding: every clip of the held-out corpus by checksum; True when it was rebuilt."""
+        return str(data) == "synthetic" and not _heldout_corpus(seed, progress, log, clips=True)[1]
+
     if cache:
-        capture, hit = cached_capture(load, request, progress=progress, log=log, model_key=key)
+        capture, hit = cached_capture(load, request, progress=progress, log=log, model_key=key,
+                                      before_decode=check_clips)
     else:
         from .capture import capture_split
 
@@ -427,8 +448,10 @@ def open_attribution(ctx: AnalysisContext, methods: Sequence[str] = ("ig",), tar
                      progress: bool = True, log: Callable[[str], None] | None = None):
     """Attribute the words of a forced-decoding context by each method (each cached on its own,
     keyed by model, data, clips and settings); attention comes along as the method "attention"."""
+    from .cache import cached_entry
     from .capture.attribution import attribute_capture, check_baseline, check_method, check_target
     from .capture.attribution_result import AttributionResult
+    from .errors import CacheWarning
     from .io import cache_dir
 
     methods = [check_method(m) for m in methods]
@@ -438,26 +461,27 @@ def open_attribution(ctx: AnalysisContext, methods: Sequence[str] = ("ig",), tar
     result, x = None, None
     for m in methods:
         path = cache_dir() / "attributions" / _attribution_key(ctx, m, target, baseline, n_steps, joint_groups)
-        part = None
-        if cache and (path / "meta.json").is_file():
-            try:
-                part = AttributionResult.load(path)
-            except M2TError:
-                part = None
-        if part is None:
+
+        def build(entry: Path | None, m=m):
+            nonlocal x
             if x is None:
                 x = model_inputs(ctx)
             part = attribute_capture(ctx.model, ctx.capture, x[0], x[1], methods=[m], target=target,
                                      baseline=baseline, n_steps=n_steps, joint_groups=joint_groups, progress=progress)
             part.meta["model"] = ctx.model_name
-            if cache:
+            if entry is not None:
                 try:
-                    part.save(path, overwrite=True)
+                    part.save(entry, overwrite=True)
                     if log is not None:
-                        log(f"attribution ({m}) kept for reuse in {path}")
-                except M2TError as exc:
-                    if log is not None:
-                        log(f"warning: could not cache the attribution: {exc}")
+                        log(f"attribution ({m}) kept for reuse in {entry}")
+                except M2TError as exc:  # a read-only or full cache must not stop the analysis
+                    warnings.warn(f"could not cache the attribution: {exc}", CacheWarning, stacklevel=2)
+            return part
+
+        if cache:
+            part = cached_entry(path, "attribution", f"attribution ({m})", load=AttributionResult.load, build=build)[0]
+        else:
+            part = build(None)
         result = part if result is None else result.merged(part)
     return result
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ._version import __version__
 from .errors import M2TError
-from .io import write_dir
+from .io import CACHE_MANIFEST, write_dir
 from .skeletons import PARTS, get_skeleton, part_columns
 from .tokens import EOS_ID, PAD_ID, SOS_ID, SPECIAL_IDS
 
@@ -503,6 +503,35 @@ def _check_loaded_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) 
                        f"{arrays['step_mask'].dtype} (expected integers and booleans); capture again")
 
 
+#: How far a part-attention row may sum from 1: α is a float32 softmax over at most a few parts,
+#: whose sum is within a few units of 2⁻²⁴ of 1, so 1e-4 flags only values that are wrong.
+ALPHA_SUM_TOLERANCE = 1e-4
+
+
+def check_value_ranges(result: CaptureResult, clips_per_block: int = 64) -> None:
+    """M2TError unless the gate β̂ of every caption step lies in [0, 1] and the part attention α is
+    in [0, 1] everywhere and sums to 1 over parts on every valid frame of every caption step —
+    what any capture satisfies, and a damaged or wrongly written one does not. Reads α a few
+    clips at a time, so a memory-mapped capture is never copied whole."""
+    if not result.captured:
+        return
+    for a in range(0, result.n_clips, clips_per_block):
+        clips = f"in clips {result.clip_ids[a]} … {result.clip_ids[min(a + clips_per_block, result.n_clips) - 1]}"
+        mask = np.asarray(result.step_mask[a: a + clips_per_block])
+        beta = np.asarray(result.beta[a: a + clips_per_block])[mask]
+        if beta.size and not (beta.min() >= 0 and beta.max() <= 1):  # NaN fails both
+            bad = beta[~((beta >= 0) & (beta <= 1))][0]
+            raise M2TError(f"a gate value β̂ = {bad:g} lies outside [0, 1] ({clips})")
+        alpha = np.asarray(result.alpha[a: a + clips_per_block], dtype=np.float32)
+        if alpha.size and not (alpha.min() >= 0 and alpha.max() <= 1 + ALPHA_SUM_TOLERANCE):
+            raise M2TError(f"part attention α holds values outside [0, 1] ({clips})")
+        valid = mask[:, :, None] & frame_mask(result.lengths[a: a + clips_per_block], alpha.shape[2])[:, None, :]
+        off = np.abs(np.einsum("nstk->nst", alpha) - 1)  # einsum: the fastest numpy sum over a short last axis
+        worst = off.max(where=valid, initial=0.0)
+        if not worst <= ALPHA_SUM_TOLERANCE:
+            raise M2TError(f"part attention α sums to 1 ± {worst:g} over parts on some frame, not 1 ({clips})")
+
+
 def check_mergeable(results: Sequence[CaptureResult]) -> None:
     """Raise M2TError unless the captures come from the same model and decoding and share no clip."""
     first = results[0]
@@ -533,7 +562,7 @@ def is_capture_dir(path: Path) -> bool:
 def is_capture_file(relative: str) -> bool:
     """Whether a path inside a capture folder is one a capture (any version) consists of."""
     parts = Path(relative).parts
-    return relative in ("meta.json", "tokens.parquet", "arrays.npz") or (
+    return relative in ("meta.json", "tokens.parquet", "arrays.npz", CACHE_MANIFEST) or (
         len(parts) == 2 and parts[0] == ARRAY_DIR and parts[1].endswith(".npy"))
 
 

@@ -489,6 +489,7 @@ def test_a_damaged_cache_entry_is_captured_again(tmp_path):
     from m2t_interpret.capture.dataset import CaptureRequest, cached_capture
     from m2t_interpret.data.synthetic import generate_corpus
     from m2t_interpret.data.synthetic.corpus import vocabulary
+    from m2t_interpret.errors import CacheWarning
 
     root = generate_corpus(tmp_path / "c", n_train=0, n_val=0, n_test=2, seed=3, progress=False)
     vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + vocabulary()
@@ -498,5 +499,6 @@ def test_a_damaged_cache_entry_is_captured_again(tmp_path):
     first, _ = cached_capture(m, request, cache_dir=tmp_path / "cache", progress=False)
     (entry,) = [p for p in (tmp_path / "cache").iterdir() if p.is_dir()]
     shutil.rmtree(entry / "arrays")
-    again, hit = cached_capture(m, request, cache_dir=tmp_path / "cache", progress=False)
+    with pytest.warns(CacheWarning, match=r"damaged \(arrays/.*\.npy is missing\); rebuilding it"):
+        again, hit = cached_capture(m, request, cache_dir=tmp_path / "cache", progress=False)
     assert not hit and np.array_equal(again.tokens, first.tokens)

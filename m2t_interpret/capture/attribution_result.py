@@ -26,7 +26,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import M2TError
-from ..io import write_dir
+from ..io import CACHE_MANIFEST, write_dir
 from ..skeletons import PARTS
 from ..tokens import SPECIAL_IDS
 
@@ -165,7 +165,7 @@ class AttributionResult:
         """Write a folder (``arrays.npz``, ``parts.parquet``, ``meta.json``) atomically; an earlier
         attribution there is replaced, anything else refused unless ``overwrite``."""
         return write_dir(path, self._write, is_ours=is_attribution_dir, kind="attribution", overwrite=overwrite,
-                         owned=lambda rel: rel in ("meta.json", "arrays.npz", "parts.parquet"))
+                         owned=lambda rel: rel in ("meta.json", "arrays.npz", "parts.parquet", CACHE_MANIFEST))
 
     def _write(self, folder: Path) -> None:
         arrays = {"targets": self.targets, "step_mask": self.step_mask, "lengths": self.lengths}

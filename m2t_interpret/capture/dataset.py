@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from ..data.dataset import load_split, read_split_ids
-from ..errors import M2TError, SkippedClipsWarning
+from ..cache import OK, UNSEALED, cached_entry, verify
+from ..errors import CacheWarning, M2TError, SkippedClipsWarning, WriteError
 from ..io import write_dir
-from ..result import CaptureResult, check_mergeable, is_capture_dir, is_capture_file
+from ..result import CaptureResult, check_mergeable, check_value_ranges, is_capture_dir, is_capture_file
 from .assemble import SplitAssembler
 
 if TYPE_CHECKING:
@@ -324,6 +325,7 @@ def cached_capture(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     model_key: str | None = None,
+    before_decode: Callable[[], bool] | None = None,
 ) -> tuple[CaptureResult, bool]:
     """:func:`capture_split` through an on-disk cache. Returns ``(result, from_cache)``.
 
@@ -336,6 +338,9 @@ def cached_capture(
     entry. An unsharded request that is not cached but finds all n shards of some sharding there
     merges them (bit for bit the unsharded capture) instead of decoding: several processes can
     each capture one shard, and the next unsharded run only merges.
+
+    ``before_decode`` runs before a split is decoded (a cache miss), e.g. to check the data's files
+    that decoding reads; when it returns True the data were rebuilt, so the key is made again.
     """
     if model_key is None:
         model = model() if callable(model) and not hasattr(model, "fingerprint") else model
@@ -349,41 +354,90 @@ def cached_capture(
     key = hashlib.sha256(json.dumps(key_fields, sort_keys=True).encode()).hexdigest()[:20]
     cache = Path(cache_dir) if cache_dir is not None else capture_cache_dir()
     path = cache / key if shard is None else cache / f"{key}.shards" / f"{shard[0]}of{shard[1]}"
-    if not request.replace:
-        cached = _load_cached(path)
-        if cached is None and shard is None and _merge_cached_shards(cache / f"{key}.shards", path, log):
-            cached = _load_cached(path)
-        if cached is not None:
-            if cached.meta.get("skipped"):
-                warnings.warn(cached.meta["skipped"], SkippedClipsWarning, stacklevel=2)
-            return cached, True
-    if callable(model) and not hasattr(model, "fingerprint"):
-        model = model()
-    args = (model, request.root, request.split, request.decode, request.clips, request.beta, request.max_steps)
+
+    def loaded():
+        nonlocal model
+        if callable(model) and not hasattr(model, "fingerprint"):
+            model = model()
+        return model
+
+    args = (request.root, request.split, request.decode, request.clips, request.beta, request.max_steps)
     kw = dict(progress=progress, shard=shard)
     if request.replace:
-        return capture_split(*args, replace=dict(request.replace), **kw), False
-    problem = _unwritable(path.parent)
-    if problem is None:  # streamed straight into the cache: memory stays at one chunk's worth
-        result = capture_split(*args, out=path, overwrite=True, **kw)
-        if log is not None:
-            log(f"capture kept for reuse in {path}")
-        return result, False
-    if shard is not None:
-        raise M2TError(f"cannot keep shard {request.shard} in the capture cache {path.parent}: {problem}; "
-                       "set M2T_INTERPRET_CACHE to a writable folder")
-    if log is not None:  # a read-only cache must not stop the analysis
-        log(f"warning: could not cache the capture in {path}: {problem}")
-    return capture_split(*args, **kw), False
+        return capture_split(loaded(), *args, replace=dict(request.replace), **kw), False
 
+    merged = []  # a capture merged from cached shards counts as read from the cache: nothing was decoded
 
-def _load_cached(path: Path) -> CaptureResult | None:
-    if not (path / "meta.json").is_file():
-        return None
+    def build(entry: Path) -> CaptureResult:
+        if shard is None and _merge_cached_shards(cache / f"{key}.shards", entry, log):
+            merged.append(entry)
+            return CaptureResult.load(entry)
+        if before_decode is not None and before_decode():
+            raise _DataRebuilt
+        return _capture_into_cache(loaded(), args, kw, entry, request.shard, log)
+
+    what = "capture" if shard is None else f"capture shard {request.shard}"
     try:
-        return CaptureResult.load(path)
-    except M2TError:
-        return None  # a stale or damaged entry is recomputed
+        result, hit = cached_entry(path, "capture" if shard is None else "shard", what, load=check_cached_capture,
+                                   build=build)
+    except _DataRebuilt:  # new files, new fingerprint: the capture belongs under another key
+        return cached_capture(model, request, cache_dir, progress, log, model_key)
+    hit = hit or bool(merged)
+    if hit and result.meta.get("skipped"):
+        warnings.warn(result.meta["skipped"], SkippedClipsWarning, stacklevel=2)
+    return result, hit
+
+
+class _DataRebuilt(Exception):
+    """Raised out of a capture build when ``before_decode`` rebuilt the data."""
+
+
+def _capture_into_cache(model: "Captioner", args: tuple, kw: dict, entry: Path, shard: str | None,
+                        log: Callable[[str], None] | None) -> CaptureResult:
+    """Capture straight into the cache entry (memory stays at one chunk's worth); a cache folder
+    that cannot take it — read-only, or a disk that fills up — gives one warning and a capture in
+    memory instead, as the analysis must not stop for its cache."""
+    problem = _unwritable(entry.parent)
+    if problem is None:
+        try:
+            result = capture_split(model, *args, out=entry, overwrite=True, **kw)
+        except WriteError as exc:
+            problem = os.strerror(exc.errno) if exc.errno else str(exc)
+        else:
+            if log is not None:
+                log(f"capture kept for reuse in {entry}")
+            return result
+    if shard is not None:
+        raise M2TError(f"cannot keep shard {shard} in the capture cache {entry.parent}: {problem}; "
+                       "set M2T_INTERPRET_CACHE to a writable folder")
+    warnings.warn(f"could not cache the capture in {entry}: {problem}; capturing without the cache", CacheWarning,
+                  stacklevel=4)
+    return capture_split(model, *args, **kw)
+
+
+def check_cached_capture(path: Path) -> CaptureResult:
+    """A cached capture, loaded and checked: its values in range
+    (:func:`~m2t_interpret.result.check_value_ranges`)."""
+    result = CaptureResult.load(path)
+    check_value_ranges(result)
+    return result
+
+
+def capture_is_stale(path: Path) -> str:
+    """Why a cached (unsharded) capture can never be used again — the files of its data changed
+    since it was captured, so its cache key cannot come up again — or "" when it can, or when that
+    cannot be told (a shard; a data folder that is gone, or moved with the cache)."""
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        info = meta["meta"]
+        root, split, fp = info["data"], info["split"], info["data_fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if info.get("shard") or not Path(root).is_dir():
+        return ""
+    if data_fingerprint(root, split, list(meta.get("clip_ids") or [])) != fp:
+        return f"the files of its data {root} changed since it was captured"
+    return ""
 
 
 def _merge_cached_shards(folder: Path, path: Path, log: Callable[[str], None] | None) -> bool:
@@ -397,7 +451,18 @@ def _merge_cached_shards(folder: Path, path: Path, log: Callable[[str], None] | 
             by_total.setdefault(int(n), {})[int(i)] = entry
     for n, found in sorted(by_total.items()):
         if len(found) == n:
-            merge_shards([CaptureResult.load(found[i]) for i in range(1, n + 1)], out=path, overwrite=True)
+            shards = []
+            for i in range(1, n + 1):
+                state, reason = verify(found[i])
+                try:
+                    if state not in (OK, UNSEALED):
+                        raise M2TError(reason)
+                    shards.append(check_cached_capture(found[i]))
+                except M2TError as exc:
+                    warnings.warn(f"the cached capture shard in {found[i]} is damaged ({exc}); decoding the split "
+                                  "instead of merging its shards", CacheWarning, stacklevel=5)
+                    return False
+            merge_shards(shards, out=path, overwrite=True)
             shutil.rmtree(folder, ignore_errors=True)  # the merged capture holds everything they held
             if log is not None:
                 log(f"merged the {n} cached shards into {path}")

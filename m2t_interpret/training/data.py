@@ -36,20 +36,17 @@ def resolve_data(spec: str | os.PathLike, synthetic_seed: int = 0, progress: boo
     340 MB) into ``$M2T_INTERPRET_CACHE`` (default ``~/.cache/m2t-interpret``) — ``log`` is told
     where before it is written; anything else → that folder, which must exist."""
     if str(spec) == SYNTHETIC:
-        from ..data.synthetic import generate_corpus
+        from ..cache import cached_corpus
+        from ..data import synthetic
 
-        root = cache_dir() / f"synthetic-seed{synthetic_seed}"
-        if not (root / "test.txt").exists():
+        def generate(root: Path) -> None:
             if log is not None:
                 log(f"generating the default synthetic corpus (seed {synthetic_seed}, about 340 MB, once) into "
                     f"{root}; set M2T_INTERPRET_CACHE to keep it elsewhere")
-            generate_corpus(root, seed=synthetic_seed, progress=progress, **SYNTHETIC_COUNTS)
-        elif not (root / DATASET_FILE).exists() and (root / "ground_truth.parquet").exists():
-            # a corpus generated before segment tables existed
-            from ..data.synthetic.corpus import write_training_segments
+            synthetic.generate_corpus(root, seed=synthetic_seed, progress=progress, **SYNTHETIC_COUNTS)
 
-            write_training_segments(root)
-        return root
+        return cached_corpus(cache_dir() / f"synthetic-seed{synthetic_seed}",
+                             f"synthetic corpus (seed {synthetic_seed})", generate)[0]
     root = Path(spec)
     if root.exists() and not root.is_dir():
         raise M2TError(f"--data {root} is a file; name a dataset folder in the HumanML3D layout (or synthetic)")

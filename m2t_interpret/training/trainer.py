@@ -13,6 +13,7 @@ and writes the run directory (``docs/distributed.md``).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -209,6 +210,54 @@ def plot_curves(rows: list[dict], path: Path) -> None:
 
 #: Files a run directory holds (a folder holding only these, and our temporary files, is a run).
 RUN_FILES = ("config.toml", "vocab.json", "model.pt", "last.pt", "log.csv", "curves.png", "skipped.json")
+#: The lock a training run holds on its folder while it runs (removed when it ends).
+RUN_LOCK = ".m2t-train.lock"
+
+
+class RunFolderLock:
+    """The run folder, held by one training process at a time.
+
+    :meth:`take` (rank 0, before anything is written) locks ``RUN/.m2t-train.lock`` — an OS lock
+    that dies with its process, so a run killed with ``kill -9`` blocks nobody — refuses a folder
+    another run is training into, and removes the temporary files a killed run left there
+    (``.last.pt.<random>.tmp`` …): nothing else writes into a held run folder. :meth:`release`
+    removes the lock file again, and the folder when the run made it and wrote nothing.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out, self.lock, self.created = out, None, False
+
+    def take(self) -> None:
+        from filelock import FileLock, Timeout
+
+        from ..cache import remove_leftovers
+
+        self.created = not self.out.exists()
+        lock = FileLock(str(self.out / RUN_LOCK))
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise M2TError(f"another m2t-interpret run is training into {self.out}; wait for it to end or choose "
+                           "another --out") from None
+        except OSError:
+            return  # no lock file can be made: the run's own writes report the folder
+        self.lock = lock
+        remove_leftovers(self.out)
+
+    def release(self) -> None:
+        if self.lock is None:
+            return
+        try:
+            (self.out / RUN_LOCK).unlink()
+        except OSError:
+            pass
+        finally:
+            self.lock.release()
+            self.lock = None
+        if self.created:
+            with contextlib.suppress(OSError):
+                self.out.rmdir()  # only when the run stopped before writing anything
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -243,7 +292,7 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 def _is_run_dir(path: Path) -> bool:
     """Only run files (and this tool's temporary files) in ``path``: an earlier, unfinished run."""
-    return all(p.name in RUN_FILES or p.name == LEDGER
+    return all(p.name in RUN_FILES or p.name in (LEDGER, RUN_LOCK)
                or (p.name.startswith(".") and p.name.endswith((".tmp", ".old"))) for p in path.iterdir())
 
 
@@ -326,8 +375,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
         out = Path(out_dir)
         state = check_run_dir(out, resume)  # reads only: every rank checks the same folder
         epochs_done = 0 if state is None else int(state["epoch"])
+        run_lock = RunFolderLock(out)  # taken by rank 0 in _train, before its first write
         try:
-            return _train(config, out, state, device, progress, log, allow_skips, dist)
+            return _train(config, out, state, device, progress, log, allow_skips, dist, run_lock)
         except TrainingInterrupted:
             raise
         except KeyboardInterrupt:
@@ -339,6 +389,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, resume: bool = False,
                     pass
             total = int(state["config"].get("epochs", config.epochs)) if state is not None else config.epochs
             raise TrainingInterrupted(out, done, total, 1 if dist is None else dist.world_size) from None
+        finally:
+            run_lock.release()
     finally:
         if dist is not None:
             dist.close()
@@ -349,7 +401,7 @@ def _quiet(message: str) -> None:
 
 
 def _train(config: TrainConfig, out: Path, state: dict | None, device, progress: bool, log, allow_skips: bool,
-           dist: Distributed | None = None) -> TrainResult:
+           dist: Distributed | None = None, run_lock: RunFolderLock | None = None) -> TrainResult:
     from tqdm.auto import tqdm
 
     def on_main(fn: Callable[[], object]):
@@ -367,8 +419,13 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
     if config.threads:
         torch.set_num_threads(int(config.threads))
 
+    def prepare() -> Path:
+        if run_lock is not None:
+            run_lock.take()  # a second run into the folder fails here, on every rank
+        return resolve_data(config.data, config.synthetic_seed, progress=progress, log=log)
+
     # rank 0 alone may generate the synthetic corpus; the others wait and read what it wrote
-    root = on_main(lambda: resolve_data(config.data, config.synthetic_seed, progress=progress, log=log))
+    root = on_main(prepare)
     skeleton, vocab, stats, train_split, val_split = load_prepared(root, config, progress=progress,
                                                                    allow_skips=allow_skips, log=log)
     if state is not None and list(state["vocab"]) != list(vocab.tokens):

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ...errors import M2TError
-from ...io import atomic_path, write_bytes, write_dir, write_text
+from ...io import CACHE_MANIFEST, atomic_path, write_bytes, write_dir, write_text
 from .clip import ACTIVE_COLUMNS, PART_NAMES, SyntheticClip, generate_clip
 from .kinematics import FPS
 from .language import GERUND, SUBJECTS, TEMPLATES
@@ -112,8 +112,8 @@ def is_corpus_dir(path: str | os.PathLike) -> bool:
 def _corpus_owns(rel: str) -> bool:
     """Whether the relative path is one :func:`generate_corpus` writes (so replacing it loses nothing)."""
     parts = Path(rel).parts
-    if len(parts) == 1:
-        return parts[0] in CORPUS_FILES or parts[0] in ("new_joints", "texts")
+    if len(parts) == 1:  # the cache's manifest too: a cached corpus is replaced whole
+        return parts[0] in CORPUS_FILES or parts[0] in ("new_joints", "texts", CACHE_MANIFEST)
     return (len(parts) == 2 and (parts[0], Path(parts[1]).suffix) in (("new_joints", ".npy"), ("texts", ".txt")))
 
 
@@ -307,6 +307,32 @@ def _corpus_file(corpus_dir: str | os.PathLike, name: str) -> Path:
         raise M2TError(f"{path} not found; is {corpus_dir} a synthetic corpus "
                        "(m2t-interpret synth --out DIR)?")
     return path
+
+
+def check_corpus(corpus_dir: str | os.PathLike) -> Path:
+    """M2TError naming the first problem unless ``corpus_dir`` is a whole synthetic corpus: its
+    ``corpus.json``, split lists and Parquet tables readable, and every listed clip's motion (a
+    complete ``.npy`` file) and text present. Reads headers, not data: for a corpus written
+    without checksums (the cache checks the others by theirs)."""
+    root = Path(corpus_dir)
+    if not is_corpus_dir(root):
+        raise M2TError(f"{root / 'corpus.json'} is missing or not a synthetic corpus's")
+    for name in ("ground_truth.parquet", "actions.parquet"):
+        try:
+            pq.read_metadata(_corpus_file(root, name))
+        except (OSError, pa.ArrowException) as exc:
+            raise M2TError(f"{root / name} is not a readable Parquet table ({exc})") from None
+    for split in SPLITS:
+        load_split(root, split)  # each split's list is there
+    for cid in load_split(root, "all"):
+        motion = root / "new_joints" / f"{cid}.npy"
+        try:
+            np.load(motion, mmap_mode="r", allow_pickle=False)  # checks the header against the file size
+        except (OSError, ValueError) as exc:
+            raise M2TError(f"{motion} is incomplete or unreadable ({exc})") from None
+        if not (root / "texts" / f"{cid}.txt").is_file():
+            raise M2TError(f"{root / 'texts' / (cid + '.txt')} is missing")
+    return root
 
 
 def load_ground_truth(corpus_dir: str | os.PathLike) -> pd.DataFrame:
