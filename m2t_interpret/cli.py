@@ -631,7 +631,7 @@ def lexicon_show(
 # cache commands: list, clear, prune
 # ---------------------------------------------------------------------------------------------
 
-cache_app = typer.Typer(help="What m2t-interpret keeps in its cache ($M2T_INTERPRET_CACHE, default "
+cache_app = typer.Typer(cls=_ReadableHelp, help="What m2t-interpret keeps in its cache ($M2T_INTERPRET_CACHE, default "
                              "~/.cache/m2t-interpret): list it, clear it, prune it.", invoke_without_command=True)
 app.add_typer(cache_app, name="cache")
 
@@ -1452,9 +1452,12 @@ def _warnings_as_lines():
         yield
 
 
-# Commands whose interrupted work is kept in their output folder (train and sweep say it themselves on
-# an interruption during training; these lines are for one before or between the runs).
-_KEPT_OUTPUTS = {"sweep": "the finished runs in {} are kept: run the same sweep command again to continue"}
+# What an interrupted command leaves where that is more than "nothing was written" (train and sweep say it
+# themselves when training is interrupted; the sweep line is for an interruption between the runs).
+_CACHE_REMOVAL = ("the entries removed so far are gone, one cut short is left damaged (rebuilt when needed, removed "
+                  "by `m2t-interpret cache prune`) and the others are as they were")
+_KEPT = {"sweep": "the finished runs in {out} are kept: run the same sweep command again to continue",
+         "cache clear": _CACHE_REMOVAL, "cache prune": _CACHE_REMOVAL}
 # The option naming a command's output, where it is not --out. Every output is written at the end, its
 # files together or not at all (a temporary file or folder, or a staged transaction of the output
 # folder): interrupted, a command wrote nothing there.
@@ -1474,8 +1477,8 @@ def _interrupted_line() -> str:
     except Exception:  # the line must come out whatever the arguments were
         params = {}
     output = params.get(_OUTPUT_OPTION.get(name, "out"))
-    if name in _KEPT_OUTPUTS and output is not None:
-        kept = [_KEPT_OUTPUTS[name].format(output)]
+    if name in _KEPT:
+        kept = [_KEPT[name].format(out=output)]
     else:
         kept = [f"nothing was written to {output}" if output is not None else "nothing was written"]
     if params.get("cache") or str(params.get("data")) == "synthetic":
