@@ -7,26 +7,102 @@ and exit code 2, with no traceback.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, get_args
 
 import typer
+from typer.core import TyperGroup
 
 from . import __version__
 from .errors import M2TError
+from .pretrained import DEFAULT_MODEL, shipped_models
+
+#: Words for the value of an option that names none (``metavar``), by the value's type: typer's own
+#: placeholders (``<int>``, ``<list[str]>``, ``<int range>``) name Python types, not what to type.
+_VALUE_WORDS = {int: "N", float: "NUMBER", Path: "PATH", str: "TEXT"}
+#: The command now running (set as the command line is resolved): what Ctrl-C reports.
+_RUNNING: dict = {}
+
+
+def _value_word(param) -> Optional[str]:
+    """A word for the value of ``param`` from its type, where typer describes it in ``type_descriptor``
+    (the releases that print ``<int>``); older releases print click's words (TEXT, INTEGER …): left as is."""
+    described = getattr(param, "type_descriptor", None)
+    if described is None:
+        return None
+    annotation = described.annotation
+    if getattr(described, "is_tuple", False):
+        return " ".join(_VALUE_WORDS.get(a, "VALUE") for a in get_args(annotation))
+    if getattr(described, "is_list", False):
+        annotation = (get_args(annotation) or (str,))[0]
+    return _VALUE_WORDS.get(annotation, "VALUE")
+
+
+def _name_values(command, ctx) -> None:
+    """Name every value of ``command``'s options and arguments in words (see :class:`_ReadableHelp`)."""
+    helper = command.get_help_option(ctx)
+    for param in [*command.params, *([helper] if helper is not None else [])]:
+        if param.metavar is None:  # a flag takes no value: no placeholder
+            param.metavar = "" if getattr(param, "is_flag", False) else _value_word(param)
+        if param.param_type_name == "argument" and hasattr(param, "display_type_rich"):
+            # these releases print an argument's type beside its name, even when the name is a metavar
+            param.display_type_rich = lambda ctx: ""
+
+
+class _ReadableHelp(TyperGroup):
+    """The help of every command as a person reads it, fixed in this one place:
+
+    * a group's command list gives each command's first docstring paragraph as one sentence that
+      flows to the terminal's width (typer's rich help keeps the docstring's own line breaks there,
+      breaking lines mid-sentence);
+    * every value is named in words (``N``, ``PATH``, an option's own ``metavar`` such as ``WORD`` or
+      ``ID,ID…``), never by a Python type (``<list[str]>``), and a flag shows none.
+
+    It also notes which command runs and, on Ctrl-C, prints the one line saying what stopped and what
+    was kept (:func:`_interrupted_line`) before exiting with code 130 — typer would exit silently."""
+
+    def get_command(self, ctx, cmd_name):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            if command.help and not command.short_help:
+                first = inspect.cleandoc(command.help).partition("\f")[0].split("\n\n")[0]
+                command.short_help = " ".join(first.split())
+            _name_values(command, ctx)
+        return command
+
+    def get_params(self, ctx):
+        _name_values(self, ctx)
+        return super().get_params(ctx)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            typer.echo(_interrupted_line(), err=True)
+            raise typer.Exit(code=130) from None
+
+    def resolve_command(self, ctx, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and not isinstance(command, TyperGroup):
+            _RUNNING.update(path=f"{ctx.command_path} {name}", name=name, command=command, args=list(rest),
+                            parent=ctx)
+        return name, command, rest
+
 
 app = typer.Typer(
     name="m2t-interpret",
+    cls=_ReadableHelp,
     help="Interpretable motion captioning: caption motions and see where, when and whether the "
     "captioner looked at the motion for every word.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Inspect motion–language datasets.", no_args_is_help=True)
+data_app = typer.Typer(cls=_ReadableHelp, help="Inspect motion–language datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 
@@ -56,8 +132,13 @@ def fail(message: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 DEVICE_HELP = "Where to run: cpu, cuda or cuda:N."
-MODEL_HELP = ("A shipped model name (synthetic-guided, synthetic-adapt, synthetic-unguided), a project "
-              "checkpoint (.pt) or an authors' checkpoint (needs --vocab).")
+MODEL_HELP = (f"A shipped model ({', '.join(shipped_models())}), a project checkpoint (.pt) or an authors' "
+              f"checkpoint (needs --vocab).")
+MODEL_DEFAULT_HELP = f"{MODEL_HELP} Default: {DEFAULT_MODEL}."
+MODEL_METAVAR = "NAME|FILE"
+# No brackets or braces: typer's rich help would read "[x, y, z]" as markup and print nothing of it.
+STATS_HELP = ("Normalisation statistics JSON for an authors' checkpoint: an object with \"mean\" and \"std\", "
+              "each a list of 3 numbers (x, y, z).")
 
 
 def _auto_progress(value: Optional[bool]) -> bool:
@@ -78,17 +159,23 @@ def warn(message: str) -> None:
 
 @app.command()
 def caption(
-    files: list[Path] = typer.Argument(..., help="Motion files: HumanML3D/KIT new_joints arrays (T, J, 3), .npy."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help=MODEL_HELP + " Default: synthetic-guided."),
-    decode: str = typer.Option("greedy", "--decode", "-d", help="greedy, beamK (the project's batched beam of width K, e.g. beam2) or authors-beamK (the authors' best-first search)."),
-    vocab: Optional[Path] = typer.Option(None, help="Vocabulary JSON (list of tokens in id order) for an authors' checkpoint."),
-    stats: Optional[Path] = typer.Option(None, help='Normalisation statistics JSON {"mean": [x,y,z], "std": [x,y,z]} for an authors\' checkpoint.'),
+    files: list[Path] = typer.Argument(..., metavar="FILE",
+                                       help="Motion files: HumanML3D/KIT new_joints arrays (T, J, 3), .npy."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", metavar=MODEL_METAVAR, help=MODEL_DEFAULT_HELP),
+    decode: str = typer.Option("greedy", "--decode", "-d", metavar="MODE",
+                               help="greedy, beamK (the project's batched beam of width K, e.g. beam2) or "
+                                    "authors-beamK (the authors' best-first search)."),
+    vocab: Optional[Path] = typer.Option(None, metavar="FILE",
+                                         help="Vocabulary JSON (list of tokens in id order) for an authors' "
+                                              "checkpoint."),
+    stats: Optional[Path] = typer.Option(None, metavar="FILE", help=STATS_HELP),
     beta: Optional[float] = typer.Option(None, help="Pin the gate β̂ to this value (1.0 = the paper's ablation)."),
-    save: Optional[Path] = typer.Option(None, help="Also save the full capture (table + dense arrays) to this folder "
-                                        "(new, empty, or an earlier capture, which is replaced)."),
+    save: Optional[Path] = typer.Option(None, metavar="DIR",
+                                        help="Also save the full capture (table + dense arrays) to this folder "
+                                             "(new, empty, or an earlier capture, which is replaced)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Let --save replace a non-empty folder that is not an "
                                    "earlier capture (its contents are deleted)."),
-    device: str = typer.Option("cpu", help=DEVICE_HELP),
+    device: str = typer.Option("cpu", metavar="DEVICE", help=DEVICE_HELP),
 ) -> None:
     """Caption motion clips and show, per word, the gate β̂, the most attended body part and the
     time interval μ ± σ (seconds) of the Gaussian temporal attention."""
@@ -126,11 +213,14 @@ def caption(
 
 @app.command()
 def convert(
-    authors_ckpt: Path = typer.Argument(..., help="The authors' checkpoint (.tar/.pt) holding a 'model' state_dict."),
-    vocab: Path = typer.Option(..., help="Vocabulary JSON: the list of tokens in id order the model was trained with."),
-    out: Path = typer.Option(..., help="Where to write the project checkpoint (.pt): a new file or an earlier "
-                             "project checkpoint, which is replaced."),
-    stats: Optional[Path] = typer.Option(None, help='Normalisation statistics JSON {"mean": [x,y,z], "std": [x,y,z]}.'),
+    authors_ckpt: Path = typer.Argument(..., metavar="CHECKPOINT",
+                                        help="The authors' checkpoint (.tar/.pt) holding a 'model' state_dict."),
+    vocab: Path = typer.Option(..., metavar="FILE",
+                               help="Vocabulary JSON: the list of tokens in id order the model was trained with."),
+    out: Path = typer.Option(..., metavar="FILE",
+                             help="Where to write the project checkpoint (.pt): a new file or an earlier "
+                                  "project checkpoint, which is replaced."),
+    stats: Optional[Path] = typer.Option(None, metavar="FILE", help=STATS_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Let --out replace a file that is not a project "
                                    "checkpoint."),
 ) -> None:
@@ -150,21 +240,22 @@ def convert(
 
 @data_app.command("check")
 def data_check(
-    directory: Path = typer.Argument(..., help="Dataset folder in the HumanML3D layout "
+    directory: Path = typer.Argument(..., metavar="DIR", help="Dataset folder in the HumanML3D layout "
                                      "(new_joints/, texts/, train.txt, val.txt, test.txt)."),
     split: Optional[list[str]] = typer.Option(
-        None, "--split", "-s", help="Split to check (repeatable); default: train, val, test."),
+        None, "--split", "-s", metavar="SPLIT", help="Split to check (repeatable); default: train, val, test."),
     limit: Optional[int] = typer.Option(
         None, "--limit", min=0, help="Load at most this many ids per split (quick look)."),
     skeleton: Optional[str] = typer.Option(
-        None, "--skeleton", help="humanml3d or kit; default: detected from the joint count."),
+        None, "--skeleton", metavar="NAME", help="humanml3d or kit; default: detected from the joint count."),
     mirror_pairs: int = typer.Option(
         50, "--mirror-pairs", min=0, help="How many X / MX pairs to compare."),
     tolerance: float = typer.Option(
-        0.01, "--tolerance", help="Mirror-pair tolerance in metres (≥ 0)."),
+        0.01, "--tolerance", metavar="METRES", help="Mirror-pair tolerance in metres (≥ 0)."),
     json_out: Optional[Path] = typer.Option(
-        None, "--json", help="Also write the full result as JSON to this file (new, or an earlier check's JSON, "
-                             "which is replaced)."),
+        None, "--json", metavar="FILE",
+        help="Also write the full result as JSON to this file (new, or an earlier check's JSON, "
+             "which is replaced)."),
     progress: ProgressOpt = None,
 ) -> None:
     """Check a dataset: counts, shapes, units, split coverage, mirror pairs, left side, captions.
@@ -196,13 +287,17 @@ def _is_segment_table(path: Path) -> bool:
 
 @data_app.command("babel-segments")
 def babel_segments(
-    babel: list[Path] = typer.Argument(..., help="BABEL annotation files (train.json, val.json, extra_train.json …)."),
-    index: Path = typer.Option(..., "--index", help="HumanML3D's index.csv (source_path, start_frame, end_frame, "
-                                                    "new_name): which AMASS frames each clip holds."),
-    out: Path = typer.Option(..., "--out", "-o", help="Segment table to write (CSV; a new file or an earlier "
-                                                      "segment table, which is replaced)."),
-    split: Optional[Path] = typer.Option(None, "--ids", help="Only the clips listed in this file (e.g. the dataset's "
-                                                             "train.txt: train on the training split's segments)."),
+    babel: list[Path] = typer.Argument(..., metavar="FILE",
+                                       help="BABEL annotation files (train.json, val.json, extra_train.json …)."),
+    index: Path = typer.Option(..., "--index", metavar="FILE",
+                               help="HumanML3D's index.csv (source_path, start_frame, end_frame, "
+                                    "new_name): which AMASS frames each clip holds."),
+    out: Path = typer.Option(..., "--out", "-o", metavar="FILE",
+                             help="Segment table to write (CSV; a new file or an earlier "
+                                  "segment table, which is replaced)."),
+    split: Optional[Path] = typer.Option(None, "--ids", metavar="FILE",
+                                         help="Only the clips listed in this file (e.g. the dataset's "
+                                              "train.txt: train on the training split's segments)."),
     mirrors: bool = typer.Option(True, "--mirrors/--no-mirrors", help="Also write rows for the mirrored clips "
                                                                       "M<id> (left and right swapped in the labels)."),
 ) -> None:
@@ -246,7 +341,7 @@ def _split_count(value: float, n: int, name: str) -> int:
     "500 test source clips, each with its mirror M<id>.",
 )
 def synth(
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder (new, empty, or an earlier "
+    out: Path = typer.Option(..., "--out", "-o", metavar="DIR", help="Output folder (new, empty, or an earlier "
                              "synthetic corpus, which is replaced)."),
     clips: int = typer.Option(4800, "--clips", "-n", help="Number of source clips over all "
                               "splits (mirrors M<id> are added on top)."),
@@ -297,10 +392,12 @@ def _train_config(config: Optional[str], data: str, lambdas: Optional[tuple[floa
 
 @app.command()
 def train(
-    out: Path = typer.Option(..., "--out", "-o", help="Run directory (model.pt, last.pt, log.csv, curves.png)."),
-    data: str = typer.Option("synthetic", "--data", help=DATA_HELP),
+    out: Path = typer.Option(..., "--out", "-o", metavar="DIR",
+                             help="Run directory (model.pt, last.pt, log.csv, curves.png)."),
+    data: str = typer.Option("synthetic", "--data", metavar="synthetic|DIR", help=DATA_HELP),
     lambdas: Optional[tuple[float, float]] = typer.Option(
-        None, "--lambdas", help="λ_spat λ_adapt: weights of the spatial and adaptive guidance losses."),
+        None, "--lambdas", metavar="SPAT ADAPT",
+        help="λ_spat λ_adapt: weights of the spatial and adaptive guidance losses."),
     lambda_order: Optional[float] = typer.Option(
         None, "--lambda-order", help="λ_order: text-only temporal guidance. Each caption is cut into clauses at "
                                      "connectors (then, after, before, while …) and ordered in time from its words "
@@ -308,21 +405,23 @@ def train(
                                      "get later windows, and the windows tile the clip. No annotation is read. "
                                      "Default: the config's (0 = off)."),
     segments: Optional[str] = typer.Option(
-        None, "--segments", help="Segment table (CSV: clip_id, start_s, end_s, text[, caption]) for segment "
-                                 "supervision of the temporal window, or 'auto' for the dataset folder's own "
-                                 "segments.csv (m2t-interpret synth writes one for its training split; `data "
-                                 "babel-segments` makes one from BABEL). A model trained with it is trained on "
-                                 "annotations: name it so."),
+        None, "--segments", metavar="FILE|auto",
+        help="Segment table (CSV: clip_id, start_s, end_s, text[, caption]) for segment "
+             "supervision of the temporal window, or 'auto' for the dataset folder's own "
+             "segments.csv (m2t-interpret synth writes one for its training split; `data "
+             "babel-segments` makes one from BABEL). A model trained with it is trained on "
+             "annotations: name it so."),
     lambda_segment: Optional[float] = typer.Option(
         None, "--lambda-segment", help="λ_segment: weight of the segment loss (the window's interval μ ± σ·√(2 ln 2) "
                                        "against the annotated segment); needs --segments."),
     config: Optional[str] = typer.Option(
-        None, "--config", "-c", help="TOML config file or preset (synthetic, humanml3d, kit). Default: synthetic."),
+        None, "--config", "-c", metavar="FILE|PRESET",
+        help="TOML config file or preset (synthetic, humanml3d, kit). Default: synthetic."),
     epochs: Optional[int] = typer.Option(None, help="Override the number of epochs."),
     seed: Optional[int] = typer.Option(None, help="Override the training seed."),
     synthetic_seed: Optional[int] = typer.Option(None, help="Seed of the synthetic corpus (with --data synthetic)."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads."),
-    device: Optional[str] = typer.Option(None, help=DEVICE_HELP + " Default: the config's (cpu)."),
+    device: Optional[str] = typer.Option(None, metavar="DEVICE", help=DEVICE_HELP + " Default: the config's (cpu)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last epoch "
                                 "(exit code 2 when there is nothing to resume)."),
     allow_skips: bool = typer.Option(False, "--allow-skips", help="Train even when a split loses more than 5 % of "
@@ -352,30 +451,33 @@ def train(
 
 @app.command()
 def evaluate(
-    model: Optional[str] = typer.Option(None, "--model", "-m", help=MODEL_HELP + " Default: synthetic-guided."),
-    data: str = typer.Option("synthetic", "--data", help=DATA_HELP),
-    split: str = typer.Option("test", "--split", help="Split to evaluate."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", metavar=MODEL_METAVAR, help=MODEL_DEFAULT_HELP),
+    data: str = typer.Option("synthetic", "--data", metavar="synthetic|DIR", help=DATA_HELP),
+    split: str = typer.Option("test", "--split", metavar="SPLIT", help="Split to evaluate."),
     decode: Optional[str] = typer.Option(
-        None, "--decode", "-d", help="greedy (default), beamK (the project's batched beam, e.g. beam2) or "
-                                     "authors-beamK (the authors' search) — as caption --decode."),
+        None, "--decode", "-d", metavar="MODE",
+        help="greedy (default), beamK (the project's batched beam, e.g. beam2) or "
+             "authors-beamK (the authors' search) — as caption --decode."),
     beam: Optional[int] = typer.Option(None, "--beam", hidden=True, help="Deprecated: --beam K is --decode beamK."),
     protocol: str = typer.Option(
-        "project", "--protocol",
+        "project", "--protocol", metavar="NAME",
         help="project: special tokens stripped, all references; authors: trailing <eos> and <unk> kept as the "
              "paper's authors did; tm2t: exactly 3 references."),
     synthetic_seed: int = typer.Option(
         1, "--synthetic-seed", help="Seed of the synthetic corpus to evaluate on (the shipped models were "
                                     "trained on seed 0, so 1 is held out)."),
     bertscore_model: Optional[Path] = typer.Option(
-        None, "--bertscore-model", help="Local BERTScore model directory (e.g. roberta-large); skipped without it."),
+        None, "--bertscore-model", metavar="DIR",
+        help="Local BERTScore model directory (e.g. roberta-large); skipped without it."),
     meteor: Optional[bool] = typer.Option(None, "--meteor/--no-meteor", help="METEOR (needs Java); default: when Java is found."),
-    vocab: Optional[Path] = typer.Option(None, help="Vocabulary JSON for an authors' checkpoint."),
-    stats: Optional[Path] = typer.Option(None, help="Normalisation statistics JSON."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write predictions.csv, scores.csv and scores.md here."),
+    vocab: Optional[Path] = typer.Option(None, metavar="FILE", help="Vocabulary JSON for an authors' checkpoint."),
+    stats: Optional[Path] = typer.Option(None, metavar="FILE", help=STATS_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="DIR",
+                                       help="Write predictions.csv, scores.csv and scores.md here."),
     limit: Optional[int] = typer.Option(None, help="Evaluate only the first N ids of the split (quick look)."),
     allow_skips: bool = typer.Option(False, "--allow-skips", help="Evaluate even when the split loses more than "
                                      "5 % of its ids or caption lines (the scores say how many were lost)."),
-    device: str = typer.Option("cpu", help=DEVICE_HELP),
+    device: str = typer.Option("cpu", metavar="DEVICE", help=DEVICE_HELP),
     progress: ProgressOpt = None,
 ) -> None:
     """Caption a dataset split and score it: BLEU@1, BLEU@4, ROUGE-L, CIDEr (pycocoevalcap), METEOR when
@@ -419,14 +521,18 @@ def evaluate(
 
 @app.command()
 def sweep(
-    out: Path = typer.Option(..., "--out", "-o", help="Sweep directory: one run per λ pair plus table1.{csv,md,tex}."),
-    grid: str = typer.Option("0,0 0,3 2,3 3,3", "--grid", help='λ pairs "SPAT,ADAPT SPAT,ADAPT …".'),
-    data: str = typer.Option("synthetic", "--data", help=DATA_HELP),
-    config: Optional[str] = typer.Option(None, "--config", "-c", help="TOML config file or preset."),
+    out: Path = typer.Option(..., "--out", "-o", metavar="DIR",
+                             help="Sweep directory: one run per λ pair plus table1.{csv,md,tex}."),
+    grid: str = typer.Option("0,0 0,3 2,3 3,3", "--grid", metavar="PAIRS",
+                             help='λ pairs "SPAT,ADAPT SPAT,ADAPT …".'),
+    data: str = typer.Option("synthetic", "--data", metavar="synthetic|DIR", help=DATA_HELP),
+    config: Optional[str] = typer.Option(None, "--config", "-c", metavar="FILE|PRESET",
+                                         help="TOML config file or preset."),
     epochs: Optional[int] = typer.Option(None, help="Override the number of epochs."),
     seed: Optional[int] = typer.Option(None, help="Override the training seed."),
-    split: str = typer.Option("test", "--split", help="Split the table is computed on."),
-    protocol: str = typer.Option("project", "--protocol", help="Metric protocol (project, authors, tm2t)."),
+    split: str = typer.Option("test", "--split", metavar="SPLIT", help="Split the table is computed on."),
+    protocol: str = typer.Option("project", "--protocol", metavar="NAME",
+                                 help="Metric protocol (project, authors, tm2t)."),
     eval_synthetic_seed: Optional[int] = typer.Option(
         None, "--eval-synthetic-seed", help="Evaluate on the synthetic corpus of this seed (held out)."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads."),
@@ -445,7 +551,8 @@ def sweep(
         df = run_sweep(cfg, pairs, out, split=split, protocol=protocol, eval_synthetic_seed=eval_synthetic_seed,
                        progress=progress, log=typer.echo, allow_skips=allow_skips)
     except TrainingInterrupted as exc:
-        typer.echo(f"{exc.message.split(';')[0]}; run the same sweep command again to continue", err=True)
+        typer.echo(f"interrupted: sweep stopped in {exc.out.name} {exc.progress}; the finished runs and epochs are "
+                   "kept: run the same sweep command again to continue", err=True)
         raise typer.Exit(code=130) from None
     typer.echo(table_markdown(df, protocol))
     typer.echo(f"wrote {out / 'table1.csv'}, {out / 'table1.md'}, {out / 'table1.tex'}")
@@ -456,22 +563,27 @@ def _is_lexicon_csv(path: Path) -> bool:
         return fh.readline().startswith(("word,", "entry,"))
 
 
-lexicon_app = typer.Typer(help="Attention-supervision lexicons (the word rules that make training targets).",
+lexicon_app = typer.Typer(cls=_ReadableHelp,
+                          help="Attention-supervision lexicons (the word rules that make training targets).",
                           no_args_is_help=True)
 app.add_typer(lexicon_app, name="lexicon")
 
 
 @lexicon_app.command("show")
 def lexicon_show(
-    name: Annotated[str, typer.Argument(help="authors, project, or a lexicon JSON file.")] = "project",
+    name: Annotated[str, typer.Argument(metavar="LEXICON",
+                                        help="authors, project, or a lexicon JSON file.")] = "project",
     data: Annotated[Optional[str], typer.Option(
-        "--data", help="Show each word's target and count over this data's captions: 'synthetic' (the default "
-                       "training corpus, seed --synthetic-seed) or a dataset folder.")] = None,
-    split: Annotated[str, typer.Option("--split", help="Split whose captions are read.")] = "train",
+        "--data", metavar="synthetic|DIR",
+        help="Show each word's target and count over this data's captions: 'synthetic' (the default "
+             "training corpus, seed --synthetic-seed) or a dataset folder.")] = None,
+    split: Annotated[str, typer.Option("--split", metavar="SPLIT", help="Split whose captions are read.")] = "train",
     synthetic_seed: Annotated[int, typer.Option("--synthetic-seed")] = 0,
-    skeleton: Annotated[str, typer.Option("--skeleton", help="humanml3d or kit (part order of the targets).")]
+    skeleton: Annotated[str, typer.Option("--skeleton", metavar="NAME",
+                                          help="humanml3d or kit (part order of the targets).")]
     = "humanml3d",
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the table as CSV here.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="FILE",
+                                                help="Also write the table as CSV here.")] = None,
     progress: ProgressOpt = None,
 ) -> None:
     """Print a lexicon: per word its target (β* and the parts α* names) and, with --data, how often it occurs
@@ -519,7 +631,7 @@ def lexicon_show(
 # cache commands: list, clear, prune
 # ---------------------------------------------------------------------------------------------
 
-cache_app = typer.Typer(help="What m2t-interpret keeps in its cache ($M2T_INTERPRET_CACHE, default "
+cache_app = typer.Typer(cls=_ReadableHelp, help="What m2t-interpret keeps in its cache ($M2T_INTERPRET_CACHE, default "
                              "~/.cache/m2t-interpret): list it, clear it, prune it.", invoke_without_command=True)
 app.add_typer(cache_app, name="cache")
 
@@ -630,40 +742,47 @@ def _cache_summary(root: Path, removed, kept, dry_run: bool = False) -> None:
 # ---------------------------------------------------------------------------------------------
 # The options every analysis command shares, defined once.
 
-ModelOpt = Annotated[Optional[str], typer.Option(
-    "--model", "-m", help=MODEL_HELP + " Default: synthetic-guided.")]
-VocabOpt = Annotated[Optional[Path], typer.Option(help="Vocabulary JSON for an authors' checkpoint.")]
-StatsOpt = Annotated[Optional[Path], typer.Option(help='Statistics JSON {"mean": [x,y,z], "std": [x,y,z]} '
-                                                       "for an authors' checkpoint.")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", metavar=MODEL_METAVAR, help=MODEL_DEFAULT_HELP)]
+VocabOpt = Annotated[Optional[Path], typer.Option(metavar="FILE", help="Vocabulary JSON for an authors' checkpoint.")]
+StatsOpt = Annotated[Optional[Path], typer.Option(metavar="FILE", help=STATS_HELP)]
 AnalysisDataOpt = Annotated[str, typer.Option(
-    "--data", help="'synthetic': the test split of a held-out synthetic corpus (seed --seed, which the shipped "
-                   "models were not trained on; generated once into the cache), or a dataset folder in the "
-                   "HumanML3D layout (no ground truth: ground-truth scores are skipped).")]
-SplitOpt = Annotated[str, typer.Option("--split", help="Split to analyse.")]
-ClipsOpt = Annotated[Optional[int], typer.Option("--clips", min=1, help="Use only the first N clips of the split.")]
+    "--data", metavar="synthetic|DIR",
+    help="'synthetic': the test split of a held-out synthetic corpus (seed --seed, which the shipped "
+         "models were not trained on; generated once into the cache), or a dataset folder in the "
+         "HumanML3D layout (no ground truth: ground-truth scores are skipped).")]
+SplitOpt = Annotated[str, typer.Option("--split", metavar="SPLIT", help="Split to analyse.")]
+ClipsOpt = Annotated[Optional[int], typer.Option("--clips", min=1, metavar="N",
+                                                 help="Use only the first N clips of the split.")]
 DecodeOpt = Annotated[str, typer.Option(
-    "--decode", "-d", help="greedy; forced (on each clip's first reference caption: exact ground-truth "
+    "--decode", "-d", metavar="MODE", help="greedy; forced (on each clip's first reference caption: exact ground-truth "
                            "alignment); beamK (batched beam, e.g. beam2); authors-beamK (the authors' search).")]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for figures and tables (created if missing; "
-                                                          "files of the same name are replaced).")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
+                                      help="Folder for figures and tables (created if missing; "
+                                           "files of the same name are replaced).")]
 FormatOpt = Annotated[Optional[list[str]], typer.Option(
-    "--format", "-f", help="Output formats, repeatable or comma-separated: png, pdf, svg (static figures), html "
-                           "(interactive, offline), csv, md, tex (tables). Default: png, html, csv, md.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the held-out synthetic corpus (--data synthetic).")]
-DeviceOpt = Annotated[str, typer.Option(help=DEVICE_HELP)]
+    "--format", "-f", metavar="FORMAT,…",
+    help="Output formats, repeatable or comma-separated: png, pdf, svg (static figures), html "
+         "(interactive, offline), csv, md, tex (tables). Default: png, html, csv, md.")]
+SeedOpt = Annotated[int, typer.Option("--seed", metavar="N",
+                                      help="Seed of the held-out synthetic corpus (--data synthetic).")]
+DeviceOpt = Annotated[str, typer.Option(metavar="DEVICE", help=DEVICE_HELP)]
 CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse a cached capture of the same model, "
                                                                    "data, split and decoding.")]
 AnalysisShardOpt = Annotated[Optional[str], typer.Option(
-    "--shard", help="Only capture shard i of n (e.g. 2/4) of the split into the capture cache and stop; once all n "
-                    "shards are captured (by parallel processes or machines sharing the cache), the same command "
-                    "without --shard merges them, bit for bit the unsharded capture, and writes the analysis.")]
-WordOpt = Annotated[Optional[list[str]], typer.Option("--word", "-w", help="A word (any form: walks, walking → "
-                                                                           "stem walk); repeatable.")]
-ClipOpt = Annotated[Optional[str], typer.Option("--clip", help="Clip id (e.g. 000012 or M000012) or index.")]
+    "--shard", metavar="I/N",
+    help="Only capture shard i of n (e.g. 2/4) of the split into the capture cache and stop; once all n "
+         "shards are captured (by parallel processes or machines sharing the cache), the same command "
+         "without --shard merges them, bit for bit the unsharded capture, and writes the analysis.")]
+WordOpt = Annotated[Optional[list[str]], typer.Option("--word", "-w", metavar="WORD", help="A word (any form: walks, "
+                                                                                          "walking → stem walk); "
+                                                                                          "repeatable.")]
+ClipOpt = Annotated[Optional[str], typer.Option("--clip", metavar="ID", help="Clip id (e.g. 000012 or M000012) or "
+                                                                             "index.")]
 PlotlyJsOpt = Annotated[str, typer.Option(
-    "--plotlyjs", help="shared or inline: how HTML figures get plotly.js (they open offline either way): shared "
-                       "— one plotly.min.js (about 4.7 MB) written beside the pages of the folder and loaded by each; "
-                       "inline — embedded in every page (self-contained, 4–5 MB each).")]
+    "--plotlyjs", metavar="shared|inline",
+    help="shared or inline: how HTML figures get plotly.js (they open offline either way): shared "
+         "— one plotly.min.js (about 4.7 MB) written beside the pages of the folder and loaded by each; "
+         "inline — embedded in every page (self-contained, 4–5 MB each).")]
 
 
 @dataclass
@@ -777,11 +896,13 @@ def _header(ctx, what: str, models: Optional[str] = None) -> str:
 
 @app.command("capture")
 def capture_cmd(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the capture (a new folder, or an earlier "
-                                                          "capture, which is replaced).")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
+                                      help="Folder for the capture (a new folder, or an earlier "
+                                           "capture, which is replaced).")],
     shard: Annotated[Optional[str], typer.Option(
-        "--shard", help="Decode only shard i of n (e.g. 2/4): a deterministic slice of the split's length-sorted "
-                        "chunks; `m2t-interpret merge` joins the n shards into the unsharded capture, bit for bit.")]
+        "--shard", metavar="I/N",
+        help="Decode only shard i of n (e.g. 2/4): a deterministic slice of the split's length-sorted "
+             "chunks; `m2t-interpret merge` joins the n shards into the unsharded capture, bit for bit.")]
     = None,
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", seed: SeedOpt = 2,
@@ -807,9 +928,10 @@ def capture_cmd(
 
 @app.command("merge")
 def merge_cmd(
-    captures: Annotated[list[Path], typer.Argument(help="Capture folders written by `m2t-interpret capture "
+    captures: Annotated[list[Path], typer.Argument(metavar="DIR",
+                                                   help="Capture folders written by `m2t-interpret capture "
                                                         "--shard i/n`, one per shard.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the merged capture.")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Folder for the merged capture.")],
 ) -> None:
     """Merge the shards of a split's capture into one capture, identical to an unsharded run."""
     from .capture.dataset import merge_shards
@@ -915,7 +1037,7 @@ def gate(
 
 @app.command("map")
 def map_(
-    clip: Annotated[str, typer.Option("--clip", help="Clip id (e.g. 000012) or index.")],
+    clip: Annotated[str, typer.Option("--clip", metavar="ID", help="Clip id (e.g. 000012) or index.")],
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
@@ -933,7 +1055,7 @@ def map_(
 
 @app.command()
 def finegrained(
-    clip: Annotated[str, typer.Option("--clip", help="Clip id (e.g. 000012) or index.")],
+    clip: Annotated[str, typer.Option("--clip", metavar="ID", help="Clip id (e.g. 000012) or index.")],
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
@@ -951,7 +1073,8 @@ def finegrained(
 
 @app.command("ablate-gate")
 def ablate_gate(
-    beta: Annotated[float, typer.Option("--beta", min=0.0, max=1.0, help="The pinned gate value.")] = 1.0,
+    beta: Annotated[float, typer.Option("--beta", min=0.0, max=1.0, metavar="NUMBER",
+                                        help="The pinned gate value.")] = 1.0,
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None, decode: DecodeOpt = "greedy", out: OutOpt = Path("m2t-out"),
     format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu", cache: CacheOpt = True,
@@ -976,8 +1099,9 @@ def ablate_gate(
 @app.command()
 def compare(
     model: Annotated[Optional[list[str]], typer.Option(
-        "--model", "-m", help="A model to compare (repeatable): shipped name or checkpoint. Default: every "
-                              "shipped model.")] = None,
+        "--model", "-m", metavar=MODEL_METAVAR,
+        help="A model to compare (repeatable): shipped name or checkpoint. Default: every "
+             "shipped model.")] = None,
     vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", clips: ClipsOpt = None,
     decode: Annotated[str, typer.Option("--decode", "-d", help="Decoding for the interpretability scores; forced "
@@ -986,9 +1110,10 @@ def compare(
     out: OutOpt = Path("m2t-out"), format: FormatOpt = None, seed: SeedOpt = 2, device: DeviceOpt = "cpu",
     cache: CacheOpt = True, progress: ProgressOpt = None, shard: AnalysisShardOpt = None,
     attribution: Annotated[Optional[str], typer.Option(
-        "--attribution", help="Also compare attention with this attribution method (ig, saliency, ixg, ablation, "
-                              "shapley, occlusion): agreement and faithfulness scores per model, as a section "
-                              "(compare_attribution.*), on forced decoding.")] = None,
+        "--attribution", metavar="METHOD",
+        help="Also compare attention with this attribution method (ig, saliency, ixg, ablation, "
+             "shapley, occlusion): agreement and faithfulness scores per model, as a section "
+             "(compare_attribution.*), on forced decoding.")] = None,
     plotlyjs: PlotlyJsOpt = "shared",
 ) -> None:
     """One table of every interpretability score (beside chance and the best constant answer) and caption metric
@@ -1029,26 +1154,31 @@ def compare(
 
 @app.command()
 def figures(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the figures, tables and MANIFEST.md: new, "
-                                                          "empty, or an earlier output of this command holding only "
-                                                          "the files its MANIFEST.md lists (it is then replaced "
-                                                          "whole).")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
+                                      help="Folder for the figures, tables and MANIFEST.md: new, "
+                                           "empty, or an earlier output of this command holding only "
+                                           "the files its MANIFEST.md lists (it is then replaced "
+                                           "whole).")],
     model: Annotated[Optional[list[str]], typer.Option(
-        "--model", "-m", help="A model (repeatable; one panel each, in order): shipped name or checkpoint. Default: "
-                              "synthetic-guided and synthetic-unguided (with and without attention supervision).")]
+        "--model", "-m", metavar=MODEL_METAVAR,
+        help="A model (repeatable; one panel each, in order): shipped name or checkpoint. Default: "
+             "synthetic-guided and synthetic-unguided (with and without attention supervision).")]
     = None,
     data: AnalysisDataOpt = "synthetic", seed: SeedOpt = 2, split: SplitOpt = "test", clips: ClipsOpt = None,
-    clip: Annotated[str, typer.Option("--clip", help="Clip of the per-clip figures (Γ curves, fine-grained "
-                                                     "caption, map).")] = "000006",
+    clip: Annotated[str, typer.Option("--clip", metavar="ID",
+                                      help="Clip of the per-clip figures (Γ curves, fine-grained "
+                                           "caption, map).")] = "000006",
     runs: Annotated[Optional[Path], typer.Option(
-        "--runs", help="A sweep folder (the --out of `m2t-interpret sweep`) for Table 1.")] = None,
+        "--runs", metavar="DIR", help="A sweep folder (the --out of `m2t-interpret sweep`) for Table 1.")] = None,
     only: Annotated[Optional[list[str]], typer.Option(
-        "--only", help="Make only this figure or table (repeatable): fig2a_density, fig2b_hist, fig5_onset, "
-                       "fig6_finegrained, fig7_map, figS1_parts, figS2_gate, table1_sweep, table2_captions, "
-                       "table3_gate.")] = None,
+        "--only", metavar="NAME",
+        help="Make only this figure or table (repeatable): fig2a_density, fig2b_hist, fig5_onset, "
+             "fig6_finegrained, fig7_map, figS1_parts, figS2_gate, table1_sweep, table2_captions, "
+             "table3_gate.")] = None,
     format: Annotated[Optional[list[str]], typer.Option(
-        "--format", "-f", help="Output formats, repeatable or comma-separated: png, pdf, svg, html (figures), csv, "
-                               "md, tex (tables). Default: png, pdf, csv, md, tex.")] = None,
+        "--format", "-f", metavar="FORMAT,…",
+        help="Output formats, repeatable or comma-separated: png, pdf, svg, html (figures), csv, "
+             "md, tex (tables). Default: png, pdf, csv, md, tex.")] = None,
     plotlyjs: PlotlyJsOpt = "shared", device: DeviceOpt = "cpu", cache: CacheOpt = True,
     progress: ProgressOpt = None,
 ) -> None:
@@ -1083,20 +1213,25 @@ def _attribution_section(report, o: AnalysisOptions, contexts: dict, method: str
 # ---------------------------------------------------------------------------------------------
 
 MethodOpt = Annotated[str, typer.Option(
-    "--method", help="Attribution method: ig (Integrated Gradients), saliency, ixg (input × gradient), ablation "
-                     "(each body part replaced by the baseline), shapley (exact Shapley values over the six parts, "
-                     "2⁶ coalitions), occlusion (time windows).")]
+    "--method", metavar="METHOD",
+    help="Attribution method: ig (Integrated Gradients), saliency, ixg (input × gradient), ablation "
+         "(each body part replaced by the baseline), shapley (exact Shapley values over the six parts, "
+         "2⁶ coalitions), occlusion (time windows).")]
 TargetOpt = Annotated[str, typer.Option(
-    "--target", help="What is explained, per word of the forced caption: logprob (its log-probability), beta (β̂ at "
-                     "its step) or mu (μ at its step).")]
+    "--target", metavar="TARGET",
+    help="What is explained, per word of the forced caption: logprob (its log-probability), beta (β̂ at "
+         "its step) or mu (μ at its step).")]
 BaselineOpt = Annotated[str, typer.Option(
-    "--baseline", help="Reference input: first_pose (the clip's first pose held still), mean_pose (its mean pose held "
-                       "still) or zeros.")]
-StepsOpt = Annotated[int, typer.Option("--steps", min=1, help="Integration steps of Integrated Gradients.")]
+    "--baseline", metavar="BASELINE",
+    help="Reference input: first_pose (the clip's first pose held still), mean_pose (its mean pose held "
+         "still) or zeros.")]
+StepsOpt = Annotated[int, typer.Option("--steps", min=1, metavar="N",
+                                       help="Integration steps of Integrated Gradients.")]
 MaskOpt = Annotated[Optional[Path], typer.Option(
-    "--feature-mask", help='Body-part groups for ablation and shapley: JSON {"root": [0], "torso": [3, 6, 9, 12, 15], '
-                           '…} of joint indices or names, every joint in exactly one part (default: the model\'s '
-                           "parts, the pelvis in root).")]
+    "--feature-mask", metavar="FILE",
+    help='Body-part groups for ablation and shapley: JSON {"root": [0], "torso": [3, 6, 9, 12, 15], '
+         '…} of joint indices or names, every joint in exactly one part (default: the model\'s '
+         "parts, the pelvis in root).")]
 
 
 def _attribution_setup(o: AnalysisOptions, method: str, target: str, baseline: str, clip: Optional[str],
@@ -1202,16 +1337,19 @@ def sanity(
 
 @app.command()
 def animate(
-    clip: Annotated[str, typer.Option("--clip", help="Clip id (e.g. 000012) or index in the split.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="The animation file (.gif or .mp4); an earlier "
-                                                          "animation is replaced, any other file is refused.")],
-    word: Annotated[Optional[str], typer.Option("--word", "-w", help="Show only this word of the caption (any "
-                                                                    "form: waves, waving). Default: at each frame "
-                                                                    "the motion word whose Γ is highest.")] = None,
-    format: Annotated[Optional[str], typer.Option("--format", "-f", help="gif (pillow) or mp4 (H.264 through "
-                                                                        "imageio-ffmpeg: pip install "
-                                                                        "'m2t-interpret\\[video]'). Default: from "
-                                                                        "--out's suffix, else gif.")] = None,
+    clip: Annotated[str, typer.Option("--clip", metavar="ID", help="Clip id (e.g. 000012) or index in the split.")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE",
+                                      help="The animation file (.gif or .mp4); an earlier "
+                                           "animation is replaced, any other file is refused.")],
+    word: Annotated[Optional[str], typer.Option("--word", "-w", metavar="WORD",
+                                                help="Show only this word of the caption (any "
+                                                     "form: waves, waving). Default: at each frame "
+                                                     "the motion word whose Γ is highest.")] = None,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", metavar="gif|mp4",
+                                                  help="gif (pillow) or mp4 (H.264 through "
+                                                       "imageio-ffmpeg: pip install "
+                                                       "'m2t-interpret\\[video]'). Default: from "
+                                                       "--out's suffix, else gif.")] = None,
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", decode: DecodeOpt = "greedy", seed: SeedOpt = 2, device: DeviceOpt = "cpu",
     progress: ProgressOpt = None,
@@ -1243,15 +1381,19 @@ def animate(
 
 @app.command()
 def explore(
-    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML page; an earlier explorer page is replaced, "
-                                                          "any other file is refused.")] = Path("explorer.html"),
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="The HTML page; an earlier explorer page "
+                                                                         "is replaced, any other file is refused.")]
+    = Path("explorer.html"),
+    clip: Annotated[Optional[list[str]], typer.Option(
+        "--clip", metavar="ID,ID…", help="Clip ids or indices, repeatable or comma-separated. Default: the split's "
+                                         "first 3 clips.")] = None,
     clips: Annotated[Optional[list[str]], typer.Option(
-        "--clips", "-c", help="Clip ids or indices, repeatable or comma-separated. Default: the split's first "
-                              "3 clips.")] = None,
+        "--clips", hidden=True, help="Deprecated spelling of --clip (every other command's --clips is a count).")]
+    = None,
     attribution: Annotated[str, typer.Option(
-        "--attribution", help="Per-part attribution drawn beside attention: ablation (each part removed in "
-                              "turn; quick), saliency, ig (Integrated Gradients; slower), shapley (exact; "
-                              "slowest) or none.")] = "ablation",
+        "--attribution", metavar="METHOD", help="Per-part attribution drawn beside attention: ablation (each part "
+                                                "removed in turn; quick), saliency, ig (Integrated Gradients; "
+                                                "slower), shapley (exact; slowest) or none.")] = "ablation",
     model: ModelOpt = None, vocab: VocabOpt = None, stats: StatsOpt = None, data: AnalysisDataOpt = "synthetic",
     split: SplitOpt = "test", decode: DecodeOpt = "greedy", seed: SeedOpt = 2, device: DeviceOpt = "cpu",
     progress: ProgressOpt = None,
@@ -1269,7 +1411,9 @@ def explore(
     if out.suffix.lower() not in (".html", ".htm"):
         raise M2TError(f"--out {out} should name an .html file")
     folder = file_output(out, "explore", "explorer page", is_legacy=is_explorer_file)
-    names = [c.strip() for v in (clips or []) for c in v.split(",") if c.strip()]
+    if clips:
+        warn("explore --clips is deprecated (elsewhere --clips is a count of clips); name clips with --clip ID,ID…")
+    names = [c.strip() for v in [*(clip or []), *(clips or [])] for c in v.split(",") if c.strip()]
     view = open_clips(model, data=data, split=split, clips=names, decode=decode, seed=seed, vocab=vocab,
                       stats=stats, device=device, default=3, progress=progress, log=typer.echo)
     with folder.transaction() as stage:
@@ -1308,6 +1452,40 @@ def _warnings_as_lines():
         yield
 
 
+# What an interrupted command leaves where that is more than "nothing was written" (train and sweep say it
+# themselves when training is interrupted; the sweep line is for an interruption between the runs).
+_CACHE_REMOVAL = ("the entries removed so far are gone, one cut short is left damaged (rebuilt when needed, removed "
+                  "by `m2t-interpret cache prune`) and the others are as they were")
+_KEPT = {"sweep": "the finished runs in {out} are kept: run the same sweep command again to continue",
+         "cache clear": _CACHE_REMOVAL, "cache prune": _CACHE_REMOVAL}
+# The option naming a command's output, where it is not --out. Every output is written at the end, its
+# files together or not at all (a temporary file or folder, or a staged transaction of the output
+# folder): interrupted, a command wrote nothing there.
+_OUTPUT_OPTION = {"caption": "save", "data check": "json_out"}
+
+
+def _interrupted_line() -> str:
+    """The one line Ctrl-C prints: which command stopped and what it kept. Outputs are written last and
+    atomically, and the cache (captures, attributions, generated corpora) gets only finished entries."""
+    running = dict(_RUNNING)
+    if "command" not in running:
+        return "interrupted: m2t-interpret stopped before a command began; nothing was written"
+    name = running["path"].split(" ", 1)[1]
+    try:  # the command's options as given (parsed again without running anything)
+        params = running["command"].make_context(running["name"], running["args"], parent=running["parent"],
+                                                 resilient_parsing=True).params
+    except Exception:  # the line must come out whatever the arguments were
+        params = {}
+    output = params.get(_OUTPUT_OPTION.get(name, "out"))
+    if name in _KEPT:
+        kept = [_KEPT[name].format(out=output)]
+    else:
+        kept = [f"nothing was written to {output}" if output is not None else "nothing was written"]
+    if params.get("cache") or str(params.get("data")) == "synthetic":
+        kept.append("the cache keeps only finished entries (reused next time)")
+    return f"interrupted: {name} stopped; {'; '.join(kept)}"
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of the ``m2t-interpret`` console script.
 
@@ -1316,6 +1494,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     traceback."""
     from .io import os_error_text
 
+    _RUNNING.clear()
     try:
         with _warnings_as_lines():
             rc = app(args=argv, prog_name="m2t-interpret", standalone_mode=False)
@@ -1325,7 +1504,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except (typer.Abort, KeyboardInterrupt):
-        typer.echo("interrupted", err=True)
+        typer.echo(_interrupted_line(), err=True)
         return 130
     except OSError as exc:
         # last resort for the environment (permission denied, disk full, a folder where a file is

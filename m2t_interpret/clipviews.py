@@ -26,6 +26,7 @@ from .capture.clips import ClipCapture, capture_clips, resolve_clip_ids
 from .plotting.animation import SkeletonAnimation, write_animation
 from .plotting.style import PART_COLORS
 from .reports import HELDOUT_SEED, resolve_analysis_data
+from .skeletons import part_label
 
 
 @dataclass
@@ -157,7 +158,7 @@ def explorer_payload(view: ClipView, attribution=None, method: str = "ablation")
                 "attention_parts": _share(grid.sum(1)),
                 "attribution_parts": None if attr_parts is None else _share(attr_parts[n, r.step]),
                 "true_segment": [round(float(r.gt_start_s), 3), round(float(r.gt_end_s), 3)] if aligned else None,
-                "true_parts": [p.replace("_", " ") for p in true_parts]})
+                "true_parts": [part_label(p) for p in true_parts]})
         motion = [k for k, w in enumerate(words) if w["motion"]]
         refs = cap.references[n] if cap.references is not None else []
         clips.append({

@@ -297,7 +297,7 @@ def density_report(ctx: AnalysisContext, words: Sequence[str] = (), non_motion: 
     summary = A.beta_summary(ctx.table, stems)
     return Report("density", tables={"summary": summary, "curves": density},
                   figures={"density": ("density_figure", (density, summary), {})},
-                  summary=summary[["stem", "words", "count", "mean", "median", "q1", "q3"]])
+                  summary=summary[["word", "stem", "words", "count", "mean", "median", "q1", "q3"]])
 
 
 def hist_report(ctx: AnalysisContext, words: Sequence[str] = ()) -> Report:
@@ -305,8 +305,8 @@ def hist_report(ctx: AnalysisContext, words: Sequence[str] = ()) -> Report:
     stems = _stems(ctx, words, False, PAPER_MOTION_WORDS)
     hist = A.max_attention_histogram(ctx.table, stems)
     summary = A.max_attention_summary(ctx.table, stems)
-    wide = summary.pivot(index="stem", columns="part", values="share_largest")[list(A.groundtruth.PARTS)]
-    wide.insert(0, "total", summary.groupby("stem")["total"].first())
+    wide = summary.pivot(index=["word", "stem"], columns="part", values="share_largest")[list(A.groundtruth.PARTS)]
+    wide.insert(0, "total", summary.groupby(["word", "stem"])["total"].first())
     wide.columns.name = None
     return Report("hist", tables={"counts": hist, "summary": summary},
                   figures={"hist": ("histogram_figure", (hist,), {})},
@@ -320,7 +320,7 @@ def parts_report(ctx: AnalysisContext) -> Report:
     scores = A.part_scores(pred)
     confusion = A.part_confusion(pred)
     tables = {"predictions": pred, "scores": scores, "confusion": confusion}
-    summary = (scores[scores["group"] != "stem"].drop(columns="group") if not scores.empty else
+    summary = (scores[scores["group"] != "word"].drop(columns=["group", "stem"]) if not scores.empty else
                pred.groupby("predicted_part").size().rename("words").reset_index())
     return Report("parts", tables=tables, figures={"parts": ("parts_figure", (scores, confusion), {})},
                   summary=summary, notes=_no_gt_note(ctx) + _alignment_note(ctx))

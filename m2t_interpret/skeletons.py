@@ -19,9 +19,9 @@ from .errors import M2TError
 
 #: The six body parts, in part order (the order of every table, figure and analysis array).
 PARTS: tuple[str, ...] = ("root", "torso", "left_arm", "right_arm", "left_leg", "right_leg")
-#: Labels for figures, keyed by part.
-PART_LABELS: dict[str, str] = {"root": "Root", "torso": "Torso", "left_arm": "LeftArm",
-                               "right_arm": "RightArm", "left_leg": "LeftLeg", "right_leg": "RightLeg"}
+#: Labels for people (figures, pages, printed text), keyed by part: the part's name in words. Tables
+#: keep the names of :data:`PARTS` (``left_arm``), as the data do.
+PART_LABELS: dict[str, str] = {p: p.replace("_", " ") for p in PARTS}
 #: Figure labels in part order.
 DISPLAY_PARTS: tuple[str, ...] = tuple(PART_LABELS[p] for p in PARTS)
 #: Parts that have a left/right side (the "lateral" parts).
@@ -37,6 +37,11 @@ PART_COLORS: dict[str, str] = {
     "left_leg": "#D55E00",   # vermillion
     "right_leg": "#E69F00",  # orange
 }
+
+
+def part_label(part: str) -> str:
+    """How a person reads a part: ``left_arm`` → ``left arm``; an unknown name is shown as given."""
+    return PART_LABELS.get(str(part), str(part))
 
 
 def mirror_part(part: str) -> str:
@@ -93,7 +98,7 @@ class Skeleton:
 
     @property
     def display_names(self) -> tuple[str, ...]:
-        """Figure label of each checkpoint column (e.g. column 2 of HumanML3D is RightArm)."""
+        """Figure label of each checkpoint column (e.g. column 2 of HumanML3D is "right arm")."""
         return tuple(PART_LABELS[p] for p in self.part_names)
 
     def to_part_order(self, array, axis: int = -1):

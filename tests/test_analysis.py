@@ -274,6 +274,58 @@ def test_unknown_word_lists_the_closest_words(gt):
     table = table_of(build_capture(), gt)
     with pytest.raises(M2TError, match="closest words that do: waves"):
         A.select_stems(table, ["wavez"])
+    with pytest.raises(M2TError, match="closest words that do: walks"):
+        A.select_stems(table, ["wlak"])
+
+
+def test_an_unlike_word_still_gets_the_closest_spellings_not_the_alphabet(gt):
+    """"zebra" resembles no word much: the hint still ranks the words by spelling (difflib's ratio),
+    most alike first, rather than listing the first words of the alphabet."""
+    import difflib
+
+    table = table_of(build_capture(), gt)
+    present = set(table.loc[~table["is_special"], "word"])
+    with pytest.raises(M2TError) as err:
+        A.select_stems(table, ["zebra"])
+    message = str(err.value)
+    assert message.count("\n") == 0 and "closest words that do: " in message
+    listed = message.split("closest words that do: ")[1].split(", ")
+    ratio = [difflib.SequenceMatcher(None, "zebra", w).ratio() for w in listed]
+    assert len(listed) == 5 and set(listed) <= present
+    assert ratio == sorted(ratio, reverse=True)
+    assert ratio[0] == max(difflib.SequenceMatcher(None, "zebra", w).ratio() for w in present)
+    assert listed != sorted(present)[:5]
+
+
+def test_tables_name_each_stem_by_the_word_people_read(gt):
+    """Stems ("rais", "hi") group the forms of a word; every table names the group by its most
+    frequent form in the captions (``word``) and keeps the stem in its own column."""
+    words = ["raises"] * 3 + ["raising"] + ["his"] * 5 + ["the"] * 2
+    table = pd.DataFrame({"word": words, "is_special": False, "beta": np.linspace(0.1, 0.9, len(words))})
+    table["stem"] = [A.labels.stem(w) for w in table["word"]]
+    stems = A.select_stems(table, ["raise", "his"])
+    assert stems == ["rais", "hi"]
+    assert A.labels.stem_words(table) == {"rais": "raises", "hi": "his", "the": "the"}
+    summary = A.beta_summary(table, stems)
+    assert list(summary.columns[:3]) == ["word", "stem", "words"]
+    assert summary["word"].tolist() == ["raises", "his"] and summary["stem"].tolist() == ["rais", "hi"]
+    assert summary["words"].tolist() == ["raises, raising", "his"]
+    dens = A.beta_density(table, stems)
+    assert set(zip(dens["word"], dens["stem"])) == {("raises", "rais"), ("his", "hi")}
+    # a tie between forms goes to the alphabetically first, so the name does not depend on row order
+    tie = pd.DataFrame({"word": ["walking", "walks"], "stem": ["walk", "walk"], "is_special": False})
+    assert A.labels.stem_words(tie) == A.labels.stem_words(tie.iloc[::-1]) == {"walk": "walking"}
+
+    captured = table_of(build_capture(), gt)
+    hist = A.max_attention_histogram(captured, ["wave"])
+    assert set(zip(hist["word"], hist["stem"])) == {("waves", "wave")}
+    assert set(A.max_attention_summary(captured, ["wave"])["word"]) == {"waves"}
+    scores = A.part_scores(A.part_predictions(captured))
+    per_word = scores[scores["group"] == "word"]
+    assert set(per_word["name"]) == {"waves", "kicks", "walks", "jumps", "left", "right", "hand", "leg", "forward",
+                                     "up"}
+    assert per_word.set_index("name").loc["waves", "stem"] == "wave"
+    assert (scores.loc[scores["group"] != "word", "stem"] == "").all()
 
 
 def test_max_attention_histogram_counts(gt):

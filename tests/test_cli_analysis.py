@@ -62,6 +62,7 @@ def test_density_writes_figures_and_tables_then_uses_the_cache(model_file, corpu
     assert 'src="plotly.min.js"' in (out / "density.html").read_text()  # --plotlyjs shared (the default)
     summary = pd.read_csv(out / "density_summary.csv")
     assert list(summary["stem"]) == ["walk", "the"] and (summary["count"] > 0).all()
+    assert list(summary["word"]) == ["walks", "the"]  # the word as read, its stem beside it
     assert "stem" in stdout and "wrote:" in stdout and "from the cache" not in stdout and "kept for reuse" in stdout
     assert (out / "density.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rc, stdout, _ = run(args, capsys)
@@ -228,6 +229,39 @@ def test_analysis_shards_are_cached_then_merged_by_the_unsharded_run(model_file,
     assert rc == 2 and "--no-cache" in err and len(err.strip().splitlines()) == 1
     rc, _, err = run([*args, "--shard", "3/2"], capsys)
     assert rc == 2 and "1 ≤ i ≤ n" in err
+
+
+def test_ctrl_c_says_in_one_line_what_was_kept(model_file, corpus, tmp_path, capsys, monkeypatch):
+    """Interrupted while computing or while writing: the output folder is left as it was (its files are
+    written together at the end), and the line says so."""
+    from m2t_interpret import analysis, reports
+
+    out = tmp_path / "out"
+    args = ["gate", *common(model_file, corpus, out), "--format", "csv"]
+    said = [f"interrupted: gate stopped; nothing was written to {out}; the cache keeps only finished entries "
+            "(reused next time)"]
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(analysis, "gate_separation", interrupt)
+        rc, _, err = run(args, capsys)
+    assert rc == 130 and err.splitlines() == said
+    assert not out.exists()
+    rc, _, err = run(args, capsys)
+    assert rc == 0, err
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = reports.Report.write_files
+
+    def write_then_interrupt(self, *args, **kwargs):
+        real(self, *args, **kwargs)  # every file staged, none committed
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reports.Report, "write_files", write_then_interrupt)
+    rc, _, err = run(args, capsys)
+    assert rc == 130 and err.splitlines() == said
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_a_rerun_replaces_its_own_files_and_leaves_none_of_the_earlier_set(model_file, corpus, tmp_path, capsys):

@@ -23,7 +23,7 @@ def page(tmp_path_factory):
     d = tmp_path_factory.mktemp("explore")
     root = generate_corpus(d / "c", n_train=0, n_val=0, n_test=2, seed=4, progress=False)
     out = d / "page.html"
-    assert main(["explore", "--data", str(root), "--clips", "000000,1", "--out", str(out)]) == 0
+    assert main(["explore", "--data", str(root), "--clip", "000000,1", "--out", str(out)]) == 0
     return out
 
 

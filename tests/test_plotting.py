@@ -35,14 +35,14 @@ def density_tables():
     return dens, summary
 
 
-def hist_table(stems=("walk", "wave")):
+def hist_table(stems=("walk", "wave"), words=("walks", "waving")):
     edges = np.linspace(0, 1, 26)
     rows = []
-    for s in stems:
+    for s, w in zip(stems, words):
         for k, p in enumerate(PARTS):
             counts = np.roll(np.arange(25) % 5, k)
-            rows.append(pd.DataFrame({"stem": s, "part": p, "bin_left": edges[:-1], "bin_right": edges[1:],
-                                      "count": counts, "total": 12}))
+            rows.append(pd.DataFrame({"word": w, "stem": s, "part": p, "bin_left": edges[:-1],
+                                      "bin_right": edges[1:], "count": counts, "total": 12}))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -192,13 +192,19 @@ def test_density_lists_stems_without_spread():
 def test_histogram_panel_titles_and_part_colours_match_across_flavours():
     hist = hist_table()
     fig = static.histogram_figure(hist)
-    assert [ax.get_title() for ax in panels(fig)] == ["walk — Total # words: 12", "wave — Total # words: 12"]
+    # panels are named by the word people read (the table's ``word``), not its stem
+    titles = ["walks — Total # words: 12", "waving — Total # words: 12"]
+    assert [ax.get_title() for ax in panels(fig)] == titles
     ifig = interactive.histogram_figure(hist)
+    assert [a.text for a in ifig.layout.annotations][:2] == titles
     by_name = {t.name: t.line.color for t in ifig.data if t.showlegend}
-    assert by_name["LeftArm"] == PART_COLORS["left_arm"]
+    assert by_name["left arm"] == PART_COLORS["left_arm"]
     legend = fig.legends[0]
     colours = {t.get_text(): to_hex(h.get_color()) for t, h in zip(legend.get_texts(), legend.legend_handles)}
-    assert colours["LeftArm"].lower() == PART_COLORS["left_arm"].lower()
+    assert colours["left arm"].lower() == PART_COLORS["left_arm"].lower()
+    # a table from before the word column: the stem is the best name there is
+    old = static.histogram_figure(hist.drop(columns="word"))
+    assert [ax.get_title() for ax in panels(old)] == ["walk — Total # words: 12", "wave — Total # words: 12"]
     assert len(set(PART_COLORS.values())) == 6
 
 

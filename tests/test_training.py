@@ -205,7 +205,9 @@ def test_ctrl_c_says_how_to_resume(corpus, tmp_path, monkeypatch, capsys):
                str(tmp_path / "run"), "--no-progress"])
     err = capsys.readouterr().err
     assert rc == 130
-    assert err == f"interrupted after epoch 1 of 3; continue with: m2t-interpret train --out {tmp_path / 'run'} --resume\n"
+    run = tmp_path / "run"
+    assert err == (f"interrupted: train stopped after epoch 1 of 3; the finished epochs are kept in {run}; "
+                   f"continue with: m2t-interpret train --out {run} --resume\n")
     monkeypatch.setattr(trainer, "greedy_bleu4", real)
     assert main(["train", "--out", str(tmp_path / "run"), "--resume", "--no-progress"]) == 0
     assert [r["epoch"] for r in _log(tmp_path / "run")] == ["1", "2", "3"]

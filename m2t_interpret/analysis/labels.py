@@ -67,22 +67,42 @@ def motion_labels(table: pd.DataFrame) -> pd.Series:
     return labels.map({1.0: True, 0.0: False})
 
 
+def closest_words(word: str, candidates: Sequence[str], n: int = 5) -> list[str]:
+    """The ``n`` candidates spelt most like ``word`` (difflib's similarity ratio; ties: the closer
+    length, then alphabetical) — never an empty answer while there are candidates."""
+    w = str(word).strip().lower()
+
+    def rank(c: str) -> tuple[float, int, str]:
+        return -difflib.SequenceMatcher(None, w, c).ratio(), abs(len(c) - len(w)), c
+
+    return sorted(set(candidates), key=rank)[:n]
+
+
 def select_stems(table: pd.DataFrame, words: Sequence[str]) -> list[str]:
     """Stems of ``words`` that occur in the table; a word that never occurs raises M2TError
-    naming the closest words that do."""
+    naming the words that do and are spelt most like it."""
     stems_present = set(table["stem"]) if "stem" in table else {stem_of(w) for w in table["word"]}
-    present_words = sorted(set(table.loc[~table["is_special"], "word"]))
+    present_words = set(table.loc[~table["is_special"], "word"])
     out = []
     for w in words:
         s = stem_of(str(w).strip())
         if s not in stems_present:
-            close = difflib.get_close_matches(str(w).lower(), present_words, n=5, cutoff=0.5)
-            hint = (f"closest words that do: {', '.join(close)}" if close else
-                    f"words that do include: {', '.join(present_words[:8])}")
+            close = closest_words(w, present_words)
+            hint = f"closest words that do: {', '.join(close)}" if close else "the captions have no words"
             raise M2TError(f"the word {w!r} never occurs in these captions; {hint}")
         if s not in out:
             out.append(s)
     return out
+
+
+def stem_words(table: pd.DataFrame) -> dict[str, str]:
+    """Each stem of the table's words → the word as people read it: its most frequent form in these
+    rows (``rais`` → ``raises``; ties: the alphabetically first form). Special tokens are left out."""
+    rows = table.loc[~table["is_special"].astype(bool)] if "is_special" in table else table
+    stems = rows["stem"] if "stem" in rows else rows["word"].map(stem_of)
+    counts = pd.DataFrame({"stem": stems.astype(str), "word": rows["word"].astype(str)}).value_counts()
+    ranked = counts.rename("n").reset_index().sort_values(["stem", "n", "word"], ascending=[True, False, True])
+    return dict(ranked.drop_duplicates("stem")[["stem", "word"]].itertuples(index=False, name=None))
 
 
 def rows_of_stems(table: pd.DataFrame, stems: Sequence[str]) -> pd.DataFrame:
@@ -92,4 +112,5 @@ def rows_of_stems(table: pd.DataFrame, stems: Sequence[str]) -> pd.DataFrame:
     return table[table["stem"].isin(list(stems)) & ~table["is_special"]]
 
 
-__all__ = ["DEFAULT_NON_MOTION", "stem_of", "remember_stems", "lexicon_label", "motion_labels", "select_stems", "rows_of_stems"]
+__all__ = ["DEFAULT_NON_MOTION", "stem_of", "remember_stems", "lexicon_label", "motion_labels", "select_stems",
+           "rows_of_stems", "closest_words", "stem_words"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..skeletons import PARTS
+from ..skeletons import PARTS, part_label
 
 
 def attention_map(capture, clip: int | str, steps=None) -> pd.DataFrame:
@@ -52,7 +52,7 @@ def fine_grained(table: pd.DataFrame, clip_id: str) -> pd.DataFrame:
 
 def fine_grained_text(fg: pd.DataFrame) -> list[str]:
     """"waves — right arm — 1.2–2.6 s" lines, one per motion word."""
-    return [f"{r.word} — {r.part.replace('_', ' ')} — {r.onset_s:.1f}–{r.offset_s:.1f} s (β̂ {r.beta:.2f})"
+    return [f"{r.word} — {part_label(r.part)} — {r.onset_s:.1f}–{r.offset_s:.1f} s (β̂ {r.beta:.2f})"
             for r in fg.itertuples()]
 
 

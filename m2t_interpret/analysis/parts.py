@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..skeletons import PARTS, part_columns
 from .groundtruth import CATEGORIES, true_part_mask
+from .labels import stem_words
 
 ATTN = part_columns("attn_")
 
@@ -60,21 +61,24 @@ def _best_constant(sub: pd.DataFrame) -> tuple[str, float]:
 
 
 def part_scores(pred: pd.DataFrame) -> pd.DataFrame:
-    """Pointing and attention correctness overall, per word category and per stem, each beside
-    its chance level (uniform attention) and the best constant answer (always the same part)."""
+    """Pointing and attention correctness overall, per word category and per word (its forms grouped
+    by stem, named by the most frequent form; ``stem`` beside it), each beside its chance level
+    (uniform attention) and the best constant answer (always the same part)."""
+    columns = ["group", "name", "stem", "n", "pointing", "correctness", "chance", "best_constant",
+               "best_constant_part"]
     if pred.empty or pred["pointing"].isna().all():
-        return pd.DataFrame(columns=["group", "name", "n", "pointing", "correctness", "chance",
-                                     "best_constant", "best_constant_part"])
-    groups = [("all", "all motion words", pred)]
-    groups += [("category", c, pred[pred["category"] == c]) for c in CATEGORIES if (pred["category"] == c).any()]
-    groups += [("stem", s, g) for s, g in pred.groupby("stem", sort=True)]
+        return pd.DataFrame(columns=columns)
+    groups = [("all", "all motion words", "", pred)]
+    groups += [("category", c, "", pred[pred["category"] == c]) for c in CATEGORIES if (pred["category"] == c).any()]
+    words = stem_words(pred)
+    groups += sorted((("word", words[s], s, g) for s, g in pred.groupby("stem")), key=lambda g: (g[1], g[2]))
     rows = []
-    for kind, name, sub in groups:
+    for kind, name, stem, sub in groups:
         part, best = _best_constant(sub)
-        rows.append({"group": kind, "name": name, "n": len(sub), "pointing": sub["pointing"].mean(),
+        rows.append({"group": kind, "name": name, "stem": stem, "n": len(sub), "pointing": sub["pointing"].mean(),
                      "correctness": sub["correctness"].mean(), "chance": sub["chance"].mean(),
                      "best_constant": best, "best_constant_part": part})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def part_confusion(pred: pd.DataFrame) -> pd.DataFrame:

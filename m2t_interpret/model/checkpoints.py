@@ -18,12 +18,11 @@ import torch
 from .._version import __version__
 from ..errors import M2TError
 from ..io import atomic_path, read_json
+from ..pretrained import DEFAULT_MODEL, PRETRAINED_DIR, shipped_models
 from .captioner import Captioner, CaptionerConfig
 
 FORMAT = "m2t-interpret-checkpoint"
 FORMAT_VERSION = 1
-PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
-DEFAULT_MODEL = "synthetic-guided"
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -37,11 +36,6 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise M2TError(f"device {device!r} requested but CUDA is not available; use --device cpu")
     return dev
-
-
-def shipped_models() -> list[str]:
-    """Names of the pretrained captioners shipped in the package."""
-    return sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
 
 
 def save_checkpoint(

@@ -22,7 +22,7 @@ from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, MODEL_BA
                     MOTION_COLOR, NON_MOTION_COLOR, PLOTLY_CONFUSION_CMAP, PLOTLY_FONT, PLOTLY_MAP_CMAP,
                     PLOTLY_TEMPLATE, SEGMENT_COLOR, assign_lanes, beta_label, density_floor, grid_shape, map_matrix,
                     map_steps, metric_label, motion_rows, ordered_parts, ordered_unique, part_color, part_label,
-                    pinned_column, require_columns, series_colors, temporal_layout, true_segments)
+                    pinned_column, require_columns, series_colors, stem_label, temporal_layout, true_segments)
 
 
 def _layout(fig: go.Figure, title: str | None, height: int, width: int | None = None, **kw) -> go.Figure:
@@ -99,7 +99,7 @@ def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | No
         count = int(rec["count"]) if "count" in rec else None
         name = _words_label(row, s)
         label = name if count is None else f"{name} (n={count})"
-        stats = [f"<b>{s}</b>" + (f" (n={count})" if count is not None else "")]
+        stats = [f"<b>{stem_label(row, s)}</b>" + (f" (n={count})" if count is not None else "")]
         if "words" in rec and isinstance(rec["words"], str):
             stats.append(f"words: {rec['words']}")
         if {"median", "q1", "q3"} <= set(rec.index):
@@ -121,7 +121,7 @@ def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | No
                 hovertemplate=info + "<br>all β̂ equal (no spread)<extra></extra>"))
     fig.update_xaxes(title="β̂ (motion gate)", range=[-0.02, 1.02])
     fig.update_yaxes(title="density (log scale)", type="log", range=[math.log10(floor), math.log10(ceiling)])
-    return _layout(fig, title, 450, legend={"title": {"text": "stem"}})
+    return _layout(fig, title, 450, legend={"title": {"text": "words (grouped by stem)"}})
 
 
 # ----------------------------------------------------------------------------- max-attention histograms
@@ -134,7 +134,8 @@ def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> go.Figure:
     hist = hist.assign(stem=hist["stem"].astype(str), part=hist["part"].astype(str))
     stems = ordered_unique(hist["stem"])
     nrows, ncols = grid_shape(len(stems), 3)
-    titles = [f"{s} — Total # words: {int(hist.loc[hist['stem'] == s, 'total'].max())}" for s in stems]
+    titles = [f"{stem_label(hist, s)} — Total # words: {int(hist.loc[hist['stem'] == s, 'total'].max())}"
+              for s in stems]
     height = 300 * nrows + 120
     fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=titles, shared_xaxes=True,
                         vertical_spacing=_spacing(nrows, height, 70), horizontal_spacing=0.06)
@@ -151,7 +152,8 @@ def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> go.Figure:
                 fill="tozeroy", fillcolor=_rgba(color, 0.08), name=part_label(part), legendgroup=part,
                 showlegend=part not in shown,
                 customdata=np.column_stack([np.append(edges[1:], edges[-1]), np.append(share, share[-1])]),
-                hovertemplate=(f"<b>{stem}</b> — {part_label(part)}<br>α·Γ in [%{{x:.2f}}, %{{customdata[0]:.2f}})"
+                hovertemplate=(f"<b>{stem_label(sub, stem)}</b> — {part_label(part)}"
+                               "<br>α·Γ in [%{x:.2f}, %{customdata[0]:.2f})"
                                "<br>count %{y:d} (%{customdata[1]:.0%} of the words)<extra></extra>")),
                 row=r, col=c)
             shown.add(part)

@@ -28,7 +28,7 @@ from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSIO
                     MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR, SEGMENT_COLOR, assign_lanes,
                     beta_label, bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label,
                     motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
-                    require_columns, series_colors, style, temporal_layout, true_segments, wrap)
+                    require_columns, series_colors, stem_label, style, temporal_layout, true_segments, wrap)
 
 
 #: Set by :func:`side_by_side`: the subfigure the next figure function draws into (instead of a new figure).
@@ -154,9 +154,10 @@ def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | No
 
 @_styled
 def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> Figure:
-    """Per-part histograms of each token's maximum attention α·Γ, one panel per stem (Fig. 2b/4).
+    """Per-part histograms of each token's maximum attention α·Γ, one panel per stem (Fig. 2b/4),
+    titled by its word.
 
-    ``hist``: ``stem, part, bin_left, bin_right, count, total``.
+    ``hist``: ``stem, part, bin_left, bin_right, count, total`` (+ ``word``, the title).
     """
     require_columns(hist, ["stem", "part", "bin_left", "bin_right", "count", "total"], "histogram_figure")
     if hist.empty:
@@ -174,7 +175,7 @@ def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> Figure:
             ax.stairs(counts, edges, color=c, fill=True, alpha=0.10, lw=0)
             handles[part] = ax.stairs(counts, edges, color=c, lw=1.4, label=part_label(part))
         total = int(sub["total"].max()) if len(sub) else 0
-        ax.set_title(f"{stem} — Total # words: {total}")
+        ax.set_title(f"{stem_label(sub, stem)} — Total # words: {total}")
         ax.set_xlim(0, 1)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))

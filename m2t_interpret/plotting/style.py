@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import M2TError
-from ..skeletons import PART_COLORS, PART_LABELS, PARTS  # PART_COLORS: defined once, beside the parts
+from ..skeletons import PART_COLORS, PARTS, part_label  # defined once, beside the parts
 
 #: Paul Tol's "muted" qualitative palette, for series that are not parts (stems, words, models).
 SERIES_COLORS: tuple[str, ...] = ("#332288", "#CC6677", "#117733", "#88CCEE", "#AA4499",
@@ -143,9 +143,14 @@ def part_color(part: str) -> str:
     return PART_COLORS.get(str(part), "#777777")
 
 
-def part_label(part: str) -> str:
-    """``left_arm`` → ``LeftArm``; an unknown part is shown as given."""
-    return PART_LABELS.get(str(part), str(part))
+def stem_label(table: pd.DataFrame, stem: str) -> str:
+    """How a stem's group is named for people: the table's ``word`` for it (its most frequent form),
+    else the stem itself (a table made before the column existed)."""
+    if "word" in table.columns:
+        words = table.loc[table["stem"].astype(str) == str(stem), "word"]
+        if len(words) and isinstance(words.iloc[0], str) and words.iloc[0]:
+            return words.iloc[0]
+    return str(stem)
 
 
 def series_colors(n: int) -> list[str]:
@@ -327,5 +332,5 @@ def is_reference(name: str) -> bool:
 
 __all__ = ["PART_COLORS", "SERIES_COLORS", "CHANCE_COLOR", "BEST_CONSTANT_COLOR", "MOTION_COLOR",
            "NON_MOTION_COLOR", "SEGMENT_COLOR", "MAP_CMAP", "CONFUSION_CMAP", "RC", "FULL_WIDTH",
-           "COLUMN_WIDTH", "style", "part_color", "part_label", "series_colors", "answer_color",
+           "COLUMN_WIDTH", "style", "part_color", "part_label", "stem_label", "series_colors", "answer_color",
            "metric_label", "beta_label"]

@@ -268,15 +268,26 @@ class TrainingInterrupted(KeyboardInterrupt):
         super().__init__(self.message)
 
     @property
+    def resumable(self) -> bool:
+        """Whether a saved epoch (``last.pt``) lets ``--resume`` continue."""
+        return self.epochs_done > 0 or (self.out / "last.pt").exists()
+
+    @property
+    def progress(self) -> str:
+        """How far the run got: "after epoch 3 of 12" or "before the first epoch ended"."""
+        return f"after epoch {self.epochs_done} of {self.epochs}" if self.resumable else "before the first epoch ended"
+
+    @property
     def message(self) -> str:
+        """The one line Ctrl-C prints: where training stopped and how to continue."""
         # under torchrun the command to repeat is the launcher's (a process count of choice)
         command = ("m2t-interpret train" if self.world_size == 1
                    else f"torchrun --nproc-per-node {self.world_size} --no-python m2t-interpret train")
-        if self.epochs_done == 0 and not (self.out / "last.pt").exists():
-            return (f"interrupted before the first epoch ended; nothing to resume — start again with: "
+        if not self.resumable:
+            return (f"interrupted: train stopped {self.progress}; nothing to resume — start again with: "
                     f"{command} --out {self.out} (and the same options)")
-        return (f"interrupted after epoch {self.epochs_done} of {self.epochs}; continue with: "
-                f"{command} --out {self.out} --resume")
+        return (f"interrupted: train stopped {self.progress}; the finished epochs are kept in {self.out}; "
+                f"continue with: {command} --out {self.out} --resume")
 
 
 def _is_run_dir(path: Path) -> bool:

@@ -18,7 +18,8 @@ Columns of :func:`C`:
 * ``run`` — ``in``: ``main(argv)`` in this process with stdout/stderr captured (fast; the same entry
   point as the console script); ``sub``: ``python -m m2t_interpret.cli`` in a subprocess;
   ``nodac``: a subprocess without CAP_DAC_OVERRIDE when running as root, so permission bits apply
-  (``setpriv``, see README.md); ``sigint:PATH``: a subprocess sent SIGINT once PATH exists.
+  (``setpriv``, see README.md); ``sigint:PATH``: a subprocess sent SIGINT once PATH exists (PATH may be a
+  glob pattern, e.g. a file inside a temporary folder whose name is random).
 
 Progress bars are drawn only when stderr is a terminal (never here); a code-0 row whose phrase starts
 with ``warning: `` expects exactly that one warning line on stderr.
@@ -51,6 +52,8 @@ TR = "train --config @tiny.toml --no-progress"
 AN = "--model @tiny.pt --data @corpus --no-progress --format csv"
 CONVERT = "convert @authors.ckpt --vocab @vocab.json"
 FG = "figures --model @tiny.pt --data @corpus --no-progress --format csv"
+# the shipped model forced on the corpus's training captions (the tiny model's words are made up)
+WORDS = "--data @corpus --split train --decode forced --no-progress --format csv --out out"
 
 CASES = [
     # --- motions (caption) --------------------------------------------------------------------
@@ -156,6 +159,10 @@ CASES = [
       "refusing to replace mine/compare_scores.csv", allowed="cache cache/*",
       setup="userdir:mine put:mine/compare_scores.csv"),
     C("analysis-unknown-word", f"density {AN} --out out --word moonwalks", 2, "never occurs", allowed="cache cache/*"),
+    C("analysis-misspelt-word-closest", f"density {WORDS} --word wlak", 2,  # the shipped model's words
+      "the word 'wlak' never occurs in these captions; closest words that do: walks,", allowed="cache cache/*"),
+    C("analysis-unlike-word-closest-by-spelling", f"density {WORDS} --word zebra", 2,
+      "closest words that do: after, person, raises, a, backward", allowed="cache cache/*"),
     C("analysis-bad-clip", f"map {AN} --out out --clip zzz", 2, "no clip with id 'zzz'", allowed="cache cache/*"),
     C("analysis-vocab-for-project-model", f"gate {AN} --out out --vocab @vocab.json", 2, "with its own vocabulary"),
     C("analysis-bad-format", f"density {AN} --out out --format gif", 2, "unknown --format 'gif'"),
@@ -281,7 +288,14 @@ CASES = [
     C("train-restart-unfinished-run", f"{TR} --data @corpus --out run", 0, "best validation BLEU-4",
       allowed="run run/*", setup="copy:run_nolast:run"),
     C("interrupt-then-how-to-resume", f"{TR} --data @corpus --out run --epochs 500", 130,
-      "continue with: m2t-interpret train --out run --resume", allowed="run run/*", run="sigint:run/curves.png"),
+      "interrupted: train stopped after epoch 1 of 500; the finished epochs are kept in run; continue with: "
+      "m2t-interpret train --out run --resume", allowed="run run/*", run="sigint:run/curves.png"),
+    # a corpus is written whole into a temporary folder: interrupted, nothing of it is left
+    C("interrupt-synth-keeps-nothing", "synth --out c --clips 20000 --no-progress", 130,
+      "interrupted: synth stopped; nothing was written to c", run="sigint:.c.*.tmp/new_joints/*.npy"),
+    C("interrupt-analysis-while-generating-data", f"density {M} --seed 7 --out out --no-progress", 130,
+      "interrupted: density stopped; nothing was written to out; the cache keeps only finished entries",
+      allowed="cache cache/.locks cache/.locks/*", run="sigint:cache/.synthetic-heldout-seed7.*.tmp/new_joints/*.npy"),
     # --- attribution (attribute, faithfulness, sanity) ----------------------------------------
     C("attribute-unknown-method", f"attribute {AN} --out out --method lime", 2, "unknown attribution method 'lime'"),
     C("attribute-unknown-target", f"attribute {AN} --out out --target sigma", 2, "unknown attribution target 'sigma'"),
@@ -303,8 +317,11 @@ CASES = [
       "exists and is not an earlier animation", setup="file:a.gif"),
     C("animate-out-folder", f"animate {M} --data @corpus --clip 0 --out a.gif", 2, "is a folder",
       setup="userdir:a.gif"),
-    C("explore-unknown-clip", f"explore {M} --data @corpus --clips 0,zzz --out page.html", 2,
+    C("explore-unknown-clip", f"explore {M} --data @corpus --clip 0,zzz --out page.html", 2,
       "no clip 'zzz' in split test"),
+    C("explore-clips-is-a-deprecated-alias", f"explore {M} --data @corpus --clips 0 --attribution none "
+      "--out page.html", 0, "warning: explore --clips is deprecated",
+      allowed="page.html .m2t-interpret.json cache cache/*"),
     C("explore-bad-attribution", f"explore {M} --data @corpus --attribution lime --out page.html", 2,
       "--attribution must be one of"),
     C("explore-out-user-file", f"explore {M} --data @corpus --out page.html", 2,
