@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from m2t_interpret.data.supervision import (
+from m2t_interpret.data.lexicon import (
     Lexicon, available_lexicons, caption_rules, caption_targets, default_lexicon,
     is_motion_word, lexicon_coverage, lexicon_table, load_lexicon, pair_step_targets, stem,
     step_targets, word_targets,
@@ -280,7 +280,7 @@ def corpus(tmp_path_factory):
 
 @pytest.mark.parametrize("skeleton", SKELETONS)
 def test_authors_lexicon_reproduces_the_paper_rules(corpus, skeleton):
-    from m2t_interpret.data.supervision import caption_words
+    from m2t_interpret.data.lexicon import caption_words
 
     lex = load_lexicon("authors", skeleton)
     assert lex.context is None
@@ -333,7 +333,7 @@ def test_config_lexicon_field_round_trip(tmp_path):
 
 def test_prepare_split_uses_the_lexicon(corpus):
     from m2t_interpret.data.preprocessing import axis_stats
-    from m2t_interpret.data.supervision import caption_words
+    from m2t_interpret.data.lexicon import caption_words
     from m2t_interpret.training.data import build_training_vocabulary, prepare_split
 
     vocab = build_training_vocabulary(corpus, 1)
@@ -419,7 +419,7 @@ def test_lexicon_table_and_coverage(corpus):
 
 
 def test_lexicon_entries_lists_the_rules():
-    from m2t_interpret.data.supervision import lexicon_entries
+    from m2t_interpret.data.lexicon import lexicon_entries
 
     ta = lexicon_entries("authors").set_index("entry")
     assert ta.loc["wave", "kind"] == "action" and ta.loc["wave", "parts"] == "left_arm+right_arm"
@@ -434,7 +434,7 @@ def test_lexicon_entries_lists_the_rules():
 def test_end_of_caption_step_is_supervised_by_the_project_lexicon():
     """The step predicting <eos> gets β* = 1 with the project lexicon and stays unsupervised with
     the authors' rules (special tokens are never supervised there)."""
-    from m2t_interpret.data.supervision import load_lexicon, pair_step_targets, step_targets
+    from m2t_interpret.data.lexicon import load_lexicon, pair_step_targets, step_targets
 
     words = ["a", "person", "walks", "forward"]
     vocab = ["<pad>", "<sos>", "<eos>", "<unk>", "a", "person", "walks", "forward"]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from m2t_interpret.data.supervision import (Lexicon, build_pos_lexicon, caption_targets, stem,
-                                            step_targets, vocab_targets, word_targets)
+from m2t_interpret.data.lexicon import (Lexicon, build_pos_lexicon, caption_targets, stem,
+                                       step_targets, vocab_targets, word_targets)
 from m2t_interpret.data.vocabulary import Vocabulary
 
 ROOT = [1, 0, 0, 0, 0, 0]

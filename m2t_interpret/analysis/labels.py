@@ -12,7 +12,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..data.supervision import stem, word_targets
+from ..data.lexicon import word_targets
+from ..data.stemming import stem
 from ..errors import M2TError
 
 #: The paper's example non-motion words (its Fig. 2a), plus this corpus's connectors.

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from ..data.dataset import load_split, read_split_ids
+from ..data.stemming import stem
 from ..cache import OK, UNSEALED, cached_entry, verify
 from ..errors import CacheWarning, M2TError, SkippedClipsWarning, WriteError
 from ..io import write_dir
@@ -205,8 +206,6 @@ def capture_split(
         result.meta["split_positions"] = [split_position[c] for c in result.clip_ids]
         result.meta["shard"] = None if shard is None else f"{shard[0]}/{shard[1]}"
         if result.vocab:  # analyses group words by stem; keeping them spares a later nltk import
-            from ..data.supervision import stem
-
             result.meta["vocab_stems"] = [stem(w) for w in result.vocab]
         result.meta["skipped"] = skipped  # said again whenever the capture is read from the cache
         result.meta.update({"data_fingerprint": fp, "data": str(root), "split": split,

@@ -51,7 +51,7 @@ CONNECTORS: dict[tuple[str, ...], str] = {
 _LONGEST = max(len(k) for k in CONNECTORS)
 
 
-def _pieces(words: Sequence[str]) -> list[tuple[Optional[str], list[int]]]:
+def clause_pieces(words: Sequence[str]) -> list[tuple[Optional[str], list[int]]]:
     """(relation of the connector before the piece or None, token indices of the piece)."""
     low = [str(w).strip().lower() for w in words]
     out: list[tuple[Optional[str], list[int]]] = []
@@ -80,7 +80,7 @@ def _pieces(words: Sequence[str]) -> list[tuple[Optional[str], list[int]]]:
 
 @functools.lru_cache(maxsize=65536)
 def _units(words: tuple, tags: tuple) -> tuple[tuple[int, ...], int]:
-    pieces = _pieces(words)
+    pieces = clause_pieces(words)
     clauses: list[tuple[Optional[str], list[int]]] = []
     for relation, idx in pieces:
         has_verb = any((tags[i] or "").upper() == "VERB" for i in idx) if any(tags) else True
@@ -137,4 +137,4 @@ def step_units(words: Sequence[str], pos_tags: Optional[Sequence[Optional[str]]]
     return out, k
 
 
-__all__ = ["CONNECTORS", "SEQUENCE", "REVERSE", "TOGETHER", "MARKER", "temporal_units", "step_units"]
+__all__ = ["CONNECTORS", "SEQUENCE", "REVERSE", "TOGETHER", "MARKER", "clause_pieces", "temporal_units", "step_units"]

@@ -41,7 +41,8 @@ import numpy as np
 
 from ..errors import M2TError
 from ..io import write_text
-from .clause_order import _pieces
+from .clause_order import clause_pieces
+from .stemming import stem
 
 COLUMNS = ("clip_id", "start_s", "end_s", "text", "caption")
 REQUIRED = ("clip_id", "start_s", "end_s", "text")
@@ -115,8 +116,6 @@ def write_segments(rows: Iterable[Mapping], path: str | os.PathLike) -> Path:
 
 
 def _stems(words: Iterable[str]) -> set[str]:
-    from .supervision import stem
-
     return {stem(w) for w in words if w not in _IGNORED}
 
 
@@ -135,7 +134,7 @@ def match_caption(words: Sequence[str], caption: str, segments: Sequence[Segment
     key = _norm(caption)
     own = [s for s in segments if s.caption and s.caption == key]
     rows = own or [s for s in segments if not s.caption]
-    clauses = [idx for _, idx in _pieces(low)]
+    clauses = [idx for _, idx in clause_pieces(low)]
     out = []
     for seg in rows:
         run = _find_run(low, seg.text.split())

@@ -14,8 +14,8 @@ from ..data.dataset import MotionDataset, load_split
 from ..data.clause_order import step_units
 from ..data.preprocessing import axis_stats, pad_frames, preprocess_motions
 from ..data.segments import DATASET_FILE, Segment, read_segments, step_segments
-from ..data.supervision import (Lexicon, build_pos_lexicon, caption_words,  # noqa: F401 (re-export)
-                                load_lexicon, pair_step_targets)
+from ..data.lexicon import (Lexicon, build_pos_lexicon, caption_words,  # noqa: F401 (re-export)
+                            load_lexicon, pair_step_targets)
 from ..data.vocabulary import Vocabulary, build_vocabulary
 from ..errors import M2TError
 from ..io import cache_dir  # noqa: F401 (re-exported: where generated corpora are kept)
