@@ -649,7 +649,7 @@ def cache_list() -> None:
 
     States: ok, damaged, stale (its data changed), unsealed (from an earlier version), in use, leftover,
     not ours."""
-    from .cache import check_cache_root, list_entries
+    from .cache_admin import check_cache_root, list_entries
 
     root = check_cache_root()
     entries = list_entries(root)
@@ -677,7 +677,7 @@ def cache_clear(
 
     Corpora, captures, attributions and leftovers go; files it did not write, and entries another run is
     using, stay."""
-    from .cache import check_cache_root, clear, list_entries
+    from .cache_admin import check_cache_root, clear, list_entries
 
     root = check_cache_root()
     ours = [e for e in list_entries(root, check=False) if e.ours]
@@ -704,7 +704,7 @@ def cache_prune(
     """Remove leftovers of killed runs, damaged entries and stale captures; with --older-than, unused ones.
 
     A stale capture's data changed since it was captured, so no run can use it again."""
-    from .cache import check_cache_root, prune
+    from .cache_admin import check_cache_root, prune
 
     root = check_cache_root()
     removed, kept = prune(root, older_than, dry_run=dry_run)
