@@ -2,7 +2,16 @@
 
 from ._version import __version__
 from .errors import M2TError
-from .result import CaptureResult
+
+
+def __getattr__(name: str):
+    # CaptureResult needs pandas: imported when first asked for, so that `m2t-interpret --help` (and any
+    # light import of the package) does not pay for it
+    if name == "CaptureResult":
+        from .result import CaptureResult
+
+        return CaptureResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_model(source=None, vocab=None, stats=None):

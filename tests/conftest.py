@@ -48,6 +48,21 @@ def tiny_model(skeleton: str = "humanml3d", vocab_size: int = 20, seed: int = 0,
     return model.eval()
 
 
+def synthetic_model_file(folder: Path) -> Path:
+    """A tiny seeded captioner with the synthetic corpus's vocabulary, saved as ``folder/tiny.pt``
+    (named "tiny"): the model of the CLI and cache tests on small synthetic corpora."""
+    from m2t_interpret.data.synthetic.corpus import vocabulary as synthetic_words
+    from m2t_interpret.model.checkpoints import save_checkpoint
+
+    vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + synthetic_words()
+    model = tiny_model(vocab_size=len(vocab), max_steps=12)
+    model.set_vocab(vocab)
+    model.metadata["name"] = "tiny"
+    path = Path(folder) / "tiny.pt"
+    save_checkpoint(model, path)
+    return path
+
+
 def random_motions(n: int, joints: int = 22, seed: int = 0, lengths=None) -> list[np.ndarray]:
     """Smooth random clips (T, J, 3) in metres."""
     rng = np.random.default_rng(seed)

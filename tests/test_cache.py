@@ -25,12 +25,11 @@ import pytest
 
 from m2t_interpret.outputs import LEDGER
 from m2t_interpret import cache as C
+from m2t_interpret.cache_admin import disk_bytes
 from m2t_interpret import reports
 from m2t_interpret.cli import main
 from m2t_interpret.data.synthetic import generate_corpus
-from m2t_interpret.data.synthetic.corpus import vocabulary as synthetic_words
-from m2t_interpret.model.checkpoints import save_checkpoint
-from conftest import REPO, tiny_model
+from conftest import REPO, synthetic_model_file
 
 #: Source clips of the small held-out corpus these tests generate (twice as many ids with mirrors).
 SMALL_HELDOUT = 6
@@ -38,13 +37,7 @@ SMALL_HELDOUT = 6
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
-    vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + synthetic_words()
-    model = tiny_model(vocab_size=len(vocab), max_steps=12)
-    model.set_vocab(vocab)
-    model.metadata["name"] = "tiny"
-    path = tmp_path_factory.mktemp("m") / "tiny.pt"
-    save_checkpoint(model, path)
-    return path
+    return synthetic_model_file(tmp_path_factory.mktemp("m"))
 
 
 @pytest.fixture(scope="module")
@@ -411,7 +404,7 @@ def test_cache_list_clear_and_prune(model_file, corpus, cache, tmp_path, capsys)
     assert any("notes.txt" in line and "not ours" in line for line in lines)
     assert any(".abc.x1y2z3w4.tmp" in line and "leftover" in line for line in lines)
     total = float(lines[-1].split()[1])
-    assert total == pytest.approx(sum(C.disk_bytes(p) for p in cache.iterdir() if p.name != "notes.txt") / 1e6,
+    assert total == pytest.approx(sum(disk_bytes(p) for p in cache.iterdir() if p.name != "notes.txt") / 1e6,
                                   abs=0.11)
 
     # prune: the leftover, a damaged entry, a stale capture, and entries unused for N days

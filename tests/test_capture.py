@@ -117,6 +117,31 @@ def test_every_hook_point_is_named_and_recordable(model, batch):
         model.decode(*batch, record=["nope"])
 
 
+def test_decode_settings_object_and_keywords_decode_alike(model, batch):
+    """One DecodeSettings stands for the keywords; keywords given beside it override its fields."""
+    import inspect
+
+    from m2t_interpret.model import DecodeSettings
+
+    settings = DecodeSettings(mode="beam", beam_size=3, n_best=2, max_steps=6, clip_ids=list("abcde"))
+    by_keywords = model.decode(*batch, mode="beam", beam_size=3, n_best=2, max_steps=6, clip_ids=list("abcde"))
+    by_settings = model.decode(*batch, settings=settings)
+    np.testing.assert_array_equal(by_settings.tokens, by_keywords.tokens)
+    assert by_settings.meta["decoding"] == by_keywords.meta["decoding"] and by_settings.clip_ids == list("abcde")
+    pinned = model.decode(*batch, settings=settings, beta=1.0)  # the keyword overrides; the object is unchanged
+    assert pinned.beta_pinned == 1.0 and settings.beta is None
+    assert np.all(pinned.beta[pinned.step_mask] == 1.0)
+    # help() and notebooks list every field as a keyword of decode
+    listed = inspect.signature(model.decode).parameters
+    assert {"settings", "mode", "captions", "beam_size", "references"} <= set(listed)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'beam_width'"):
+        model.decode(*batch, beam_width=2)
+    with pytest.raises(TypeError):  # the options are keywords only
+        model.decode(*batch, "beam")
+    with pytest.raises(TypeError, match="DecodeSettings"):
+        model.decode(*batch, settings={"mode": "beam"})
+
+
 def test_pinned_beta_is_a_replace_hook(model, batch):
     r = model.decode(*batch, beta=1.0)
     assert np.all(r.beta[r.step_mask] == 1.0)

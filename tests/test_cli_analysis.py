@@ -14,9 +14,7 @@ import pytest
 
 from m2t_interpret.cli import main
 from m2t_interpret.data.synthetic import generate_corpus
-from m2t_interpret.data.synthetic.corpus import vocabulary as synthetic_words
-from m2t_interpret.model.checkpoints import save_checkpoint
-from conftest import FIXTURES, load_case, tiny_model
+from conftest import FIXTURES, load_case, synthetic_model_file
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +24,7 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
-    vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + synthetic_words()
-    model = tiny_model(vocab_size=len(vocab), max_steps=12)
-    model.set_vocab(vocab)
-    model.metadata["name"] = "tiny"
-    path = tmp_path_factory.mktemp("m") / "tiny.pt"
-    save_checkpoint(model, path)
-    return path
+    return synthetic_model_file(tmp_path_factory.mktemp("m"))
 
 
 @pytest.fixture(autouse=True)

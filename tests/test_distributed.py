@@ -241,7 +241,8 @@ def test_two_processes_train_like_one_and_only_rank_0_writes(corpus, tmp_path, m
     assert reports[1]["writes"] == []
     assert any(w[1].startswith(str(runs / "multi")) for w in reports[0]["writes"])  # the audit sees writes
     assert sorted(p.name for p in (runs / "multi").iterdir()) == sorted(
-        ["config.toml", "vocab.json", "model.pt", "last.pt", "log.csv", "curves.png", "skipped.json"])
+        ["config.toml", "vocab.json", "model.pt", "last.pt", "log.csv", "curves.png", "skipped.json",
+         ".m2t-interpret.json"])  # the run's output ledger (m2t_interpret.outputs), written by rank 0
 
     # a global batch smaller than the process count: one error line on each rank, exit code 2
     assert [r["rc"] for r in bad] == [2, 2]

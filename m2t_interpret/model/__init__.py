@@ -2,6 +2,7 @@
 
 from .captioner import AUTHORS_KEYS, Captioner, CaptionerConfig, Encoded, StepOutputs
 from .checkpoints import load_model, save_checkpoint, shipped_models
+from .decoding import DecodeSettings
 
-__all__ = ["AUTHORS_KEYS", "Captioner", "CaptionerConfig", "Encoded", "StepOutputs", "load_model",
+__all__ = ["AUTHORS_KEYS", "Captioner", "CaptionerConfig", "DecodeSettings", "Encoded", "StepOutputs", "load_model",
            "save_checkpoint", "shipped_models"]

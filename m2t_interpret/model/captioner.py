@@ -14,13 +14,14 @@ import numpy as np
 import torch
 
 from ..errors import M2TError
+from ..result import CaptureResult
 from ..tokens import EOS_ID as EOS
 from ..tokens import PAD_ID as PAD
 from ..tokens import SOS_ID as SOS
 from ..tokens import SPECIAL_TOKENS  # noqa: F401 (re-exported)
 from ..tokens import UNK_ID as UNK
 from . import decoding
-from .hooks import Replacement
+from .decoding import DecodeSettings
 from .network import AUTHORS_KEYS, CaptionerConfig, CaptionerNetwork, Encoded, StepOutputs  # noqa: F401 (re-exported)
 
 
@@ -32,57 +33,25 @@ class Captioner(CaptionerNetwork):
     strings) and :meth:`forward` (teacher-forced pass used for training).
     """
 
-    def decode(
-        self,
-        x: torch.Tensor,
-        lengths: torch.Tensor,
-        mode: str = "greedy",
-        captions: torch.Tensor | None = None,
-        max_steps: int | None = None,
-        beam_size: int = 2,
-        capture: bool = True,
-        beta: float | None = None,
-        clip_ids: Sequence[str] | None = None,
-        n_best: int | None = None,
-        record: Sequence[str] | None = None,
-        replace: dict[str, Replacement] | None = None,
-        keep_logits: bool = True,
-        top_k: int = 5,
-        data_fingerprint: str | None = None,
-        references: Sequence[Sequence[str]] | None = None,
-    ):
+    @decoding.with_settings_keywords
+    def decode(self, x: torch.Tensor, lengths: torch.Tensor, *, settings: DecodeSettings | None = None,
+               **options) -> CaptureResult:
         """Decode preprocessed input and capture per-token attention.
 
         Args:
             x: float (N, T, J·3) preprocessed motions; ``lengths``: (N,) valid frames.
-            mode: "greedy"; "forced" (needs ``captions`` (N, L) ids starting with <sos>; runs
-                L−1 steps); "beam" (synchronous batched beam of ``beam_size``, length-normalised
-                log-probability); "authors_beam" (the authors' best-first search, reproduced
-                exactly).
-            max_steps: most decoding steps (default ``config.max_steps``).
-            capture: record the hook points in ``record`` (default α, γ, μ, σ, Γ, β̂); off:
-                tokens and log-probabilities only.
-            beta: pin β̂ to this constant (1.0: the paper's Table 3 ablation); shorthand for
-                ``replace={"beta": beta}``.
-            clip_ids: names for the clips in the result.
-            n_best: hypotheses kept per clip in beam mode (default ``beam_size``).
-            record: hook-point names to record (any of :data:`HOOK_POINTS`).
-            replace: hook-point name → constant, tensor or function; e.g. zero a body part with
-                ``{"alpha": lambda a: a * mask}``.
-            keep_logits: keep the full (N, S, V) logits (the top-k and the chosen word's
-                log-probability are always kept).
-            top_k: how many most likely words to keep per step.
-            data_fingerprint: recorded in ``meta`` (default: a hash of ``x`` and ``lengths``).
-            references: reference captions per clip, kept in the result.
+            settings: a :class:`~m2t_interpret.model.decoding.DecodeSettings` (default: its
+                defaults: greedy, α, γ, μ, σ, Γ and β̂ recorded).
+            **options: any of its fields, given as keywords (they override ``settings``):
+                ``mode`` ("greedy", "forced" with ``captions``, "beam" with ``beam_size``,
+                "authors_beam"), ``max_steps``, ``capture``, ``beta`` (pin β̂), ``clip_ids``,
+                ``n_best``, ``record``, ``replace``, ``keep_logits``, ``top_k``,
+                ``data_fingerprint``, ``references`` — each described there.
 
         Returns:
             :class:`m2t_interpret.result.CaptureResult`.
         """
-        return decoding.decode(
-            self, x, lengths, mode=mode, captions=captions, max_steps=max_steps, beam_size=beam_size,
-            capture=capture, beta=beta, clip_ids=clip_ids, n_best=n_best, record=record, replace=replace,
-            keep_logits=keep_logits, top_k=top_k, data_fingerprint=data_fingerprint, references=references,
-        )
+        return decoding.decode(self, x, lengths, settings, **options)
 
     def generate(self, x: torch.Tensor, lengths: torch.Tensor, mode: str = "greedy", max_steps: int | None = None,
                  beam_size: int = 2) -> list[list[int]]:

@@ -10,6 +10,8 @@ and return a :class:`~m2t_interpret.model.decode_output.DecodeOutput`, batch-fir
 from __future__ import annotations
 
 import hashlib
+import inspect
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
@@ -278,63 +280,115 @@ def tensor_fingerprint(*tensors: torch.Tensor) -> str:
     return h.hexdigest()[:16]
 
 
-def decode(
-    model: CaptionerNetwork,
-    x,
-    lengths,
-    mode: str = "greedy",
-    captions=None,
-    max_steps: int | None = None,
-    beam_size: int = 2,
-    capture: bool = True,
-    beta: float | None = None,
-    clip_ids: Sequence[str] | None = None,
-    n_best: int | None = None,
-    record: Sequence[str] | None = None,
-    replace: Mapping[str, Replacement] | None = None,
-    keep_logits: bool = True,
-    top_k: int = 5,
-    data_fingerprint: str | None = None,
-    references: Sequence[Sequence[str]] | None = None,
-) -> CaptureResult:
-    """See :meth:`Captioner.decode`."""
+@dataclass(frozen=True)
+class DecodeSettings:
+    """Every option of :func:`decode` (and :meth:`Captioner.decode
+    <m2t_interpret.model.captioner.Captioner.decode>`), declared once: what to decode and how.
+
+    Attributes:
+        mode: "greedy"; "forced" (needs ``captions`` (N, L) ids starting with <sos>; runs L−1
+            steps); "beam" (synchronous batched beam of ``beam_size``, length-normalised
+            log-probability); "authors_beam" (the authors' best-first search, reproduced exactly).
+        captions: (N, L) token ids for forced decoding.
+        max_steps: most decoding steps (default ``config.max_steps``; 100 for "authors_beam").
+        beam_size: beam width of the beam modes.
+        capture: record the hook points in ``record`` (default α, γ, μ, σ, Γ, β̂); off: tokens
+            and log-probabilities only.
+        beta: pin β̂ to this constant (1.0: the paper's Table 3 ablation); shorthand for
+            ``replace={"beta": beta}``.
+        clip_ids: names for the clips in the result.
+        n_best: hypotheses kept per clip in beam mode (default ``beam_size``).
+        record: hook-point names to record (any of :data:`~m2t_interpret.model.hooks.HOOK_POINTS`).
+        replace: hook-point name → constant, tensor or function; e.g. zero a body part with
+            ``{"alpha": lambda a: a * mask}``.
+        keep_logits: keep the full (N, S, V) logits (the top-k and the chosen word's
+            log-probability are always kept).
+        top_k: how many most likely words to keep per step.
+        data_fingerprint: recorded in ``meta`` (default: a hash of ``x`` and ``lengths``).
+        references: reference captions per clip, kept in the result.
+    """
+
+    mode: str = "greedy"
+    captions: torch.Tensor | None = None
+    max_steps: int | None = None
+    beam_size: int = 2
+    capture: bool = True
+    beta: float | None = None
+    clip_ids: Sequence[str] | None = None
+    n_best: int | None = None
+    record: Sequence[str] | None = None
+    replace: Mapping[str, Replacement] | None = None
+    keep_logits: bool = True
+    top_k: int = 5
+    data_fingerprint: str | None = None
+    references: Sequence[Sequence[str]] | None = None
+
+    @classmethod
+    def of(cls, settings: DecodeSettings | None = None, **options) -> DecodeSettings:
+        """``settings`` (default: every default) with ``options`` changed: the keywords of
+        :func:`decode`, checked as Python checks keywords."""
+        if settings is not None and not isinstance(settings, cls):
+            raise TypeError(f"settings must be a DecodeSettings, got {type(settings).__name__}")
+        unknown = sorted(set(options) - {f.name for f in fields(cls)})
+        if unknown:
+            raise TypeError(f"decode() got an unexpected keyword argument {unknown[0]!r}")
+        return replace(settings or cls(), **options)
+
+
+def with_settings_keywords(function):
+    """Show ``function``'s ``**options`` as the keyword parameters they stand for (the fields of
+    :class:`DecodeSettings`), so that ``help()``, notebooks and editors list them."""
+    signature = inspect.signature(function)
+    params = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    params += [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type)
+               for f in fields(DecodeSettings)]
+    function.__signature__ = signature.replace(parameters=params)
+    return function
+
+
+@with_settings_keywords
+def decode(model: CaptionerNetwork, x, lengths, settings: DecodeSettings | None = None, **options) -> CaptureResult:
+    """See :meth:`Captioner.decode`: ``settings`` and the keyword ``options`` (fields of
+    :class:`DecodeSettings`) say what to decode and how."""
+    s = DecodeSettings.of(settings, **options)
+    mode = s.mode
     if mode not in MODES:
         raise M2TError(f"unknown decoding mode {mode!r}; use one of: {', '.join(MODES)}")
-    if mode == "forced" and captions is None:
+    if mode == "forced" and s.captions is None:
         raise M2TError("forced decoding needs captions=(N, L) token ids starting with <sos>")
     # The authors' search has no length cap of its own (its expansion budget bounds the depth at
     # 100 tokens), so its default cap is 100, which never binds.
-    steps = int(max_steps or (100 if mode == "authors_beam" else model.config.max_steps))
+    steps = int(s.max_steps or (100 if mode == "authors_beam" else model.config.max_steps))
     if steps < 1:
         raise M2TError(f"max_steps must be ≥ 1, got {steps}")
-    if mode in ("beam", "authors_beam") and int(beam_size) < 1:
-        raise M2TError(f"beam size must be ≥ 1, got {beam_size}")
-    replace = dict(replace or {})
-    if beta is not None:
-        if not 0.0 <= float(beta) <= 1.0:
-            raise M2TError(f"beta must lie in [0, 1], got {beta}")
-        replace["beta"] = float(beta)
-    names = tuple(dict.fromkeys(record if record is not None else ATTENTION_POINTS)) if capture else ()
+    if mode in ("beam", "authors_beam") and int(s.beam_size) < 1:
+        raise M2TError(f"beam size must be ≥ 1, got {s.beam_size}")
+    replace_points = dict(s.replace or {})
+    if s.beta is not None:
+        if not 0.0 <= float(s.beta) <= 1.0:
+            raise M2TError(f"beta must lie in [0, 1], got {s.beta}")
+        replace_points["beta"] = float(s.beta)
+    names = tuple(dict.fromkeys(s.record if s.record is not None else ATTENTION_POINTS)) if s.capture else ()
     was_training = model.training
     if was_training:  # eval() walks every submodule: skipped when there is nothing to switch
         model.eval()
     try:
-        with torch.inference_mode(), hooks(model, replace=replace):
+        with torch.inference_mode(), hooks(model, replace=replace_points):
             enc = model.encode(x, lengths, reuse_buffers=True)
             out = None
             if mode == "greedy" and set(names) <= set(TRACED_POINTS) and not hooks_active(model):
                 # The fused step records what each step saw: no hooks needed.
-                out = greedy(model, enc, steps, keep_logits=keep_logits, top_k=top_k, trace=names)
+                out = greedy(model, enc, steps, keep_logits=s.keep_logits, top_k=s.top_k, trace=names)
             elif mode == "authors_beam" and set(names) <= set(TRACED_POINTS):
                 # The search keeps what each expansion saw, so its best captions need no replay.
-                out = authors_beam_search(model, enc, int(beam_size), steps, trace=names, top_k=top_k,
-                                          keep_logits=keep_logits)
+                out = authors_beam_search(model, enc, int(s.beam_size), steps, trace=names, top_k=s.top_k,
+                                          keep_logits=s.keep_logits)
                 if out.recorded is None:
                     out = None  # a hook rules the traced search out: replay below
             if out is not None:
                 recorded = out.recorded
             elif mode in ("beam", "authors_beam"):
-                out = generate(model, enc, mode, max_steps=steps, beam_size=int(beam_size), n_best=n_best)
+                out = generate(model, enc, mode, max_steps=steps, beam_size=int(s.beam_size), n_best=s.n_best)
                 # Replaying the best hypotheses as forced decoding gives the same attention as the
                 # search saw, without recording every hypothesis.
                 with hooks(model, record=names) as rec:
@@ -343,35 +397,37 @@ def decode(
                 recorded = rec.stacked()
             else:
                 with hooks(model, record=names) as rec:
-                    out = generate(model, enc, mode, captions=captions, max_steps=steps, keep_logits=keep_logits,
-                                   top_k=top_k)
+                    out = generate(model, enc, mode, captions=s.captions, max_steps=steps, keep_logits=s.keep_logits,
+                                   top_k=s.top_k)
                 recorded = rec.stacked()
     finally:
         if was_training:
             model.train()
         # Kept for the next call (a split capture decodes chunk after chunk) unless large.
         model.release_workspace(above_bytes=KEEP_WORKSPACE_BYTES)
-    settings = {"mode": mode, "max_steps": steps, "beam_size": int(beam_size) if "beam" in mode else None,
-                "beta": None if beta is None else float(beta),
-                "replaced": sorted(k for k in replace if k != "beta" or beta is None)}
+    decoding = {"mode": mode, "max_steps": steps, "beam_size": int(s.beam_size) if "beam" in mode else None,
+                "beta": None if s.beta is None else float(s.beta),
+                "replaced": sorted(k for k in replace_points if k != "beta" or s.beta is None)}
     meta = {
         "model": model.metadata.get("name", ""),
         "model_fingerprint": model.fingerprint(),
-        "data_fingerprint": data_fingerprint or tensor_fingerprint(torch.as_tensor(x), torch.as_tensor(lengths)),
-        "decoding": settings,
+        "data_fingerprint": s.data_fingerprint or tensor_fingerprint(torch.as_tensor(x), torch.as_tensor(lengths)),
+        "decoding": decoding,
         "package_version": __version__,
     }
-    return pack(model, out, recorded, enc.frame_mask.sum(1), mode, clip_ids, beta, meta, keep_logits, top_k,
-                references)
+    return pack(model, out, recorded, enc.frame_mask.sum(1), s, meta)
 
 
 def _np(t: torch.Tensor | None) -> np.ndarray | None:
     return None if t is None else t.detach().cpu().numpy()
 
 
-def pack(model: CaptionerNetwork, out: DecodeOutput, recorded: dict, lengths: torch.Tensor, mode: str, clip_ids,
-         beta_pinned, meta: dict, keep_logits: bool = True, top_k: int = 5, references=None) -> CaptureResult:
-    """Decoder output and recorded hook points → :class:`CaptureResult` (padded steps masked)."""
+def pack(model: CaptionerNetwork, out: DecodeOutput, recorded: dict, lengths: torch.Tensor, settings: DecodeSettings,
+         meta: dict) -> CaptureResult:
+    """Decoder output and recorded hook points → :class:`CaptureResult` (padded steps masked);
+    ``settings`` gives the mode, the clip ids, the references, β̂ pinned and what to keep."""
+    clip_ids, references, top_k = settings.clip_ids, settings.references, settings.top_k
+    keep_logits = settings.keep_logits
     mask = out.step_mask
     n, s = mask.shape
     clip_ids = [str(i) for i in range(n)] if clip_ids is None else [str(c) for c in clip_ids]
@@ -410,9 +466,9 @@ def pack(model: CaptionerNetwork, out: DecodeOutput, recorded: dict, lengths: to
         elif name != "logits" or not keep_logits:
             extra[name] = value
     return CaptureResult(
-        mode=mode, clip_ids=clip_ids, tokens=_np(out.tokens), step_mask=_np(mask), lengths=_np(lengths),
+        mode=settings.mode, clip_ids=clip_ids, tokens=_np(out.tokens), step_mask=_np(mask), lengths=_np(lengths),
         vocab=list(model.vocab) if model.vocab else None, skeleton=model.skeleton.name, fps=model.skeleton.fps,
-        downsample=model.config.downsample, targets=_np(out.targets), beta_pinned=beta_pinned,
+        downsample=model.config.downsample, targets=_np(out.targets), beta_pinned=settings.beta,
         scores=_np(out.scores), n_best=out.n_best, extra=extra, meta=meta,
         references=None if references is None else [list(r) for r in references],
         **arrays, **captured,
