@@ -12,8 +12,9 @@ joints and their token table with the ground truth attached when the data has it
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +23,15 @@ import pandas as pd
 
 from . import analysis as A
 from .analysis.joint_weights import joint_weights
+from .analysis.maps import attention_map
 from .capture.clips import ClipCapture, capture_clips, resolve_clip_ids
-from .plotting.animation import SkeletonAnimation, write_animation
+from .capture.dataset import parse_decode
+from .errors import M2TError
+from .plotting.animation import SkeletonAnimation, plot_coords, to_metres, write_animation
+from .plotting.explorer import write_explorer
 from .plotting.style import PART_COLORS
-from .reports import HELDOUT_SEED, resolve_analysis_data
-from .skeletons import part_label
+from .session import AnalysisSettings, Log
+from .skeletons import PARTS, get_skeleton, joint_part_indices, part_label
 
 
 @dataclass
@@ -42,22 +47,25 @@ class ClipView:
         return self.clips.capture
 
 
-def open_clips(model=None, data: str | os.PathLike = "synthetic", split: str = "test",
-               clips: Sequence[str] | None = None, decode: str = "greedy", seed: int = HELDOUT_SEED,
-               vocab=None, stats=None, device: str = "cpu", default: int = 1, progress: bool = False,
-               log: Callable[[str], None] | None = None) -> ClipView:
-    """Decode the clips named by id or index (default: the split's first ``default``) of ``split``
-    of ``data`` (``"synthetic"``: the held-out corpus of ``seed``). An unknown clip fails before the
-    model loads."""
-    from .capture.dataset import parse_decode
-    from .model.checkpoints import load_model, resolve_device
+def open_clips(settings: AnalysisSettings | object = None, /, *, clips: Sequence[str] | None = None,
+               default: int | None = None, log: Log | None = None, **options) -> ClipView:
+    """Decode the clips named by id or index in ``clips`` of the settings' split and data
+    (``"synthetic"``: the held-out corpus of its seed); without ``clips``, the split's first
+    ``default`` (or the settings' ``clips``, else 1). An unknown clip fails before the model loads.
 
-    parse_decode(decode)
-    root = resolve_analysis_data(data, seed, progress=progress, log=log)
-    ids = resolve_clip_ids(root, split, clips, default=default)
-    captioner = model if hasattr(model, "fingerprint") else \
-        load_model(model, vocab=vocab, stats=stats).to(resolve_device(device))
-    cc = capture_clips(captioner, root, split, ids, decode=decode, progress=progress)
+    ``settings``: an :class:`~m2t_interpret.session.AnalysisSettings`, or the model; ``options``:
+    any of its fields (``progress`` is off unless given). Here ``clips`` names clips; the settings'
+    own ``clips`` is a count, as everywhere."""
+    if not isinstance(settings, AnalysisSettings):
+        options = {"progress": False, **options}  # a page or an animation: no bars unless asked for
+    s = AnalysisSettings.of(settings, **options)
+    if default is not None:
+        s = dataclasses.replace(s, clips=default)
+    parse_decode(s.decode)
+    root = s.resolve_data(log)
+    ids = resolve_clip_ids(root, s.split, clips, default=s.clips or 1)
+    captioner = s.load_model()
+    cc = capture_clips(captioner, root, s.split, ids, decode=s.decode, progress=s.progress)
     return ClipView(captioner, cc, A.token_table(cc.capture, root))
 
 
@@ -94,8 +102,6 @@ def explorer_attribution(view: ClipView, method: str = "ablation"):
     The captions are the model's own, so they are explained as a forced decoding of themselves: fed
     back token by token they reproduce the decoding exactly (the decoder's input at each step is the
     word it chose), which is what attribution needs."""
-    import dataclasses
-
     from .capture.attribution import attribute_capture, capture_inputs
 
     cap = view.capture
@@ -127,14 +133,9 @@ def explorer_payload(view: ClipView, attribution=None, method: str = "ablation")
     """The explorer page's data: per clip its joints (model frames, z up), bones, caption and, per
     word, β̂, Γ (T,), the part × frame map α·Γ (6, T) in part order, its share per part beside the
     attribution's share per part (|attribution| normalised) and the true segment and parts when known."""
-    from .analysis.joint_weights import joint_parts
-    from .analysis.maps import attention_map
-    from .plotting.animation import plot_coords, to_metres
-    from .skeletons import PARTS, get_skeleton
-
     cap = view.capture
     sk = get_skeleton(cap.skeleton)
-    jp = joint_parts(sk)
+    jp = joint_part_indices(sk)
     attr_parts = None if attribution is None else attribution.parts(method)
     clips = []
     for n, cid in enumerate(cap.clip_ids):
@@ -179,9 +180,6 @@ def explorer_payload(view: ClipView, attribution=None, method: str = "ablation")
 
 def write_explorer_page(view: ClipView, path: str | os.PathLike, method: str = "ablation") -> Path:
     """Attribute (unless ``method`` is "none"), build the payload and write the page."""
-    from .errors import M2TError
-    from .plotting.explorer import write_explorer
-
     if method not in EXPLORER_ATTRIBUTION:
         raise M2TError(f"unknown attribution method {method!r} for the explorer; use one of "
                        + ", ".join(EXPLORER_ATTRIBUTION))

@@ -13,18 +13,21 @@ so a figure here is the figure that command draws. With several models, the pape
 panel per model side by side (:func:`m2t_interpret.plotting.static.side_by_side`), and each
 model's own files — exactly what the command writes — go to ``DIR/<model>/``.
 
-The per-figure functions (:func:`density_figure`, :func:`histogram_figure`, …) take a
-:class:`FigureSession` (models, data, clip; captures opened once and shared) and return a
-:class:`PaperPart`, which notebooks can show (``part.figure``) or write (``part.write``).
-Layers: reports ← figures ← cli.
+The per-figure functions (:func:`paper_density_figure`, :func:`paper_histogram_figure`, …) take
+a :class:`FigureSession` (models, the analysis settings, clip; captures opened once and shared) and
+return a :class:`PaperPart`, which notebooks can show (``part.figure``) or write (``part.write``).
+Layers: session, reports ← figures ← cli. The plotting modules (matplotlib, plotly) are imported
+where a figure is drawn or written, so that the command's checks of its options load neither.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
 import shlex
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +35,15 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from .analysis import caption_metrics, stem_of
+from .data.dataset import read_split_ids
 from .errors import M2TError
+from .io import check_dir_destination, write_text
+from .outputs import LEDGER, check_recorded_dir, write_recorded_dir
+from .reports import (ablate_gate_report, check_formats, compare_report, density_report, finegrained_report,
+                      gate_report, hist_report, map_report, onset_report, parts_report)
+from .session import AnalysisContext, AnalysisSettings, Log, open_analysis
+from .training.sweep import TABLE_COLUMNS
 
 #: The models of the committed figures: with and without attention supervision.
 DEFAULT_MODELS: tuple[str, ...] = ("synthetic-guided", "synthetic-unguided")
@@ -102,9 +113,10 @@ PAPER_FIGURES: dict[str, FigureSpec] = {s.key: s for s in (
 # fingerprints
 # ---------------------------------------------------------------------------------------------
 
-def model_fingerprint(source: str | os.PathLike) -> str:
-    """The first 12 hex digits of the sha256 of a model's checkpoint file (a shipped name or a path)."""
-    from .model.checkpoints import checkpoint_path
+def checkpoint_sha256(source: str | os.PathLike) -> str:
+    """The first 12 hex digits of the sha256 of a model's checkpoint file (a shipped name or a path):
+    the file's bytes, unlike the captioner's own ``fingerprint`` (weights, sizes, vocabulary)."""
+    from .model.checkpoints import checkpoint_path  # loads torch: only where a checkpoint is hashed
 
     path = checkpoint_path(source)
     try:
@@ -113,11 +125,10 @@ def model_fingerprint(source: str | os.PathLike) -> str:
         raise M2TError(f"cannot read the checkpoint {path}: {exc.strerror or exc}") from None
 
 
-def data_fingerprint(root: str | os.PathLike, split: str, clips: int | None = None) -> str:
+def data_content_fingerprint(root: str | os.PathLike, split: str, clips: int | None = None) -> str:
     """The first 12 hex digits of a sha256 over a split's ids and the bytes of each clip's motion
-    and text files (content only: the same data on another machine has the same fingerprint)."""
-    from .data.dataset import read_split_ids
-
+    and text files (content only: the same data on another machine has the same fingerprint; the
+    capture cache's :func:`~m2t_interpret.capture.dataset.data_fingerprint` reads sizes and times)."""
     root = Path(root)
     ids = read_split_ids(root, split)
     if clips is not None:
@@ -135,66 +146,70 @@ def data_fingerprint(root: str | os.PathLike, split: str, clips: int | None = No
 # the session: models, data and the captures they share
 # ---------------------------------------------------------------------------------------------
 
-@dataclass
 class FigureSession:
     """The models and data of one set of paper figures; captures are opened on first use and shared
     between figures (and cached on disk as for the analysis commands).
 
-    ``models``: shipped names or checkpoint paths, in panel order. ``data``: ``"synthetic"`` (the
-    held-out corpus of ``seed``) or a dataset folder in the HumanML3D layout. ``clip``: the clip of
-    the per-clip figures. ``runs``: a sweep folder (``m2t-interpret sweep --out``) for Table 1.
+    ``models``: shipped names or checkpoint paths, in panel order. ``settings``: the
+    :class:`~m2t_interpret.session.AnalysisSettings` each model's captures are opened with (its
+    ``model`` and ``decode`` are set per figure), or built from ``options`` — ``data``
+    (``"synthetic"``: the held-out corpus of ``seed``, or a dataset folder in the HumanML3D
+    layout), ``split``, ``clips``, ``device``, ``cache``, ``progress`` (off unless given) …, which
+    also read back as attributes (``session.data``). ``clip``: the clip of the per-clip figures.
+    ``runs``: a sweep folder (``m2t-interpret sweep --out``) for Table 1.
     """
 
-    models: Sequence[str] = DEFAULT_MODELS
-    data: str = "synthetic"
-    seed: int = 2
-    split: str = "test"
-    clips: int | None = None
-    clip: str = DEFAULT_CLIP
-    runs: Path | None = None
-    device: str = "cpu"
-    cache: bool = True
-    progress: bool = False
-    log: Callable[[str], None] | None = None
-    _contexts: dict = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        self.models = [str(m) for m in self.models]
+    def __init__(self, models: Sequence[str] = DEFAULT_MODELS, *, settings: AnalysisSettings | None = None,
+                 clip: str = DEFAULT_CLIP, runs: str | os.PathLike | None = None, log: Log | None = None,
+                 **options) -> None:
+        if settings is None:
+            options = {"progress": False, **options}  # figures for a paper: no bars unless asked for
+        self.settings = AnalysisSettings.of(settings, **options)
+        self.models = [str(m) for m in models]
+        self.clip, self.log = clip, log
+        self.runs = Path(runs) if runs is not None else None
+        self._contexts: dict[tuple, AnalysisContext] = {}
         if not self.models:
             raise M2TError("give at least one --model")
         if len(set(self.models)) != len(self.models):
             raise M2TError("each --model may be given once")
-        labels = [model_label(m) for m in self.models]
+        labels = self.labels
         if len(set(labels)) != len(labels):
             raise M2TError(f"two models have the same name ({', '.join(labels)}); rename a checkpoint file")
         if "compare" in labels:  # the folder of Table 2's comparison
             raise M2TError("a model named 'compare' would share the folder of the comparison; rename its checkpoint")
+
+    def __getattr__(self, name: str):
+        # the settings' fields read as the session's own (session.data, session.clips …), as they always did
+        if name != "settings" and name in _SETTING_FIELDS:
+            return getattr(self.settings, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __repr__(self) -> str:
+        return f"FigureSession(models={self.models!r}, settings={self.settings!r}, clip={self.clip!r}, runs={self.runs!r})"
 
     @property
     def labels(self) -> list[str]:
         """The models' names (shipped name, or the checkpoint's file name without suffix)."""
         return [model_label(m) for m in self.models]
 
-    def context(self, model: str, decode: str, beta: float | None = None):
-        """The :class:`~m2t_interpret.reports.AnalysisContext` of ``model`` under ``decode``."""
-        from .reports import open_analysis
-
+    def context(self, model: str, decode: str, beta: float | None = None) -> AnalysisContext:
+        """The :class:`~m2t_interpret.session.AnalysisContext` of ``model`` under ``decode``."""
         key = (model, decode, beta)
         if key not in self._contexts:
-            self._contexts[key] = open_analysis(model, data=self.data, split=self.split, clips=self.clips,
-                                                decode=decode, seed=self.seed, device=self.device, beta=beta,
-                                                cache=self.cache, progress=self.progress, log=self.log)
+            self._contexts[key] = open_analysis(self.settings, model=model, decode=decode, beta=beta, log=self.log)
         return self._contexts[key]
 
-    def contexts(self, decode: str, beta: float | None = None) -> dict:
+    def contexts(self, decode: str, beta: float | None = None) -> dict[str, AnalysisContext]:
         """``{label: context}`` of every model under ``decode``, in panel order."""
         return {label: self.context(m, decode, beta) for m, label in zip(self.models, self.labels)}
 
     @property
     def root(self) -> Path:
-        from .reports import resolve_analysis_data
+        return self.settings.resolve_data(self.log)
 
-        return resolve_analysis_data(self.data, self.seed, progress=self.progress, log=self.log)
+
+_SETTING_FIELDS = frozenset(f.name for f in dataclasses.fields(AnalysisSettings))
 
 
 def model_label(source: str | os.PathLike) -> str:
@@ -222,7 +237,7 @@ class PaperPart:
         """The static figure: one panel per model, each drawn by the report's own figure function."""
         if self.panels is None:
             return None
-        from .plotting.static import side_by_side
+        from .plotting.static import side_by_side  # matplotlib: only to draw
 
         fn_name, key = self.panels
         calls = []
@@ -243,8 +258,7 @@ class PaperPart:
               plotlyjs: str = "shared") -> list[tuple[Path, str]]:
         """Write the figure and tables into ``out`` and each model's report into ``out/<model>/``;
         returns ``(path, what it shows)`` for every file."""
-        from .plotting import save_figure, write_table
-        from .reports import check_formats
+        from .plotting import save_figure, write_table  # matplotlib and plotly: only to write
 
         formats = check_formats(formats)
         out = Path(out)
@@ -321,8 +335,6 @@ def _clip(session: FigureSession, ctx) -> str:
 def _present(ctx, words: Sequence[str]) -> list[str]:
     """The words whose stem occurs in the context's captions (other data may lack some); none: the
     report's own default (the paper's motion words present)."""
-    from .analysis import stem_of
-
     stems = set(ctx.table["stem"])
     return [w for w in words if stem_of(w) in stems]
 
@@ -334,67 +346,51 @@ def _per_model(session: FigureSession, key: str, report, panels: tuple) -> Paper
     return PaperPart(spec, {label: report(ctx) for label, ctx in session.contexts(spec.decode).items()}, panels)
 
 
-def density_figure(session: FigureSession) -> PaperPart:
+def paper_density_figure(session: FigureSession) -> PaperPart:
     """Fig. 2a/3: β̂ densities of :data:`DENSITY_WORDS` and the non-motion words, one panel per model."""
-    from .reports import density_report
-
     return _per_model(session, "fig2a_density",
                       lambda ctx: density_report(ctx, _present(ctx, DENSITY_WORDS), non_motion=True),
                       ("density_figure", "density"))
 
 
-def histogram_figure(session: FigureSession) -> PaperPart:
+def paper_histogram_figure(session: FigureSession) -> PaperPart:
     """Fig. 2b/4: per-part max-attention histograms of :data:`HIST_WORDS`, one panel per model."""
-    from .reports import hist_report
-
     return _per_model(session, "fig2b_hist",
                       lambda ctx: hist_report(ctx, _present(ctx, HIST_WORDS)),
                       ("histogram_figure", "hist"))
 
 
-def onset_figure(session: FigureSession) -> PaperPart:
+def paper_onset_figure(session: FigureSession) -> PaperPart:
     """Fig. 5: Γ curves of the session's clip with its true segments (and the temporal scores)."""
-    from .reports import onset_report
-
     return _per_model(session, "fig5_onset",
                       lambda ctx: onset_report(ctx, _clip(session, ctx)),
                       ("onset_figure", "curves"))
 
 
-def finegrained_figure(session: FigureSession) -> PaperPart:
+def paper_finegrained_figure(session: FigureSession) -> PaperPart:
     """Fig. 6: the fine-grained caption of the session's clip."""
-    from .reports import finegrained_report
-
     return _per_model(session, "fig6_finegrained",
                       lambda ctx: finegrained_report(ctx, _clip(session, ctx)),
                       ("finegrained_figure", "finegrained"))
 
 
-def map_figure(session: FigureSession) -> PaperPart:
+def paper_map_figure(session: FigureSession) -> PaperPart:
     """Fig. 7: the spatio-temporal attention map of the session's clip."""
-    from .reports import map_report
-
     return _per_model(session, "fig7_map", lambda ctx: map_report(ctx, _clip(session, ctx)), ("map_figure", "map"))
 
 
-def parts_figure(session: FigureSession) -> PaperPart:
+def paper_parts_figure(session: FigureSession) -> PaperPart:
     """Supplement: body-part identification scores and confusion matrix, one panel per model."""
-    from .reports import parts_report
-
     return _per_model(session, "figS1_parts", parts_report, ("parts_figure", "parts"))
 
 
-def gate_figure(session: FigureSession) -> PaperPart:
+def paper_gate_figure(session: FigureSession) -> PaperPart:
     """Supplement: motion vs non-motion separation by β̂, one panel per model."""
-    from .reports import gate_report
-
     return _per_model(session, "figS2_gate", gate_report, ("gate_figure", "gate"))
 
 
-def sweep_table(session: FigureSession) -> PaperPart:
+def paper_sweep_table(session: FigureSession) -> PaperPart:
     """Table 1 from a sweep folder (``session.runs``): its ``table1.csv`` as ``m2t-interpret sweep`` wrote it."""
-    from .training.sweep import TABLE_COLUMNS
-
     spec = PAPER_FIGURES["table1_sweep"]
     table = read_sweep_table(session.runs, TABLE_COLUMNS)
     return PaperPart(spec, tables={"table": table})
@@ -424,12 +420,9 @@ def read_sweep_table(runs: str | os.PathLike | None, columns: Sequence[str]) -> 
     return table[list(columns)]
 
 
-def caption_table(session: FigureSession) -> PaperPart:
+def paper_caption_table(session: FigureSession) -> PaperPart:
     """Table 2: each model's caption metrics (greedy), and the comparison of every interpretability
     score beside chance and the best constant answer (``compare``)."""
-    from .analysis import caption_metrics
-    from .reports import compare_report
-
     spec = PAPER_FIGURES["table2_captions"]
     forced = session.contexts(spec.decode)
     greedy = session.contexts("greedy")
@@ -441,10 +434,8 @@ def caption_table(session: FigureSession) -> PaperPart:
     return PaperPart(spec, {"compare": report}, tables={"table": pd.DataFrame(rows)})
 
 
-def gate_table(session: FigureSession) -> PaperPart:
+def paper_gate_table(session: FigureSession) -> PaperPart:
     """Table 3: caption metrics with β̂ pinned to 1 beside the adaptive gate, per model."""
-    from .reports import ablate_gate_report
-
     spec = PAPER_FIGURES["table3_gate"]
     reports, rows = {}, []
     for m, label in zip(session.models, session.labels):
@@ -458,10 +449,10 @@ def gate_table(session: FigureSession) -> PaperPart:
 
 #: The function that makes each figure or table.
 BUILDERS: dict[str, Callable[[FigureSession], PaperPart]] = {
-    "fig2a_density": density_figure, "fig2b_hist": histogram_figure, "fig5_onset": onset_figure,
-    "fig6_finegrained": finegrained_figure, "fig7_map": map_figure, "figS1_parts": parts_figure,
-    "figS2_gate": gate_figure, "table1_sweep": sweep_table,
-    "table2_captions": caption_table, "table3_gate": gate_table,
+    "fig2a_density": paper_density_figure, "fig2b_hist": paper_histogram_figure, "fig5_onset": paper_onset_figure,
+    "fig6_finegrained": paper_finegrained_figure, "fig7_map": paper_map_figure, "figS1_parts": paper_parts_figure,
+    "figS2_gate": paper_gate_figure, "table1_sweep": paper_sweep_table,
+    "table2_captions": paper_caption_table, "table3_gate": paper_gate_table,
 }
 
 
@@ -518,9 +509,6 @@ def manifest_files(out: str | os.PathLike) -> set[str] | None:
 def check_figures_out(out: str | os.PathLike) -> Path:
     """``--out`` of ``figures``: absent, empty, or an earlier output of this command holding only the
     files its ``MANIFEST.md`` lists — anything else (a user's file) is refused before any work."""
-    from .io import check_dir_destination
-    from .outputs import LEDGER, check_recorded_dir
-
     out = Path(out)
     listed = manifest_files(out) if out.is_dir() else None
     if out.is_dir() and any(out.iterdir()) and listed is None:
@@ -535,8 +523,6 @@ def check_figures_out(out: str | os.PathLike) -> Path:
 
 def check_clip(root: Path, split: str, clips: int | None, clip: str) -> None:
     """``--clip`` names a clip of the split (an id or an index), checked before any capture."""
-    from .data.dataset import read_split_ids
-
     ids = read_split_ids(root, split)
     ids = ids[:clips] if clips else ids
     if not ids:
@@ -558,16 +544,17 @@ def check_figure_keys(only: Sequence[str] | None) -> list[str]:
 def figures_command(session: FigureSession, out: str | os.PathLike, formats: Sequence[str], plotlyjs: str,
                     only: Sequence[str] | None) -> str:
     """The ``m2t-interpret figures`` command line that makes these files."""
+    s = session.settings
     args = ["m2t-interpret", "figures"]
     for m in session.models:
         args += ["--model", str(m)]
-    args += ["--data", str(session.data)]
-    if str(session.data) == "synthetic":
-        args += ["--seed", str(session.seed)]
-    if session.split != "test":
-        args += ["--split", session.split]
-    if session.clips is not None:
-        args += ["--clips", str(session.clips)]
+    args += ["--data", str(s.data)]
+    if str(s.data) == "synthetic":
+        args += ["--seed", str(s.seed)]
+    if s.split != "test":
+        args += ["--split", s.split]
+    if s.clips is not None:
+        args += ["--clips", str(s.clips)]
     args += ["--clip", session.clip]
     if session.runs is not None:
         args += ["--runs", str(session.runs)]
@@ -577,47 +564,43 @@ def figures_command(session: FigureSession, out: str | os.PathLike, formats: Seq
     return " ".join(shlex.quote(a) for a in args)
 
 
-def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str = "synthetic", out: str | os.PathLike = "paper",
-                 *, seed: int = 2, split: str = "test", clips: int | None = None, clip: str = DEFAULT_CLIP,
-                 runs: str | os.PathLike | None = None, formats: Sequence[str] = DEFAULT_FORMATS,
-                 plotlyjs: str = "shared", only: Sequence[str] | None = None, device: str = "cpu",
-                 cache: bool = True, progress: bool = False,
-                 log: Callable[[str], None] | None = None) -> FigureManifest:
+def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str | os.PathLike | None = None,
+                 out: str | os.PathLike = "paper", *, clip: str = DEFAULT_CLIP, runs: str | os.PathLike | None = None,
+                 formats: Sequence[str] = DEFAULT_FORMATS, plotlyjs: str = "shared", only: Sequence[str] | None = None,
+                 settings: AnalysisSettings | None = None, log: Log | None = None, **options) -> FigureManifest:
     """Make the paper's figures and tables for ``models`` on ``data`` into the folder ``out``, with
     ``out/MANIFEST.md``, and return the manifest.
 
+    ``data`` and ``options`` (``seed``, ``split``, ``clips``, ``device``, ``cache``, ``progress`` …)
+    are the analysis settings of :class:`FigureSession` (default: the held-out synthetic corpus).
     ``only``: keys of :data:`PAPER_FIGURES` (default: all; Table 1 only with ``runs``).
     ``formats``: figure (png, pdf, svg, html) and table (csv, md, tex) formats. ``plotlyjs``: HTML
     figures share one ``plotly.min.js`` per folder (``"shared"``) or embed it (``"inline"``).
     ``out`` must be new, empty or an earlier output of this function holding nothing else; it is
     written whole (a temporary sibling folder renamed into place), so it never holds half a run.
     """
-    from .io import write_text
-    from .outputs import write_recorded_dir
-    from .plotting.save import check_plotlyjs
-    from .reports import check_formats
+    from .plotting.save import check_plotlyjs  # loads matplotlib and plotly, which the figures draw anyway
 
     formats = check_formats(formats)
     plotlyjs = check_plotlyjs(plotlyjs)
     keys = check_figure_keys(only)
     if runs is None and not only:
         keys.remove("table1_sweep")
-    session = FigureSession(models, data=data, seed=seed, split=split, clips=clips, clip=clip,
-                            runs=Path(runs) if runs is not None else None, device=device, cache=cache,
-                            progress=progress, log=log)
+    if data is not None:
+        options["data"] = data
+    session = FigureSession(models, settings=settings, clip=clip, runs=runs, log=log, **options)
+    s = session.settings
     if "table1_sweep" in keys:
-        from .training.sweep import TABLE_COLUMNS
-
         read_sweep_table(session.runs, TABLE_COLUMNS)  # a bad --runs fails before any capture
-    fingerprints = {label: model_fingerprint(m) for m, label in zip(session.models, session.labels)}
+    fingerprints = {label: checkpoint_sha256(m) for m, label in zip(session.models, session.labels)}
     out = check_figures_out(out)
     root = session.root
     if {"fig5_onset", "fig6_finegrained", "fig7_map"} & set(keys):
-        check_clip(root, split, clips, clip)
-    what = (f"held-out synthetic corpus, seed {seed}" if str(data) == "synthetic" else f"dataset folder {root}")
+        check_clip(root, s.split, s.clips, clip)
+    what = (f"held-out synthetic corpus, seed {s.seed}" if str(s.data) == "synthetic" else f"dataset folder {root}")
     manifest = FigureManifest(out, figures_command(session, out, formats, plotlyjs, only), fingerprints,
-                              {"what": what, "split": split, "clips": "" if clips is None else str(clips),
-                               "fingerprint": data_fingerprint(root, split, clips)})
+                              {"what": what, "split": s.split, "clips": "" if s.clips is None else str(s.clips),
+                               "fingerprint": data_content_fingerprint(root, s.split, s.clips)})
     parts = []
     for key in keys:
         if log is not None:
@@ -636,6 +619,23 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str = "synthetic"
     return manifest
 
 
+#: Names this module used before the paper's figure functions were told apart from the plotting
+#: modules' (``density_figure`` …) and the content fingerprint from the capture cache's.
+_RENAMED = {"density_figure": "paper_density_figure", "histogram_figure": "paper_histogram_figure",
+            "onset_figure": "paper_onset_figure", "finegrained_figure": "paper_finegrained_figure",
+            "map_figure": "paper_map_figure", "parts_figure": "paper_parts_figure", "gate_figure": "paper_gate_figure",
+            "sweep_table": "paper_sweep_table", "caption_table": "paper_caption_table", "gate_table": "paper_gate_table",
+            "data_fingerprint": "data_content_fingerprint", "model_fingerprint": "checkpoint_sha256"}
+
+
+def __getattr__(name: str):
+    if name in _RENAMED:
+        warnings.warn(f"m2t_interpret.figures.{name} is deprecated: use {_RENAMED[name]}", DeprecationWarning,
+                      stacklevel=2)
+        return globals()[_RENAMED[name]]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "BUILDERS",
     "DEFAULT_CLIP",
@@ -646,20 +646,20 @@ __all__ = [
     "FigureSession",
     "FigureSpec",
     "PaperPart",
-    "caption_table",
     "check_figures_out",
-    "data_fingerprint",
-    "density_figure",
-    "finegrained_figure",
-    "gate_figure",
-    "gate_table",
-    "histogram_figure",
+    "checkpoint_sha256",
+    "data_content_fingerprint",
     "make_figures",
     "manifest_files",
-    "map_figure",
-    "model_fingerprint",
     "model_label",
-    "onset_figure",
-    "parts_figure",
-    "sweep_table",
+    "paper_caption_table",
+    "paper_density_figure",
+    "paper_finegrained_figure",
+    "paper_gate_figure",
+    "paper_gate_table",
+    "paper_histogram_figure",
+    "paper_map_figure",
+    "paper_onset_figure",
+    "paper_parts_figure",
+    "paper_sweep_table",
 ]

@@ -2,7 +2,8 @@
 
 Scores are computed with pycocoevalcap's own scorers (the ones the captioning literature reports):
 
-* BLEU@1 and BLEU@4: ``Bleu(4)``, corpus level, "closest" reference length.
+* BLEU@1 and BLEU@4: ``Bleu(4)``, corpus level, "closest" reference length (the same numbers in
+  pure Python for training's epoch choice: :mod:`m2t_interpret.bleu`, re-exported here).
 * ROUGE-L: ``Rouge()`` (LCS F-measure with β = 1.2), mean over clips.
 * CIDEr: ``Cider()`` (CIDEr-D; document frequencies from the evaluated references, so the value
   depends on which clips are scored together).
@@ -44,11 +45,11 @@ import re
 import shutil
 import subprocess
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
+from .bleu import corpus_bleu4_fast, corpus_bleu_fast  # noqa: F401 (re-exported)
 from .errors import M2TError
 from .io import atomic_path
 from .tokens import SPECIAL_TOKENS
@@ -562,83 +563,6 @@ def caption_scores(
         meteor_note=meteor_note,
         bertscore_note=bs_note,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Fast corpus BLEU for model selection during training
-# --------------------------------------------------------------------------------------------
-
-
-def _ngram_counts(tokens: Sequence[Hashable], n: int) -> Counter:
-    counts: Counter = Counter()
-    for k in range(1, n + 1):
-        for i in range(len(tokens) - k + 1):
-            counts[tuple(tokens[i : i + k])] += 1
-    return counts
-
-
-def corpus_bleu_fast(
-    predictions_tokens: Sequence[Sequence[Hashable]],
-    references_tokens: Sequence[Sequence[Sequence[Hashable]]],
-    max_n: int = 4,
-) -> list[float]:
-    """Corpus BLEU@1..``max_n``, pure Python, same definition as coco's ``Bleu`` ("closest").
-
-    Clipped n-gram precisions summed over the corpus, cumulative geometric mean, one brevity
-    penalty from total hypothesis length vs. the sum of per-clip closest reference lengths (ties →
-    the shorter reference), with coco's epsilons (1e-15 added to matches, 1e-9 to counts), so a
-    zero match count gives ~0 rather than an error. Tokens may be any hashables (strings or ids).
-    """
-    if len(predictions_tokens) != len(references_tokens):
-        raise M2TError(
-            f"{len(predictions_tokens)} predictions but {len(references_tokens)} reference sets: "
-            "give one reference set per prediction"
-        )
-    if len(predictions_tokens) == 0:
-        raise M2TError("no predictions to score: pass at least one tokenised prediction")
-    tiny, small = 1e-15, 1e-9
-    correct = [0] * max_n
-    guess = [0] * max_n
-    testlen_total = 0
-    reflen_total = 0
-    for i, (hyp, refs) in enumerate(zip(predictions_tokens, references_tokens)):
-        if len(refs) == 0:
-            raise M2TError(f"prediction {i} has zero references: give it at least one")
-        hyp = list(hyp)
-        hyp_counts = _ngram_counts(hyp, max_n)
-        max_ref: dict[tuple, int] = {}
-        ref_lens = []
-        for ref in refs:
-            ref = list(ref)
-            ref_lens.append(len(ref))
-            for gram, c in _ngram_counts(ref, max_n).items():
-                if c > max_ref.get(gram, 0):
-                    max_ref[gram] = c
-        testlen = len(hyp)
-        testlen_total += testlen
-        reflen_total += min((abs(l - testlen), l) for l in ref_lens)[1]
-        for k in range(max_n):
-            guess[k] += max(0, testlen - k)
-        for gram, c in hyp_counts.items():
-            correct[len(gram) - 1] += min(max_ref.get(gram, 0), c)
-    bleus = []
-    prod = 1.0
-    for k in range(max_n):
-        prod *= (correct[k] + tiny) / (guess[k] + small)
-        bleus.append(prod ** (1.0 / (k + 1)))
-    ratio = (testlen_total + tiny) / (reflen_total + small)
-    if ratio < 1:
-        bp = math.exp(1 - 1 / ratio)
-        bleus = [b * bp for b in bleus]
-    return bleus
-
-
-def corpus_bleu4_fast(
-    predictions_tokens: Sequence[Sequence[Hashable]],
-    references_tokens: Sequence[Sequence[Sequence[Hashable]]],
-) -> float:
-    """Corpus BLEU-4 as coco's ``Bleu(4)`` computes it; see :func:`corpus_bleu_fast`."""
-    return corpus_bleu_fast(predictions_tokens, references_tokens, 4)[3]
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,37 +1,46 @@
 """Reports: one analysis run end to end — its tables, its figures and a short summary — as the
 ``m2t-interpret`` analysis commands produce them. Notebooks call the same functions::
 
-    from m2t_interpret import reports
-    ctx = reports.open_analysis(model="synthetic-guided", data="synthetic")
+    from m2t_interpret import reports, session
+    ctx = session.open_analysis(model="synthetic-guided", data="synthetic")
     rep = reports.density_report(ctx, ["walk", "the"])
     rep.tables["summary"]            # a DataFrame
     rep.figure("density")            # a matplotlib Figure (interactive=True: plotly)
     rep.write("m2t-out", ["png", "html", "csv"])
 
 A :class:`Report` holds DataFrames and, per figure, the plotting function and its DataFrame
-arguments; figures are drawn only when asked for, static or interactive.
+arguments; figures are drawn only when asked for, static or interactive. The session a report is
+built from (model, data, capture, token table) is opened by :mod:`m2t_interpret.session`, whose
+names this module re-exports (``reports.open_analysis`` is ``session.open_analysis``).
+
+The plotting modules (matplotlib, plotly) and the attribution modules (torch, captum, scipy) are
+imported inside the functions that need them: a report of a capture read from the cache, written
+as tables only, loads none of them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import analysis as A
-from .capture.dataset import CaptureRequest, cached_capture, parse_decode
-from .errors import M2TError
+from .cache import cached_entry
+from .errors import CacheWarning, M2TError
+from .io import cache_dir, check_out_folder
 from .outputs import OutputFolder
 from .result import CaptureResult
+from .session import (HELDOUT_CLIPS, HELDOUT_SEED, AnalysisContext, heldout_corpus,  # noqa: F401 (re-exported)
+                      open_analysis, resolve_analysis_data)
+from .skeletons import PARTS
 
-#: Seed of the default held-out synthetic corpus (the shipped models were trained on seed 0).
-HELDOUT_SEED = 2
-#: Source clips of the held-out test split (each with its mirror, so twice as many ids).
-HELDOUT_CLIPS = 500
 FIGURE_FORMATS = ("png", "pdf", "svg", "html")
 TABLE_FORMATS = ("csv", "md", "tex")
 DEFAULT_FORMATS = ("png", "html", "csv", "md")
@@ -40,132 +49,6 @@ READABLE_ROWS = 500
 #: The paper's motion words of its Fig. 2a (those present in the data are used by default).
 PAPER_MOTION_WORDS = ("run", "pick", "kick", "turn", "forward", "dance", "squat", "wipe", "punch", "backward",
                       "jump", "walk", "wave")
-
-
-# ---------------------------------------------------------------------------------------------
-# opening a model, data and capture
-# ---------------------------------------------------------------------------------------------
-
-def heldout_corpus(seed: int = HELDOUT_SEED, progress: bool = True, log: Callable[[str], None] | None = None,
-                   clips: bool = True) -> Path:
-    """The held-out synthetic test corpus for ``seed`` (generated once into the cache:
-    ``$M2T_INTERPRET_CACHE`` or ``~/.cache/m2t-interpret``), checked against its checksums —
-    with ``clips=False`` only its tables, for a run that reads no clip (see
-    :func:`~m2t_interpret.cache.cached_corpus`)."""
-    return _heldout_corpus(seed, progress, log, clips)[0]
-
-
-def _heldout_corpus(seed: int, progress: bool, log: Callable[[str], None] | None,
-                    clips: bool) -> tuple[Path, bool]:
-    from .cache import cached_corpus
-    from .data.synthetic import generate_corpus
-    from .io import cache_dir
-
-    if seed < 0:
-        raise M2TError(f"--seed must be ≥ 0, got {seed}")
-
-    def generate(root: Path) -> None:
-        if log is not None:
-            log(f"generating the held-out synthetic corpus (seed {seed}, {2 * HELDOUT_CLIPS} clips) into {root}")
-        generate_corpus(root, n_train=0, n_val=0, n_test=HELDOUT_CLIPS, seed=seed, progress=progress)
-
-    return cached_corpus(cache_dir() / f"synthetic-heldout-seed{seed}", f"held-out synthetic corpus (seed {seed})",
-                         generate, clips=clips)
-
-
-def resolve_analysis_data(data: str | os.PathLike, seed: int = HELDOUT_SEED, progress: bool = True,
-                          log: Callable[[str], None] | None = None, clips: bool = True) -> Path:
-    """``"synthetic"`` → :func:`heldout_corpus` (``clips``: check its clips' checksums too); else a
-    dataset folder in the HumanML3D layout."""
-    if str(data) == "synthetic":
-        return heldout_corpus(seed, progress=progress, log=log, clips=clips)
-    root = Path(data)
-    if not root.is_dir():
-        raise M2TError(f"dataset folder not found: {root} (or use --data synthetic)")
-    return root
-
-
-@dataclass
-class AnalysisContext:
-    """A model, the data it is analysed on, the capture and its token table (ground truth attached).
-
-    ``model`` is loaded on first use: a capture read from the cache needs no model.
-    """
-
-    model_loader: Callable[[], object]
-    root: Path
-    split: str
-    decode: str
-    capture: CaptureResult
-    table: pd.DataFrame
-    from_cache: bool = False
-    _model: object = None
-
-    @property
-    def model(self):
-        if self._model is None:
-            self._model = self.model_loader()
-        return self._model
-
-    @property
-    def has_ground_truth(self) -> bool:
-        return bool(self.table["gt_aligned"].any()) if "gt_aligned" in self.table else False
-
-    @property
-    def model_name(self) -> str:
-        return str(self.capture.meta.get("model") or "model")
-
-
-def open_analysis(model=None, data: str | os.PathLike = "synthetic", split: str = "test", clips: int | None = None,
-                  decode: str = "greedy", seed: int = HELDOUT_SEED, vocab=None, stats=None, device: str = "cpu",
-                  beta: float | None = None, cache: bool = True, progress: bool = True,
-                  log: Callable[[str], None] | None = None, shard: str | None = None) -> AnalysisContext:
-    """Load ``model`` (a name, a path or a loaded captioner), resolve ``data``, capture the split
-    (from the cache when possible) and build the token table.
-
-    ``shard`` "i/n" captures only that shard into the cache (see
-    :func:`~m2t_interpret.capture.dataset.cached_capture`); once all n shards are cached, an
-    unsharded call merges them instead of decoding."""
-    from .capture.dataset import model_file_key
-
-    parse_decode(decode)  # a bad spelling fails before anything loads
-    loaded = [model] if hasattr(model, "fingerprint") else []  # a loaded Captioner
-
-    def load():
-        if not loaded:
-            from .model.checkpoints import load_model, resolve_device
-
-            loaded.append(load_model(model, vocab=vocab, stats=stats).to(resolve_device(device)))
-        return loaded[0]
-
-    if device != "cpu":
-        from .model.checkpoints import resolve_device
-
-        resolve_device(device)  # an unavailable device fails before any work
-    key = None if loaded else model_file_key(model, vocab, stats)
-    # A cached capture reads no clip, so the held-out corpus's clips are checked (by checksum: by size
-    # they are checked anyway) only once the capture turns out to need decoding.
-    root = resolve_analysis_data(data, seed, progress=progress, log=log, clips=not cache)
-    request = CaptureRequest(root=str(root), split=split, decode=decode, clips=clips, beta=beta, shard=shard)
-    if shard is not None and not cache:
-        raise M2TError("a shard is kept in the capture cache for the unsharded run to merge: use cache=True")
-
-    def check_clips() -> bool:
-        """Before decoding: every clip of the held-out corpus by checksum; True when it was rebuilt."""
-        return str(data) == "synthetic" and not _heldout_corpus(seed, progress, log, clips=True)[1]
-
-    if cache:
-        capture, hit = cached_capture(load, request, progress=progress, log=log, model_key=key,
-                                      before_decode=check_clips)
-    else:
-        from .capture import capture_split
-
-        capture, hit = capture_split(load(), root, split, decode, clips, beta, progress=progress), False
-    table = A.token_table(capture, root)
-    ctx = AnalysisContext(load, root, split, decode, capture, table, hit)
-    if loaded:
-        ctx._model = loaded[0]
-    return ctx
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,7 +67,7 @@ class Report:
 
     def figure(self, key: str, interactive: bool = False):
         """Draw figure ``key``: a matplotlib Figure, or a plotly Figure with ``interactive``."""
-        from .plotting import interactive as interactive_plots
+        from .plotting import interactive as interactive_plots  # matplotlib and plotly: only to draw
         from .plotting import static as static_plots
 
         fn_name, args, kwargs = self.figures[key]
@@ -208,7 +91,7 @@ class Report:
     def write_files(self, out: Path, formats: Sequence[str] = DEFAULT_FORMATS, plotlyjs: str = "shared") -> list[Path]:
         """Write the files straight into ``out``, with no ledger and no staging: for a caller that
         writes a whole folder at once and records it itself (``figures``)."""
-        from .plotting import save_figure, write_table
+        from .plotting import save_figure, write_table  # matplotlib and plotly: only to write
         from .plotting.save import check_plotlyjs
 
         formats = check_formats(formats)
@@ -257,8 +140,6 @@ def check_out_dir(out_dir: str | os.PathLike) -> Path:
     """The output folder: a folder or absent (created on the first write), not under a file, writable —
     checked before any work by the CLI, and again before writing (:func:`m2t_interpret.io.check_out_folder`).
     Files of the same name are replaced only when the tool wrote them (:mod:`m2t_interpret.outputs`)."""
-    from .io import check_out_folder
-
     return check_out_folder(out_dir, "figures and tables")
 
 
@@ -422,9 +303,6 @@ def compare_report(contexts: dict[str, AnalysisContext], caption_contexts: dict[
 
 def _attribution_key(ctx: AnalysisContext, method: str, target: str, baseline: str, n_steps: int,
                      joint_groups) -> str:
-    import hashlib
-    import json
-
     cap = ctx.capture
     fields = {"model": cap.meta.get("model_fingerprint"), "data": cap.meta.get("data_fingerprint"),
               "clips": list(cap.clip_ids), "method": method, "target": target, "baseline": baseline,
@@ -448,11 +326,8 @@ def open_attribution(ctx: AnalysisContext, methods: Sequence[str] = ("ig",), tar
                      progress: bool = True, log: Callable[[str], None] | None = None):
     """Attribute the words of a forced-decoding context by each method (each cached on its own,
     keyed by model, data, clips and settings); attention comes along as the method "attention"."""
-    from .cache import cached_entry
     from .capture.attribution import attribute_capture, check_baseline, check_method, check_target
     from .capture.attribution_result import AttributionResult
-    from .errors import CacheWarning
-    from .io import cache_dir
 
     methods = [check_method(m) for m in methods]
     target, baseline = check_target(target), check_baseline(baseline)
@@ -489,6 +364,7 @@ def open_attribution(ctx: AnalysisContext, methods: Sequence[str] = ("ig",), tar
 def attribute_report(ctx: AnalysisContext, result, method: str, clip: str | None = None) -> Report:
     """Per-word part bars (attention beside the method) and frame × part maps of one clip, the tidy
     part and frame tables, agreement per word category and the ground-truth scores."""
+    # scipy (agreement) and torch (attribution): loaded by the attribution reports only
     from .analysis.agreement import agreement_summary, word_agreement
     from .analysis.attribution_truth import truth_scores, truth_wide
     from .capture.attribution import RESOLUTION
@@ -519,10 +395,6 @@ def attribute_report(ctx: AnalysisContext, result, method: str, clip: str | None
 
 def _clip_maps(result, n: int, method: str) -> pd.DataFrame:
     """The frame × part map of one clip's words by ``method``, tidy: ``step, word, part, frame, time_s, value``."""
-    import numpy as np
-
-    from .skeletons import PARTS
-
     t = int(result.lengths[n])
     rows = []
     for s in np.nonzero(result.step_mask[n])[0]:
@@ -536,7 +408,8 @@ def _clip_maps(result, n: int, method: str) -> pd.DataFrame:
 
 def faithfulness_report(ctx: AnalysisContext, result, method: str, seed: int = 0) -> Report:
     """Interventions on attention and on the input, the ablation table and the deletion curves."""
-    from .analysis.faithfulness import attention_interventions, deletion_curves, faithfulness_summary, input_deletion
+    from .analysis.faithfulness import (attention_interventions, deletion_curves,  # loads torch
+                                        faithfulness_summary, input_deletion)
 
     x, lengths = model_inputs(ctx)
     words = attention_interventions(ctx.model, ctx.capture, x, lengths, result, method, seed=seed)
@@ -557,7 +430,7 @@ def faithfulness_report(ctx: AnalysisContext, result, method: str, seed: int = 0
 def sanity_report(ctx: AnalysisContext, method: str, target: str = "logprob", baseline: str = "first_pose",
                   n_steps: int = 32, seed: int = 0) -> Report:
     """Cascading randomisation: rank correlation of attention and attribution with the trained model's."""
-    from .analysis.sanity import cascading_randomisation
+    from .analysis.sanity import cascading_randomisation  # loads torch and scipy
 
     x, lengths = model_inputs(ctx)
     table = cascading_randomisation(ctx.model, ctx.capture, x, lengths, method, seed=seed, target=target,
@@ -573,9 +446,8 @@ def sanity_report(ctx: AnalysisContext, method: str, target: str = "logprob", ba
 
 def attribution_compare_rows(contexts: dict[str, AnalysisContext], results: dict, method: str) -> pd.DataFrame:
     """The agreement and faithfulness section of ``compare``: one row per score, one column per model."""
+    # scipy (agreement) and torch (faithfulness): loaded by the attribution reports only
     from .analysis.agreement import agreement_summary, word_agreement
-    import numpy as np
-
     from .analysis.faithfulness import attention_interventions, faithfulness_summary
 
     rows = []

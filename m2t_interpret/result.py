@@ -196,13 +196,14 @@ class CaptureResult:
 
     def intervals(self) -> tuple[np.ndarray, np.ndarray]:
         """Token intervals μ ± σ·√(2 ln 2) clipped to valid frames, in model frames: (N, S) each."""
-        self._need_capture()
+        self.require_captured()
         last = (self.lengths - 1)[:, None].astype(np.float64)
         half = self.sigma.astype(np.float64) * HALF_WIDTH
         mu = self.mu.astype(np.float64)
         return np.clip(mu - half, 0, last), np.clip(mu + half, 0, last)
 
-    def _need_capture(self) -> None:
+    def require_captured(self) -> None:
+        """Raise M2TError unless the attention arrays were captured (``capture=True``)."""
         if not self.captured:
             raise M2TError("this result was decoded with capture=False; decode again with capture=True")
 
@@ -269,7 +270,7 @@ class CaptureResult:
 
     def dense(self, clip: int, step: int) -> dict[str, np.ndarray]:
         """One token's arrays on the clip's valid frames: α (T, 6) checkpoint order, γ, Γ (T,)."""
-        self._need_capture()
+        self.require_captured()
         t = int(self.lengths[clip])
         return {"alpha": self.alpha[clip, step, :t], "gamma": self.gamma[clip, step, :t],
                 "window": self.window[clip, step, :t]}

@@ -4,7 +4,7 @@ leaves nothing that blocks or stays; a full cache falls back to an uncached run;
 cache` lists, clears and prunes.
 
 A tiny model on tiny corpora, as in test_cli_analysis; the held-out corpus of ``--data synthetic``
-is made small by setting ``reports.HELDOUT_CLIPS`` (in this process, or in the subprocesses'
+is made small by setting ``session.HELDOUT_CLIPS`` (in this process, or in the subprocesses'
 ``-c`` prologue), so the real generation, lock and check paths run in seconds."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pytest
 from m2t_interpret.outputs import LEDGER
 from m2t_interpret import cache as C
 from m2t_interpret.cache_admin import disk_bytes
-from m2t_interpret import reports
+from m2t_interpret import session
 from m2t_interpret.cli import main
 from m2t_interpret.data.synthetic import generate_corpus
 from conftest import REPO, synthetic_model_file
@@ -48,7 +48,7 @@ def corpus(tmp_path_factory):
 @pytest.fixture
 def cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("M2T_INTERPRET_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(reports, "HELDOUT_CLIPS", SMALL_HELDOUT)
+    monkeypatch.setattr(session, "HELDOUT_CLIPS", SMALL_HELDOUT)
     return tmp_path / "cache"
 
 
@@ -256,7 +256,7 @@ def test_full_disk_while_generating_the_corpus_is_one_line(model_file, cache, tm
 def _cli_process(args, cache: Path, cwd: Path, heldout: int, go: Path | None = None) -> subprocess.Popen:
     """``m2t-interpret ARGS`` in a real process, with a held-out corpus of ``heldout`` source clips;
     with ``go`` it says it is ready (``go``.ready-PID) and starts only once ``go`` exists."""
-    prologue = (f"import os, sys, time\nimport m2t_interpret.reports as r\nr.HELDOUT_CLIPS = {heldout}\n"
+    prologue = (f"import os, sys, time\nimport m2t_interpret.session as s\ns.HELDOUT_CLIPS = {heldout}\n"
                 "from m2t_interpret.cli import main\n")
     if go is not None:
         prologue += (f"open({str(go)!r} + '.ready-' + str(os.getpid()), 'w').close()\n"
@@ -310,7 +310,7 @@ def test_run_killed_while_writing_the_cache_blocks_nothing_and_its_leftover_goes
     monkeypatch.setenv("M2T_INTERPRET_CACHE", str(cache))
     rc, stdout, _ = run(["cache", "list"], capsys)
     assert rc == 0 and "leftover" in stdout and leftover[0].name in stdout
-    monkeypatch.setattr(reports, "HELDOUT_CLIPS", SMALL_HELDOUT)
+    monkeypatch.setattr(session, "HELDOUT_CLIPS", SMALL_HELDOUT)
     start = time.monotonic()
     rc, stdout, err = run([*args, "--out", tmp_path / "second"], capsys)
     assert rc == 0, err

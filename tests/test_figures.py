@@ -27,7 +27,7 @@ from m2t_interpret.figures import (
     check_figures_out,
     make_figures,
     manifest_files,
-    map_figure,
+    paper_map_figure,
 )
 from m2t_interpret.model.checkpoints import save_checkpoint
 
@@ -92,7 +92,7 @@ def test_manifest_lists_every_file_with_fingerprints_and_the_command(written, ti
 def test_side_by_side_panels_are_the_single_figures_data(tiny, written):
     models, corpus = tiny
     _, out = written
-    part = map_figure(FigureSession(models, data=str(corpus), clip="0", cache=False))
+    part = paper_map_figure(FigureSession(models, data=str(corpus), clip="0", cache=False))
     fig = part.figure
     assert len(fig.subfigs) == 2
     for sub, label in zip(fig.subfigs, ["tiny0", "tiny1"]):
@@ -268,7 +268,7 @@ def test_committed_paper_figures_match_a_regeneration_of_the_greedy_figures(tmp_
     checked = _compare_with_committed(out, "synthetic-guided")
     assert {"synthetic-guided/density_summary.csv", "synthetic-guided/map_000006.csv",
             "synthetic-guided/finegrained_000006.md"} <= set(checked)
-    part = map_figure(FigureSession(["synthetic-guided"]))
+    part = paper_map_figure(FigureSession(["synthetic-guided"]))
     committed = pd.read_csv(COMMITTED / "synthetic-guided" / "map_000006.csv")
     meshes = _meshes(part.figure.subfigs[0])
     for mesh, step in zip(meshes, committed["step"].drop_duplicates()):

@@ -20,20 +20,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
-from scipy.stats import rankdata, spearmanr
+from scipy.stats import spearmanr
 
 from ..capture.attribution_result import ATTENTION
 from ..result import HALF_WIDTH
+from .statistics import GROUPS, bootstrap_interval, magnitude_shares, rowwise_spearman, word_group_masks
 from .temporal import interval_iou
 
-#: Word groups of every summary (motion labels and ground-truth categories from the token table).
-GROUPS = ("all words", "motion", "non-motion", "one part", "several parts", "whole body")
 #: Which resolution each statistic needs.
 PART_STATS = ("spearman", "top1", "js_distance")
 FRAME_STATS = ("com_error_s", "interval_tiou")
 #: Share of a Gaussian's mass within its half-maximum width (μ ± σ·√(2 ln 2)).
 CENTRAL_MASS = 0.7610
-BOOTSTRAP = 1000
 
 
 def _resolution(result, method: str) -> tuple[str, ...]:
@@ -42,25 +40,12 @@ def _resolution(result, method: str) -> tuple[str, ...]:
     return RESOLUTION.get(method, ("parts", "frames"))
 
 
-def _rowwise_spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    ra, rb = rankdata(a, axis=1), rankdata(b, axis=1)
-    ra, rb = ra - ra.mean(1, keepdims=True), rb - rb.mean(1, keepdims=True)
-    den = np.sqrt((ra ** 2).sum(1) * (rb ** 2).sum(1))
-    return np.divide((ra * rb).sum(1), den, out=np.full(len(a), np.nan), where=den > 0)
-
-
-def _shares(v: np.ndarray) -> np.ndarray:
-    v = np.abs(v)
-    s = v.sum(1, keepdims=True)
-    return np.divide(v, s, out=np.full_like(v, 1 / v.shape[1]), where=s > 0)
-
-
 def part_agreement(attr: np.ndarray, attn: np.ndarray) -> dict[str, np.ndarray]:
     """(M, 6) attributions and (M, 6) attention → per-word Spearman, top-1 and JS distance."""
     top = np.abs(attr).argmax(1) == attn.argmax(1)
-    js = np.array([jensenshannon(p, q, base=2) for p, q in zip(_shares(attr), _shares(attn))]) if len(attr) else \
-        np.zeros(0)
-    return {"spearman": _rowwise_spearman(attr, attn), "top1": top.astype(float), "js_distance": js}
+    pairs = zip(magnitude_shares(attr), magnitude_shares(attn))
+    js = np.array([jensenshannon(p, q, base=2) for p, q in pairs]) if len(attr) else np.zeros(0)
+    return {"spearman": rowwise_spearman(attr, attn), "top1": top.astype(float), "js_distance": js}
 
 
 def mass_interval(frames: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,23 +98,6 @@ def word_agreement(result, table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
-def _group_masks(df: pd.DataFrame) -> dict[str, np.ndarray]:
-    motion = df["motion"]
-    masks = {"all words": np.ones(len(df), bool), "motion": motion.eq(True).to_numpy(),
-             "non-motion": motion.eq(False).to_numpy()}
-    for c in ("one part", "several parts", "whole body"):
-        masks[c] = df["category"].eq(c).to_numpy()
-    return masks
-
-
-def _bootstrap(values: np.ndarray, rng: np.random.Generator, stat=np.nanmean) -> tuple[float, float]:
-    if len(values) < 2:
-        return np.nan, np.nan
-    idx = rng.integers(0, len(values), (BOOTSTRAP, len(values)))
-    boots = np.nanmean(values[idx], 1) if stat is np.nanmean else np.array([stat(values[i]) for i in idx])
-    return float(np.nanpercentile(boots, 2.5)), float(np.nanpercentile(boots, 97.5))
-
-
 def agreement_summary(words: pd.DataFrame, result, seed: int = 0, shuffles: int = 20) -> pd.DataFrame:
     """``method, group, statistic, value, ci_low, ci_high, chance, n`` from :func:`word_agreement`.
 
@@ -144,12 +112,12 @@ def agreement_summary(words: pd.DataFrame, result, seed: int = 0, shuffles: int 
         s = sub["step"].to_numpy()
         attr_parts, attn_parts = result.parts(m)[n, s], result.parts(ATTENTION)[n, s]
         res = _resolution(result, m)
-        for g, mask in _group_masks(sub).items():
+        for g, mask in word_group_masks(sub).items():
             if mask.sum() < 2:
                 continue
             for stat in (PART_STATS if "parts" in res else ()) + (FRAME_STATS if "frames" in res else ()):
                 v = sub.loc[mask, stat].to_numpy(float)
-                lo, hi = _bootstrap(v, rng)
+                lo, hi = bootstrap_interval(v, rng)
                 chance = np.nan
                 if stat in PART_STATS:
                     sel = np.nonzero(mask)[0]

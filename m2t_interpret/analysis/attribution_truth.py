@@ -15,8 +15,9 @@ import pandas as pd
 
 from ..capture.attribution_result import ATTENTION
 from ..skeletons import part_columns
-from .agreement import _shares, mass_interval
+from .agreement import mass_interval
 from .scores import interpretability_scores
+from .statistics import magnitude_shares
 
 #: The rows of :func:`~m2t_interpret.analysis.scores.interpretability_scores` that are ground-truth
 #: scores of an explanation (the gate and alignment rows are not).
@@ -36,7 +37,7 @@ def explanation_table(table: pd.DataFrame, result, method: str) -> pd.DataFrame:
     n = out["clip_id"].map(clip_of).to_numpy()
     s = out["step"].to_numpy()
     if "parts" in RESOLUTION.get(method, ()):
-        shares = _shares(result.parts(method)[n, s])
+        shares = magnitude_shares(result.parts(method)[n, s])
         for j, col in enumerate(part_columns("attn_")):
             out[col] = shares[:, j]
     if "frames" in RESOLUTION.get(method, ()):

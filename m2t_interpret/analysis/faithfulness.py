@@ -27,6 +27,7 @@ from ..capture.attribution_result import ATTENTION
 from ..result import HALF_WIDTH
 from ..skeletons import PARTS, get_skeleton
 from ..tokens import PAD_ID, SOS_ID
+from .statistics import bootstrap_interval, word_group_masks
 
 if TYPE_CHECKING:
     from ..capture.attribution_result import AttributionResult
@@ -189,8 +190,6 @@ def faithfulness_summary(words: pd.DataFrame, table: pd.DataFrame, seed: int = 0
     """Mean drop per intervention and word group, with bootstrap 95 % intervals:
     ``group, intervention, mean_drop, ci_low, ci_high, n``. The other parts' mean and the random
     window are the chance levels of the part and window removals."""
-    from .agreement import _bootstrap, _group_masks
-
     rng = np.random.default_rng(seed)
     merged = words.merge(table[["clip_id", "step", "motion", "category", "is_special"]], on=["clip_id", "step"],
                          how="left")
@@ -198,12 +197,12 @@ def faithfulness_summary(words: pd.DataFrame, table: pd.DataFrame, seed: int = 0
     cols = [c for c in merged.columns if c.startswith("drop_") or c.endswith("_aopc")
             or c in ("input_drop_attention", "input_drop_attribution", "input_drop_other_parts", "input_drop_best")]
     rows = []
-    for g, mask in _group_masks(merged).items():
+    for g, mask in word_group_masks(merged).items():
         if mask.sum() < 2:
             continue
         for c in cols:
             v = merged.loc[mask, c].to_numpy(float)
-            lo, hi = _bootstrap(v, rng)
+            lo, hi = bootstrap_interval(v, rng)
             rows.append({"group": g, "intervention": c, "mean_drop": float(np.nanmean(v)), "ci_low": lo,
                          "ci_high": hi, "n": int(mask.sum())})
     return pd.DataFrame(rows, columns=["group", "intervention", "mean_drop", "ci_low", "ci_high", "n"])

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import M2TError
-from ..skeletons import Skeleton, get_skeleton, joint_part_indices
+from ..skeletons import get_skeleton, joint_part_indices
 from .labels import stem_of
 
 #: Γ at or above this marks the current word as active (the toolkit's Γ ≥ ½ interval).
@@ -57,11 +57,6 @@ class JointWeights:
         return np.nonzero(w >= share * top)[0] if top > 0 else np.zeros(0, dtype=int)
 
 
-def joint_parts(skeleton: Skeleton | str) -> np.ndarray:
-    """(J,) index into :data:`PARTS` of each joint's part (:func:`~m2t_interpret.skeletons.joint_part_indices`)."""
-    return np.asarray(joint_part_indices(skeleton), dtype=int)
-
-
 def word_steps(table: pd.DataFrame, clip_id: str, word: str | None = None) -> pd.DataFrame:
     """The candidate rows of one clip's caption: those of ``word`` (any form: its stem), else its
     motion words, else every ordinary word. An absent word raises M2TError listing the caption."""
@@ -84,7 +79,7 @@ def joint_weights(capture, table: pd.DataFrame, clip: int | str, word: str | Non
     """Joint weights of one clip of ``capture`` (see the module docstring); ``table`` is its token
     table (:func:`~m2t_interpret.analysis.token_table`), which says which words are motion words."""
     n = capture.clip_index(clip)
-    capture._need_capture()
+    capture.require_captured()
     clip_id = capture.clip_ids[n]
     rows = word_steps(table, clip_id, word)
     steps = rows["step"].to_numpy(int)
@@ -97,9 +92,9 @@ def joint_weights(capture, table: pd.DataFrame, clip: int | str, word: str | Non
     frames = np.arange(t)
     win = window[current, frames]
     part_w = alpha[current, frames] * win[:, None]
-    jp = joint_parts(sk)
+    jp = np.asarray(joint_part_indices(sk), dtype=int)
     return JointWeights(clip_id, steps, [str(w) for w in rows["word"]], rows["beta"].to_numpy(float), current,
                         win, win >= ACTIVE_WINDOW, part_w, part_w[:, jp], jp, alpha[current, frames].argmax(1))
 
 
-__all__ = ["ACTIVE_WINDOW", "JointWeights", "joint_parts", "joint_weights", "word_steps"]
+__all__ = ["ACTIVE_WINDOW", "JointWeights", "joint_weights", "word_steps"]

@@ -7,13 +7,15 @@ import numpy as np
 import pandas as pd
 
 from ..skeletons import PARTS, part_label
+from .groundtruth import true_part_mask
+from .labels import motion_labels
 
 
 def attention_map(capture, clip: int | str, steps=None) -> pd.DataFrame:
     """α_{t,i,k}·Γ_{t,i} over parts × valid frames for the tokens of one clip → long table
     ``step, word, beta, part, frame, time_s, value`` (parts named, in part order)."""
     n = capture.clip_index(clip)
-    capture._need_capture()
+    capture.require_captured()
     t = int(capture.lengths[n])
     steps = np.nonzero(capture.step_mask[n])[0] if steps is None else np.asarray(list(steps), dtype=int)
     order = [capture.part_names.index(p) for p in PARTS]
@@ -33,15 +35,11 @@ def attention_map(capture, clip: int | str, steps=None) -> pd.DataFrame:
 def fine_grained(table: pd.DataFrame, clip_id: str) -> pd.DataFrame:
     """The motion words of one clip with their most attended part and interval:
     ``step, word, part, onset_s, offset_s, beta`` (+ the true action, parts and segment when known)."""
-    from .labels import motion_labels
-
     rows = table[(table["clip_id"] == clip_id)]
     rows = rows[motion_labels(rows).eq(True)]
     out = pd.DataFrame({"step": rows["step"], "word": rows["word"], "part": rows["top_part"],
                         "onset_s": rows["onset_s"], "offset_s": rows["offset_s"], "beta": rows["beta"]})
     if "gt_aligned" in rows and rows["gt_aligned"].any():
-        from .groundtruth import true_part_mask
-
         true = true_part_mask(rows)
         out["true_action"] = rows["action"].where(rows["gt_aligned"].astype(bool), "")
         out["true_parts"] = ["+".join(p for p, t in zip(PARTS, r) if t) for r in true]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..skeletons import PARTS, part_columns
 from .groundtruth import CATEGORIES, true_part_mask
-from .labels import stem_words
+from .labels import motion_labels, stem_words
 
 ATTN = part_columns("attn_")
 
@@ -30,8 +30,6 @@ def part_predictions(table: pd.DataFrame) -> pd.DataFrame:
         rows = table[table["gt_aligned"].astype(bool)].copy()
         rows = rows[true_part_mask(rows).any(1)]  # "stands still" moves no part: nothing to point at
     else:
-        from .labels import motion_labels
-
         rows = table[motion_labels(table).eq(True)].copy()
     attn = rows[ATTN].to_numpy(dtype=float)
     top = attn >= attn.max(1, keepdims=True) - 1e-9 if len(rows) else np.zeros((0, 6), bool)

@@ -18,7 +18,8 @@ import pandas as pd
 import torch
 
 from ..capture.attribution_result import ATTENTION
-from .agreement import _rowwise_spearman
+from .faithfulness import forced_captions
+from .statistics import rowwise_spearman
 
 if TYPE_CHECKING:
     from ..model.network import CaptionerNetwork
@@ -42,7 +43,7 @@ def _valid_spearman(a: np.ndarray, b: np.ndarray, lengths: np.ndarray) -> np.nda
     out = np.full(len(a), np.nan)
     for t in np.unique(lengths):
         rows = np.nonzero(lengths == t)[0]
-        out[rows] = _rowwise_spearman(a[rows, :t], b[rows, :t])
+        out[rows] = rowwise_spearman(a[rows, :t], b[rows, :t])
     return out
 
 
@@ -53,7 +54,6 @@ def cascading_randomisation(model: "CaptionerNetwork", capture: "CaptureResult",
     each explanation (``attention`` and ``method``) with the trained model's, after randomising
     the layers of :data:`CASCADE` down to ``randomised`` ("none" first: the trained model itself)."""
     from ..capture.attribution import attribute_capture
-    from .faithfulness import forced_captions
 
     captions = forced_captions(capture)
     nn, ss = np.nonzero(capture.step_mask)
@@ -76,7 +76,7 @@ def cascading_randomisation(model: "CaptionerNetwork", capture: "CaptureResult",
         for e in (ATTENTION, method):
             for k, res in enumerate(("parts", "frames")):
                 a, b = np.abs(now[e][k]), np.abs(trained[e][k])
-                rho = _rowwise_spearman(a, b) if res == "parts" else _valid_spearman(a, b, word_lengths)
+                rho = rowwise_spearman(a, b) if res == "parts" else _valid_spearman(a, b, word_lengths)
                 rows.append({"step": step, "randomised": name, "explanation": e, "resolution": res,
                              "spearman": float(np.nanmean(rho)), "n": int(np.isfinite(rho).sum())})
     return pd.DataFrame(rows)

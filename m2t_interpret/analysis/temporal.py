@@ -101,7 +101,7 @@ def window_curves(capture, clip: int | str, labels: pd.Series | None = None) -> 
     """Γ over the valid frames of one clip, per token → columns ``step, word, beta, motion,
     frame, time_s, window, mu_s, onset_s, offset_s`` (``motion`` from ``labels`` when given)."""
     n = capture.clip_index(clip)
-    capture._need_capture()
+    capture.require_captured()
     t = int(capture.lengths[n])
     frames = np.arange(t)
     time_s = capture.model_frame_to_seconds(frames)

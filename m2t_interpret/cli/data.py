@@ -187,7 +187,7 @@ def lexicon_show(
     # heavy: imported when the command runs
     import pandas as pd
 
-    from ..data.supervision import lexicon_coverage, lexicon_entries, lexicon_table, load_lexicon
+    from ..data.lexicon import lexicon_coverage, lexicon_entries, lexicon_table, load_lexicon
 
     if out is not None:
         check_file_destination(out, "lexicon table", is_ours=_is_lexicon_csv, option="--out")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 import numpy as np
+import pandas as pd
 
 from ..errors import M2TError
 from ..skeletons import Skeleton, get_skeleton, skeleton_for_joints
@@ -216,8 +217,6 @@ class DatasetCheck:
 
     def to_frame(self):
         """One row per split (pandas DataFrame)."""
-        import pandas as pd
-
         rows = []
         for s in self.splits.values():
             d = asdict(s)

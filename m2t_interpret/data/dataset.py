@@ -34,10 +34,12 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
+from tqdm import tqdm
 
 from ..errors import M2TError, SkippedClipsWarning
 from ..skeletons import Skeleton, get_skeleton, skeleton_for_joints
 from .texts import TextLine, parse_text_file
+from .tokenize import tokenize
 
 __all__ = [
     "MOTION_DIR",
@@ -458,8 +460,6 @@ def caption_from_line(line: TextLine) -> Caption:
     """A :class:`Caption` from a parsed line (tokenising the caption when it has no tags)."""
     if line.tokens:
         return Caption(line.caption, tuple(line.tokens), tuple(line.pos), True)
-    from .tokenize import tokenize
-
     toks = tuple(t for t in tokenize(line.caption) if not t.isspace())
     return Caption(line.caption, toks, (None,) * len(toks), False)
 
@@ -527,12 +527,7 @@ def load_split(root: PathLike, split: str, skeleton: Optional[Union[str, Skeleto
 
     iterator: Iterable[str] = todo
     if progress:
-        try:
-            from tqdm import tqdm
-
-            iterator = tqdm(todo, desc=f"loading {split}", unit="clip", leave=False)
-        except Exception:  # pragma: no cover
-            pass
+        iterator = tqdm(todo, desc=f"loading {split}", unit="clip", leave=False)
 
     samples: list[Sample] = []
     unit_counts: Counter = Counter()

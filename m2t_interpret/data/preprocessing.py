@@ -6,6 +6,7 @@ root-relative joints (joint 0 keeps its absolute normalised position), zero-padd
 
 from __future__ import annotations
 
+import warnings
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -97,8 +98,6 @@ def read_motion_file(path, skeleton: Skeleton, name: str | None = None,
     if notes:  # one warning per file
         note = "; ".join(notes)
         if warn is None:
-            import warnings
-
             warnings.warn(note, stacklevel=2)
         else:
             warn(note)

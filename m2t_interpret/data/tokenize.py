@@ -33,12 +33,14 @@ import functools
 import re
 from typing import Callable, Optional
 
+from ..errors import M2TError
+
 __all__ = ["tokenize", "RuleTokenizer", "spacy_available", "get_tokenizer"]
 
 
 @functools.lru_cache(maxsize=1)
 def spacy_available() -> bool:
-    try:
+    try:  # spaCy is optional and slow to import: only when asked for
         import spacy  # noqa: F401
     except Exception:
         return False
@@ -228,8 +230,6 @@ def _rule_tokenizer() -> RuleTokenizer:
 
 def get_tokenizer(backend: str = "auto") -> Callable[[str], list[str]]:
     """``"spacy"`` (requires spaCy), ``"rules"`` (:class:`RuleTokenizer`) or ``"auto"``."""
-    from ..errors import M2TError
-
     if backend == "auto":
         backend = "spacy" if spacy_available() else "rules"
     if backend == "spacy":

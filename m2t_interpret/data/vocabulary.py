@@ -33,6 +33,8 @@ from ..errors import M2TError
 from ..io import read_json, write_text
 from ..tokens import EOS, EOS_ID, PAD, PAD_ID, SOS, SOS_ID, UNK, UNK_ID  # noqa: F401 (re-exported)
 from ..tokens import SPECIAL_TOKENS as SPECIALS
+from .dataset import MotionDataset, read_captions
+from .tokenize import tokenize
 
 __all__ = ["PAD", "SOS", "EOS", "UNK", "SPECIALS", "Vocabulary", "build_vocabulary",
            "count_tokens", "caption_tokens"]
@@ -88,8 +90,6 @@ class Vocabulary:
 
     def tokenize(self, caption: str) -> list[str]:
         """Tokens of a caption string as this vocabulary's mode expects them (lowercased)."""
-        from .tokenize import tokenize
-
         toks = tokenize(caption)
         if self.mode != "authors":
             toks = [t for t in toks if not t.isspace()]
@@ -175,8 +175,6 @@ def surface_tokens(text: str, tags: Optional[Sequence[Optional[str]]] = None) \
     dropped. HumanML3D's word/POS field holds spaCy *lemmas* ("kick" for "kicks"), so words come
     from the text; the field's tags are used when it has one token per text token.
     """
-    from .tokenize import tokenize
-
     toks = [t for t in tokenize(text) if not t.isspace()]
     pos: list[Optional[str]] = list(tags) if tags is not None and len(tags) == len(toks) else [None] * len(toks)
     kept = [(t, p) for t, p in zip(toks, pos) if not _is_punct(t)]
@@ -189,8 +187,6 @@ def caption_tokens(item: object, mode: str = "project") -> list[str]:
     ``"authors"``: the spaCy tokens of the text, punctuation included. ``"project"``: the
     words as written (:func:`surface_tokens`); a token list is taken as given (lowercased).
     """
-    from .tokenize import tokenize
-
     if isinstance(item, (list, tuple)):
         return [str(t).lower() for t in item]
     text = item if isinstance(item, str) else getattr(item, "text", None)
@@ -209,8 +205,6 @@ def caption_tokens(item: object, mode: str = "project") -> list[str]:
 
 
 def _iter_items(source: object, mode: str) -> Iterable[object]:
-    from .dataset import MotionDataset, read_captions
-
     if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
         # a dataset root: all splits' caption lines (authors counted over all splits)
         root = Path(source)

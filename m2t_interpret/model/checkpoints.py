@@ -153,7 +153,7 @@ def config_from_authors_state(state: Mapping[str, torch.Tensor]) -> CaptionerCon
                            attn_dim=int(attn_dim), skeleton=skeleton)
 
 
-def _load_file(path: Path, what: str = "checkpoint") -> Any:
+def load_checkpoint_file(path: Path, what: str = "checkpoint") -> Any:
     """``torch.load`` with ``weights_only=True``: tensors and plain data only, never code from the file."""
     import pickle
 
@@ -305,7 +305,7 @@ def check_overrides(source, vocab=None, stats=None) -> None:
     if vocab is None and stats is None:
         return
     path, _ = _resolve_source(source if source is not None else DEFAULT_MODEL)
-    ckpt = _load_file(path)
+    ckpt = load_checkpoint_file(path)
     if isinstance(ckpt, Mapping) and ckpt.get("format") == FORMAT:
         from_project_checkpoint_overrides(ckpt, vocab, stats, str(path))
 
@@ -321,7 +321,7 @@ def from_project_checkpoint_overrides(ckpt: Mapping[str, Any], vocab, stats, whe
 
 
 def _load_path(path: Path, vocab, stats) -> Captioner:
-    ckpt = _load_file(path)
+    ckpt = load_checkpoint_file(path)
     if not isinstance(ckpt, Mapping):
         raise M2TError(f"{path} holds a {type(ckpt).__name__}, not a checkpoint dict")
     if ckpt.get("format") == FORMAT:
@@ -343,7 +343,7 @@ def _load_path(path: Path, vocab, stats) -> Captioner:
 def is_project_checkpoint(path: str | os.PathLike) -> bool:
     """True when ``path`` is a checkpoint file written in the project format."""
     try:
-        ckpt = _load_file(Path(path))
+        ckpt = load_checkpoint_file(Path(path))
     except M2TError:
         return False
     return isinstance(ckpt, Mapping) and ckpt.get("format") == FORMAT
@@ -358,7 +358,7 @@ def convert_authors_checkpoint(src, vocab, out, stats=None, overwrite: bool = Fa
 
     check_file_destination(out, "project checkpoint", is_ours=is_project_checkpoint, overwrite=overwrite,
                            option="--out")
-    ckpt = _load_file(Path(src))
+    ckpt = load_checkpoint_file(Path(src))
     state = ckpt.get("model", ckpt) if isinstance(ckpt, Mapping) else None
     if not isinstance(state, Mapping) or "dec.embedding.weight" not in state:
         raise M2TError(f"{src} is not an authors' checkpoint (no 'model' state_dict with dec.embedding.weight)")

@@ -10,6 +10,8 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
+from ..cache import cached_corpus
+from ..data import synthetic
 from ..data.dataset import MotionDataset, load_split
 from ..data.clause_order import step_units
 from ..data.preprocessing import axis_stats, pad_frames, preprocess_motions
@@ -36,9 +38,6 @@ def resolve_data(spec: str | os.PathLike, synthetic_seed: int = 0, progress: boo
     340 MB) into ``$M2T_INTERPRET_CACHE`` (default ``~/.cache/m2t-interpret``) — ``log`` is told
     where before it is written; anything else → that folder, which must exist."""
     if str(spec) == SYNTHETIC:
-        from ..cache import cached_corpus
-        from ..data import synthetic
-
         def generate(root: Path) -> None:
             if log is not None:
                 log(f"generating the default synthetic corpus (seed {synthetic_seed}, about 340 MB, once) into "

@@ -104,12 +104,13 @@ class LossTerms:
 
     def as_floats(self) -> dict[str, float]:
         """Detached Python floats and counts, for logging."""
-        return {"total": float(_detached(self.total)), **{k: float(_detached(getattr(self, k)))
+        return {"total": float(detached(self.total)), **{k: float(detached(getattr(self, k)))
                                                           for k in ("lang", *self.TERMS)},
                 **{f"n_{k}": v for k, v in self.counts().items()}}
 
 
-def _detached(value):
+def detached(value):
+    """A tensor detached from the graph; any other value as it is."""
     return value.detach() if torch.is_tensor(value) else value
 
 

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from ..errors import M2TError
-from ..io import write_text
+from ..io import check_out_folder, write_text
 from ..outputs import LEDGER, STAGING_PREFIX, OutputFolder
 from .config import TrainConfig
 
@@ -68,8 +68,6 @@ TABLE_FILES = ("table1.csv", "table1.md", "table1.tex")
 def check_sweep_dir(out_dir: str | os.PathLike) -> Path:
     """``--out`` of a sweep, before any work: absent, empty, or an earlier sweep (only ``lambda_*`` run
     folders and ``table1.*``); a file, an unwritable folder or a folder of other files is refused."""
-    from ..io import check_out_folder
-
     out = Path(out_dir)
     if out.is_dir():
         other = sorted(p.name for p in out.iterdir()
@@ -89,6 +87,8 @@ def run_sweep(config: TrainConfig, grid: Sequence[tuple[float, float]], out_dir:
     """Train one model per λ pair (resuming finished or partial runs), evaluate each on
     ``split`` and write ``table1.csv``, ``table1.md`` and ``table1.tex`` into ``out_dir``.
     ``allow_skips`` goes on when a split lost more than 5 % (training and evaluation alike)."""
+    # training and evaluation load torch: here, not with the module, whose table columns the
+    # paper figures read without a model
     from ..evaluation import evaluate_model
     from ..model.checkpoints import load_model
     from .data import resolve_data

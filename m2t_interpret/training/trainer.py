@@ -22,26 +22,31 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import torch
+from filelock import FileLock, Timeout
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
 
 from .._version import __version__
+from ..cache import remove_leftovers
 from ..errors import M2TError
 from ..evaluation import caption_batches
 from ..io import atomic_path, write_text
 from ..outputs import LEDGER, OutputFolder
-from ..metrics import corpus_bleu4_fast
+from ..bleu import corpus_bleu4_fast
 from ..tokens import SPECIAL_TOKENS
 from ..model.captioner import Captioner, CaptionerConfig
-from ..model.checkpoints import resolve_device, save_checkpoint
+from ..model.checkpoints import load_checkpoint_file, resolve_device, save_checkpoint
 from .config import TrainConfig, config_from_mapping
 from .data import (Batch, PreparedSplit, bucketed_batches, caption_width, collate, first_motions, load_prepared,
                    motion_batches, rank_slice, resolve_data)
 from .distributed import Distributed, init_distributed, no_buffer_sync
-from .losses import LossTerms, _detached, guided_attention_loss, weighted_total
+from .losses import LossTerms, detached, guided_attention_loss, weighted_total
 
 RUN_STATE = "m2t-interpret-run-state"
 LOG_COLUMNS = ["epoch", "loss", "lang", "spat", "adapt", "order", "segment", "val_bleu4", "seconds", "lr"]
@@ -143,7 +148,7 @@ def _distributed_backward(ddp: nn.Module, dist: Distributed, split: PreparedSpli
     terms = _loss_terms(TrainingDecode(*out), batch, config.lambdas, config.temporal_lambdas, config.order_margin)
     names = ("lang", *LossTerms.TERMS)
     values = [getattr(terms, k) for k in names]
-    means = torch.tensor([float(_detached(v)) for v in values], dtype=torch.float64)
+    means = torch.tensor([float(detached(v)) for v in values], dtype=torch.float64)
     counts = torch.tensor([terms.counts()[k] for k in names], dtype=torch.float64) * weight
     local_sums = means * counts if weight else torch.zeros(len(names), dtype=torch.float64)
     reduced = dist.all_reduce_sum(torch.cat([local_sums, counts]))
@@ -228,10 +233,6 @@ class RunFolderLock:
         self.out, self.lock, self.created = out, None, False
 
     def take(self) -> None:
-        from filelock import FileLock, Timeout
-
-        from ..cache import remove_leftovers
-
         self.created = not self.out.exists()
         lock = FileLock(str(self.out / RUN_LOCK))
         try:
@@ -304,12 +305,8 @@ def run_folder(out: Path) -> OutputFolder:
 
 def read_run_state(path: Path) -> dict:
     """``last.pt`` of a run, checked: M2TError when it is empty, truncated, unsafe or not a training state."""
-    from collections.abc import Mapping
-
-    from ..model.checkpoints import _load_file
-
     try:
-        state = _load_file(path, what="training state")
+        state = load_checkpoint_file(path, what="training state")
     except M2TError as exc:
         raise M2TError(f"{str(exc).replace('; copy it again', '')}; it cannot be resumed (start a new run in "
                        "another folder)") from None
@@ -402,8 +399,6 @@ def _quiet(message: str) -> None:
 
 def _train(config: TrainConfig, out: Path, state: dict | None, device, progress: bool, log, allow_skips: bool,
            dist: Distributed | None = None, run_lock: RunFolderLock | None = None) -> TrainResult:
-    from tqdm.auto import tqdm
-
     def on_main(fn: Callable[[], object]):
         """Writes (and validation) happen on rank 0; with several processes its outcome, or its
         error, reaches every rank."""
@@ -470,8 +465,6 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
         f"{out / 'skipped.json'}")
     ddp = None
     if dist is not None:
-        from torch.nn.parallel import DistributedDataParallel
-
         log(f"data-parallel training on {dist.world_size} processes ({dist.backend}): each takes about "
             f"1/{dist.world_size} of every global batch of {config.batch_size}")
         # find_unused_parameters: the model holds a layer no computation uses (feat_extract_henc,

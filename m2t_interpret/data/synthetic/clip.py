@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...errors import M2TError
 from ...skeletons import HUMANML3D
 from .kinematics import (
     ANKLE_REST_HEIGHT, FPS, KNEE_RADIUS, N_JOINTS, forward_kinematics, mirror_joints,
@@ -156,8 +157,6 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
     if actions is not None:
         unknown = [a for a in actions if a not in ACTIONS]
         if unknown or not 1 <= len(actions) <= 3:
-            from ...errors import M2TError
-
             raise M2TError(f"actions must be 1–3 names from the catalogue; unknown: {unknown}")
     chosen, segs, gaps, tail = _plan(rng, actions)
     # --- concatenate, with rest frames before each action and after the last one

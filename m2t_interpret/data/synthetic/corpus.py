@@ -28,10 +28,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tqdm import tqdm
 
 from ...errors import M2TError
 from ...io import CACHE_MANIFEST, atomic_path, write_bytes, write_dir, write_text
 from ...outputs import write_recorded_dir
+from ..segments import DATASET_FILE, write_segments
 from .clip import ACTIVE_COLUMNS, PART_NAMES, SyntheticClip, generate_clip
 from .kinematics import FPS
 from .language import GERUND, SUBJECTS, TEMPLATES
@@ -213,8 +215,6 @@ def generate_corpus(out_dir: str | os.PathLike, n_train: int = 4000, n_val: int 
         action_counts: dict[str, int] = {}
         iterator = range(n)
         if progress:
-            from tqdm import tqdm
-
             iterator = tqdm(iterator, total=n, desc="synthetic clips", unit="clip")
         mirror_rows: tuple[dict, dict] = ({c: [] for c in GT_COLUMNS}, {c: [] for c in ACTION_COLUMNS})
         for i in iterator:
@@ -297,8 +297,6 @@ def training_segment_rows(corpus_dir: str | os.PathLike) -> list[dict]:
 
 def write_training_segments(corpus_dir: str | os.PathLike) -> Path:
     """Write ``segments.csv`` (the training split's segment table) into a corpus folder."""
-    from ..segments import DATASET_FILE, write_segments
-
     return write_segments(training_segment_rows(corpus_dir), Path(corpus_dir) / DATASET_FILE)
 
 

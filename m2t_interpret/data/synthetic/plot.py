@@ -10,7 +10,7 @@ import numpy as np
 
 from ...io import atomic_path
 from ...skeletons import PART_COLORS, joint_parts
-from .clip import SyntheticClip
+from .clip import SyntheticClip, generate_clip
 from .kinematics import PARENTS
 
 
@@ -73,8 +73,6 @@ def make_docs_figure(path: str | os.PathLike = "docs/images/synthetic_stills.png
 
     ``python -m m2t_interpret.data.synthetic.plot [PATH]``
     """
-    from .clip import generate_clip
-
     clips = [generate_clip(seed, actions=list(acts)) for acts, seed in DOCS_CLIPS]
     return plot_stills(clips, path, n_stills=7)
 
