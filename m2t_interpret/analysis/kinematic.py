@@ -320,8 +320,9 @@ def _caption_table(gt: pd.DataFrame) -> pd.DataFrame:
 def agreement_rows(root: str | os.PathLike, lexicon=DEFAULT_LEXICON) -> pd.DataFrame:
     """One row per annotated action of a synthetic corpus (its verb: the first motion word of the
     action in the clip's first caption): the annotated parts and segment beside the kinematic
-    truth of that word, with the lexicon's candidate parts (``kin_part``) and with all six
-    (``clip_part``), and the whole clip as a span baseline. "stands still" actions (no part
+    truth of that word (``kin_part``, span ``kin_start_s``–``kin_end_s``; None/NaN where the lexicon
+    does not make it a motion word or its part never moves), the clip's most-moving part of all six
+    (``clip_part``, whatever the lexicon says) and the whole clip as a span baseline. "stands still" actions (no part
     moves) are left out."""
     gt = load_ground_truth(root)
     if gt is None:
@@ -332,26 +333,22 @@ def agreement_rows(root: str | os.PathLike, lexicon=DEFAULT_LEXICON) -> pd.DataF
               for cid in table["clip_id"].unique()}
     annotated = attach_ground_truth(table, gt, forced=True)
     kin = kinematic_truth(table, joints, lexicon=lexicon)
-    whole = kinematic_truth(table, joints, lexicon=lexicon, restrict=False)
+    most = {cid: PARTS[int(part_motion(j).mean(0).argmax())] for cid, j in joints.items()}
     verbs = annotated[annotated["gt_aligned"]].drop_duplicates(["clip_id", "action_idx"]).index
     true = annotated.loc[verbs, ACTIVE].to_numpy(dtype=float) > 0.5
     keep = true.any(1)
     verbs, true = verbs[keep], true[keep]
-    a, k, w = annotated.loc[verbs], kin.loc[verbs], whole.loc[verbs]
+    a, k = annotated.loc[verbs], kin.loc[verbs]
     rate = get_skeleton("humanml3d").fps
-
-    def hit(t: pd.DataFrame) -> np.ndarray:
-        placed = t["gt_aligned"].to_numpy(dtype=bool)
-        return placed & ((t[ACTIVE].fillna(0).to_numpy(dtype=float) > 0.5) & true).any(1)
-
+    clip_part = a["clip_id"].map(most).to_numpy()
     clip_end = a["clip_id"].map({c: len(v) / rate for c, v in joints.items()}).to_numpy(dtype=float)
     out = pd.DataFrame({
         "clip_id": a["clip_id"].to_numpy(), "action": a["action"].to_numpy(), "word": a["word"].to_numpy(),
         "n_actions": a["n_actions"].to_numpy(dtype=float),
         "true_parts": ["+".join(p for p, t in zip(PARTS, r) if t) for r in true],
         "chance": true.sum(1) / len(PARTS),
-        "kin_part": k["action"].to_numpy(), "part_hit": hit(k).astype(float),
-        "clip_part": w["action"].to_numpy(), "clip_part_hit": hit(w).astype(float),
+        "kin_part": k["action"].to_numpy(), "part_hit": _among(k["action"], true),
+        "clip_part": clip_part, "clip_part_hit": _among(clip_part, true),
         "gt_start_s": a["gt_start_s"].to_numpy(dtype=float), "gt_end_s": a["gt_end_s"].to_numpy(dtype=float),
         "kin_start_s": k["gt_start_s"].to_numpy(dtype=float), "kin_end_s": k["gt_end_s"].to_numpy(dtype=float),
         "clip_end_s": clip_end})
@@ -362,6 +359,12 @@ def agreement_rows(root: str | os.PathLike, lexicon=DEFAULT_LEXICON) -> pd.DataF
     out["clip_tiou"] = interval_iou(0.0, out["clip_end_s"], out["gt_start_s"], out["gt_end_s"])
     out["clip_onset_error_s"] = out["gt_start_s"].abs()
     return out
+
+
+def _among(parts, true: np.ndarray) -> np.ndarray:
+    """1.0 where the part named in ``parts`` (None: no part) is one of the row's ``true`` parts."""
+    index = np.array([PARTS.index(p) if isinstance(p, str) else -1 for p in parts])
+    return np.where(index >= 0, true[np.arange(len(index)), np.maximum(index, 0)], False).astype(float)
 
 
 def _best_part(true_parts: pd.Series) -> tuple[str, float]:
