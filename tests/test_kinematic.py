@@ -174,6 +174,8 @@ def test_the_unchanged_scorers_score_attention_on_the_kinematic_part_as_one(join
     scores = A.interpretability_scores(kin).set_index("score")
     assert scores.loc["pointing, all motion words", "value"] == pytest.approx(1.0)
     assert scores.loc["pointing, all motion words", "chance"] == pytest.approx(1 / 6)
+    # the motion labels are the lexicon's, not an annotation, and the gate's score says so
+    assert "gate AUROC, motion vs non-motion (project lexicon rules)" in scores.index
 
 
 def test_uniform_attention_scores_chance_against_the_kinematic_truth(joints):

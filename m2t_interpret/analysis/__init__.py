@@ -58,8 +58,8 @@ __all__ = [
     "token_table", "attach_ground_truth", "load_ground_truth", "alignment_summary", "motion_labels",
     "select_stems", "stem_of", "DEFAULT_NON_MOTION", "beta_density", "beta_summary", "max_attention_histogram",
     "max_attention_summary", "max_attention_truth", "part_predictions", "part_scores", "part_confusion",
-    "temporal_predictions", "temporal_scores", "interval_iou", "window_curves", "true_segments", "table_segments", "TRUTHS",
-    "check_truth", "kinematic_token_table", "gate_separation", "gate_errors",
+    "temporal_predictions", "temporal_scores", "interval_iou", "window_curves", "true_segments", "table_segments",
+    "TRUTHS", "check_truth", "kinematic_token_table", "gate_separation", "gate_errors",
     "auroc", "best_threshold", "attention_map", "fine_grained", "fine_grained_text", "gate_ablation",
     "gate_ablation_scores", "caption_metrics", "interpretability_scores", "compare_table",
 ]

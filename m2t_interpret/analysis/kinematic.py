@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -54,9 +54,9 @@ import pandas as pd
 from ..data.dataset import MOTION_DIR, load_motion, load_split
 from ..data.supervision import caption_targets, load_lexicon
 from ..errors import M2TError
-from ..skeletons import PARTS, Skeleton, get_skeleton, part_columns
-from .groundtruth import ACTIVE, GT_COLUMNS, attach_ground_truth, load_ground_truth, word_category
-from .labels import motion_labels, remember_stems, stem_of
+from ..skeletons import PARTS, Skeleton, get_skeleton
+from .groundtruth import ACTIVE, attach_ground_truth, load_ground_truth, word_category
+from .labels import motion_labels, remember_stems
 from .temporal import interval_iou
 
 #: Centred moving-average window of :func:`part_motion`, seconds (5 frames at 20 fps).
@@ -74,8 +74,9 @@ TRUTHS = ("annotated", "kinematic")
 #: The lexicon that decides motion words and the parts they can name.
 DEFAULT_LEXICON = "project"
 #: Columns the kinematic truth adds beside :data:`~.groundtruth.GT_COLUMNS`: the word's candidate
-#: parts and the parts active during its span ("+"-joined, part order).
-KIN_COLUMNS = ("kin_candidates", "kin_active_parts")
+#: parts and the parts active during its span ("+"-joined, part order), and where the motion labels
+#: (``gt_motion``) come from (the gate's scores name it).
+KIN_COLUMNS = ("kin_candidates", "kin_active_parts", "gt_source")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,10 +193,29 @@ def _lexicon_parts(lex) -> np.ndarray:
     return np.array([lex.part_names.index(p) for p in PARTS])
 
 
-def _clip_truth(motion: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray, list]:
+def _caption_truth(words: list[str], motion: np.ndarray, fps: float, lex, restrict: bool) -> dict[str, list]:
+    """One caption's words (in order) and its clip's motion → per word: β* (NaN unknown), the true
+    part (-1: none), its span [start, end) in seconds, the parts active in the span, the candidates."""
     active = active_frames(motion, fps)
     spans = [active_span(active[:, k], motion[:, k]) for k in range(len(PARTS))]
-    return motion.mean(0), active, spans
+    mean = motion.mean(0)
+    beta, alpha, named = caption_targets(words, lexicon=lex)
+    to_parts = _lexicon_parts(lex)
+    out: dict[str, list] = {"motion": [], "part": [], "start": [], "end": [], "active": [], "candidates": []}
+    for b, a, has in zip(beta, alpha, named):
+        k, span, cand = -1, None, None
+        if b == 1:
+            cand = a[to_parts] > 0.5 if has and restrict else np.ones(len(PARTS), bool)
+            k = int(np.flatnonzero(cand)[np.argmax(mean[cand])])
+            span = spans[k]
+        placed = span is not None
+        out["motion"].append(np.nan if b < 0 else float(b))
+        out["part"].append(k if placed else -1)
+        out["start"].append(span[0] / fps if placed else np.nan)
+        out["end"].append(span[1] / fps if placed else np.nan)
+        out["active"].append(active[span[0]:span[1]].any(0) if placed else np.zeros(len(PARTS), bool))
+        out["candidates"].append(None if cand is None else "+".join(p for p, c in zip(PARTS, cand) if c))
+    return out
 
 
 def kinematic_truth(table: pd.DataFrame, joints: Mapping[str, np.ndarray], skeleton: str | Skeleton = "humanml3d",
@@ -211,49 +231,36 @@ def kinematic_truth(table: pd.DataFrame, joints: Mapping[str, np.ndarray], skele
         raise M2TError(f"no joints for clip(s) {', '.join(map(str, missing[:3]))}"
                        f"{' …' if len(missing) > 3 else ''} of the table")
     lex = load_lexicon(lexicon, sk)
-    to_parts = _lexicon_parts(lex)
     out = attach_ground_truth(table, None, forced=True)  # every GT column, empty
     m = len(out)
-    gt_motion = np.full(m, np.nan)
-    part = np.full(m, -1)
-    start, end = np.full(m, np.nan), np.full(m, np.nan)
-    active_in_span = np.zeros((m, len(PARTS)), bool)
-    candidates = np.full(m, None, object)
-    special = out["is_special"].to_numpy(dtype=bool)
+    cols = {"motion": np.full(m, np.nan), "part": np.full(m, -1), "start": np.full(m, np.nan),
+            "end": np.full(m, np.nan), "active": np.zeros((m, len(PARTS)), bool), "candidates": np.full(m, None, object)}
+    special, steps, words = out["is_special"].to_numpy(dtype=bool), out["step"].to_numpy(), out["word"].to_numpy()
     for cid, rows in out.groupby("clip_id", sort=False).indices.items():
-        rows = rows[np.argsort(out["step"].to_numpy()[rows], kind="stable")]
-        rows = rows[~special[rows]]
-        if not len(rows):
-            continue
-        mean, active, spans = _clip_truth(part_motion(joints[cid], sk, rate), rate)
-        beta, alpha, named = caption_targets([str(w) for w in out["word"].to_numpy()[rows]], lexicon=lex)
-        for r, b, a, has in zip(rows, beta, alpha, named):
-            gt_motion[r] = np.nan if b < 0 else float(b)
-            if b != 1:
-                continue
-            cand = a[to_parts] > 0.5 if has and restrict else np.ones(len(PARTS), bool)
-            k = int(np.flatnonzero(cand)[np.argmax(mean[cand])])
-            candidates[r] = "+".join(p for p, c in zip(PARTS, cand) if c)
-            if spans[k] is None:
-                continue
-            part[r] = k
-            start[r], end[r] = spans[k][0] / rate, spans[k][1] / rate
-            active_in_span[r] = active[spans[k][0]:spans[k][1]].any(0)
+        rows = rows[np.argsort(steps[rows], kind="stable")]
+        rows = rows[~special[rows]]  # the caption's words, in order
+        if len(rows):
+            truth = _caption_truth([str(w) for w in words[rows]], part_motion(joints[cid], sk, rate), rate, lex,
+                                   restrict)
+            for key, values in truth.items():
+                cols[key][rows] = np.asarray(values, dtype=cols[key].dtype)
+    part = cols["part"]
     placed = part >= 0
-    out["gt_motion"] = gt_motion
+    out["gt_motion"] = cols["motion"]
     out["gt_aligned"] = placed
     out["action"] = np.where(placed, np.asarray(PARTS, dtype=object)[np.maximum(part, 0)], None)
     out["action_idx"] = np.where(placed, part, np.nan)
-    out["gt_start_s"], out["gt_end_s"] = start, end
+    out["gt_start_s"], out["gt_end_s"] = cols["start"], cols["end"]
     for k, col in enumerate(ACTIVE):
         out[col] = np.where(placed, (part == k).astype(float), np.nan)
-    out["category"] = np.where(placed, word_category(active_in_span), None)
+    out["category"] = np.where(placed, word_category(cols["active"]), None)
     # each part has one span, so a clip's distinct truths are its distinct true parts
     distinct = pd.Series(part[placed]).groupby(out["clip_id"].to_numpy()[placed]).nunique()
     out["n_actions"] = out["clip_id"].map(distinct).astype(float)
-    out["kin_candidates"] = candidates
+    out["kin_candidates"] = cols["candidates"]
     out["kin_active_parts"] = ["+".join(p for p, a in zip(PARTS, r) if a) if ok else None
-                               for r, ok in zip(active_in_span, placed)]
+                               for r, ok in zip(cols["active"], placed)]
+    out["gt_source"] = f"{lex.name} lexicon rules"
     return out
 
 
