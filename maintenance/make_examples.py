@@ -1,4 +1,5 @@
-"""Regenerate the example motions in analyses/examples/ (deterministic synthetic clips).
+"""Regenerate the example motions in analyses/examples/ (deterministic synthetic clips) and its
+README.txt (which also lists the two real BVH clips kept there, with their NOTICE).
 
     python maintenance/make_examples.py
 """
@@ -15,6 +16,17 @@ EXAMPLES = {
     "kick_then_jump": (102, ["kick_left", "jump"]),
     "squat": (103, ["squat"]),
 }
+#: The real motion-capture clips kept beside them (not generated; source and licence in NOTICE).
+BVH_TEXT = """
+Real motion-capture clips (BVH; source and licence in NOTICE): CMU/MotionBuilder joint names,
+centimetres, Y up, a small character facing +X at the start. Caption them as they are
+(m2t-interpret caption analyses/examples/humanoid3d_walk.bvh) or import them to (T, 22, 3) clips
+(docs/data.md, "Your own motion: BVH import"). Each is one cycle of a looping motion, shorter than
+the 2 s a clip of a HumanML3D-layout dataset needs:
+
+humanoid3d_walk.bvh\t39 frames at 30 fps (1.27 s)\twalks forward
+walker_turn_left0.bvh\t38 frames at 30 fps (1.23 s)\twalks and turns to the left
+"""
 
 
 def main() -> None:
@@ -30,6 +42,7 @@ def main() -> None:
     (out / "README.txt").write_text(
         "Synthetic example motions (HumanML3D new_joints layout, (T, 22, 3) metres, 20 fps),\n"
         "made by maintenance/make_examples.py. One reference caption each:\n\n" + "\n".join(lines) + "\n"
+        + BVH_TEXT
     )
 
 

@@ -11,6 +11,8 @@ data is a synthetic corpus), then call any analysis:
 - :mod:`.maps` — the spatio-temporal map (Fig. 7) and the fine-grained caption (Fig. 6)
 - :mod:`.ablation` — captions with β̂ pinned to 1 (Table 3)
 - :mod:`.scores` — every score in one table, and models side by side
+- :mod:`.kinematic` — a ground truth read off the joints, for data without annotations
+  (``token_table(capture, root, truth="kinematic")``)
 """
 
 from __future__ import annotations
@@ -23,17 +25,26 @@ from .ablation import caption_metrics, gate_ablation, gate_ablation_scores
 from .density import beta_density, beta_summary
 from .gate import auroc, best_threshold, gate_errors, gate_separation
 from .groundtruth import alignment_summary, attach_ground_truth, load_ground_truth
-from .histogram import max_attention_histogram, max_attention_summary
+from .histogram import max_attention_histogram, max_attention_summary, max_attention_truth
+from .kinematic import TRUTHS, check_truth, kinematic_token_table
 from .labels import DEFAULT_NON_MOTION, motion_labels, remember_stems, select_stems, stem_of
 from .maps import attention_map, fine_grained, fine_grained_text
 from .parts import part_confusion, part_predictions, part_scores
 from .scores import compare_table, interpretability_scores
-from .temporal import interval_iou, temporal_predictions, temporal_scores, true_segments, window_curves
+from .temporal import (interval_iou, table_segments, temporal_predictions, temporal_scores, true_segments,
+                       window_curves)
 
 
-def token_table(capture, root: str | os.PathLike | None = None, gt: pd.DataFrame | None = None) -> pd.DataFrame:
+def token_table(capture, root: str | os.PathLike | None = None, gt: pd.DataFrame | None = None,
+                truth: str = "annotated") -> pd.DataFrame:
     """The capture's token table with the ground truth of ``root`` (a synthetic corpus) attached;
-    for other data the ground-truth columns are NaN. Adds ``motion`` (True/False/NaN)."""
+    for other data the ground-truth columns are NaN. Adds ``motion`` (True/False/NaN).
+
+    ``truth="kinematic"`` attaches the kinematic truth instead (the same columns, read off the
+    joints of the clips in the dataset folder ``root``; see :mod:`.kinematic`): it works on any
+    dataset."""
+    if check_truth(truth) == "kinematic":
+        return kinematic_token_table(capture, root)
     if gt is None:
         gt = load_ground_truth(root)
     if capture.vocab and capture.meta.get("vocab_stems"):
@@ -46,8 +57,9 @@ def token_table(capture, root: str | os.PathLike | None = None, gt: pd.DataFrame
 __all__ = [
     "token_table", "attach_ground_truth", "load_ground_truth", "alignment_summary", "motion_labels",
     "select_stems", "stem_of", "DEFAULT_NON_MOTION", "beta_density", "beta_summary", "max_attention_histogram",
-    "max_attention_summary", "part_predictions", "part_scores", "part_confusion", "temporal_predictions",
-    "temporal_scores", "interval_iou", "window_curves", "true_segments", "gate_separation", "gate_errors",
+    "max_attention_summary", "max_attention_truth", "part_predictions", "part_scores", "part_confusion",
+    "temporal_predictions", "temporal_scores", "interval_iou", "window_curves", "true_segments", "table_segments",
+    "TRUTHS", "check_truth", "kinematic_token_table", "gate_separation", "gate_errors",
     "auroc", "best_threshold", "attention_map", "fine_grained", "fine_grained_text", "gate_ablation",
     "gate_ablation_scores", "caption_metrics", "interpretability_scores", "compare_table",
 ]

@@ -56,6 +56,8 @@ def gate_separation(table: pd.DataFrame) -> pd.DataFrame:
     tau, acc = best_threshold(b, m) if len(lab) and m.any() and (~m).any() else (np.nan, np.nan)
     majority = max(m.mean(), 1 - m.mean()) if len(lab) else np.nan
     source = "ground truth" if "gt_motion" in table and table["gt_motion"].notna().any() else "lexicon rules"
+    if "gt_source" in table and len(table):  # a truth that took its motion words from somewhere else says so
+        source = str(table["gt_source"].iloc[0])
     return pd.DataFrame([{
         "n_motion": int(m.sum()), "n_non_motion": int((~m).sum()), "labels": source,
         "auroc": auroc(b, m), "chance_auroc": 0.5, "best_threshold": tau, "accuracy": acc,

@@ -11,8 +11,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..skeletons import PARTS
+from ..skeletons import PARTS, part_columns
 from .labels import rows_of_stems, stem_words
+from .parts import part_predictions, part_scores
 
 
 def max_attention_histogram(table: pd.DataFrame, stems: Sequence[str], bins: int = 25) -> pd.DataFrame:
@@ -47,4 +48,16 @@ def max_attention_summary(table: pd.DataFrame, stems: Sequence[str]) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-__all__ = ["max_attention_histogram", "max_attention_summary"]
+def max_attention_truth(table: pd.DataFrame, stems: Sequence[str]) -> pd.DataFrame:
+    """Per stem: how often the part with the largest m_k lies among the word's true parts (the
+    token table's truth, annotated or kinematic), beside chance and the best constant part —
+    body-part pointing scored on the histograms' maxima instead of the time-weighted attention.
+    Empty without a truth."""
+    sub = rows_of_stems(table, stems)
+    peaks = sub.assign(**dict(zip(part_columns("attn_"), sub[part_columns("peak_")].to_numpy(dtype=float).T)))
+    scores = part_scores(part_predictions(peaks))
+    cols = ["name", "stem", "n", "pointing", "chance", "best_constant", "best_constant_part"]
+    return scores.loc[scores["group"] == "word", cols].rename(columns={"name": "word"}).reset_index(drop=True)
+
+
+__all__ = ["max_attention_histogram", "max_attention_summary", "max_attention_truth"]

@@ -129,5 +129,16 @@ def true_segments(gt: pd.DataFrame | None, clip_id: str) -> pd.DataFrame:
     return g.drop_duplicates("action_idx")[cols].sort_values("action_idx").reset_index(drop=True)
 
 
+def table_segments(table: pd.DataFrame, clip_id: str) -> pd.DataFrame:
+    """The true segments of one clip read from a token table with a truth attached (annotated or
+    kinematic): ``action_idx, action, start_s, end_s`` of the words placed on a truth, one row each."""
+    cols = ["action_idx", "action", "start_s", "end_s"]
+    if "gt_aligned" not in table:
+        return pd.DataFrame(columns=cols)
+    rows = table[(table["clip_id"] == clip_id) & table["gt_aligned"].astype(bool)]
+    out = rows.rename(columns={"gt_start_s": "start_s", "gt_end_s": "end_s"}).drop_duplicates("action_idx")[cols]
+    return out.sort_values("action_idx").reset_index(drop=True)
+
+
 __all__ = ["THRESHOLDS", "interval_iou", "temporal_predictions", "temporal_scores", "window_curves",
-           "true_segments"]
+           "true_segments", "table_segments"]

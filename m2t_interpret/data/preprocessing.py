@@ -6,15 +6,21 @@ root-relative joints (joint 0 keeps its absolute normalised position), zero-padd
 
 from __future__ import annotations
 
+import os
 import warnings
-from typing import Mapping, Sequence
+from pathlib import Path
+from typing import Mapping, Sequence, Union
 
 import numpy as np
 import torch
 
 from ..errors import M2TError
 from ..skeletons import Skeleton
+from .bvh_import import import_clip
 from .dataset import MAX_EXTENT_M, body_extent, check_motion_values, read_npy
+
+#: A clip for the captioner: joint positions (T, J, 3), or the path of a ``.npy`` or ``.bvh`` file.
+MotionLike = Union[np.ndarray, str, os.PathLike]
 
 #: Fewest raw frames a clip may have: the Gaussian window needs at least two model frames.
 MIN_RAW_FRAMES = 8
@@ -82,12 +88,18 @@ def validate_motion(motion: np.ndarray, skeleton: Skeleton, name: str = "motion"
 
 def read_motion_file(path, skeleton: Skeleton, name: str | None = None,
                      warn=None) -> np.ndarray:
-    """Read a ``.npy`` joint-position file for captioning → validated (T, J, 3) float64 metres.
+    """Read a motion file for captioning → validated (T, J, 3) float64 metres.
 
-    The file's problems are errors naming it (see :func:`~m2t_interpret.data.dataset.read_npy`);
-    integer arrays and millimetre-scale clips are converted, each with a warning passed to ``warn``
+    A ``.bvh`` recording is imported to the skeleton (:func:`~m2t_interpret.data.bvh_import.import_clip`:
+    its rig recognised from the joint names, resampled to the skeleton's rate, the dataset's
+    conventions applied); anything else is read as a ``.npy`` joint-position array. The file's
+    problems are errors naming it (see :func:`~m2t_interpret.data.dataset.read_npy`); integer
+    arrays and millimetre-scale clips are converted, each with a warning passed to ``warn``
     (default: :func:`warnings.warn`) that names the file."""
     subject = name if name is not None else str(path)
+    if Path(path).suffix.lower() == ".bvh":
+        joints, _ = import_clip(path, skeleton)
+        return validate_motion(joints, skeleton, name=subject)
     arr = read_npy(path, name=subject)
     if arr.ndim != 3 or arr.shape[-1] != 3 or arr.shape[1] != skeleton.n_joints:
         return validate_motion(arr, skeleton, name=subject)  # the shape error, worded for the model
@@ -105,7 +117,7 @@ def read_motion_file(path, skeleton: Skeleton, name: str | None = None,
 
 
 def preprocess_motions(
-    motions: Sequence[np.ndarray],
+    motions: Sequence[MotionLike] | MotionLike,
     skeleton: Skeleton,
     stats: Mapping[str, Sequence[float]],
     downsample: int = 2,
@@ -113,7 +125,8 @@ def preprocess_motions(
     """Turn raw clips into a padded batch.
 
     Args:
-        motions: list of N raw clips, each (T_n, J, 3) joint positions in metres.
+        motions: list of N raw clips, each (T_n, J, 3) joint positions in metres or the path of a
+            ``.npy`` or ``.bvh`` file (read with :func:`read_motion_file`); one clip alone is a batch of one.
         skeleton: the skeleton the model was trained on.
         stats: per-axis ``{"mean": (3,), "std": (3,)}``.
         downsample: keep frames ``downsample-1, 2·downsample-1, …`` (1, 3, 5, … for 2).
@@ -121,7 +134,7 @@ def preprocess_motions(
     Returns:
         ``x`` float32 (N, T, J·3), zero-padded to the longest clip, and ``lengths`` int64 (N,).
     """
-    if isinstance(motions, np.ndarray) and motions.ndim == 3:
+    if isinstance(motions, (str, os.PathLike)) or (isinstance(motions, np.ndarray) and motions.ndim == 3):
         motions = [motions]
     if len(motions) == 0:
         raise M2TError("empty batch: give at least one motion clip")
@@ -135,7 +148,10 @@ def preprocess_motions(
     std = np.asarray(st["std"], dtype=np.float64)
     clips = []
     for n, motion in enumerate(motions):
-        arr = validate_motion(motion, skeleton, name=f"motion {n}")
+        if isinstance(motion, (str, os.PathLike)):
+            arr = read_motion_file(motion, skeleton, name=str(motion))
+        else:
+            arr = validate_motion(motion, skeleton, name=f"motion {n}")
         p = (arr - mean) / std
         p = p[downsample - 1 :: downsample].copy()
         p[:, 1:] -= p[:, :1]

@@ -8,6 +8,7 @@ point one way: network ← strategies (:mod:`.decoding`) ← captioner.
 
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 import numpy as np
@@ -69,7 +70,7 @@ class Captioner(CaptionerNetwork):
         return [[int(i) for i in row if i >= 0] for row in out.tokens.tolist()]
 
     def capture(self, motions, mode: str = "greedy", captions=None, clip_ids=None, **kwargs):
-        """Raw clips (list of (T, J, 3)) → :class:`~m2t_interpret.result.CaptureResult`; text
+        """Raw clips (list of (T, J, 3) arrays or .npy/.bvh paths) → :class:`~m2t_interpret.result.CaptureResult`; text
         ``captions`` are encoded with the model's vocabulary."""
         x, lengths = self.preprocess(motions)
         if captions is not None and not torch.is_tensor(captions):
@@ -77,8 +78,8 @@ class Captioner(CaptionerNetwork):
         return self.decode(x, lengths, mode=mode, captions=captions, clip_ids=clip_ids, **kwargs)
 
     def caption(self, motions, mode: str = "greedy", beam_size: int = 2) -> list[str] | str:
-        """Raw clip(s) → caption string(s); one array in, one string out."""
-        single = isinstance(motions, np.ndarray) and motions.ndim == 3
+        """Raw clip(s) → caption string(s); one array (or one ``.npy``/``.bvh`` path) in, one string out."""
+        single = isinstance(motions, (str, os.PathLike)) or (isinstance(motions, np.ndarray) and motions.ndim == 3)
         result = self.capture([motions] if single else motions, mode=mode, beam_size=beam_size, capture=False)
         return result.captions[0] if single else result.captions
 

@@ -17,11 +17,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
-from ..data.preprocessing import as_stats, preprocess_motions
+from ..data.preprocessing import MotionLike, as_stats, preprocess_motions
 from ..errors import M2TError
 from ..skeletons import N_PARTS, Skeleton, get_skeleton
 from ..tokens import EOS_ID as EOS
@@ -221,8 +220,10 @@ class CaptionerNetwork(nn.Module):
             words.append(self.words([i])[0])
         return " ".join(words)
 
-    def preprocess(self, motions: Sequence[np.ndarray] | np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Raw clips, each (T, J, 3) joint positions in metres → ``(x (N, T, J·3), lengths (N,))``."""
+    def preprocess(self, motions: Sequence[MotionLike] | MotionLike) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw clips → ``(x (N, T, J·3), lengths (N,))``; each clip is (T, J, 3) joint positions in
+        metres or the path of a ``.npy`` array or a ``.bvh`` recording (imported to the model's
+        skeleton, see :func:`~m2t_interpret.data.preprocessing.read_motion_file`)."""
         if self.stats is None:
             raise M2TError(
                 "this model carries no normalisation statistics; load it with "

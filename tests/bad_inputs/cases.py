@@ -74,6 +74,10 @@ CASES = [
     C("motion-scaled-1e30", f"caption @huge.npy {M}", 2, "huge.npy is absurdly scaled"),
     C("motion-integers-converted", f"caption @int.npy {M}", 0, "int.npy holds integers (int32)", run="sub"),
     C("motion-millimetres-converted", f"caption @mm.npy {M}", 0, "mm.npy looks like millimetres"),
+    C("motion-bvh-captioned", f"caption @walk.bvh {M}", 0, "walk.bvh: "),
+    C("motion-bvh-missing", f"caption missing.bvh {M}", 2, "BVH file not found: missing.bvh"),
+    C("motion-bvh-unknown-rig", f"caption @oddrig.bvh {M}", 2, "oddrig.bvh: unknown rig (joints base, stalk)"),
+    C("motion-bvh-short-frame-line", f"caption @shortline.bvh {M}", 2, "shortline.bvh line 19"),
     # --- checkpoints (--model) ----------------------------------------------------------------
     C("model-empty-file", "caption @good.npy --model @empty.pt", 2, "empty.pt is empty (0 bytes)"),
     C("model-truncated", "caption @good.npy --model @truncated.pt", 2, "truncated.pt is truncated or damaged"),

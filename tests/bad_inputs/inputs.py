@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from conftest import FIXTURES, random_motions, tiny_model
+from conftest import FIXTURES, REPO, random_motions, tiny_model
 
 TINY_TOML = """preset = "synthetic"
 hidden = 16
@@ -27,6 +27,30 @@ batch_size = 16
 lr = 0.003
 max_decode_steps = 12
 epochs = 1
+"""
+
+
+#: A BVH file whose joint names match no known rig (a two-bone chain), valid otherwise.
+ODD_RIG_BVH = """HIERARCHY
+ROOT base
+{
+  OFFSET 0 0 0
+  CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
+  JOINT stalk
+  {
+    OFFSET 0 10 0
+    CHANNELS 3 Zrotation Xrotation Yrotation
+    End Site
+    {
+      OFFSET 0 10 0
+    }
+  }
+}
+MOTION
+Frames: 2
+Frame Time: 0.05
+0 0 0 0 0 0 0 0 0
+0 0 0 0 0 0 0 0 0
 """
 
 
@@ -59,6 +83,9 @@ def _motions(d: Path) -> None:
     raw = (d / "good.npy").read_bytes()
     (d / "truncated.npy").write_bytes(raw[: len(raw) // 2])
     (d / "folder.npy").mkdir()
+    shutil.copy(REPO / "analyses" / "examples" / "humanoid3d_walk.bvh", d / "walk.bvh")
+    (d / "oddrig.bvh").write_text(ODD_RIG_BVH)
+    (d / "shortline.bvh").write_text(ODD_RIG_BVH.replace("0 0 0 0 0 0 0 0 0\n", "0 0 0 0 0 0 0 0\n", 1))
 
 
 def _checkpoints(d: Path) -> None:
