@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import MOTION_DIR, load_motion, load_split
-from ..data.supervision import caption_targets, load_lexicon
+from ..data.lexicon import caption_targets, load_lexicon
 from ..errors import M2TError
 from ..skeletons import PARTS, Skeleton, get_skeleton
 from .groundtruth import ACTIVE, attach_ground_truth, load_ground_truth, word_category
