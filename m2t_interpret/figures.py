@@ -186,7 +186,8 @@ class FigureSession:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __repr__(self) -> str:
-        return f"FigureSession(models={self.models!r}, settings={self.settings!r}, clip={self.clip!r}, runs={self.runs!r})"
+        return (f"FigureSession(models={self.models!r}, settings={self.settings!r}, clip={self.clip!r}, "
+                f"runs={self.runs!r})")
 
     @property
     def labels(self) -> list[str]:
@@ -624,7 +625,8 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str | os.PathLike
 _RENAMED = {"density_figure": "paper_density_figure", "histogram_figure": "paper_histogram_figure",
             "onset_figure": "paper_onset_figure", "finegrained_figure": "paper_finegrained_figure",
             "map_figure": "paper_map_figure", "parts_figure": "paper_parts_figure", "gate_figure": "paper_gate_figure",
-            "sweep_table": "paper_sweep_table", "caption_table": "paper_caption_table", "gate_table": "paper_gate_table",
+            "sweep_table": "paper_sweep_table", "caption_table": "paper_caption_table",
+            "gate_table": "paper_gate_table",
             "data_fingerprint": "data_content_fingerprint", "model_fingerprint": "checkpoint_sha256"}
 
 

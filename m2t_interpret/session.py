@@ -37,6 +37,7 @@ HELDOUT_SEED = 2
 #: Source clips of the held-out test split (each with its mirror, so twice as many ids).
 HELDOUT_CLIPS = 500
 
+#: A progress log: receives one line per step (e.g. ``print`` or the CLI's ``typer.echo``).
 Log = Callable[[str], None]
 
 
@@ -226,5 +227,5 @@ def open_analysis(settings: AnalysisSettings | object = None, /, *, log: Log | N
     return AnalysisContext(load, root, s.split, s.decode, capture, table, hit, loaded[0] if loaded else None)
 
 
-__all__ = ["HELDOUT_CLIPS", "HELDOUT_SEED", "AnalysisContext", "AnalysisSettings", "heldout_corpus", "open_analysis",
-           "resolve_analysis_data"]
+__all__ = ["HELDOUT_CLIPS", "HELDOUT_SEED", "AnalysisContext", "AnalysisSettings", "Log", "heldout_corpus",
+           "open_analysis", "resolve_analysis_data"]

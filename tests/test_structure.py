@@ -188,7 +188,8 @@ def _package(tmp_path: Path, files: dict[str, str]) -> Path:
       "b.py": "def f(lex):\n    return lex._exact"}, [("b.py", "_exact")]),
     # a module's own private names, dunders, other packages' and self/cls members are fine
     ({"a.py": "class R:\n    def _need(self):\n        pass\n    def f(self):\n        self._need()",
-      "b.py": "from ._version import __version__\nimport os\n\ndef f():\n    os._exit(0)\n\ndef _g(x):\n    return x._g",
+      "b.py": ("from ._version import __version__\nimport os\n\n"
+               "def f():\n    os._exit(0)\n\ndef _g(x):\n    return x._g"),
       "_version.py": "__version__ = '1'"}, []),
 ])
 def test_the_private_name_check_finds_uses_across_modules(tmp_path, files, expected):
@@ -198,7 +199,8 @@ def test_the_private_name_check_finds_uses_across_modules(tmp_path, files, expec
 
 def test_the_deprecated_import_check_finds_every_spelling(tmp_path):
     pkg = _package(tmp_path, {"a.py": "from .data.supervision import stem", "b.py": "from .data import supervision",
-                              "c.py": f"import {PACKAGE.name}.data.supervision", "d.py": "from .data.lexicon import stem"})
+                              "c.py": f"import {PACKAGE.name}.data.supervision",
+                              "d.py": "from .data.lexicon import stem"})
     found = {Path(f).name for f, _ in deprecated_imports(pkg)}
     assert found == {"a.py", "b.py", "c.py"}
 
