@@ -2,7 +2,8 @@
 
 It holds *entries*, each a folder the tool writes whole: generated synthetic corpora
 (``synthetic-seed<N>``, ``synthetic-heldout-seed<N>``), captures (``captures/<key>``, shards in
-``captures/<key>.shards/<i>of<n>``) and attributions (``attributions/<key>``).
+``captures/<key>.shards/<i>of<n>``) and attributions (``attributions/<key>``, shards in
+``attributions/<key>.shards/<i>of<n>``).
 
 * **Checked when read.** Each entry holds a manifest, ``cache-entry.json``, with the size and the
   CRC-32 of every file, written when the entry is built. An entry is used only when its files
@@ -350,6 +351,46 @@ def cached_entry(entry: str | os.PathLike, kind: str, what: str, load: Callable[
         return value, False
 
 
+def shard_entry(key_entry: Path, shard: tuple[int, int]) -> Path:
+    """Where shard ``(i, n)`` of the entry ``key_entry`` is kept: ``<key>.shards/<i>of<n>`` beside it."""
+    return key_entry.parent / f"{key_entry.name}.shards" / f"{shard[0]}of{shard[1]}"
+
+
+def load_complete_shards(key_entry: Path, what: str, load: Callable[[Path], T], instead: str) -> list[T] | None:
+    """The shards ``1ofN`` … ``NofN`` of the first complete sharding of ``key_entry``
+    (:func:`shard_entry`), each verified and loaded, in shard order; None when no sharding is
+    complete, or — with one :class:`CacheWarning` saying ``instead`` — when one of its shards is damaged."""
+    folder = key_entry.parent / f"{key_entry.name}.shards"
+    if not folder.is_dir():
+        return None
+    by_total: dict[int, dict[int, Path]] = {}
+    for entry in folder.iterdir():
+        i, sep, n = entry.name.partition("of")
+        if sep and i.isdigit() and n.isdigit() and (entry / "meta.json").is_file():
+            by_total.setdefault(int(n), {})[int(i)] = entry
+    for n, found in sorted(by_total.items()):
+        if len(found) != n or set(found) != set(range(1, n + 1)):
+            continue
+        shards = []
+        for i in range(1, n + 1):
+            state, reason = verify(found[i])
+            try:
+                if state not in (OK, UNSEALED):
+                    raise M2TError(reason)
+                shards.append(load(found[i]))
+            except (M2TError, OSError, ValueError, KeyError) as exc:
+                warnings.warn(f"the cached {what} shard in {found[i]} is damaged ({_one_line(exc)}); {instead}",
+                              CacheWarning, stacklevel=4)
+                return None
+        return shards
+    return None
+
+
+def remove_shards(key_entry: Path) -> None:
+    """Remove the shards of ``key_entry`` (once merged into it: it holds everything they held)."""
+    shutil.rmtree(key_entry.parent / f"{key_entry.name}.shards", ignore_errors=True)
+
+
 def discard(entry: Path) -> None:
     """Remove an entry's own files — those its manifest lists, and the manifest — and the folders
     they leave empty. Without a readable manifest nothing is removed (the rebuild then replaces
@@ -416,7 +457,7 @@ class Entry:
     """One thing in the cache: an entry, a leftover of a build, or something the tool did not write."""
 
     path: Path
-    kind: str  # corpus, capture, shard, attribution, leftover, other
+    kind: str  # corpus, capture, shard, attribution, attribution shard, leftover, other
     bytes: int
     last_used: float
     status: str = OK  # ok, unsealed, damaged, stale, in use, leftover, not ours
@@ -446,7 +487,7 @@ def disk_bytes(path: Path) -> int:
 
 def _kind_of(path: Path, parent_kind: str) -> str | None:
     """What an entry folder is, judged from its files (None: not something the tool writes)."""
-    from .capture.attribution_result import is_attribution_dir
+    from .attribution.result import is_attribution_dir
     from .data.synthetic.corpus import is_corpus_dir
     from .result import is_capture_dir
 
@@ -457,8 +498,8 @@ def _kind_of(path: Path, parent_kind: str) -> str | None:
         return "corpus"
     if parent_kind in ("captures", "shards") and is_capture_dir(path):
         return "capture" if parent_kind == "captures" else "shard"
-    if parent_kind == "attributions" and is_attribution_dir(path):
-        return "attribution"
+    if parent_kind in ("attributions", "shards") and is_attribution_dir(path):
+        return "attribution" if parent_kind == "attributions" else "attribution shard"
     return None
 
 
@@ -519,7 +560,7 @@ def _describe(path: Path, kind: str) -> str:
         parts = [inner.get("model"), decoding.get("spec"),
                  None if meta.get("beta_pinned") is None else f"β̂ = {meta['beta_pinned']:g}",
                  f"{len(meta.get('clip_ids') or [])} clips", inner.get("split"),
-                 ", ".join(meta["methods"]) if kind == "attribution" else None]
+                 ", ".join(meta["methods"]) if kind.startswith("attribution") else None]
         return " · ".join(str(p) for p in parts if p)
     except (OSError, ValueError, KeyError, TypeError):
         return ""
