@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..capture.attribution_result import ATTENTION
+from ..attribution.table import ATTENTION
 from ..skeletons import part_columns
 from .agreement import _shares, mass_interval
 from .scores import interpretability_scores
@@ -29,7 +29,7 @@ def explanation_table(table: pd.DataFrame, result, method: str) -> pd.DataFrame:
     """The token table with its attention columns replaced by ``method``'s explanation."""
     if method == ATTENTION:
         return table
-    from ..capture.attribution import RESOLUTION
+    from ..attribution.table import RESOLUTION
 
     out = table.copy()
     clip_of = {cid: i for i, cid in enumerate(result.clip_ids)}
@@ -52,7 +52,7 @@ def explanation_table(table: pd.DataFrame, result, method: str) -> pd.DataFrame:
 def truth_scores(table: pd.DataFrame, result, methods=None) -> pd.DataFrame:
     """``score, method, value, chance, best_constant, n`` per explanation method: part pointing
     by category, attention-style correctness and temporal localisation."""
-    from ..capture.attribution import RESOLUTION
+    from ..attribution.table import RESOLUTION
 
     rows = []
     for m in methods or result.methods:

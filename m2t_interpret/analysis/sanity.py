@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..capture.attribution_result import ATTENTION
+from ..attribution.table import ATTENTION
 from .agreement import _rowwise_spearman
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def cascading_randomisation(model: "CaptionerNetwork", capture: "CaptureResult",
     """``step, randomised, explanation, resolution, spearman, n``: the mean rank correlation of
     each explanation (``attention`` and ``method``) with the trained model's, after randomising
     the layers of :data:`CASCADE` down to ``randomised`` ("none" first: the trained model itself)."""
-    from ..capture.attribution import attribute_capture
+    from ..attribution.run import attribute_capture
     from .faithfulness import forced_captions
 
     captions = forced_captions(capture)
