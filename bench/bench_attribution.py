@@ -47,7 +47,7 @@ class Timer:
 
 
 def run(method: str, ctx, x, lengths, n_steps: int) -> dict:
-    from m2t_interpret.capture.attribution import attribute_capture
+    from m2t_interpret.attribution import attribute_capture
 
     timers = [Timer(ctx.model, "encode"), Timer(ctx.model, "attend")]
     t0 = time.perf_counter()
@@ -101,13 +101,14 @@ def main() -> None:
                        (f"IG {args.steps} steps, {ctx.capture.n_clips} clips", by["ig"]["seconds"], 300)]),
         "",
         ("Where the time goes: the words of a caption are one batch (the clip repeated once per word). Without"
-         " gradients each block of identical rows is encoded once, so the part-level methods spend their time "
-         "in the attention and output layers of each perturbed row; exact Shapley evaluates the 64 coalitions "
-         "of each word once, in one batch, and captum's 720 permutations then read that table, played on a "
-         '(words, 6) presence vector rather than on copies of the clip (its bookkeeping is the "rest" column, '
-         "which dominated when the permutations were played on copies of the clip). Integrated Gradients runs "
-         "the full encoder forward and backward for every integration step of every word: the encoding and its"
-         " backward pass dominate."),
+         " gradients each block of identical rows is encoded once and its words attend to that one encoding, so"
+         " the part-level methods spend their time in the encoding of each perturbed clip and the attention and"
+         " output layers of its words; exact Shapley evaluates the 64 coalitions of parts of each caption once"
+         " (64 clips, each encoded once for all its words) and combines them in closed form, one (words × 64) ·"
+         " (64 × 6) product (captum's ShapleyValues, used before, walked its 720 permutations over those values,"
+         " and that bookkeeping took three quarters of the method's time). Integrated Gradients runs the full "
+         "encoder forward and backward for every integration step of every word: the encoding and its backward "
+         "pass dominate."),
     ]
     section = "\n".join(lines)
     print(section)

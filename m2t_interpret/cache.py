@@ -2,7 +2,8 @@
 
 It holds *entries*, each a folder the tool writes whole: generated synthetic corpora
 (``synthetic-seed<N>``, ``synthetic-heldout-seed<N>``), captures (``captures/<key>``, shards in
-``captures/<key>.shards/<i>of<n>``) and attributions (``attributions/<key>``).
+``captures/<key>.shards/<i>of<n>``) and attributions (``attributions/<key>``, shards in
+``attributions/<key>.shards/<i>of<n>``).
 
 * **Checked when read.** Each entry holds a manifest, ``cache-entry.json``, with the size and the
   CRC-32 of every file, written when the entry is built. An entry is used only when its files
@@ -347,6 +348,46 @@ def cached_entry(entry: str | os.PathLike, kind: str, what: str, load: Callable[
             with contextlib.suppress(WriteError, OSError):
                 seal(entry, kind)
         return value, False
+
+
+def shard_entry(key_entry: Path, shard: tuple[int, int]) -> Path:
+    """Where shard ``(i, n)`` of the entry ``key_entry`` is kept: ``<key>.shards/<i>of<n>`` beside it."""
+    return key_entry.parent / f"{key_entry.name}.shards" / f"{shard[0]}of{shard[1]}"
+
+
+def load_complete_shards(key_entry: Path, what: str, load: Callable[[Path], T], instead: str) -> list[T] | None:
+    """The shards ``1ofN`` … ``NofN`` of the first complete sharding of ``key_entry``
+    (:func:`shard_entry`), each verified and loaded, in shard order; None when no sharding is
+    complete, or — with one :class:`CacheWarning` saying ``instead`` — when one of its shards is damaged."""
+    folder = key_entry.parent / f"{key_entry.name}.shards"
+    if not folder.is_dir():
+        return None
+    by_total: dict[int, dict[int, Path]] = {}
+    for entry in folder.iterdir():
+        i, sep, n = entry.name.partition("of")
+        if sep and i.isdigit() and n.isdigit() and (entry / "meta.json").is_file():
+            by_total.setdefault(int(n), {})[int(i)] = entry
+    for n, found in sorted(by_total.items()):
+        if len(found) != n or set(found) != set(range(1, n + 1)):
+            continue
+        shards = []
+        for i in range(1, n + 1):
+            state, reason = verify(found[i])
+            try:
+                if state not in (OK, UNSEALED):
+                    raise M2TError(reason)
+                shards.append(load(found[i]))
+            except (M2TError, OSError, ValueError, KeyError) as exc:
+                warnings.warn(f"the cached {what} shard in {found[i]} is damaged ({one_line(exc)}); {instead}",
+                              CacheWarning, stacklevel=4)
+                return None
+        return shards
+    return None
+
+
+def remove_shards(key_entry: Path) -> None:
+    """Remove the shards of ``key_entry`` (once merged into it: it holds everything they held)."""
+    shutil.rmtree(key_entry.parent / f"{key_entry.name}.shards", ignore_errors=True)
 
 
 def discard(entry: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Iterator
 
 from .cache import (DAMAGED, LOCKS, MANIFEST, OK, UNSEALED, is_free, leftover_of, leftovers, lock_path, one_line,
                     read_manifest, remove_path, try_lock, verify)
-from .capture.attribution_result import is_attribution_dir
+from .attribution.result import is_attribution_dir
 from .capture.dataset import capture_is_stale, check_cached_capture
 from .data.synthetic.corpus import is_corpus_dir
 from .errors import M2TError
@@ -29,7 +29,7 @@ class Entry:
     """One thing in the cache: an entry, a leftover of a build, or something the tool did not write."""
 
     path: Path
-    kind: str  # corpus, capture, shard, attribution, leftover, other
+    kind: str  # corpus, capture, shard, attribution, attribution shard, leftover, other
     bytes: int
     last_used: float
     status: str = OK  # ok, unsealed, damaged, stale, in use, leftover, not ours
@@ -67,8 +67,8 @@ def _kind_of(path: Path, parent_kind: str) -> str | None:
         return "corpus"
     if parent_kind in ("captures", "shards") and is_capture_dir(path):
         return "capture" if parent_kind == "captures" else "shard"
-    if parent_kind == "attributions" and is_attribution_dir(path):
-        return "attribution"
+    if parent_kind in ("attributions", "shards") and is_attribution_dir(path):
+        return "attribution" if parent_kind == "attributions" else "attribution shard"
     return None
 
 
@@ -129,7 +129,7 @@ def _describe(path: Path, kind: str) -> str:
         parts = [inner.get("model"), decoding.get("spec"),
                  None if meta.get("beta_pinned") is None else f"β̂ = {meta['beta_pinned']:g}",
                  f"{len(meta.get('clip_ids') or [])} clips", inner.get("split"),
-                 ", ".join(meta["methods"]) if kind == "attribution" else None]
+                 ", ".join(meta["methods"]) if kind.startswith("attribution") else None]
         return " · ".join(str(p) for p in parts if p)
     except (OSError, ValueError, KeyError, TypeError):
         return ""

@@ -97,12 +97,12 @@ EXPLORER_ATTRIBUTION = ("ablation", "saliency", "ig", "shapley", "none")
 
 def explorer_attribution(view: ClipView, method: str = "ablation"):
     """Per-word attribution of the view's captions by ``method`` (an
-    :class:`~m2t_interpret.capture.attribution_result.AttributionResult`).
+    :class:`~m2t_interpret.attribution.result.AttributionResult`).
 
     The captions are the model's own, so they are explained as a forced decoding of themselves: fed
     back token by token they reproduce the decoding exactly (the decoder's input at each step is the
     word it chose), which is what attribution needs."""
-    from .capture.attribution import attribute_capture, capture_inputs
+    from .attribution.run import attribute_capture, capture_inputs  # loads torch: only for the page's bars
 
     cap = view.capture
     forced = cap if cap.mode == "forced" else dataclasses.replace(

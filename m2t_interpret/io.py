@@ -72,12 +72,13 @@ def check_parent(path: str | os.PathLike, kind: str) -> None:
 
 
 def check_file_destination(path: str | os.PathLike, kind: str, is_ours: Callable[[Path], bool] | None = None,
-                           overwrite: bool = False, option: str = "") -> Path:
+                           overwrite: bool = False, option: str = "", has_overwrite: bool = True) -> Path:
     """Raise M2TError unless ``path`` can take one output file of ``kind``.
 
     ``path`` must not be a folder; an existing file is replaced only when ``is_ours(path)`` says it
     is an earlier output of the same kind, or with ``overwrite``; its folder must be writable (or
-    creatable). ``option`` names the flag that sets the path in messages (e.g. ``--out``).
+    creatable). ``option`` names the flag that sets the path in messages (e.g. ``--out``);
+    ``has_overwrite`` says whether the command has ``--overwrite`` to suggest.
     """
     path = Path(path)
     where = f"{option} {path}" if option else str(path)
@@ -86,7 +87,7 @@ def check_file_destination(path: str | os.PathLike, kind: str, is_ours: Callable
     if path.exists() or path.is_symlink():
         if not (overwrite or (is_ours is not None and _safe_is_ours(is_ours, path))):
             raise M2TError(f"{where} exists and is not an earlier {kind}; refusing to replace it "
-                           f"(choose another path{', or pass --overwrite' if option else ''})")
+                           f"(choose another path{', or pass --overwrite' if option and has_overwrite else ''})")
         if not os.access(path.parent, os.W_OK | os.X_OK):
             raise M2TError(f"cannot write the {kind} to {path}: the folder {path.parent} is not writable")
         return path

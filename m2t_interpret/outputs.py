@@ -327,7 +327,7 @@ def file_output(path: str | os.PathLike, command: str, kind: str, is_legacy: Cal
     the tool wrote there and nobody changed since), and return the :class:`OutputFolder` to write it
     through: ``with out.transaction() as stage: write(stage / path.name)``."""
     path = Path(path)
-    check_file_destination(path, kind, is_ours=written_here(is_legacy), option=option)
+    check_file_destination(path, kind, is_ours=written_here(is_legacy), option=option, has_overwrite=False)
     return OutputFolder(path.parent, f"{command} {path.name}", option, is_legacy)
 
 

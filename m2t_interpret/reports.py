@@ -13,9 +13,9 @@ arguments; figures are drawn only when asked for, static or interactive. The ses
 built from (model, data, capture, token table) is opened by :mod:`m2t_interpret.session`, whose
 names this module re-exports (``reports.open_analysis`` is ``session.open_analysis``).
 
-The plotting modules (matplotlib, plotly) and the attribution modules (torch, captum, scipy) are
-imported inside the functions that need them: a report of a capture read from the cache, written
-as tables only, loads none of them.
+The plotting modules (matplotlib, plotly), the attribution runs (torch) and the agreement and
+faithfulness analyses (scipy, torch) are imported inside the functions that need them: a report of
+a capture read from the cache, written as tables only, loads none of them.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from . import analysis as A
+from .attribution.result import AttributionResult
+from .attribution.table import RESOLUTION, check_baseline, check_method, check_target
 from .cache import cached_entry
 from .errors import CacheWarning, M2TError
 from .io import cache_dir, check_out_folder
@@ -316,7 +318,7 @@ def _attribution_key(ctx: AnalysisContext, method: str, target: str, baseline: s
 
 def model_inputs(ctx: AnalysisContext):
     """The preprocessed clips (N, T, F) and lengths (N,) of the context's capture, in its order."""
-    from .capture.attribution import capture_inputs
+    from .attribution.run import capture_inputs  # loads torch: only where the model runs
 
     return capture_inputs(ctx.model, ctx.capture, ctx.root, ctx.split)
 
@@ -326,8 +328,7 @@ def open_attribution(ctx: AnalysisContext, methods: Sequence[str] = ("ig",), tar
                      progress: bool = True, log: Callable[[str], None] | None = None):
     """Attribute the words of a forced-decoding context by each method (each cached on its own,
     keyed by model, data, clips and settings); attention comes along as the method "attention"."""
-    from .capture.attribution import attribute_capture, check_baseline, check_method, check_target
-    from .capture.attribution_result import AttributionResult
+    from .attribution.run import attribute_capture  # loads torch: only where the model runs
 
     methods = [check_method(m) for m in methods]
     target, baseline = check_target(target), check_baseline(baseline)
@@ -364,10 +365,9 @@ def open_attribution(ctx: AnalysisContext, methods: Sequence[str] = ("ig",), tar
 def attribute_report(ctx: AnalysisContext, result, method: str, clip: str | None = None) -> Report:
     """Per-word part bars (attention beside the method) and frame × part maps of one clip, the tidy
     part and frame tables, agreement per word category and the ground-truth scores."""
-    # scipy (agreement) and torch (attribution): loaded by the attribution reports only
+    # scipy: loaded by the attribution reports only
     from .analysis.agreement import agreement_summary, word_agreement
     from .analysis.attribution_truth import truth_scores, truth_wide
-    from .capture.attribution import RESOLUTION
 
     words = word_agreement(result, ctx.table)
     summary = agreement_summary(words, result)

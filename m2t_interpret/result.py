@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
+from .clipresult import ClipResult
 from .errors import M2TError
 from .io import CACHE_MANIFEST, write_dir
 from .skeletons import PARTS, get_skeleton, part_columns
@@ -82,7 +83,7 @@ def peak_parts(alpha: np.ndarray, window: np.ndarray, lengths: np.ndarray) -> np
 # ---------------------------------------------------------------------------------------------
 
 @dataclass
-class CaptureResult:
+class CaptureResult(ClipResult):
     """Everything one decoding run produced, batch-first and padded over steps and frames.
 
     Arrays (numpy), N clips × S steps × T model frames:
@@ -151,12 +152,6 @@ class CaptureResult:
     def model_fingerprint(self) -> str:
         return str(self.meta.get("model_fingerprint", ""))
 
-    def word(self, token_id: int) -> str:
-        """Id → word (``<id>`` when the result has no vocabulary)."""
-        if self.vocab is None:
-            return f"<{int(token_id)}>"
-        return self.vocab[token_id] if 0 <= token_id < len(self.vocab) else "<?>"
-
     def word_ids(self) -> np.ndarray:
         """Ids of each row's word: the caption token in forced mode, else the generated token."""
         return self.targets if self.targets is not None else self.tokens
@@ -183,16 +178,6 @@ class CaptureResult:
         words = [self.word(int(i)) for i, m in zip(self.targets[clip], self.step_mask[clip])
                  if m and int(i) not in SPECIAL_IDS]
         return " ".join(words)
-
-    def model_frame_to_seconds(self, frame) -> np.ndarray:
-        """Model frame index (float ok) → seconds of the original clip (see the module docstring)."""
-        d = self.downsample
-        return (np.asarray(frame, dtype=np.float64) * d + d - 1) / self.fps
-
-    def seconds_to_model_frame(self, seconds) -> np.ndarray:
-        """Inverse of :meth:`model_frame_to_seconds`."""
-        d = self.downsample
-        return (np.asarray(seconds, dtype=np.float64) * self.fps - d + 1) / d
 
     def intervals(self) -> tuple[np.ndarray, np.ndarray]:
         """Token intervals μ ± σ·√(2 ln 2) clipped to valid frames, in model frames: (N, S) each."""
@@ -274,20 +259,6 @@ class CaptureResult:
         t = int(self.lengths[clip])
         return {"alpha": self.alpha[clip, step, :t], "gamma": self.gamma[clip, step, :t],
                 "window": self.window[clip, step, :t]}
-
-    def clip_index(self, clip: int | str) -> int:
-        """Index of a clip given by id or index (a string of digits that is not an id is an index);
-        unknown ones raise M2TError with the valid range."""
-        if isinstance(clip, str) and clip in self.clip_ids:
-            return self.clip_ids.index(clip)
-        if isinstance(clip, str) and not clip.strip().isdigit():
-            shown = f"{self.clip_ids[0]} … {self.clip_ids[-1]}" if self.n_clips > 1 else ", ".join(self.clip_ids)
-            raise M2TError(f"no clip with id {clip!r}; this capture has {self.n_clips} clips "
-                           f"(ids {shown}, or an index 0..{self.n_clips - 1})")
-        if not 0 <= int(clip) < self.n_clips:
-            raise M2TError(f"no clip {clip!r}: ids run {self.clip_ids[0]} … {self.clip_ids[-1]}, indices "
-                           f"0..{self.n_clips - 1}")
-        return int(clip)
 
     # -- selection and merging --------------------------------------------------------------
     def select(self, clips: int | str | Sequence[int | str]) -> "CaptureResult":
@@ -424,8 +395,20 @@ class CaptureResult:
         )
 
     # -- notebook view ----------------------------------------------------------------------
-    def _repr_html_(self) -> str:
-        shown = self.select(list(range(min(self.n_clips, 20)))) if self.n_clips > 20 else self
+    FORMAT = CAPTURE_FORMAT
+    KIND = "capture"
+
+    def _html_summary(self) -> str:
+        return f"{self.n_clips} clips, {self.n_tokens} tokens, mode={self.mode}, skeleton={self.skeleton}"
+
+    def _html_note(self) -> str:
+        return ((f", β̂ pinned to {self.beta_pinned}" if self.beta_pinned is not None else "")
+                + ("" if self.captured else ", capture off")
+                + ("<br><small>word shading: β̂ (red = looked at the motion); hover for part and "
+                   "interval</small>" if self.captured else ""))
+
+    def _html_rows(self, limit: int) -> list[tuple[str, str]]:
+        shown = self.select(list(range(min(self.n_clips, limit)))) if self.n_clips > limit else self
         df = shown.to_dataframe()
         rows = []
         for n, (cid, sub) in enumerate(zip(shown.clip_ids, (df[df["clip"] == i] for i in range(shown.n_clips)))):
@@ -441,16 +424,8 @@ class CaptureResult:
             ref = ""
             if shown.references and shown.references[n]:
                 ref = f"<br><small>ref: {html.escape(shown.references[n][0])}</small>"
-            rows.append(f"<tr><td>{html.escape(cid)}</td><td>{' '.join(cells)}{ref}</td></tr>")
-        more = f"<p>… {self.n_clips - 20} more clips</p>" if self.n_clips > 20 else ""
-        head = (f"<b>CaptureResult</b>: {self.n_clips} clips, {self.n_tokens} tokens, "
-                f"mode={self.mode}, skeleton={self.skeleton}"
-                + (f", model {html.escape(str(self.meta.get('model')))}" if self.meta.get("model") else "")
-                + (f", β̂ pinned to {self.beta_pinned}" if self.beta_pinned is not None else "")
-                + ("" if self.captured else ", capture off")
-                + ("<br><small>word shading: β̂ (red = looked at the motion); hover for part and "
-                   "interval</small>" if self.captured else ""))
-        return f"<div>{head}<table><tr><th>clip</th><th>caption</th></tr>{''.join(rows)}</table>{more}</div>"
+            rows.append((cid, " ".join(cells) + ref))
+        return rows
 
     def __repr__(self) -> str:
         return (f"CaptureResult(mode={self.mode!r}, clips={self.n_clips}, tokens={self.n_tokens}, "
@@ -553,11 +528,7 @@ def check_mergeable(results: Sequence[CaptureResult]) -> None:
 
 def is_capture_dir(path: Path) -> bool:
     """True when ``path`` holds a capture written by :meth:`CaptureResult.save` (any version)."""
-    try:
-        meta = json.loads((Path(path) / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(meta, dict) and meta.get("format") == CAPTURE_FORMAT
+    return CaptureResult.is_saved(path)
 
 
 def is_capture_file(relative: str) -> bool:

@@ -9,10 +9,9 @@ import pytest
 import torch
 
 from conftest import random_motions, tiny_model
-from m2t_interpret.capture.attribution import (METHODS, WordScore, attribute_capture, attribute_caption,
-                                               caption_rows, feature_groups, joint_groups_from_mapping,
-                                               make_baseline, part_joint_groups)
-from m2t_interpret.capture.attribution_result import ATTENTION, AttributionResult
+from m2t_interpret.attribution import (ATTENTION, METHODS, AttributionResult, WordScore, attribute_capture,
+                                       attribute_caption, caption_rows, feature_groups, joint_groups_from_mapping,
+                                       make_baseline, part_joint_groups)
 from m2t_interpret.errors import M2TError
 from m2t_interpret.skeletons import PARTS
 

@@ -32,7 +32,9 @@ PRIVATE_USES_ALLOWED: dict[tuple[str, str], str] = {}
 DEPRECATED_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {}
 
 #: Modules kept only so that old import paths work (they warn outside the package) → the new path.
-DEPRECATED_MODULES = {"m2t_interpret.data.supervision": "m2t_interpret.data.lexicon"}
+DEPRECATED_MODULES = {"m2t_interpret.data.supervision": "m2t_interpret.data.lexicon",
+                      "m2t_interpret.capture.attribution": "m2t_interpret.attribution",
+                      "m2t_interpret.capture.attribution_result": "m2t_interpret.attribution.result"}
 
 
 def _private(name: str) -> bool:

@@ -1,5 +1,5 @@
 """Does attention agree with attribution? Per word, the model's own attention (method
-``"attention"`` of an :class:`~m2t_interpret.capture.attribution_result.AttributionResult`) against
+``"attention"`` of an :class:`~m2t_interpret.attribution.result.AttributionResult`) against
 each attribution method.
 
 Per word and method: **Spearman** ρ between the six part attributions and the time-weighted part
@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import spearmanr
 
-from ..capture.attribution_result import ATTENTION
+from ..attribution.table import ATTENTION, RESOLUTION
 from ..result import HALF_WIDTH
 from .statistics import GROUPS, bootstrap_interval, magnitude_shares, rowwise_spearman, word_group_masks
 from .temporal import interval_iou
@@ -35,8 +35,6 @@ CENTRAL_MASS = 0.7610
 
 
 def _resolution(result, method: str) -> tuple[str, ...]:
-    from ..capture.attribution import RESOLUTION
-
     return RESOLUTION.get(method, ("parts", "frames"))
 
 

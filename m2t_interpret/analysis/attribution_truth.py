@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..capture.attribution_result import ATTENTION
+from ..attribution.table import ATTENTION, RESOLUTION
 from ..skeletons import part_columns
 from .agreement import mass_interval
 from .scores import interpretability_scores
@@ -30,8 +30,6 @@ def explanation_table(table: pd.DataFrame, result, method: str) -> pd.DataFrame:
     """The token table with its attention columns replaced by ``method``'s explanation."""
     if method == ATTENTION:
         return table
-    from ..capture.attribution import RESOLUTION
-
     out = table.copy()
     clip_of = {cid: i for i, cid in enumerate(result.clip_ids)}
     n = out["clip_id"].map(clip_of).to_numpy()
@@ -53,8 +51,6 @@ def explanation_table(table: pd.DataFrame, result, method: str) -> pd.DataFrame:
 def truth_scores(table: pd.DataFrame, result, methods=None) -> pd.DataFrame:
     """``score, method, value, chance, best_constant, n`` per explanation method: part pointing
     by category, attention-style correctness and temporal localisation."""
-    from ..capture.attribution import RESOLUTION
-
     rows = []
     for m in methods or result.methods:
         scores = interpretability_scores(explanation_table(table, result, m), result.downsample, result.fps)

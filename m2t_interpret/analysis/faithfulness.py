@@ -23,14 +23,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..capture.attribution_result import ATTENTION
+from ..attribution.forward import make_baseline
+from ..attribution.groups import feature_groups, part_joint_groups
+from ..attribution.table import ATTENTION
 from ..result import HALF_WIDTH
 from ..skeletons import PARTS, get_skeleton
 from ..tokens import PAD_ID, SOS_ID
 from .statistics import bootstrap_interval, word_group_masks
 
 if TYPE_CHECKING:
-    from ..capture.attribution_result import AttributionResult
+    from ..attribution.result import AttributionResult
     from ..model.network import CaptionerNetwork
     from ..result import CaptureResult
 
@@ -150,8 +152,6 @@ def input_part_drops(model: "CaptionerNetwork", x: torch.Tensor, lengths: torch.
                      baseline: str = "first_pose") -> np.ndarray:
     """(N, S, 6) drop in each forced word's log-probability when one part's joints (PARTS order)
     are replaced by the baseline at every frame; ``captions`` (N, L) from <sos>."""
-    from ..capture.attribution import feature_groups, make_baseline, part_joint_groups
-
     model.eval()
     groups = feature_groups(part_joint_groups(model.skeleton) if joint_groups is None else joint_groups)
     x = torch.as_tensor(x, dtype=torch.float32, device=model.device)

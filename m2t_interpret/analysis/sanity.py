@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..capture.attribution_result import ATTENTION
+from ..attribution.run import attribute_capture
+from ..attribution.table import ATTENTION
 from .faithfulness import forced_captions
 from .statistics import rowwise_spearman
 
@@ -53,8 +54,6 @@ def cascading_randomisation(model: "CaptionerNetwork", capture: "CaptureResult",
     """``step, randomised, explanation, resolution, spearman, n``: the mean rank correlation of
     each explanation (``attention`` and ``method``) with the trained model's, after randomising
     the layers of :data:`CASCADE` down to ``randomised`` ("none" first: the trained model itself)."""
-    from ..capture.attribution import attribute_capture
-
     captions = forced_captions(capture)
     nn, ss = np.nonzero(capture.step_mask)
     word_lengths = np.asarray(capture.lengths)[nn]

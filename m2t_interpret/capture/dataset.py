@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from ..data.dataset import load_split, read_split_ids
+from ..cache import cached_entry, load_complete_shards, remove_shards, shard_entry
 from ..data.stemming import stem
-from ..cache import OK, UNSEALED, cached_entry, verify
 from ..errors import CacheWarning, M2TError, SkippedClipsWarning, WriteError
 from ..io import write_dir
 from ..result import CaptureResult, check_mergeable, check_value_ranges, is_capture_dir, is_capture_file
@@ -234,6 +233,17 @@ def parse_shard(shard: tuple[int, int] | str | None) -> tuple[int, int] | None:
     return i, n
 
 
+def check_complete_sharding(shards: Sequence[str], what: str) -> None:
+    """M2TError unless ``shards`` ("i/n" each) are every shard of one sharding; ``what`` names the
+    results in the message ("captures")."""
+    totals = {s.split("/")[1] for s in shards}
+    if len(totals) > 1:
+        raise M2TError(f"these {what} come from different shardings: {', '.join(shards)}")
+    missing = sorted(set(range(1, int(totals.pop()) + 1)) - {int(s.split("/")[0]) for s in shards})
+    if missing:
+        raise M2TError(f"shard(s) {', '.join(map(str, missing))} missing from the merge")
+
+
 def merge_shards(results: Sequence[CaptureResult], out: str | os.PathLike | None = None,
                  overwrite: bool = False) -> CaptureResult:
     """The shards of one split (see :func:`capture_split`) merged back into split order: equal,
@@ -250,12 +260,7 @@ def merge_shards(results: Sequence[CaptureResult], out: str | os.PathLike | None
         raise M2TError("only captures of a split (capture_split / m2t-interpret capture) can be merged as shards")
     shards = [r.meta.get("shard") for r in results]
     if None not in shards:
-        total = {s.split("/")[1] for s in shards}
-        if len(total) > 1:
-            raise M2TError(f"these captures come from different shardings: {', '.join(shards)}")
-        missing = sorted(set(range(1, int(total.pop()) + 1)) - {int(s.split("/")[0]) for s in shards})
-        if missing:
-            raise M2TError(f"shard(s) {', '.join(map(str, missing))} missing from the merge")
+        check_complete_sharding(shards, "captures")
     positions = [p for r in results for p in r.meta["split_positions"]]
     if out is None:
         merged = CaptureResult.concat(results)
@@ -352,7 +357,7 @@ def cached_capture(
                   **{k: v for k, v in asdict(request).items() if k not in ("root", "replace", "shard")}}
     key = hashlib.sha256(json.dumps(key_fields, sort_keys=True).encode()).hexdigest()[:20]
     cache = Path(cache_dir) if cache_dir is not None else capture_cache_dir()
-    path = cache / key if shard is None else cache / f"{key}.shards" / f"{shard[0]}of{shard[1]}"
+    path = cache / key if shard is None else shard_entry(cache / key, shard)
 
     def loaded():
         nonlocal model
@@ -368,7 +373,7 @@ def cached_capture(
     merged = []  # a capture merged from cached shards counts as read from the cache: nothing was decoded
 
     def build(entry: Path) -> CaptureResult:
-        if shard is None and _merge_cached_shards(cache / f"{key}.shards", entry, log):
+        if shard is None and _merge_cached_shards(entry, log):
             merged.append(entry)
             return CaptureResult.load(entry)
         if before_decode is not None and before_decode():
@@ -439,34 +444,17 @@ def capture_is_stale(path: Path) -> str:
     return ""
 
 
-def _merge_cached_shards(folder: Path, path: Path, log: Callable[[str], None] | None) -> bool:
-    """Merge a complete set of cached shards in ``folder`` (``IofN`` entries) into ``path``."""
-    if not folder.is_dir():
+def _merge_cached_shards(entry: Path, log: Callable[[str], None] | None) -> bool:
+    """Merge a complete set of cached shards of ``entry`` (``<key>.shards/IofN``) into it."""
+    shards = load_complete_shards(entry, "capture", check_cached_capture,
+                                  "decoding the split instead of merging its shards")
+    if shards is None:
         return False
-    by_total: dict[int, dict[int, Path]] = {}
-    for entry in folder.iterdir():
-        i, sep, n = entry.name.partition("of")
-        if sep and i.isdigit() and n.isdigit() and (entry / "meta.json").is_file():
-            by_total.setdefault(int(n), {})[int(i)] = entry
-    for n, found in sorted(by_total.items()):
-        if len(found) == n:
-            shards = []
-            for i in range(1, n + 1):
-                state, reason = verify(found[i])
-                try:
-                    if state not in (OK, UNSEALED):
-                        raise M2TError(reason)
-                    shards.append(check_cached_capture(found[i]))
-                except M2TError as exc:
-                    warnings.warn(f"the cached capture shard in {found[i]} is damaged ({exc}); decoding the split "
-                                  "instead of merging its shards", CacheWarning, stacklevel=5)
-                    return False
-            merge_shards(shards, out=path, overwrite=True)
-            shutil.rmtree(folder, ignore_errors=True)  # the merged capture holds everything they held
-            if log is not None:
-                log(f"merged the {n} cached shards into {path}")
-            return True
-    return False
+    merge_shards(shards, out=entry, overwrite=True)
+    remove_shards(entry)  # the merged capture holds everything they held
+    if log is not None:
+        log(f"merged the {len(shards)} cached shards into {entry}")
+    return True
 
 
 def _unwritable(folder: Path) -> str | None:
@@ -482,5 +470,5 @@ def _unwritable(folder: Path) -> str | None:
     return None
 
 
-__all__ = ["CaptureRequest", "parse_decode", "parse_shard", "merge_shards", "data_fingerprint", "capture_split", "cached_capture",
+__all__ = ["CaptureRequest", "parse_decode", "parse_shard", "check_complete_sharding", "merge_shards", "data_fingerprint", "capture_split", "cached_capture",
            "capture_cache_dir", "model_file_key"]

@@ -21,7 +21,7 @@ import typer
 
 # The command modules register their commands on `app` as they are imported: this order is the order of
 # the command list in `m2t-interpret --help`.
-from . import caption, data, training, analysis, compare, attribution, views  # noqa: F401  # isort: skip
+from . import caption, motion_import, data, training, analysis, compare, attribution, views  # noqa: F401  # isort: skip
 from ..errors import M2TError, M2TWarning
 from ..io import os_error_text
 from .common import RUNNING, app, interrupted_line, warn

@@ -9,15 +9,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..attribution.table import method_help
 from ..errors import M2TError
 from .common import app
 from .options import ATTRIBUTION, AnalysisOptions, ClipOpt, analysis_options, finish, header, open_context
 
-MethodOpt = Annotated[str, typer.Option(
-    "--method", metavar="METHOD",
-    help="Attribution method: ig (Integrated Gradients), saliency, ixg (input × gradient), ablation "
-         "(each body part replaced by the baseline), shapley (exact Shapley values over the six parts, "
-         "2⁶ coalitions), occlusion (time windows).")]
+MethodOpt = Annotated[str, typer.Option("--method", metavar="METHOD", help=method_help())]
 TargetOpt = Annotated[str, typer.Option(
     "--target", metavar="TARGET",
     help="What is explained, per word of the forced caption: logprob (its log-probability), beta (β̂ at "
@@ -39,7 +36,7 @@ def _attribution_setup(o: AnalysisOptions, method: str, target: str, baseline: s
                        feature_mask: Optional[Path]):
     """Check every attribution option before any work: method, target, baseline, the clip and the mask."""
     # heavy: imported when the command runs
-    from ..capture.attribution import check_baseline, check_method, check_target, read_feature_mask
+    from ..attribution import check_baseline, check_method, check_target, read_feature_mask
 
     method, target, baseline = check_method(method), check_target(target), check_baseline(baseline)
     groups = None

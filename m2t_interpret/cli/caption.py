@@ -16,7 +16,8 @@ from .common import DEVICE_HELP, MODEL_DEFAULT_HELP, MODEL_METAVAR, STATS_HELP, 
 @app.command()
 def caption(
     files: list[Path] = typer.Argument(..., metavar="FILE",
-                                       help="Motion files: HumanML3D/KIT new_joints arrays (T, J, 3), .npy."),
+                                       help="Motion files: HumanML3D/KIT new_joints arrays (T, J, 3), .npy, or "
+                                            "BVH motion capture (.bvh, imported as `m2t-interpret import` does)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", metavar=MODEL_METAVAR, help=MODEL_DEFAULT_HELP),
     decode: str = typer.Option("greedy", "--decode", "-d", metavar="MODE",
                                help="greedy, beamK (the project's batched beam of width K, e.g. beam2) or "

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..attribution.table import method_names
 from ..errors import M2TError
 from ..pretrained import shipped_models
 from .common import MODEL_METAVAR, app
@@ -28,9 +29,8 @@ def compare(
                                                                "Caption metrics always use greedy.")] = "forced",
     attribution: Annotated[Optional[str], typer.Option(
         "--attribution", metavar="METHOD",
-        help="Also compare attention with this attribution method (ig, saliency, ixg, ablation, "
-             "shapley, occlusion): agreement and faithfulness scores per model, as a section "
-             "(compare_attribution.*), on forced decoding.")] = None,
+        help=f"Also compare attention with this attribution method ({', '.join(method_names())}): agreement and "
+             "faithfulness scores per model, as a section (compare_attribution.*), on forced decoding.")] = None,
 ) -> None:
     """One table of every interpretability score (beside chance and the best constant answer) and caption metric
     (BLEU@4, CIDEr) for several models, plus a side-by-side figure."""
@@ -42,7 +42,7 @@ def compare(
     if len(set(names)) != len(names):
         raise M2TError("each --model may be given once")
     if attribution is not None:
-        from ..capture.attribution import check_method  # heavy: imported when the command runs
+        from ..attribution import check_method
 
         check_method(attribution)
     contexts, greedy = {}, {}
@@ -65,7 +65,7 @@ def compare(
 def _attribution_section(report, o: AnalysisOptions, contexts: dict, method: str) -> None:
     """The agreement and faithfulness scores of ``method`` against attention, one column per model."""
     # heavy: imported when the command runs
-    from ..capture.attribution import check_method
+    from ..attribution import check_method
     from ..reports import attribution_compare_rows, open_attribution
 
     method = check_method(method)
