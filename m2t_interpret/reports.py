@@ -20,10 +20,7 @@ a capture read from the cache, written as tables only, loads none of them.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -32,11 +29,9 @@ import numpy as np
 import pandas as pd
 
 from . import analysis as A
-from .attribution.result import AttributionResult
-from .attribution.table import RESOLUTION, check_baseline, check_method, check_target
-from .cache import cached_entry
-from .errors import CacheWarning, M2TError
-from .io import cache_dir, check_out_folder
+from .attribution.table import RESOLUTION
+from .errors import M2TError
+from .io import check_out_folder
 from .outputs import OutputFolder
 from .result import CaptureResult
 from .session import (HELDOUT_CLIPS, HELDOUT_SEED, AnalysisContext, heldout_corpus,  # noqa: F401 (re-exported)
@@ -303,19 +298,6 @@ def compare_report(contexts: dict[str, AnalysisContext], caption_contexts: dict[
 # attention checked against attribution: attribute, faithfulness, sanity
 # ---------------------------------------------------------------------------------------------
 
-def _attribution_key(ctx: AnalysisContext, method: str, target: str, baseline: str, n_steps: int,
-                     joint_groups) -> str:
-    cap = ctx.capture
-    fields = {"model": cap.meta.get("model_fingerprint"), "data": cap.meta.get("data_fingerprint"),
-              "clips": list(cap.clip_ids), "method": method, "target": target, "baseline": baseline,
-              "n_steps": n_steps if method == "ig" else None,
-              # occlusion entries cached before its windows kept to the clip's own frames are stale
-              "windows": "clip frames" if method == "occlusion" else None,
-              "groups": None if joint_groups is None or method not in ("ablation", "shapley")
-              else [int(g) for g in joint_groups]}
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
-
-
 def model_inputs(ctx: AnalysisContext):
     """The preprocessed clips (N, T, F) and lengths (N,) of the context's capture, in its order."""
     from .attribution.run import capture_inputs  # loads torch: only where the model runs
@@ -325,41 +307,16 @@ def model_inputs(ctx: AnalysisContext):
 
 def open_attribution(ctx: AnalysisContext, methods: Sequence[str] = ("ig",), target: str = "logprob",
                      baseline: str = "first_pose", n_steps: int = 32, joint_groups=None, cache: bool = True,
-                     progress: bool = True, log: Callable[[str], None] | None = None):
+                     progress: bool = True, log: Callable[[str], None] | None = None, shard: str | None = None):
     """Attribute the words of a forced-decoding context by each method (each cached on its own,
-    keyed by model, data, clips and settings); attention comes along as the method "attention"."""
-    from .attribution.run import attribute_capture  # loads torch: only where the model runs
+    keyed by model, data, clips and settings); attention comes along as the method "attention".
+    ``shard`` "i/n" attributes only that shard's clips into the cache; once all n are there, an
+    unsharded call merges them (:func:`~m2t_interpret.attribution.split.attribute_split`)."""
+    from .attribution.split import attribute_split  # loads torch: only where the model runs
 
-    methods = [check_method(m) for m in methods]
-    target, baseline = check_target(target), check_baseline(baseline)
-    if ctx.capture.mode != "forced":
-        raise M2TError("attribution explains the words of the reference captions: open the analysis with decode='forced'")
-    result, x = None, None
-    for m in methods:
-        path = cache_dir() / "attributions" / _attribution_key(ctx, m, target, baseline, n_steps, joint_groups)
-
-        def build(entry: Path | None, m=m):
-            nonlocal x
-            if x is None:
-                x = model_inputs(ctx)
-            part = attribute_capture(ctx.model, ctx.capture, x[0], x[1], methods=[m], target=target,
-                                     baseline=baseline, n_steps=n_steps, joint_groups=joint_groups, progress=progress)
-            part.meta["model"] = ctx.model_name
-            if entry is not None:
-                try:
-                    part.save(entry, overwrite=True)
-                    if log is not None:
-                        log(f"attribution ({m}) kept for reuse in {entry}")
-                except M2TError as exc:  # a read-only or full cache must not stop the analysis
-                    warnings.warn(f"could not cache the attribution: {exc}", CacheWarning, stacklevel=2)
-            return part
-
-        if cache:
-            part = cached_entry(path, "attribution", f"attribution ({m})", load=AttributionResult.load, build=build)[0]
-        else:
-            part = build(None)
-        result = part if result is None else result.merged(part)
-    return result
+    return attribute_split(ctx.model, ctx.capture, ctx.root, ctx.split, methods, target=target, baseline=baseline,
+                           n_steps=n_steps, joint_groups=joint_groups, shard=shard, cache=cache, progress=progress,
+                           log=log, model_name=ctx.model_name)
 
 
 def attribute_report(ctx: AnalysisContext, result, method: str, clip: str | None = None) -> Report:

@@ -291,3 +291,30 @@ def test_a_full_disk_leaves_the_output_folder_as_it_was(model_file, corpus, tmp_
         assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_attribute_in_shards_then_merged_equals_one_run(model_file, corpus, tmp_path, capsys):
+    """`attribute --shard i/n` keeps each shard in the cache and writes nothing; the plain command then merges
+    them — the same tables as one unsharded run (float32 tolerance: the same computation per clip)."""
+    base = ["attribute", "--model", model_file, "--data", corpus, "--method", "ablation", "--no-progress",
+            "--format", "csv"]
+    rc, _, err = run([*base, "--no-cache", "--out", tmp_path / "one"], capsys)
+    assert rc == 0, err
+    for shard in ("1/2", "2/2"):
+        rc, stdout, err = run([*base, "--shard", shard, "--out", tmp_path / "sharded"], capsys)
+        assert rc == 0 and "no analysis written" in stdout, err
+    assert not (tmp_path / "sharded").exists()
+    rc, _, err = run([*base, "--out", tmp_path / "sharded"], capsys)
+    assert rc == 0, err
+    tables = sorted(p.name for p in (tmp_path / "one").glob("*.csv"))
+    assert tables and tables == sorted(p.name for p in (tmp_path / "sharded").glob("*.csv"))
+    for name in tables:
+        a, b = pd.read_csv(tmp_path / "one" / name), pd.read_csv(tmp_path / "sharded" / name)
+        assert list(a.columns) == list(b.columns) and len(a) == len(b), name
+        for col in a.columns:
+            if pd.api.types.is_float_dtype(a[col]):
+                np.testing.assert_allclose(a[col], b[col], rtol=1e-5, atol=1e-6, err_msg=f"{name}:{col}")
+            else:
+                assert list(a[col].astype(str)) == list(b[col].astype(str)), f"{name}:{col}"
+    rc, _, err = run([*base, "--shard", "1/2", "--no-cache", "--out", tmp_path / "x"], capsys)
+    assert rc == 2 and "drop --no-cache" in err

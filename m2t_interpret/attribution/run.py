@@ -144,7 +144,10 @@ def attribute_capture(model: "CaptionerNetwork", capture: "CaptureResult", x: to
             for m in entries:
                 dense, delta, at_input = attribute_caption(model, x[i, :t], length, caption, m, target, baseline,
                                                            joint_groups=joint_groups, **settings)
-                maps[m.name][i, steps] = dense_to_map(dense, m.name, groups, length)
+                mapped = dense_to_map(dense, m.name, groups, length)
+                # x may be padded to fewer frames than the capture (a shard's clips, padded among themselves):
+                # the frames past it are padding, zero in every map
+                maps[m.name][i, steps, :mapped.shape[1]] = mapped
                 if delta is not None and m.name in deltas:
                     deltas[m.name][i, steps] = delta.cpu().numpy()
                 scores[i, steps] = at_input.cpu().numpy()

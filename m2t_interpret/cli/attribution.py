@@ -58,21 +58,29 @@ def _attribution_setup(o: AnalysisOptions, method: str, target: str, baseline: s
 
 
 def _attribution_context(o: AnalysisOptions, method: str, target: str, baseline: str, steps: int, groups,
-                         extra: tuple[str, ...] = ()):
-    """The forced-decoding analysis of ``o`` and the attributions of ``method`` (and ``extra``) on it."""
+                         extra: tuple[str, ...] = (), shard: Optional[str] = None):
+    """The forced-decoding analysis of ``o`` and the attributions of ``method`` (and ``extra``) on it
+    (with ``shard``, of that shard's clips only, kept in the cache)."""
     from ..reports import open_attribution  # heavy: imported when the command runs
 
     ctx = open_context(o, decode="forced")
     result = open_attribution(ctx, [method, *extra], target=target, baseline=baseline, n_steps=steps,
-                              joint_groups=groups, cache=o.cache, progress=o.progress, log=typer.echo)
+                              joint_groups=groups, cache=o.cache, progress=o.progress, log=typer.echo, shard=shard)
     return ctx, result
+
+
+AttributionShardOpt = Annotated[Optional[str], typer.Option(
+    "--shard", metavar="I/N",
+    help="Only attribute shard i of n (e.g. 2/4) of the split's clips into the attribution cache and stop; once "
+         "all n shards are there (parallel processes, GPUs or a cluster's array jobs sharing the cache), the same "
+         "command without --shard merges them, equal to one run, and writes the analysis.")]
 
 
 @app.command()
 @analysis_options(*ATTRIBUTION, decode="forced")
 def attribute(
     o: AnalysisOptions, method: MethodOpt = "ig", target: TargetOpt = "logprob", baseline: BaselineOpt = "first_pose",
-    steps: StepsOpt = 32, feature_mask: MaskOpt = None, clip: ClipOpt = None,
+    steps: StepsOpt = 32, feature_mask: MaskOpt = None, clip: ClipOpt = None, shard: AttributionShardOpt = None,
 ) -> None:
     """Which body parts and frames each word of the reference caption depends on (captum), beside the model's
     attention: per-word part bars and frame × part maps of one clip (--clip; default the first), agreement per
@@ -81,8 +89,19 @@ def attribute(
     from ..reports import attribute_report  # heavy: imported when the command runs
 
     o = o.checked()
+    if shard is not None:
+        from ..capture.dataset import parse_shard  # heavy: imported when the command runs
+
+        n = parse_shard(shard)[1]
+        if not o.cache:
+            raise M2TError("--shard keeps the shard in the attribution cache for the unsharded run to merge; drop "
+                           "--no-cache")
     method, target, baseline, groups = _attribution_setup(o, method, target, baseline, clip, feature_mask)
-    ctx, result = _attribution_context(o, method, target, baseline, steps, groups)
+    ctx, result = _attribution_context(o, method, target, baseline, steps, groups, shard=shard)
+    if shard is not None:
+        typer.echo(f"shard {shard} ({method}, target {target}): {result.n_clips} clips attributed into the cache; "
+                   f"no analysis written: once all {n} shards are there, run the same command without --shard")
+        return
     finish(attribute_report(ctx, result, method, clip), o, header(ctx, f"attribution ({method}, target {target})"))
 
 
