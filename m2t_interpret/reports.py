@@ -186,7 +186,10 @@ def hist_report(ctx: AnalysisContext, words: Sequence[str] = ()) -> Report:
     wide = summary.pivot(index=["word", "stem"], columns="part", values="share_largest")[list(A.groundtruth.PARTS)]
     wide.insert(0, "total", summary.groupby(["word", "stem"])["total"].first())
     wide.columns.name = None
-    return Report("hist", tables={"counts": hist, "summary": summary},
+    tables = {"counts": hist, "summary": summary}
+    if ctx.has_ground_truth:  # the histograms' maxima scored against the truth (annotated or kinematic)
+        tables["truth"] = A.max_attention_truth(ctx.table, stems)
+    return Report("hist", tables=tables,
                   figures={"hist": ("histogram_figure", (hist,), {})},
                   summary=wide.reset_index(), notes=["summary: share of occurrences where each part has the "
                                                      "largest max attention"])
@@ -216,7 +219,7 @@ def onset_report(ctx: AnalysisContext, clip: str | None = None) -> Report:
     cid = cap.clip_ids[n]
     rows = ctx.table[ctx.table["clip_id"] == cid].set_index("step")["motion"]
     curves = A.window_curves(cap, n, rows.eq(True))
-    segments = A.true_segments(A.load_ground_truth(ctx.root), cid)
+    segments = A.table_segments(ctx.table, cid)
     title = f"{cid}: “{cap.row_caption(n)}”" + (" (forced)" if cap.mode == "forced" else "")
     tables = {"predictions": pred, "scores": scores, f"clip_{cid}": curves}
     figures = {"curves": ("onset_figure", (curves, segments), {"title": title})}

@@ -95,7 +95,8 @@ class AnalysisSettings:
     ``forced`` (on the first reference caption); ``beta`` pins the gate β̂. ``device``: where the
     model runs. ``cache``: read and keep captures in the cache. ``progress``: show progress bars.
     ``shard`` "i/n": capture only that shard into the cache (see
-    :func:`~m2t_interpret.capture.dataset.cached_capture`).
+    :func:`~m2t_interpret.capture.dataset.cached_capture`). ``truth``: the ground truth attached to
+    the token table, ``annotated`` (the synthetic corpus's) or ``kinematic`` (read off the motion).
     """
 
     model: object = None
@@ -111,6 +112,7 @@ class AnalysisSettings:
     cache: bool = True
     progress: bool = True
     shard: str | None = None
+    truth: str = "annotated"
 
     @classmethod
     def of(cls, settings: AnalysisSettings | object = None, **options) -> AnalysisSettings:
@@ -197,6 +199,7 @@ def open_analysis(settings: AnalysisSettings | object = None, /, *, log: Log | N
     n shards are cached, an unsharded call merges them instead of decoding."""
     s = AnalysisSettings.of(settings, **options)
     parse_decode(s.decode)  # a bad spelling fails before anything loads
+    A.check_truth(s.truth)
     loaded = [s.model] if s.model_is_loaded else []
 
     def load():
@@ -223,7 +226,7 @@ def open_analysis(settings: AnalysisSettings | object = None, /, *, log: Log | N
                                       before_decode=check_clips)
     else:
         capture, hit = capture_split(load(), root, s.split, s.decode, s.clips, s.beta, progress=s.progress), False
-    table = A.token_table(capture, root)
+    table = A.token_table(capture, root, truth=s.truth)
     return AnalysisContext(load, root, s.split, s.decode, capture, table, hit, loaded[0] if loaded else None)
 
 

@@ -318,3 +318,18 @@ def test_attribute_in_shards_then_merged_equals_one_run(model_file, corpus, tmp_
                 assert list(a[col].astype(str)) == list(b[col].astype(str)), f"{name}:{col}"
     rc, _, err = run([*base, "--shard", "1/2", "--no-cache", "--out", tmp_path / "x"], capsys)
     assert rc == 2 and "drop --no-cache" in err
+
+
+def test_truth_kinematic_scores_attention_on_any_data(model_file, corpus, tmp_path, capsys):
+    """--truth kinematic: the scored commands read the truth off the motion; the same tables as with the
+    annotations, scores beside chance and the best constant."""
+    out = tmp_path / "out"
+    clip = (corpus / "test.txt").read_text().split()[0]
+    for cmd in (["parts"], ["onset", "--clip", clip], ["hist", "--word", "the"]):
+        rc, stdout, err = run([*cmd, *common(model_file, corpus, out), "--format", "csv", "--truth", "kinematic"],
+                              capsys)
+        assert rc == 0, (cmd, err)
+    scores = pd.read_csv(out / "parts_scores.csv")
+    assert {"pointing", "chance", "best_constant"} <= set(scores.columns) and scores["n"].sum() > 0
+    rc, _, err = run(["parts", *common(model_file, corpus, out), "--truth", "psychic"], capsys)
+    assert rc == 2 and err.count("\n") == 1 and "psychic" in err

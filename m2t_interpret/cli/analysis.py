@@ -12,7 +12,7 @@ import typer
 from ..errors import M2TError
 from ..io import check_dir_destination
 from .common import app
-from .options import (ANALYSIS, AnalysisOptions, ClipOpt, WordOpt, analyse, analysis_options, finish, header,
+from .options import (ANALYSIS, SCORED, AnalysisOptions, ClipOpt, WordOpt, analyse, analysis_options, finish, header,
                       open_context, shard_only)
 
 #: The --clip of a command about one clip.
@@ -85,7 +85,7 @@ def density(
 
 
 @app.command()
-@analysis_options(*ANALYSIS)
+@analysis_options(*SCORED)
 def hist(o: AnalysisOptions, word: WordOpt = None) -> None:
     """Per-part maximum-attention histograms: m_k = max_i α_ik·Γ_i per occurrence, 25 bins on [0, 1], the six
     parts overlaid (the paper's Fig. 2b/4)."""
@@ -95,7 +95,7 @@ def hist(o: AnalysisOptions, word: WordOpt = None) -> None:
 
 
 @app.command()
-@analysis_options(*ANALYSIS)
+@analysis_options(*SCORED)
 def parts(o: AnalysisOptions) -> None:
     """Body-part identification for every motion word: the predicted part (argmax of time-weighted part attention)
     and, with ground truth, pointing accuracy, attention correctness and a true × predicted confusion matrix —
@@ -106,7 +106,7 @@ def parts(o: AnalysisOptions) -> None:
 
 
 @app.command()
-@analysis_options(*ANALYSIS)
+@analysis_options(*SCORED)
 def onset(o: AnalysisOptions, clip: ClipOpt = None) -> None:
     """Temporal localisation: μ, σ and the interval μ ± σ·√(2 ln 2) per motion word; Γ curves of one clip
     (--clip; default: the first clip with several actions) with the true segments; over the split, μ inside the

@@ -77,7 +77,7 @@ AttributionShardOpt = Annotated[Optional[str], typer.Option(
 
 
 @app.command()
-@analysis_options(*ATTRIBUTION, decode="forced")
+@analysis_options(*ATTRIBUTION, "truth", decode="forced")
 def attribute(
     o: AnalysisOptions, method: MethodOpt = "ig", target: TargetOpt = "logprob", baseline: BaselineOpt = "first_pose",
     steps: StepsOpt = 32, feature_mask: MaskOpt = None, clip: ClipOpt = None, shard: AttributionShardOpt = None,

@@ -17,7 +17,7 @@ from .options import ANALYSIS, AnalysisOptions, analysis_options, finish, header
 
 
 @app.command()
-@analysis_options(*ANALYSIS[:-1], "attribution", "plotlyjs")
+@analysis_options(*ANALYSIS[:-1], "attribution", "plotlyjs", "truth")
 def compare(
     o: AnalysisOptions,
     model: Annotated[Optional[list[str]], typer.Option(

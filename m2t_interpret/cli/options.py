@@ -57,6 +57,11 @@ PlotlyJsOpt = Annotated[str, typer.Option(
 WordOpt = Annotated[Optional[list[str]], typer.Option("--word", "-w", metavar="WORD", help="A word (any form: walks, "
                                                                                           "walking → stem walk); "
                                                                                           "repeatable.")]
+TruthOpt = Annotated[str, typer.Option(
+    "--truth", metavar="TRUTH",
+    help="What attention is scored against: annotated (the synthetic corpus's per-word annotations) or kinematic "
+         "(read off the motion itself, for any data: a word's true part is the part that moves most among those it "
+         "can name, its span that part's active span; see docs/interpretability.md).")]
 ClipOpt = Annotated[Optional[str], typer.Option("--clip", metavar="ID", help="Clip id (e.g. 000012 or M000012) or "
                                                                              "index.")]
 
@@ -81,6 +86,7 @@ class AnalysisOptions:
     progress: ProgressOpt = None
     shard: AnalysisShardOpt = None
     plotlyjs: PlotlyJsOpt = "shared"
+    truth: TruthOpt = "annotated"
 
     def checked(self) -> AnalysisOptions:
         """These options with the formats and plotly.js mode normalised, once every option that can fail
@@ -88,6 +94,7 @@ class AnalysisOptions:
         # heavy: imported when the command runs
         from ..capture.dataset import parse_decode, parse_shard
         from ..plotting.save import check_plotlyjs
+        from ..analysis.kinematic import check_truth
         from ..reports import DEFAULT_FORMATS, check_formats, check_out_dir
 
         formats = check_formats(self.format or list(DEFAULT_FORMATS))
@@ -100,6 +107,7 @@ class AnalysisOptions:
 
             for name in (self.model if isinstance(self.model, list) else [self.model]) or [None]:
                 check_overrides(name, self.vocab, self.stats)
+        check_truth(self.truth)
         if self.shard is not None:
             parse_shard(self.shard)
             if not self.cache:
@@ -108,8 +116,11 @@ class AnalysisOptions:
         return replace(self, format=formats, plotlyjs=check_plotlyjs(self.plotlyjs))
 
 
-#: The analysis options of a command that writes an analysis, in the order its help lists them.
-ANALYSIS = tuple(f.name for f in fields(AnalysisOptions))
+#: The analysis options of a command that writes an analysis, in the order its help lists them (``truth``
+#: only for the commands that score against a ground truth: they add it, see SCORED).
+ANALYSIS = tuple(f.name for f in fields(AnalysisOptions) if f.name != "truth")
+#: Those of a command that scores attention against a ground truth: the analysis options and --truth.
+SCORED = (*ANALYSIS, "truth")
 #: Those of an attribution command: forced decoding, no shards.
 ATTRIBUTION = tuple(name for name in ANALYSIS if name not in ("decode", "shard"))
 #: Those of a command that shows a few clips: no output folder, formats, cache or shards.
@@ -162,7 +173,8 @@ def open_context(o: AnalysisOptions, model: Optional[str] = None, decode: Option
 
     return open_analysis(model if model is not None else o.model, data=o.data, split=o.split, clips=o.clips,
                          decode=decode or o.decode, seed=o.seed, vocab=o.vocab, stats=o.stats, device=o.device,
-                         beta=beta, cache=o.cache, progress=o.progress, log=typer.echo, shard=o.shard)
+                         beta=beta, cache=o.cache, progress=o.progress, log=typer.echo, shard=o.shard,
+                         truth=o.truth)
 
 
 def shard_only(o: AnalysisOptions, *contexts) -> bool:
