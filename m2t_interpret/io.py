@@ -222,6 +222,20 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return Path(path)
 
 
+def read_input_bytes(path: str | os.PathLike, what: str, expect: str) -> bytes:
+    """The bytes of an input file; M2TError (one line naming ``what``, e.g. "BVH file") when it is a
+    folder (the message says to name ``expect``, e.g. "a .bvh file"), missing or unreadable."""
+    p = Path(path)
+    if p.is_dir():
+        raise M2TError(f"{what} {p} is a folder; name {expect}")
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise M2TError(f"{what} not found: {p}") from None
+    except OSError as exc:
+        raise M2TError(f"cannot read {what} {p}: {exc.strerror or exc}") from None
+
+
 def read_json(path: str | os.PathLike, what: str = "JSON"):
     """Parse a JSON file; a missing or malformed file raises M2TError naming ``what``."""
     p = Path(path)

@@ -31,7 +31,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import M2TError, M2TWarning
-from ..io import write_text
+from ..io import read_input_bytes, write_text
 from .rotations import axis_quaternions, quat_multiply, quat_to_matrix
 
 ROTATION_CHANNELS = ("Xrotation", "Yrotation", "Zrotation")
@@ -111,14 +111,7 @@ def read_bvh(path: str | Path) -> BvhMotion:
     """Read a BVH file; M2TError names the problem (missing, a folder, not text, a broken hierarchy,
     a bad frame line, zero frames, a frame time of 0)."""
     p = Path(path)
-    if p.is_dir():
-        raise M2TError(f"{p} is a folder, not a BVH file")
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise M2TError(f"BVH file not found: {p}") from None
-    except OSError as exc:
-        raise M2TError(f"cannot read {p}: {exc.strerror or exc}") from None
+    data = read_input_bytes(p, "BVH file", "a .bvh file")
     if not data.strip():
         raise M2TError(f"{p} is empty: a BVH file starts with HIERARCHY")
     try:

@@ -46,6 +46,7 @@ from typing import Callable, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from ..errors import M2TError
+from ..io import read_input_bytes
 from ..outputs import OutputFolder, file_output, write_recorded_dir
 from ..skeletons import Skeleton, get_skeleton
 from .bvh import BvhMotion, read_bvh
@@ -166,14 +167,7 @@ def _seconds(text: str, what: str, where: str) -> Optional[float]:
 
 
 def _read_table_text(path: Path) -> str:
-    if path.is_dir():
-        raise M2TError(f"caption table {path} is a folder; name a CSV or TSV file")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise M2TError(f"caption table not found: {path}") from None
-    except OSError as exc:
-        raise M2TError(f"cannot read caption table {path}: {exc.strerror or exc}") from None
+    data = read_input_bytes(path, "caption table", "a CSV or TSV file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
