@@ -4,7 +4,8 @@
 
 1. ``m2t-interpret density --word walk`` as a new user runs it: a fresh, empty cache (so the held-out
    synthetic corpus is generated and the split decoded), then the same command again (capture read
-   from the cache). Targets: ≤ 15 s the first time, ≤ 3 s the second, on 2 cores.
+   from the cache). Targets: ≤ 15 s the first time, ≤ 2 s the second (best of three), on 2 cores.
+   And ``m2t-interpret --help`` (best of five): ≤ 1 s.
 2. Capture and token table of ``--clips`` synthetic clips (default 5,000) with the default model,
    greedy decoding: ``capture_split`` then ``token_table`` (ground truth attached). Target ≤ 60 s.
 
@@ -72,7 +73,8 @@ def main() -> None:
         env = {**os.environ, "M2T_INTERPRET_CACHE": str(Path(tmp) / "cache")}
         cmd = [*cli, "density", "--word", "walk", "--out", str(Path(tmp) / "out"), "--no-progress"]
         first = timed(cmd, env)
-        second = timed(cmd, env)
+        second = min(timed(cmd, env) for _ in range(3))
+        help_s = min(timed([*cli, "--help"], env) for _ in range(5))
         outputs = sorted(p.name for p in (Path(tmp) / "out").iterdir())
         proc = subprocess.run([sys.executable, "-c", SCALE, str(Path(tmp) / "scale"), str(args.clips)], env=env,
                               capture_output=True, text=True, check=True)
@@ -80,13 +82,14 @@ def main() -> None:
     gen, t_cap, t_tab = float(gen), float(t_cap), float(t_tab)
     rows = [
         ("`density --word walk`, first run (fresh cache: corpus generated, 1,000 clips decoded)", first, "≤ 15 s"),
-        ("`density --word walk`, second run (capture from the cache)", second, "≤ 3 s"),
+        ("`density --word walk`, again (capture from the cache; best of three)", second, "≤ 2 s"),
+        ("`m2t-interpret --help` (best of five)", help_s, "≤ 1 s"),
         (f"capture of {int(n_clips):,} clips ({int(n_tokens):,} tokens), greedy, default model", t_cap, ""),
         ("token table with ground truth attached", t_tab, ""),
         ("capture + token table", t_cap + t_tab, "≤ 60 s"),
     ]
     lines = ["| step | seconds | target | result |", "|---|---:|---|---|"]
-    limits = {"≤ 15 s": 15, "≤ 3 s": 3, "≤ 60 s": 60}
+    limits = {"≤ 15 s": 15, "≤ 2 s": 2, "≤ 1 s": 1, "≤ 60 s": 60}
     for name, sec, target in rows:
         result = ("PASS" if sec <= limits[target] else "MISS") if target else ""
         lines.append(f"| {name} | {sec:.2f} | {target} | {result} |")
