@@ -169,12 +169,12 @@ def analysis_options(*names: str, **values: Any) -> Callable[[Callable[..., None
 def open_context(o: AnalysisOptions, model: Optional[str] = None, decode: Optional[str] = None, beta=None):
     """The analysis of ``o`` (another model, decoding or a pinned β̂ where given): captured, or read from
     the cache."""
-    from ..reports import open_analysis  # heavy: imported when the command runs
+    from ..session import AnalysisSettings, open_analysis  # heavy: imported when the command runs
 
-    return open_analysis(model if model is not None else o.model, data=o.data, split=o.split, clips=o.clips,
-                         decode=decode or o.decode, seed=o.seed, vocab=o.vocab, stats=o.stats, device=o.device,
-                         beta=beta, cache=o.cache, progress=o.progress, log=typer.echo, shard=o.shard,
-                         truth=o.truth)
+    # the session's settings are the command line's options of the same names (declared once, there)
+    settings = AnalysisSettings(**{f.name: getattr(o, f.name) for f in fields(AnalysisSettings) if hasattr(o, f.name)})
+    settings = replace(settings, model=model if model is not None else o.model, decode=decode or o.decode, beta=beta)
+    return open_analysis(settings, log=typer.echo)
 
 
 def shard_only(o: AnalysisOptions, *contexts) -> bool:
