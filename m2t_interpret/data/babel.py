@@ -27,13 +27,13 @@ shared word stems (:func:`m2t_interpret.data.segments.match_caption`).
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..errors import M2TError
+from ..io import read_json
 
 #: HumanML3D's index frame rate.
 INDEX_FPS = 20.0
@@ -94,12 +94,7 @@ def read_babel(paths: Sequence[str | os.PathLike]) -> dict[str, list[tuple[float
     out: dict[str, list[tuple[float, float, str]]] = {}
     for p in paths:
         p = Path(p)
-        if not p.is_file():
-            raise M2TError(f"BABEL file not found: {p}")
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise M2TError(f"{p} is not valid JSON ({exc})") from None
+        data = read_json(p, "BABEL")
         if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
             raise M2TError(f"{p} is not a BABEL annotation file (a JSON object of sequences with feat_p, dur, "
                            "frame_ann, seq_ann)")
