@@ -20,7 +20,7 @@ from plotly.subplots import make_subplots
 from ..analysis.scores import model_levels
 from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, MODEL_BAR_ALL_COLOR, MODEL_BAR_COLOR, MODEL_BAR_EDGE,
                     MOTION_COLOR, NON_MOTION_COLOR, PLOTLY_CONFUSION_CMAP, PLOTLY_FONT, PLOTLY_MAP_CMAP,
-                    PLOTLY_TEMPLATE, SEGMENT_COLOR, assign_lanes, beta_label, density_floor, grid_shape, map_matrix,
+                    PLOTLY_TEMPLATE, SEGMENT_COLOR, word_boxes, text_color, beta_label, density_floor, grid_shape, map_matrix,
                     map_steps, metric_label, motion_rows, ordered_parts, ordered_unique, part_color, part_label,
                     pinned_column, require_columns, series_colors, stem_label, temporal_layout, true_segments)
 
@@ -387,29 +387,19 @@ def finegrained_figure(fg: pd.DataFrame, title: str | None = None) -> go.Figure:
             hoveron="fills", hoverinfo="text",
             text=f"{name}<br>{start:.2f}–{end:.2f} s<br>parts: {', '.join(part_label(p) for p in tparts)}"))
     tx, ty, tt, tc = [], [], [], []
-    for p in parts:
-        sub = fg[fg["part"].astype(str) == p].sort_values(["onset_s", "step"])
-        if sub.empty:
-            continue
-        intervals = list(zip(sub["onset_s"].astype(float), sub["offset_s"].astype(float)))
-        lanes = assign_lanes(intervals)
-        h = 0.7 / (max(lanes) + 1)
-        color = part_color(p)
-        for (on, off), lane, rec in zip(intervals, lanes, sub.itertuples(index=False)):
-            y0 = row[p] - 0.35 + lane * h + 0.04 * h
-            y1 = y0 + 0.92 * h
-            beta = _f(getattr(rec, "beta", math.nan))
-            text = (f"<b>{rec.word}</b> (step {int(rec.step)})<br>{part_label(p)}<br>{on:.2f}–{off:.2f} s"
-                    + (f"<br>β̂ {beta:.3f}" if np.isfinite(beta) else ""))
-            fig.add_trace(go.Scatter(
-                x=[on, off, off, on, on], y=[y0, y0, y1, y1, y0], mode="lines", fill="toself", fillcolor=color,
-                line={"color": "white", "width": 1}, name=f"{rec.word} → {part_label(p)}", showlegend=False,
-                hoveron="fills", hoverinfo="text", text=text))
-            tx.append((on + off) / 2)
-            ty.append((y0 + y1) / 2)
-            tt.append(f"<b>{rec.word}</b>")
-            r_, g_, b_ = to_rgb(color)
-            tc.append("black" if 0.299 * r_ + 0.587 * g_ + 0.114 * b_ > 0.55 else "white")
+    for p, color, rec, on, off, y0, height, _ in word_boxes(fg, parts, row):
+        y1 = y0 + height
+        beta = _f(getattr(rec, "beta", math.nan))
+        text = (f"<b>{rec.word}</b> (step {int(rec.step)})<br>{part_label(p)}<br>{on:.2f}–{off:.2f} s"
+                + (f"<br>β̂ {beta:.3f}" if np.isfinite(beta) else ""))
+        fig.add_trace(go.Scatter(
+            x=[on, off, off, on, on], y=[y0, y0, y1, y1, y0], mode="lines", fill="toself", fillcolor=color,
+            line={"color": "white", "width": 1}, name=f"{rec.word} → {part_label(p)}", showlegend=False,
+            hoveron="fills", hoverinfo="text", text=text))
+        tx.append((on + off) / 2)
+        ty.append((y0 + y1) / 2)
+        tt.append(f"<b>{rec.word}</b>")
+        tc.append(text_color(color))
     fig.add_trace(go.Scatter(x=tx, y=ty, mode="text", text=tt, textfont={"color": tc, "size": 12},
                              hoverinfo="skip", showlegend=False, name="words"))
     fig.update_yaxes(tickvals=list(range(len(parts))), ticktext=[_part_tick(p) for p in parts],

@@ -25,7 +25,7 @@ from matplotlib.transforms import blended_transform_factory
 from ..analysis.scores import model_levels
 from ..errors import M2TError
 from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
-                    MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR, SEGMENT_COLOR, assign_lanes,
+                    MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR, SEGMENT_COLOR, word_boxes, text_color,
                     beta_label, bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label,
                     motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
                     require_columns, series_colors, stem_label, style, temporal_layout, true_segments, wrap)
@@ -65,12 +65,6 @@ def _message_figure(text: str, title: str | None, size=(4.0, 2.2)) -> Figure:
     ax.set_axis_off()
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#555555", fontsize=11)
     return fig
-
-
-def _text_color(background: str) -> str:
-    """Black or white text, whichever reads better on ``background``."""
-    r, g, b = to_rgb(background)
-    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
 
 
 def _color_part_ticks(labels, parts: Sequence[str]) -> None:
@@ -498,21 +492,11 @@ def finegrained_figure(fg: pd.DataFrame, title: str | None = None) -> Figure:
                     solid_capstyle="butt")
             ax.text((start + end) / 2, 1.02, wrap(action.replace("_", " "), 20), transform=label_tf, ha="center",
                     va="bottom", fontsize=7.5, color="#444444", style="italic")
-    for p in parts:
-        sub = fg[fg["part"].astype(str) == p].sort_values(["onset_s", "step"])
-        if sub.empty:
-            continue
-        intervals = list(zip(sub["onset_s"].astype(float), sub["offset_s"].astype(float)))
-        lanes = assign_lanes(intervals)
-        n_lanes = max(lanes) + 1
-        h = 0.7 / n_lanes
-        color = part_color(p)
-        for (on, off), lane, word in zip(intervals, lanes, sub["word"].astype(str)):
-            y0 = row[p] - 0.35 + lane * h
-            ax.add_patch(Rectangle((on, y0 + 0.04 * h), max(off - on, 0.0), 0.92 * h, facecolor=color,
-                                   edgecolor="white", lw=0.8, zorder=3))
-            ax.text((on + off) / 2, y0 + h / 2, word, ha="center", va="center", fontsize=8 if n_lanes < 3 else 6.5,
-                    color=_text_color(color), zorder=4, fontweight="bold")
+    for p, color, rec, on, off, y0, height, n_lanes in word_boxes(fg, parts, row):
+        ax.add_patch(Rectangle((on, y0), max(off - on, 0.0), height, facecolor=color, edgecolor="white", lw=0.8,
+                               zorder=3))
+        ax.text((on + off) / 2, y0 + height / 2, str(rec.word), ha="center", va="center",
+                fontsize=8 if n_lanes < 3 else 6.5, color=text_color(color), zorder=4, fontweight="bold")
     t = np.asarray(times, dtype=float)
     t = t[np.isfinite(t)]
     lo, hi = (float(t.min()), float(t.max())) if len(t) else (0.0, 1.0)
@@ -602,7 +586,7 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
             if not np.isfinite(v):
                 ax.text(0.02 * top, yi, "n/a", va="center", ha="left", fontsize=7, color="#555555")
             elif v >= 0.2 * top:  # inside the bar, at its base (clear of the reference lines)
-                ax.text(0.02 * top, yi, f"{v:.3f}", va="center", ha="left", fontsize=7, color=_text_color(c),
+                ax.text(0.02 * top, yi, f"{v:.3f}", va="center", ha="left", fontsize=7, color=text_color(c),
                         zorder=5, bbox={"facecolor": c, "edgecolor": "none", "pad": 0.6})
             else:
                 ax.text(v + 0.02 * top, yi, f"{v:.3f}", va="center", ha="left", fontsize=7, zorder=5)

@@ -19,6 +19,7 @@ import textwrap
 from typing import Iterable, Iterator, Sequence
 
 import matplotlib as mpl
+from matplotlib.colors import to_rgb
 import numpy as np
 import pandas as pd
 
@@ -265,6 +266,29 @@ def assign_lanes(intervals: Sequence[tuple[float, float]]) -> list[int]:
             lanes[i] = len(ends)
             ends.append(end)
     return lanes
+
+
+def text_color(background: str) -> str:
+    """Black or white text, whichever reads better on ``background``."""
+    r, g, b = to_rgb(background)
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
+
+
+def word_boxes(fg: pd.DataFrame, parts: Sequence[str], row: dict[str, int]) -> Iterator[tuple]:
+    """The fine-grained caption's layout, shared by its static and interactive figures: per word of
+    ``fg`` (columns part, onset_s, offset_s, step, word…), in part order then time, ``(part, colour,
+    record, onset, offset, bottom, height, lanes)`` — its box in the part's row (``row[part]`` ± 0.35),
+    in the lane that keeps overlapping words of one part apart."""
+    for p in parts:
+        sub = fg[fg["part"].astype(str) == p].sort_values(["onset_s", "step"])
+        if sub.empty:
+            continue
+        intervals = list(zip(sub["onset_s"].astype(float), sub["offset_s"].astype(float)))
+        lanes = assign_lanes(intervals)
+        n_lanes = max(lanes) + 1
+        h = 0.7 / n_lanes
+        for (on, off), lane, rec in zip(intervals, lanes, sub.itertuples(index=False)):
+            yield p, part_color(p), rec, on, off, row[p] - 0.35 + lane * h + 0.04 * h, 0.92 * h, n_lanes
 
 
 def pinned_column(scores: pd.DataFrame) -> str:
