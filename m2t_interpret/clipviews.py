@@ -24,7 +24,7 @@ import pandas as pd
 from . import analysis as A
 from .analysis.joint_weights import joint_weights
 from .analysis.maps import attention_map
-from .capture.clips import ClipCapture, capture_clips, resolve_clip_ids
+from .capture.clips import ClipCapture, capture_clips, capture_motion_files, is_motion_file, resolve_clip_ids
 from .capture.dataset import parse_decode
 from .errors import M2TError
 from .plotting.animation import SkeletonAnimation, plot_coords, to_metres, write_animation
@@ -50,7 +50,8 @@ class ClipView:
 def open_clips(settings: AnalysisSettings | object = None, /, *, clips: Sequence[str] | None = None,
                default: int | None = None, log: Log | None = None, **options) -> ClipView:
     """Decode the clips named by id or index in ``clips`` of the settings' split and data
-    (``"synthetic"``: the held-out corpus of its seed); without ``clips``, the split's first
+    (``"synthetic"``: the held-out corpus of its seed) — or, when every one names a motion file
+    (``.bvh`` or ``.npy``), those files; without ``clips``, the split's first
     ``default`` (or the settings' ``clips``, else 1). An unknown clip fails before the model loads.
 
     ``settings``: an :class:`~m2t_interpret.session.AnalysisSettings`, or the model; ``options``:
@@ -59,6 +60,10 @@ def open_clips(settings: AnalysisSettings | object = None, /, *, clips: Sequence
     if not isinstance(settings, AnalysisSettings):
         options = {"progress": False, **options}  # a page or an animation: no bars unless asked for
     s = AnalysisSettings.of(settings, **options)
+    if clips and all(is_motion_file(str(c)) for c in clips):  # your own motion: .bvh or .npy files
+        captioner = s.load_model()
+        cc = capture_motion_files(captioner, [str(c) for c in clips], decode=s.decode)
+        return ClipView(captioner, cc, A.token_table(cc.capture, None))
     if default is not None:
         s = dataclasses.replace(s, clips=default)
     parse_decode(s.decode)
@@ -107,7 +112,7 @@ def explorer_attribution(view: ClipView, method: str = "ablation"):
     cap = view.capture
     forced = cap if cap.mode == "forced" else dataclasses.replace(
         cap, mode="forced", targets=np.where(cap.step_mask, np.asarray(cap.tokens), 0))
-    x, lengths = capture_inputs(view.model, forced, view.clips.root, view.clips.split)
+    x, lengths = view.clips.inputs or capture_inputs(view.model, forced, view.clips.root, view.clips.split)
     return attribute_capture(view.model, forced, x, lengths, methods=(method,))
 
 

@@ -364,3 +364,26 @@ def test_long_real_recordings_of_other_rigs_import(bvhtools_files, tmp_path):
     summary = import_dataset(bvhtools_files["test.bvh"].parent, tmp_path / "t.csv", tmp_path / "ds")
     assert len(summary.splits["train"]) == 25 and len(summary.splits["val"]) == 14
     assert summary.not_in_table == ["test3.bvh"] and check_dataset(tmp_path / "ds").usable
+
+
+def test_animate_and_explore_take_a_bvh_file_directly(tmp_path, monkeypatch, capsys):
+    """`--clip FILE.bvh`: the clip views import the file (as caption does) instead of looking up a dataset id;
+    the page's attribution bars use the file's own inputs."""
+    from conftest import synthetic_model_file
+    from m2t_interpret.cli import main
+
+    monkeypatch.setenv("M2T_INTERPRET_CACHE", str(tmp_path / "cache"))
+    model = synthetic_model_file(tmp_path)
+    walk = REPO / "analyses" / "examples" / "humanoid3d_walk.bvh"
+    turn = REPO / "analyses" / "examples" / "walker_turn_left0.bvh"
+    rc = main(["animate", "--model", str(model), "--clip", str(walk), "--out", str(tmp_path / "walk.gif")])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    assert out.out.startswith("humanoid3d_walk: ") and (tmp_path / "walk.gif").read_bytes()[:6] == b"GIF89a"
+    rc = main(["explore", "--model", str(model), "--clip", f"{walk},{turn}", "--attribution", "ablation",
+               "--out", str(tmp_path / "page.html")])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    assert "humanoid3d_walk: " in out.out and "walker_turn_left0: " in out.out
+    assert (tmp_path / "page.html").stat().st_size > 100_000
+    assert not (tmp_path / "cache").exists()  # no dataset was generated for files

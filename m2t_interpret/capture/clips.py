@@ -32,6 +32,9 @@ class ClipCapture:
     joints: list[np.ndarray]
     root: str
     split: str
+    #: The model's inputs (N, T, F) and lengths (N,) of clips read from files, which have no dataset to
+    #: read them again from (None for a dataset's clips).
+    inputs: tuple | None = None
 
 
 def resolve_clip_ids(root: str | os.PathLike, split: str, clips: Sequence[str] | None, default: int = 1) -> list[str]:
@@ -80,4 +83,31 @@ def capture_clips(model: Captioner, root: str | os.PathLike, split: str, clip_id
     return ClipCapture(capture, joints, str(root), split)
 
 
-__all__ = ["ClipCapture", "capture_clips", "model_frame_joints", "resolve_clip_ids"]
+def capture_motion_files(model: Captioner, paths: Sequence[str | os.PathLike], decode: str = "greedy",
+                         warn=None) -> ClipCapture:
+    """Decode motion files (``.npy`` joint arrays or ``.bvh`` motion capture, read as ``caption`` reads
+    them) and keep their joints for drawing; each clip's id is its file name without the suffix."""
+    from pathlib import Path
+
+    from ..data.preprocessing import read_motion_file
+    from .dataset import parse_decode
+
+    mode, beam_size = parse_decode(decode)
+    if mode == "forced":
+        raise M2TError("a motion file has no reference caption to force; use --decode greedy or beamK")
+    motions = [read_motion_file(p, model.skeleton, name=str(p), warn=warn) for p in paths]
+    capture = model.capture(motions, mode=mode, beam_size=beam_size, clip_ids=[Path(p).stem for p in paths])
+    d = int(capture.downsample)
+    joints = [model_frame_joints(m, d, int(capture.lengths[n])) for n, m in enumerate(motions)]
+    return ClipCapture(capture, joints, "", "", inputs=model.preprocess(motions))
+
+
+def is_motion_file(name: str) -> bool:
+    """Whether a ``--clip`` value names a motion file (a .bvh or .npy that exists) rather than a clip id."""
+    from pathlib import Path
+
+    return Path(name).suffix.lower() in (".bvh", ".npy") and Path(name).is_file()
+
+
+__all__ = ["ClipCapture", "capture_clips", "capture_motion_files", "is_motion_file", "model_frame_joints",
+           "resolve_clip_ids"]

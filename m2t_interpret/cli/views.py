@@ -26,7 +26,8 @@ def _open_clips(o: AnalysisOptions, clips: list[str], **more):
 @analysis_options(*CLIP_VIEW)
 def animate(
     o: AnalysisOptions,
-    clip: Annotated[str, typer.Option("--clip", metavar="ID", help="Clip id (e.g. 000012) or index in the split.")],
+    clip: Annotated[str, typer.Option("--clip", metavar="ID|FILE", help="Clip id (e.g. 000012) or index in the "
+                                                                     "split, or a motion file (.bvh or .npy).")],
     out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE",
                                       help="The animation file (.gif or .mp4); an earlier "
                                            "animation is replaced, any other file is refused.")],
@@ -72,8 +73,8 @@ def explore(
                                                                          "is replaced, any other file is refused.")]
     = Path("explorer.html"),
     clip: Annotated[Optional[list[str]], typer.Option(
-        "--clip", metavar="ID,ID…", help="Clip ids or indices, repeatable or comma-separated. Default: the split's "
-                                         "first 3 clips.")] = None,
+        "--clip", metavar="ID,ID…", help="Clip ids or indices, repeatable or comma-separated, or motion files (.bvh "
+                                         "or .npy). Default: the split's first 3 clips.")] = None,
     clips: Annotated[Optional[list[str]], typer.Option(
         "--clips", hidden=True, help="Deprecated spelling of --clip (every other command's --clips is a count).")]
     = None,
