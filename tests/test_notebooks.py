@@ -94,6 +94,7 @@ def test_real_data_notebook_runs_on_stand_ins(kernel_env, tmp_path):
     text = _text(nb)
     assert "weights identical to the authors' file: True" in text
     assert "ground truth: False" in text
+    assert "humanoid3d_walk.bvh: CMU / MotionBuilder names" in text and "most-moving part: " in text  # §7: BVH
     assert "image/png" in _mime_types(nb)
     assert (tmp_path / "work" / "model.pt").is_file() and (tmp_path / "work" / "humanml3d" / "test.txt").is_file()
     assert not (tmp_path / "work" / "humanml3d" / "ground_truth.parquet").exists()
