@@ -8,6 +8,7 @@ def __getattr__(name: str):
     # CaptureResult needs pandas: imported when first asked for, so that `m2t-interpret --help` (and any
     # light import of the package) does not pay for it
     if name == "CaptureResult":
+        # lazy: the result module loads pandas, which `m2t-interpret --help` must not
         from .result import CaptureResult
 
         return CaptureResult
@@ -20,6 +21,7 @@ def load_model(source=None, vocab=None, stats=None):
 
     See :func:`m2t_interpret.model.checkpoints.load_model`.
     """
+    # lazy: loading a model needs torch, which `import m2t_interpret` must not
     from .model.checkpoints import load_model as _load
 
     return _load(source, vocab=vocab, stats=stats)

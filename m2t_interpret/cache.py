@@ -424,6 +424,7 @@ def cached_corpus(root: Path, what: str, generate: Callable[[Path], object],
     checksums only its tables (:func:`corpus_tables`) and checks the clip files by size, for a run
     that will not read the clips (an analysis whose capture is cached). A cache that cannot hold
     the corpus (full, read-only) is a one-line error: a run cannot go on without its data."""
+    # imported here: the corpus module builds on this one (its cached entries)
     from .data.segments import DATASET_FILE
     from .data.synthetic.corpus import check_corpus, write_training_segments
 

@@ -10,7 +10,9 @@ from typing import Iterable
 
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
+from .capture.dataset import parse_decode
 from .data.dataset import load_split
 from .errors import M2TError
 from .metrics import CaptionScores, caption_scores, write_predictions, write_scores
@@ -85,7 +87,6 @@ def caption_batches(model: Captioner, batches: Iterable[tuple[list[int], torch.T
 def caption_split(model: Captioner, samples, mode: str = "greedy", beam_size: int = 2, batch_size: int = 128,
                   progress: bool = False) -> list[str]:
     """Caption the motions of a loaded split in length-sorted batches, returned in split order."""
-    from tqdm.auto import tqdm
 
     motions = [s.motion for s in samples]
     order = sorted(range(len(motions)), key=lambda i: motions[i].shape[0])
@@ -121,7 +122,6 @@ def evaluate_model(
     A split that lost more than 5 % of its ids or caption lines is not scored (M2TError, training's
     rule: :func:`~m2t_interpret.training.data.check_skips`) unless ``allow_skips``; the scores say
     how many clips they are on and how many ids were lost."""
-    from .capture.dataset import parse_decode
 
     if decode is not None:
         mode, beam_size = parse_decode(decode)

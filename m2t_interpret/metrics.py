@@ -302,6 +302,7 @@ class CaptionScores:
 
     def to_dataframe(self):
         """Long table, one row per metric: metric, value, value_x100, note, protocol, …"""
+        # pandas only for writing tables: the metrics themselves need none
         import pandas as pd
 
         rows = []
@@ -517,6 +518,7 @@ def caption_scores(
     Raises :class:`M2TError` on empty predictions, predicted ids without references, clips with no
     references, and (``tm2t``) clips with fewer than 3 references.
     """
+    # pycocoevalcap loads its scorers (and Java lookups) only when scores are computed
     from pycocoevalcap.bleu.bleu import Bleu
     from pycocoevalcap.cider.cider import Cider
     from pycocoevalcap.rouge.rouge import Rouge
@@ -648,6 +650,7 @@ def write_scores(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        # pandas only for writing tables: the metrics themselves need none
         import pandas as pd
 
         frame = pd.concat([s.to_dataframe() for s in items], ignore_index=True)

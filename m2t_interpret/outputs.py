@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .errors import M2TError
-from .io import WRITE_ERRNOS, relative_files, check_file_destination, check_out_folder, current_umask, write_dir
+from .io import WRITE_ERRNOS, check_file_destination, check_out_folder, current_umask, relative_files, write_dir
 
 #: The hidden ledger kept in every output folder.
 LEDGER = ".m2t-interpret.json"
@@ -94,6 +94,7 @@ def folder_lock(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` itself (no lock file is left behind); the OS releases
     it if the process dies. Where folders cannot be locked (no ``fcntl``), runs unlocked."""
     try:
+        # POSIX only: where it is missing the folder is not locked
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         yield

@@ -16,6 +16,7 @@ The token interval is where the Gaussian window is at least half its peak,
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
@@ -559,7 +560,6 @@ def _pad(a: np.ndarray, steps: int, frames: int | None, name: str) -> np.ndarray
 
 
 def _combine(parts: Sequence[str]) -> str:
-    import hashlib
 
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 

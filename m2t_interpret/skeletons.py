@@ -103,6 +103,7 @@ class Skeleton:
 
     def to_part_order(self, array, axis: int = -1):
         """Reorder a checkpoint-order axis of length 6 (e.g. α's last axis) into :data:`PARTS` order."""
+        # numpy only for arrays: the skeletons themselves are read by --help
         import numpy as np
 
         return np.take(np.asarray(array), self.part_order, axis=axis)

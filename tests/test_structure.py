@@ -179,6 +179,43 @@ def _package(tmp_path: Path, files: dict[str, str]) -> Path:
     return pkg
 
 
+def unexplained_local_imports(root: Path) -> list[str]:
+    """``file:line`` of every import inside a function with no comment saying why it is there — on its
+    line, or on a line of the run of imports and comments it belongs to."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for sub in ast.walk(node):
+                if not isinstance(sub, (ast.Import, ast.ImportFrom)):
+                    continue
+                k, explained = sub.lineno - 1, False
+                while k >= 0 and lines[k].strip().startswith(("from ", "import ", "#")):
+                    if "#" in lines[k]:
+                        explained = True
+                        break
+                    k -= 1
+                if not explained:
+                    found.append(f"{path.relative_to(root.parent)}:{sub.lineno}")
+    return found
+
+
+def test_imports_inside_functions_say_why():
+    """Imports belong at the top of a module, where they show its layer; one inside a function (a heavy or
+    optional dependency, a circle avoided) carries a comment saying so."""
+    assert unexplained_local_imports(PACKAGE) == []
+
+
+def test_the_local_import_check_finds_an_unexplained_one(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("def f():\n    import json\n    return json\n\n\n"
+                              "def g():\n    # heavy: only when g runs\n    import csv\n    return csv\n")
+    assert unexplained_local_imports(pkg) == ["pkg/a.py:2"]
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"a.py": "def _helper():\n    pass", "b.py": "from .a import _helper"}, [("b.py", "_helper")]),
     ({"a.py": "_X = 1", "b.py": f"from {PACKAGE.name}.a import _X"}, [("b.py", "_X")]),

@@ -22,6 +22,7 @@ Attribution = tuple[torch.Tensor, "torch.Tensor | None"]
 
 def captum_class(batch: CaptionBatch):
     """The captum class the batch's method names (captum is imported on first use: it loads matplotlib)."""
+    # heavy optional part of captum: imported when a captum method runs
     from captum import attr
 
     return getattr(attr, batch.method.captum)

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
+from ..data.dataset import load_split
 from ..errors import M2TError
-from ..skeletons import PARTS
+from ..skeletons import PARTS, get_skeleton
 from ..tokens import SOS_ID
 from .forward import CaptionBatch, WordScore, caption_rows, make_baseline
 from .groups import feature_groups, part_joint_groups
@@ -101,7 +103,6 @@ def dense_to_map(dense: torch.Tensor, method: str, groups: np.ndarray, length: i
 
 def attention_map(capture: "CaptureResult") -> np.ndarray:
     """Γ_t·α_t,p of a (forced) capture → (N, S, T, 6) in PARTS order: attention as one more method."""
-    from ..skeletons import get_skeleton
 
     order = list(get_skeleton(capture.skeleton).part_order)
     window = np.asarray(capture.window) * (np.arange(capture.window.shape[2])[None, :] < capture.lengths[:, None])[:, None]
@@ -120,7 +121,6 @@ def attribute_capture(model: "CaptionerNetwork", capture: "CaptureResult", x: to
     device: each clip is moved to the model's). The settings are passed to each method that has
     them (see :func:`attribute_caption`).
     """
-    from tqdm.auto import tqdm
 
     entries = [get_method(m) for m in methods]
     check_target(target)
@@ -170,7 +170,6 @@ def capture_inputs(model: "CaptionerNetwork", capture: "CaptureResult", root: st
                    split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """The preprocessed clips (N, T, F) and lengths (N,) of a capture of ``split`` of ``root``, in the
     capture's clip order."""
-    from ..data.dataset import load_split
 
     data = load_split(root, split, skeleton=model.skeleton, progress=False, ids=list(capture.clip_ids))
     by_id = {cid: s.motion for cid, s in zip(data.ids, data)}

@@ -28,6 +28,7 @@ import numpy as np
 from ..cache import cached_entry, load_complete_shards, remove_shards, shard_entry
 from ..capture.dataset import check_complete_sharding, parse_shard
 from ..errors import CacheWarning, M2TError
+from ..io import cache_dir
 from .result import AttributionResult
 from .run import attribute_capture, capture_inputs
 from .table import Method, check_baseline, check_target, get_method
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
 def attribution_cache_dir() -> Path:
     """Where attributions are cached: ``$M2T_INTERPRET_CACHE/attributions``."""
-    from ..io import cache_dir
 
     return cache_dir() / "attributions"
 

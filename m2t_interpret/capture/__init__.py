@@ -18,6 +18,7 @@ _FROM_HOOKS = ("ATTENTION_POINTS", "HOOK_POINTS", "HookRecorder", "hooks")
 def __getattr__(name: str):
     # The hook machinery needs torch; importing it lazily keeps a cached analysis torch-free.
     if name in _FROM_HOOKS:
+        # lazy: the hook points need torch; the capture package's result types do not
         from ..model import hooks as _hooks
 
         return getattr(_hooks, name)
@@ -26,6 +27,7 @@ def __getattr__(name: str):
 
 def attention_hooks(model):
     """Record α, γ, μ, σ, Γ and β̂ of every forward call inside the block (see :func:`hooks`)."""
+    # lazy: the hook points need torch; the capture package's result types do not
     from ..model.hooks import ATTENTION_POINTS, hooks
 
     return hooks(model, record=ATTENTION_POINTS)

@@ -9,6 +9,7 @@ recorded hidden states, nearly all of a capture's bytes — go instead straight 
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 from dataclasses import replace
@@ -37,7 +38,6 @@ def release_freed_memory() -> None:
 @functools.lru_cache(maxsize=None)
 def _malloc_trim():
     try:
-        import ctypes
 
         return ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):

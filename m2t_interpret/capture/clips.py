@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..data.dataset import load_split, read_split_ids
+from ..data.preprocessing import read_motion_file
 from ..errors import M2TError
 from ..result import CaptureResult
+from .dataset import capture_split, parse_decode
 
 if TYPE_CHECKING:
     from ..model.captioner import Captioner
@@ -41,7 +45,6 @@ def resolve_clip_ids(root: str | os.PathLike, split: str, clips: Sequence[str] |
     """Clip ids of ``split`` named by id or index (the first ``default`` clips when none are named).
 
     Raises M2TError naming the unknown clip and the split's id range."""
-    from ..data.dataset import read_split_ids
 
     ids = list(dict.fromkeys(read_split_ids(root, split)))
     if not ids:
@@ -72,8 +75,6 @@ def capture_clips(model: Captioner, root: str | os.PathLike, split: str, clip_id
                   decode: str = "greedy", progress: bool = False) -> ClipCapture:
     """Decode only ``clip_ids`` of ``split`` of ``root`` (a HumanML3D-layout folder; millimetre
     clips are converted to metres) and keep their joints for drawing."""
-    from ..data.dataset import load_split
-    from .dataset import capture_split
 
     capture = capture_split(model, root, split, decode, ids=list(clip_ids), progress=progress)
     data = load_split(root, split, skeleton=model.skeleton, progress=False, ids=list(capture.clip_ids))
@@ -87,10 +88,6 @@ def capture_motion_files(model: Captioner, paths: Sequence[str | os.PathLike], d
                          warn=None) -> ClipCapture:
     """Decode motion files (``.npy`` joint arrays or ``.bvh`` motion capture, read as ``caption`` reads
     them) and keep their joints for drawing; each clip's id is its file name without the suffix."""
-    from pathlib import Path
-
-    from ..data.preprocessing import read_motion_file
-    from .dataset import parse_decode
 
     mode, beam_size = parse_decode(decode)
     if mode == "forced":
@@ -104,7 +101,6 @@ def capture_motion_files(model: Captioner, paths: Sequence[str | os.PathLike], d
 
 def is_motion_file(name: str) -> bool:
     """Whether a ``--clip`` value names a motion file (a .bvh or .npy that exists) rather than a clip id."""
-    from pathlib import Path
 
     return Path(name).suffix.lower() in (".bvh", ".npy") and Path(name).is_file()
 

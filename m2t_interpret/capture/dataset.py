@@ -7,20 +7,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import tempfile
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
-
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Callable, Sequence, Union
 
 import numpy as np
 
-from ..data.dataset import load_split, read_split_ids
 from ..cache import cached_entry, load_complete_shards, remove_shards, shard_entry
+from ..data.dataset import load_split, read_split_ids
 from ..data.stemming import stem
 from ..errors import CacheWarning, M2TError, SkippedClipsWarning, WriteError
-from ..io import write_dir
+from ..io import cache_dir, write_dir
 from ..result import CaptureResult, check_mergeable, check_value_ranges, is_capture_dir, is_capture_file
 from .assemble import SplitAssembler
 
@@ -34,7 +34,6 @@ CHUNK_CLIPS = 128
 
 def capture_cache_dir() -> Path:
     """Where captures are cached: ``$M2T_INTERPRET_CACHE/captures`` (default ``~/.cache/m2t-interpret``)."""
-    from ..io import cache_dir
 
     return cache_dir() / "captures"
 
@@ -65,7 +64,6 @@ class CaptureRequest:
 def parse_decode(spec: str) -> tuple[str, int]:
     """'greedy' → ("greedy", 1); 'forced' → ("forced", 1); 'beam2' → ("beam", 2);
     'authors-beam2' → ("authors_beam", 2)."""
-    import re
 
     s = str(spec).strip().lower().replace("_", "-")
     if s in ("greedy", "forced"):
@@ -102,8 +100,10 @@ def data_fingerprint(root: str | os.PathLike, split: str, ids: Sequence[str]) ->
 def _progress(total: int, desc: str, enabled: bool):
     # tqdm.auto warns in a Jupyter kernel without ipywidgets, even for a bar that is never drawn
     if enabled:
+        # tqdm.auto where a bar is drawn (a notebook widget in Jupyter)
         from tqdm.auto import tqdm
     else:
+        # plain tqdm for a bar that is never drawn: tqdm.auto warns in a kernel without ipywidgets
         from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="clip", disable=not enabled, leave=False)
@@ -302,7 +302,6 @@ def model_file_key(source, vocab=None, stats=None) -> str | None:
     """A cache key for a model given as a shipped name or a file (plus vocabulary and statistics
     files), from the files' bytes — no need to load the model (or import torch) to look a capture
     up. None when ``source`` is neither."""
-    from pathlib import Path
 
     pretrained = Path(__file__).resolve().parent.parent / "pretrained"
     name = "synthetic-guided" if source is None else str(source)
@@ -459,7 +458,6 @@ def _merge_cached_shards(entry: Path, log: Callable[[str], None] | None) -> bool
 
 def _unwritable(folder: Path) -> str | None:
     """Why files cannot be created in ``folder`` (made if missing), or None when they can."""
-    import tempfile
 
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..attribution.table import method_names
+from ..attribution.table import check_method, method_names
 from ..errors import M2TError
 from ..pretrained import shipped_models
 from .common import MODEL_METAVAR, app
@@ -42,8 +42,6 @@ def compare(
     if len(set(names)) != len(names):
         raise M2TError("each --model may be given once")
     if attribution is not None:
-        from ..attribution import check_method
-
         check_method(attribution)
     contexts, greedy = {}, {}
     for name in names:

@@ -187,6 +187,7 @@ def lexicon_show(
     # heavy: imported when the command runs
     import pandas as pd
 
+    # heavy: imported when the command runs
     from ..data.lexicon import lexicon_coverage, lexicon_entries, lexicon_table, load_lexicon
 
     if out is not None:

@@ -49,6 +49,7 @@ def spacy_available() -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _spacy_tokenizer() -> Callable[[str], list[str]]:
+    # optional dependency (the authors-vocab extra): imported only for its tokenizer
     import spacy
 
     nlp = spacy.blank("en")

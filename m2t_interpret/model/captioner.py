@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..data.vocabulary import caption_tokens
 from ..errors import M2TError
 from ..result import CaptureResult
 from ..tokens import EOS_ID as EOS
@@ -87,7 +88,6 @@ class Captioner(CaptionerNetwork):
         """Caption strings → padded ids (N, L) with <sos> … <eos> (unknown words → <unk>)."""
         if self.vocab is None:
             raise M2TError("this model has no vocabulary; load it with vocab=... to use text captions")
-        from ..data.vocabulary import caption_tokens
 
         index = {w: i for i, w in enumerate(self.vocab)}
         rows = [[SOS] + [index.get(w, UNK) for w in caption_tokens(str(c))] + [EOS] for c in captions]

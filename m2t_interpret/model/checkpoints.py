@@ -10,6 +10,9 @@ statistics, vocabulary, λs, a training-data description and the package version
 from __future__ import annotations
 
 import os
+import pickle
+import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -17,7 +20,7 @@ import torch
 
 from .._version import __version__
 from ..errors import M2TError
-from ..io import atomic_path, read_json
+from ..io import atomic_path, check_file_destination, read_json
 from ..pretrained import DEFAULT_MODEL, PRETRAINED_DIR, shipped_models
 from .captioner import Captioner, CaptionerConfig
 
@@ -119,7 +122,6 @@ def read_vocab(vocab) -> list[str] | None:
     if not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
         raise M2TError(f"the vocabulary{where} must be a JSON list of tokens in id order, "
                        "e.g. [\"<pad>\", \"<sos>\", …]")
-    from collections import Counter
 
     dup = [t for t, n in Counter(value).items() if n > 1]
     if dup:
@@ -155,7 +157,6 @@ def config_from_authors_state(state: Mapping[str, torch.Tensor]) -> CaptionerCon
 
 def load_checkpoint_file(path: Path, what: str = "checkpoint") -> Any:
     """``torch.load`` with ``weights_only=True``: tensors and plain data only, never code from the file."""
-    import pickle
 
     if path.is_dir():
         raise M2TError(f"{what} {path} is a folder, not a checkpoint file")
@@ -168,7 +169,6 @@ def load_checkpoint_file(path: Path, what: str = "checkpoint") -> Any:
         raise M2TError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
     if not head:
         raise M2TError(f"{what} {path} is empty (0 bytes); copy it again")
-    import warnings
 
     try:
         with warnings.catch_warnings():  # torch's notes on pickle protocols are not the user's concern
@@ -354,7 +354,6 @@ def convert_authors_checkpoint(src, vocab, out, stats=None, overwrite: bool = Fa
 
     ``out`` is checked first: a folder, a path under a file, an unwritable folder or an existing file
     that is not a project checkpoint (unless ``overwrite``) is refused before anything is read."""
-    from ..io import check_file_destination
 
     check_file_destination(out, "project checkpoint", is_ours=is_project_checkpoint, overwrite=overwrite,
                            option="--out")

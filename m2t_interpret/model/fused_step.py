@@ -67,6 +67,7 @@ class StepTrace:
 
 def hooks_active(model: CaptionerNetwork) -> bool:
     """Whether any hook (on a hook point or global) could read or change the step's tensors."""
+    # torch's private hook registry, read only when hooks are asked about
     from torch.nn.modules import module as _module
 
     if getattr(_module, "_global_forward_hooks", None) or getattr(_module, "_global_forward_pre_hooks", None):

@@ -14,6 +14,8 @@ that dependencies point one way: network ← strategies ← captioner.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple, Sequence
 
@@ -361,8 +363,6 @@ class CaptionerNetwork(nn.Module):
     def fingerprint(self) -> str:
         """A short hash of everything that determines the model's outputs: weights, sizes,
         vocabulary, statistics."""
-        import hashlib
-        import json
 
         header = json.dumps([self.config.to_dict(), self.vocab, self.stats], sort_keys=True)
         # Every in-place change of a tensor (optimizer step, load_state_dict) bumps its version,

@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize, to_rgba
 from matplotlib.figure import Figure
+from PIL import Image
 
 from ..analysis.joint_weights import JointWeights
 from ..data.dataset import MM_THRESHOLD, body_extent
@@ -97,6 +98,7 @@ class SkeletonAnimation:
 
     # -- artists made once ------------------------------------------------------------------
     def _build(self) -> None:
+        # matplotlib's 3-D toolkit: only when an animation is drawn
         import matplotlib
         from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
@@ -136,6 +138,7 @@ class SkeletonAnimation:
         self.joint_art = ax.scatter(x, y, z, s=np.full(len(x), SIZE_MIN), c=np.zeros((len(x), 4)) + (0, 0, 0, 1),
                                     depthshade=False, edgecolors="white", linewidths=0.4, zorder=5)
         cax = fig.add_axes((0.88, 0.15, 0.025, 0.55))
+        # matplotlib's 3-D toolkit and colour maps: only when an animation is drawn
         from matplotlib.cm import ScalarMappable
 
         cb = fig.colorbar(ScalarMappable(self.norm, self.cmap), cax=cax)
@@ -204,6 +207,7 @@ class SkeletonAnimation:
 
     def joint_pixels(self, i: int) -> np.ndarray:
         """(J, 2) pixel column and row of each joint in frame ``i``'s image (after rendering it)."""
+        # matplotlib's 3-D toolkit: only when an animation is drawn
         from mpl_toolkits.mplot3d import proj3d
 
         x, y, z = self.xyz[i].T
@@ -254,6 +258,7 @@ def check_animation_format(fmt: str) -> str:
 def video_writer():
     """imageio-ffmpeg's frame writer, or M2TError saying how to install the optional extra."""
     try:
+        # optional dependency (the video extra): only for MP4
         import imageio_ffmpeg
         imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError):
@@ -284,7 +289,6 @@ def write_animation(anim: SkeletonAnimation, path: str | os.PathLike, fmt: str |
     fps = anim.fps
     with atomic_path(path) as tmp:
         if fmt == "gif":
-            from PIL import Image
 
             images = [Image.fromarray(f) for f in anim.frames()]
             images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],

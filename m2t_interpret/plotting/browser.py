@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import M2TError
+from ..io import atomic_path
 
 #: Looked up on PATH in this order (Debian, Ubuntu, Google's build).
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -60,7 +61,6 @@ def dump_dom(url: str, budget_ms: int = 15000, timeout: float = 120) -> str:
 def screenshot(url: str, png: str | os.PathLike, size: tuple[int, int] = (1400, 1000), budget_ms: int = 15000,
                timeout: float = 120) -> Path:
     """Save a PNG of the page at ``size`` (width, height) pixels (the file appears only when complete)."""
-    from ..io import atomic_path
 
     png = Path(png).resolve()
     with tempfile.TemporaryDirectory(prefix="m2t-shot-") as d:

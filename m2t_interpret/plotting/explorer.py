@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from html import escape
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -206,8 +207,8 @@ def _script_json(obj) -> str:
 def explorer_html(payload: dict, title: str = "m2t-interpret explorer") -> str:
     """The page for ``payload`` (see :func:`m2t_interpret.clipviews.explorer_payload`) as one HTML
     string with plotly.js inline."""
-    from html import escape
 
+    # plotly.js (4.7 MB of text) is read only when a page is written
     from plotly.offline import get_plotlyjs
 
     data = {**payload, "layouts": panel_layouts(), "part_labels": list(DISPLAY_PARTS),

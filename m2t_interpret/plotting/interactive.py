@@ -18,11 +18,40 @@ from matplotlib.colors import to_rgb
 from plotly.subplots import make_subplots
 
 from ..analysis.scores import model_levels
-from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, MODEL_BAR_ALL_COLOR, MODEL_BAR_COLOR, MODEL_BAR_EDGE,
-                    MOTION_COLOR, NON_MOTION_COLOR, PLOTLY_CONFUSION_CMAP, PLOTLY_FONT, PLOTLY_MAP_CMAP,
-                    PLOTLY_TEMPLATE, SEGMENT_COLOR, word_boxes, text_color, beta_label, density_floor, grid_shape, map_matrix,
-                    map_steps, metric_label, motion_rows, ordered_parts, ordered_unique, part_color, part_label,
-                    pinned_column, require_columns, series_colors, stem_label, temporal_layout, true_segments)
+from .style import (
+    BEST_CONSTANT_COLOR,
+    CHANCE_COLOR,
+    MODEL_BAR_ALL_COLOR,
+    MODEL_BAR_COLOR,
+    MODEL_BAR_EDGE,
+    MOTION_COLOR,
+    NON_MOTION_COLOR,
+    PLOTLY_CONFUSION_CMAP,
+    PLOTLY_FONT,
+    PLOTLY_MAP_CMAP,
+    PLOTLY_TEMPLATE,
+    SEGMENT_COLOR,
+    beta_label,
+    density_floor,
+    grid_shape,
+    map_matrix,
+    map_steps,
+    metric_label,
+    motion_rows,
+    ordered_parts,
+    ordered_unique,
+    part_color,
+    part_histograms,
+    part_label,
+    pinned_column,
+    require_columns,
+    series_colors,
+    stem_label,
+    temporal_layout,
+    text_color,
+    true_segments,
+    word_boxes,
+)
 
 
 def _layout(fig: go.Figure, title: str | None, height: int, width: int | None = None, **kw) -> go.Figure:
@@ -59,7 +88,6 @@ def _part_tick(part: str) -> str:
 
 
 def _html_wrap(text: str, width: int) -> str:
-    import textwrap
 
     return "<br>".join(textwrap.wrap(str(text), width)) or str(text)
 
@@ -499,6 +527,8 @@ __all__ = ["density_figure", "histogram_figure", "parts_figure", "onset_figure",
 
 
 # Attention checked against attribution (defined beside their static twins).
+import textwrap
+
 from .attribution import attribution_bars_interactive as attribution_bars_figure  # noqa: E402
 from .attribution import attribution_map_interactive as attribution_map_figure  # noqa: E402
 from .attribution import deletion_interactive as deletion_figure  # noqa: E402

@@ -48,11 +48,13 @@ def _formats(formats: Sequence[str] | str, known: Sequence[str], aliases: dict[s
 
 
 def _figure_kind(fig) -> str:
+    # each library only when a figure of its kind is saved
     from matplotlib.figure import Figure
 
     if isinstance(fig, Figure):
         return "static"
     try:
+        # each library only when a figure of its kind is saved
         from plotly.basedatatypes import BaseFigure
     except ImportError:  # pragma: no cover - plotly is a dependency
         BaseFigure = ()
@@ -87,6 +89,7 @@ def check_plotlyjs(mode: str) -> str:
 def write_plotlyjs(folder: str | Path) -> Path:
     """Write plotly.js (the bundled version, no network) to ``folder/plotly.min.js`` unless an
     identical copy is already there; returns its path."""
+    # plotly.js (4.7 MB of text) is read only when it is written
     from plotly.offline import get_plotlyjs
 
     path = Path(folder) / PLOTLYJS_FILE
@@ -137,6 +140,7 @@ def save_figure(fig, stem: str | Path, formats: Sequence[str], plotlyjs: str = "
 
 
 def _save_static(fig, tmp: Path, fmt: str) -> None:
+    # imported here: style builds on this module's table writers
     from .style import style
 
     metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}.get(fmt)

@@ -24,12 +24,42 @@ from matplotlib.transforms import blended_transform_factory
 
 from ..analysis.scores import model_levels
 from ..errors import M2TError
-from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
-                    MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR, SEGMENT_COLOR, word_boxes, text_color,
-                    beta_label, bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label,
-                    motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
-                    require_columns, series_colors, stem_label, style, temporal_layout, true_segments, wrap)
-
+from .style import (
+    BEST_CONSTANT_COLOR,
+    CHANCE_COLOR,
+    CONFUSION_CMAP,
+    FULL_WIDTH,
+    MAP_CMAP,
+    MODEL_BAR_ALL_COLOR,
+    MODEL_BAR_COLOR,
+    MODEL_BAR_EDGE,
+    MOTION_COLOR,
+    NON_MOTION_COLOR,
+    SEGMENT_COLOR,
+    beta_label,
+    bin_edges,
+    density_floor,
+    grid_shape,
+    map_matrix,
+    map_steps,
+    metric_label,
+    motion_rows,
+    ordered_parts,
+    ordered_unique,
+    part_color,
+    part_histograms,
+    part_label,
+    pinned_column,
+    require_columns,
+    series_colors,
+    stem_label,
+    style,
+    temporal_layout,
+    text_color,
+    true_segments,
+    word_boxes,
+    wrap,
+)
 
 #: Set by :func:`side_by_side`: the subfigure the next figure function draws into (instead of a new figure).
 _TARGET: contextvars.ContextVar = contextvars.ContextVar("m2t_static_target", default=None)
@@ -214,7 +244,6 @@ def _confusion_panel(ax, confusion: pd.DataFrame):
     totals = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(totals > 0, counts / totals, np.nan)
-    import matplotlib as mpl
 
     cmap = mpl.colormaps[CONFUSION_CMAP].with_extremes(bad="#F0F0F0")
     image = ax.imshow(np.ma.masked_invalid(share), cmap=cmap, vmin=0, vmax=1, aspect="equal")
@@ -616,11 +645,12 @@ __all__ = ["density_figure", "histogram_figure", "parts_figure", "onset_figure",
 
 
 # Attention checked against attribution (defined beside their interactive twins).
+import matplotlib as mpl
+
 from .attribution import attribution_bars_static as attribution_bars_figure  # noqa: E402
 from .attribution import attribution_map_static as attribution_map_figure  # noqa: E402
 from .attribution import deletion_static as deletion_figure  # noqa: E402
 from .attribution import sanity_static as sanity_figure  # noqa: E402
-
 
 # ----------------------------------------------------------------------------- panels side by side
 

@@ -19,9 +19,9 @@ import textwrap
 from typing import Iterable, Iterator, Sequence
 
 import matplotlib as mpl
-from matplotlib.colors import to_rgb
 import numpy as np
 import pandas as pd
+from matplotlib.colors import to_rgb
 
 from ..errors import M2TError
 from ..skeletons import PART_COLORS, PARTS, part_label  # defined once, beside the parts
@@ -183,8 +183,6 @@ def part_histograms(sub: pd.DataFrame):
 def temporal_layout(scores: pd.DataFrame, figure: str) -> tuple[list[str], list[str], list[str], dict[str, str]]:
     """Checked inputs of a temporal-scores figure: the metrics present, the clip groups, the answers
     and each answer's colour (chance and best constant grey)."""
-    from ..errors import M2TError
-
     require_columns(scores, ["clips", "answer"], figure)
     metrics = [m for m in TEMPORAL_METRICS if m in scores.columns]
     if not metrics:
