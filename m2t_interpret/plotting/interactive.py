@@ -18,40 +18,11 @@ from matplotlib.colors import to_rgb
 from plotly.subplots import make_subplots
 
 from ..analysis.scores import model_levels
-from .style import (
-    BEST_CONSTANT_COLOR,
-    CHANCE_COLOR,
-    MODEL_BAR_ALL_COLOR,
-    MODEL_BAR_COLOR,
-    MODEL_BAR_EDGE,
-    MOTION_COLOR,
-    NON_MOTION_COLOR,
-    PLOTLY_CONFUSION_CMAP,
-    PLOTLY_FONT,
-    PLOTLY_MAP_CMAP,
-    PLOTLY_TEMPLATE,
-    SEGMENT_COLOR,
-    beta_label,
-    density_floor,
-    grid_shape,
-    map_matrix,
-    map_steps,
-    metric_label,
-    motion_rows,
-    ordered_parts,
-    ordered_unique,
-    part_color,
-    part_histograms,
-    part_label,
-    pinned_column,
-    require_columns,
-    series_colors,
-    stem_label,
-    temporal_layout,
-    text_color,
-    true_segments,
-    word_boxes,
-)
+from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, MODEL_BAR_ALL_COLOR, MODEL_BAR_COLOR, MODEL_BAR_EDGE,
+                    MOTION_COLOR, NON_MOTION_COLOR, PLOTLY_CONFUSION_CMAP, PLOTLY_FONT, PLOTLY_MAP_CMAP,
+                    PLOTLY_TEMPLATE, SEGMENT_COLOR, word_boxes, text_color, beta_label, density_floor, grid_shape, map_matrix,
+                    map_steps, metric_label, motion_rows, ordered_parts, ordered_unique, part_color, part_label,
+                    pinned_column, require_columns, series_colors, stem_label, temporal_layout, true_segments)
 
 
 def _layout(fig: go.Figure, title: str | None, height: int, width: int | None = None, **kw) -> go.Figure:

@@ -24,42 +24,11 @@ from matplotlib.transforms import blended_transform_factory
 
 from ..analysis.scores import model_levels
 from ..errors import M2TError
-from .style import (
-    BEST_CONSTANT_COLOR,
-    CHANCE_COLOR,
-    CONFUSION_CMAP,
-    FULL_WIDTH,
-    MAP_CMAP,
-    MODEL_BAR_ALL_COLOR,
-    MODEL_BAR_COLOR,
-    MODEL_BAR_EDGE,
-    MOTION_COLOR,
-    NON_MOTION_COLOR,
-    SEGMENT_COLOR,
-    beta_label,
-    bin_edges,
-    density_floor,
-    grid_shape,
-    map_matrix,
-    map_steps,
-    metric_label,
-    motion_rows,
-    ordered_parts,
-    ordered_unique,
-    part_color,
-    part_histograms,
-    part_label,
-    pinned_column,
-    require_columns,
-    series_colors,
-    stem_label,
-    style,
-    temporal_layout,
-    text_color,
-    true_segments,
-    word_boxes,
-    wrap,
-)
+from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
+                    MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR, SEGMENT_COLOR, word_boxes, text_color,
+                    beta_label, bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label,
+                    motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
+                    require_columns, series_colors, stem_label, style, temporal_layout, true_segments, wrap)
 
 #: Set by :func:`side_by_side`: the subfigure the next figure function draws into (instead of a new figure).
 _TARGET: contextvars.ContextVar = contextvars.ContextVar("m2t_static_target", default=None)
