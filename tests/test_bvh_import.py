@@ -387,3 +387,18 @@ def test_animate_and_explore_take_a_bvh_file_directly(tmp_path, monkeypatch, cap
     assert "humanoid3d_walk: " in out.out and "walker_turn_left0: " in out.out
     assert (tmp_path / "page.html").stat().st_size > 100_000
     assert not (tmp_path / "cache").exists()  # no dataset was generated for files
+
+
+def test_a_kit_clip_is_written_in_millimetres_as_kit_ml_stores_it(tmp_path):
+    """KIT's own conventions on disk: KIT-ML files hold millimetres; the loader reads them back as metres."""
+    from m2t_interpret.data.dataset import load_motion
+
+    joints, report = import_clip(REPO / "analyses" / "examples" / "humanoid3d_walk.bvh", skeleton="kit")
+    assert report.skeleton == "kit" and joints.shape[1] == 21
+    out = write_clip(joints, tmp_path / "walk_kit.npy", skeleton="kit")
+    stored = np.load(out)
+    np.testing.assert_allclose(stored, joints * 1000.0, rtol=1e-6)  # float32 both ways
+    assert 1200 < stored[0, :, 1].max() < 2000  # the head, in millimetres
+    back, units = load_motion(out, "kit")
+    assert units == "mm"
+    np.testing.assert_allclose(back, joints, rtol=1e-5, atol=1e-6)

@@ -66,7 +66,8 @@ def import_motion(
         raise M2TError(f"{source} is not a .bvh file; import reads BVH motion capture")
     clip_output(out)  # a refused destination fails before the file is read
     joints, report = import_clip(source, skeleton, rig_map, start, end)
-    write_clip(joints, out)
+    write_clip(joints, out, skeleton)
     for line in report.lines():
         typer.echo(line)
-    typer.echo(f"wrote {out}: {joints.shape[0]} frames × {joints.shape[1]} joints")
+    typer.echo(f"wrote {out}: {joints.shape[0]} frames × {joints.shape[1]} joints, "
+               f"{'millimetres (as KIT-ML stores them)' if report.skeleton == 'kit' else 'metres'}")

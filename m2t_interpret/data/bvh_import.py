@@ -95,11 +95,22 @@ def clip_output(out: Union[str, os.PathLike]) -> OutputFolder:
     return file_output(out, OWNER, "imported clip")
 
 
-def write_clip(joints: np.ndarray, out: Union[str, os.PathLike]) -> Path:
-    """Write an imported clip (T, J, 3) as the ``.npy`` file ``out``, atomically; a file the tool did
-    not write there (or one changed since) is refused. Returns ``out``."""
+#: How each dataset stores its joint positions, per metre: KIT-ML's files hold millimetres.
+FILE_UNITS_PER_METRE = {"humanml3d": 1.0, "kit": 1000.0}
+
+
+def as_stored(joints: np.ndarray, skeleton: Union[str, Skeleton]) -> np.ndarray:
+    """Imported joints (metres) in the units the skeleton's dataset stores: millimetres for KIT-ML,
+    metres for HumanML3D (the loaders read either and convert)."""
+    return np.asarray(joints) * FILE_UNITS_PER_METRE[get_skeleton(skeleton).name]
+
+
+def write_clip(joints: np.ndarray, out: Union[str, os.PathLike], skeleton: Union[str, Skeleton] = "humanml3d") -> Path:
+    """Write an imported clip (T, J, 3), metres, as the ``.npy`` file ``out`` in the units of the
+    skeleton's dataset (:func:`as_stored`), atomically; a file the tool did not write there (or one
+    changed since) is refused. Returns ``out``."""
     out = Path(out)
-    arr = np.asarray(joints)
+    arr = as_stored(joints, skeleton)
     if arr.ndim != 3 or arr.shape[-1] != 3 or arr.dtype.kind != "f":
         raise M2TError(f"an imported clip is (frames, joints, 3) floating-point positions, not {arr.dtype} "
                        f"{tuple(arr.shape)}")
@@ -471,7 +482,7 @@ def import_dataset(folder: Union[str, os.PathLike], captions: Union[str, os.Path
 
 
 def _write_piece(tmp: Path, cid: str, motion: ImportedMotion, captions: list[str]) -> None:
-    _save_npy(tmp / MOTION_DIR / f"{cid}.npy", motion.joints)
+    _save_npy(tmp / MOTION_DIR / f"{cid}.npy", as_stored(motion.joints, motion.skeleton))
     lines = "".join(format_text_line(c) + "\n" for c in captions)
     (tmp / TEXT_DIR / f"{cid}.txt").write_text(lines, encoding="utf-8")
 
