@@ -117,13 +117,14 @@ def run_subprocess(argv: list[str], work: Path, prefix=(), interrupt_when: str |
     proc = subprocess.Popen(cmd, cwd=work, env=_env(work), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     if interrupt_when is not None:
-        deadline = time.monotonic() + 120
+        # generous limits: a loaded machine (oversubscribed threads, parallel workers) is slow, not wrong
+        deadline = time.monotonic() + 300
         while (next(work.glob(interrupt_when), None) is None and proc.poll() is None
                and time.monotonic() < deadline):
             time.sleep(0.05)
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=180)
+    out, err = proc.communicate(timeout=600)
     return proc.returncode, out, err
 
 
