@@ -306,9 +306,10 @@ CASES = [
       allowed="run/skipped.json run/.m2t-interpret.json", setup="copy:run_done:run"),
     C("train-restart-unfinished-run", f"{TR} --data @corpus --out run", 0, "best validation BLEU-4",
       allowed="run run/*", setup="copy:run_nolast:run"),
-    C("interrupt-then-how-to-resume", f"{TR} --data @corpus --out run --epochs 500", 130,
-      "interrupted: train stopped after epoch 1 of 500; the finished epochs are kept in run; continue with: "
-      "m2t-interpret train --out run --resume", allowed="run run/*", run="sigint:run/curves.png"),
+    # epochs of the tiny run take milliseconds: enough of them that a busy machine's poll still finds it running
+    C("interrupt-then-how-to-resume", f"{TR} --data @corpus --out run --epochs 100000", 130,
+      "of 100000; the finished epochs are kept in run; continue with: m2t-interpret train --out run --resume",
+      allowed="run run/*", run="sigint:run/curves.png"),
     # a corpus is written whole into a temporary folder: interrupted, nothing of it is left
     C("interrupt-synth-keeps-nothing", "synth --out c --clips 20000 --no-progress", 130,
       "interrupted: synth stopped; nothing was written to c", run="sigint:.c.*.tmp"),
