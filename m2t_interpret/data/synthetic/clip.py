@@ -1,10 +1,15 @@
 """One synthetic clip: a sequence of 1–3 actions, forward kinematics, root from the feet.
 
+Each clip has its own performer (:func:`.kinematics.random_body`: size and proportions) and
+posture and secondary motion (:mod:`.style`).
+
 Root translation: the pelvis height puts the lowest contact point on the floor (the ball of a
-foot, the heel — ankle minus its rest height — or a kneeling knee), plus the flight height of a
-jump. Horizontally the pelvis moves so that the current stance foot (the lower one) stays put:
-the root velocity is minus the stance foot's velocity relative to the pelvis (scaled for jog
-flight phases and damped while turning). Feet are therefore never below the floor.
+foot, the heel — ankle minus its rest height —, a kneeling knee, a hand, or the pelvis, back or
+head of a body on the floor), plus the flight height of a jump. Horizontally the pelvis moves so
+that the current stance contact (the lowest one) stays put: the root velocity is minus that
+contact's velocity relative to the pelvis (scaled for jog flight phases and damped while
+turning), plus any travel an action adds along the heading (a forward jump's flight). Nothing
+goes below the floor.
 
 Part speed (the definition used by the ground truth and the tests): for every joint, the
 per-frame displacement × fps of its position **relative to the pelvis** (joint − pelvis) for
@@ -21,9 +26,7 @@ import numpy as np
 
 from ...errors import M2TError
 from ...skeletons import HUMANML3D
-from .kinematics import (
-    ANKLE_REST_HEIGHT, FPS, KNEE_RADIUS, N_JOINTS, forward_kinematics, mirror_joints,
-)
+from .kinematics import FPS, KNEE_RADIUS, N_JOINTS, Body, forward_kinematics, mirror_joints, random_body
 from .language import Caption, build_captions, mirror_caption, template_key
 from .primitives import ACTIONS, Segment, mirror_action
 
@@ -160,7 +163,8 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
             raise M2TError(f"actions must be 1–3 names from the catalogue; unknown: {unknown}")
     chosen, segs, gaps, tail = _plan(rng, actions)
     # --- concatenate, with rest frames before each action and after the last one
-    pieces_rot, pieces_yaw, pieces_lift, pieces_gain = [], [], [], []
+    body = random_body(rng)
+    pieces_rot, pieces_yaw, pieces_lift, pieces_gain, pieces_adv = [], [], [], [], []
     insts: list[ActionInstance] = []
     frame, yaw0 = 0, 0.0
     last_pose = np.zeros((N_JOINTS, 3))
@@ -169,6 +173,7 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
         pieces_yaw.append(np.full(gap, yaw0))
         pieces_lift.append(np.zeros(gap))
         pieces_gain.append(np.ones(gap))
+        pieces_adv.append(np.zeros(gap))
         frame += gap
         rot = seg.rot.copy()
         # blend from the previous pose into the action over a few frames
@@ -179,6 +184,7 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
         pieces_yaw.append(yaw0 + seg.dyaw)
         pieces_lift.append(seg.lift)
         pieces_gain.append(np.full(seg.n_frames, seg.stride_gain))
+        pieces_adv.append(np.zeros(seg.n_frames) if seg.advance is None else seg.advance)
         insts.append(ActionInstance(name, frame, frame + seg.n_frames, ACTIONS[name].active,
                                     seg.params))
         frame += seg.n_frames
@@ -190,37 +196,55 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
     pieces_yaw.append(np.full(tail, yaw0))
     pieces_lift.append(np.zeros(tail))
     pieces_gain.append(np.ones(tail))
+    pieces_adv.append(np.zeros(tail))
     rot = np.concatenate(pieces_rot)
     yaw = np.concatenate(pieces_yaw)
     lift = np.concatenate(pieces_lift)
     gain = np.concatenate(pieces_gain)
+    advance = np.concatenate(pieces_adv)
     T = rot.shape[0]
-    rot = rot + _smooth_noise(rng, T, 0.4)
-    rot[:, 0] *= 0.5  # the pelvis tilts even less
+    noise = _smooth_noise(rng, T, 0.4)
+    noise[:, 0] *= 0.5  # the pelvis tilts even less
+    rot = rot + noise
     yaw = yaw - yaw[0]
-    joints = _place(forward_kinematics(rot, yaw), lift, gain)
+    joints = _place(forward_kinematics(rot, yaw, body.offsets), lift, gain, advance, yaw, body)
     keys = [template_key(a.action, a.params) for a in insts]
     captions = build_captions(keys, rng, n=n_captions)
     return SyntheticClip(joints.astype(np.float32), captions, insts)
 
 
-def _place(rel: np.ndarray, lift: np.ndarray, gain: np.ndarray) -> np.ndarray:
+#: Contact points of the floor model: joint, and how far below the joint the floor touches
+#: (metres at the reference size). Feet: the ball of the foot (its joint) and the heel (the ankle
+#: minus its rest height); knees, hands, elbows, and the pelvis, upper back and head of a body lying
+#: or rolling on the floor.
+_CONTACTS = ((10, 0.0), (11, 0.0), (7, None), (8, None), (4, KNEE_RADIUS), (5, KNEE_RADIUS),
+             (20, 0.04), (21, 0.04), (18, 0.05), (19, 0.05), (0, 0.10), (9, 0.10), (15, 0.10))
+
+
+def _place(rel: np.ndarray, lift: np.ndarray, gain: np.ndarray, advance: np.ndarray, yaw: np.ndarray,
+           body: Body) -> np.ndarray:
     """Add the root trajectory to pelvis-relative joints (see the module docstring)."""
-    ankle_c = rel[:, [7, 8], 1] - ANKLE_REST_HEIGHT
-    toe_c = rel[:, [10, 11], 1]
-    knee_c = rel[:, [4, 5], 1] - KNEE_RADIUS
-    contact = np.minimum(np.minimum(ankle_c, toe_c), knee_c)  # (T, 2) per foot: left, right
+    ankle_h = body.ankle_rest_height
+    joints = [j for j, _ in _CONTACTS]
+    below = np.array([ankle_h if r is None else r * body.scale for _, r in _CONTACTS])
+    contact = rel[:, joints, 1] - below  # (T, K) height of each contact point relative to the pelvis
     need = -contact.min(axis=1)  # pelvis height that puts the lowest contact on the floor
     # soften heel-strike dips: smooth the height, letting contacts sink at most 1.5 cm
     kernel = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
     padded = np.pad(need, 2, mode="edge")
     smooth = np.convolve(padded, kernel, mode="valid")
     root_y = np.maximum(smooth, need - 0.015) + lift
-    stance = np.argmin(contact, axis=1)  # 0 left, 1 right
-    foot_xz = 0.5 * (rel[:, [7, 8]][..., [0, 2]] + rel[:, [10, 11]][..., [0, 2]])  # (T, 2, 2)
+    stance = np.argmin(contact, axis=1)
+    xz = rel[:, joints][..., [0, 2]].copy()  # (T, K, 2)
+    # a foot plants at the middle of heel and ball, as before the floor model took other contacts
+    for ball, heel in ((0, 2), (1, 3)):
+        mid = 0.5 * (xz[:, ball] + xz[:, heel])
+        xz[:, ball] = mid
+        xz[:, heel] = mid
     idx = np.arange(rel.shape[0] - 1)
-    step = foot_xz[idx + 1, stance[:-1]] - foot_xz[idx, stance[:-1]]
-    vel = -step * gain[:-1, None]
+    step = xz[idx + 1, stance[:-1]] - xz[idx, stance[:-1]]
+    heading = np.stack([np.sin(yaw[:-1]), np.cos(yaw[:-1])], axis=1)
+    vel = -step * gain[:-1, None] + advance[:-1, None] * heading
     root_xz = np.concatenate([np.zeros((1, 2)), np.cumsum(vel, axis=0)])
     out = rel.copy()
     out[..., 0] += root_xz[:, None, 0]

@@ -13,6 +13,8 @@ lengths are exactly the reference lengths in every frame.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ...skeletons import HUMANML3D, HUMANML3D_BONE_LENGTHS
@@ -85,6 +87,61 @@ KNEE_RADIUS = 0.05
 REST_PELVIS_HEIGHT = float(-REST_RELATIVE[[10, 11], 1].min())
 
 
+#: Joints of each proportion group a body varies (spine chain, legs, arms; the pelvis-to-hip
+#: offsets count with the spine as the pelvis's width).
+_SPINE_JOINTS = (1, 2, 3, 6, 9, 12, 13, 14, 15)
+_LEG_JOINTS = (4, 5, 7, 8, 10, 11)
+_ARM_JOINTS = (16, 17, 18, 19, 20, 21)
+
+
+@dataclass(frozen=True)
+class Body:
+    """One performer's skeleton: rest offsets (22, 3) in metres and the contact heights it implies."""
+
+    offsets: np.ndarray
+    scale: float = 1.0
+
+    @property
+    def rest(self) -> np.ndarray:
+        """(22, 3) rest positions relative to the pelvis."""
+        p = np.zeros((N_JOINTS, 3))
+        for j in range(1, N_JOINTS):
+            p[j] = p[PARENTS[j]] + self.offsets[j]
+        return p
+
+    @property
+    def ankle_rest_height(self) -> float:
+        """Height of the ankle joints above the floor when standing at rest (heel contact)."""
+        r = self.rest
+        return float(r[[7, 8], 1].mean() - r[[10, 11], 1].min())
+
+    @property
+    def head_height(self) -> float:
+        """Height of the head joint above the floor when standing at rest, metres."""
+        r = self.rest
+        return float(r[15, 1] - r[[10, 11], 1].min())
+
+
+def reference_body() -> Body:
+    """The reference body: HumanML3D's bone lengths (head joint 1.56 m above the floor)."""
+    return Body(OFFSETS.copy(), 1.0)
+
+
+#: Overall size range of :func:`random_body`: head joints 1.34–1.81 m above the floor (people of
+#: about 1.45–1.95 m), the real clips' small character included.
+BODY_SCALE = (0.86, 1.16)
+
+
+def random_body(rng: np.random.Generator) -> Body:
+    """A performer of random size and proportions: overall scale in :data:`BODY_SCALE`, and legs,
+    arms and spine each ±6 % against the rest (both sides alike, so a mirror is the same body)."""
+    scale = float(rng.uniform(*BODY_SCALE))
+    factors = np.ones(N_JOINTS)
+    for group in (_SPINE_JOINTS, _LEG_JOINTS, _ARM_JOINTS):
+        factors[list(group)] = rng.uniform(0.94, 1.06)
+    return Body(OFFSETS * (scale * factors)[:, None], scale)
+
+
 def rotvec_to_matrix(rv: np.ndarray) -> np.ndarray:
     """Rodrigues' formula, vectorised: (..., 3) rotation vectors → (..., 3, 3) matrices."""
     rv = np.asarray(rv, dtype=np.float64)
@@ -132,12 +189,13 @@ def _levels() -> list[np.ndarray]:
 _LEVELS = _levels()
 
 
-def forward_kinematics(rotvecs: np.ndarray, yaw: np.ndarray) -> np.ndarray:
+def forward_kinematics(rotvecs: np.ndarray, yaw: np.ndarray, offsets: np.ndarray = OFFSETS) -> np.ndarray:
     """Joint positions relative to the pelvis, in world orientation.
 
-    ``rotvecs`` (T, 22, 3) local rotations (row 0: pelvis tilt under the yaw), ``yaw`` (T,).
-    Returns (T, 22, 3) with the pelvis at the origin. Vectorised over frames and over the
-    joints of each tree depth (7 numpy steps per clip).
+    ``rotvecs`` (T, 22, 3) local rotations (row 0: pelvis orientation under the yaw), ``yaw`` (T,),
+    ``offsets`` (22, 3) the body's rest offsets (default: the reference body). Returns (T, 22, 3)
+    with the pelvis at the origin. Vectorised over frames and over the joints of each tree depth
+    (7 numpy steps per clip).
     """
     T = rotvecs.shape[0]
     R_local = rotvec_to_matrix(rotvecs)
@@ -147,7 +205,7 @@ def forward_kinematics(rotvecs: np.ndarray, yaw: np.ndarray) -> np.ndarray:
     for js in _LEVELS:
         ps = PARENTS[js]
         Rp = R_g[:, ps]
-        pos[:, js] = pos[:, ps] + np.einsum("tjab,jb->tja", Rp, OFFSETS[js])
+        pos[:, js] = pos[:, ps] + np.einsum("tjab,jb->tja", Rp, offsets[js])
         R_g[:, js] = Rp @ R_local[:, js]
     return pos
 

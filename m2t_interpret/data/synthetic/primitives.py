@@ -69,6 +69,8 @@ class Segment:
     lift: np.ndarray  # (T,) extra pelvis height above foot contact (jumps), metres
     stride_gain: float = 1.0  # scales the foot-locked root velocity (flight phases of a jog)
     params: dict = field(default_factory=dict)
+    # (T,) extra travel along the heading, metres per frame (flight of a forward jump), or None
+    advance: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
