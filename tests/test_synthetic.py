@@ -19,7 +19,7 @@ from m2t_interpret.data.synthetic import (
 )
 from m2t_interpret.data.synthetic.kinematics import BODY_SCALE, JOINT_NAMES, MIRROR_PERM
 from m2t_interpret.data.synthetic.language import LEXICON
-from m2t_interpret.data.synthetic.primitives import ACTIONS
+from m2t_interpret.data.synthetic.actions import ACTIONS
 from m2t_interpret.errors import M2TError
 from m2t_interpret.skeletons import HUMANML3D, HUMANML3D_BONE_LENGTHS
 

@@ -28,7 +28,8 @@ from ...errors import M2TError
 from ...skeletons import HUMANML3D
 from .kinematics import FPS, KNEE_RADIUS, N_JOINTS, Body, forward_kinematics, mirror_joints, random_body
 from .language import Caption, build_captions, mirror_caption, template_key
-from .primitives import ACTIONS, Segment, mirror_action
+from .actions import ACTIONS, mirror_action
+from .primitives import Segment
 
 MIN_FRAMES = 40
 MAX_FRAMES = 196  # inclusive: HumanML3D keeps clips with 40 <= T < 200

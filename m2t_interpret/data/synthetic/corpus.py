@@ -37,7 +37,7 @@ from ..segments import DATASET_FILE, write_segments
 from .clip import ACTIVE_COLUMNS, PART_NAMES, SyntheticClip, generate_clip
 from .kinematics import FPS
 from .language import GERUND, SUBJECTS, TEMPLATES
-from .primitives import ACTIONS
+from .actions import ACTIONS
 
 GENERATOR_VERSION = "1.0"
 DEFAULT_SEED = 0
