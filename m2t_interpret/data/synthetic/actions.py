@@ -26,6 +26,7 @@ class ActionSpec:
     make: Callable[[np.random.Generator, int], Segment]
     description: str
     final_only: bool = False  # ends in a held posture: only as the last action of a clip
+    first_only: bool = False  # starts from a posture of its own (lying): only as the first action
     mirror: str = ""  # name of the left/right mirrored action ("" = itself)
 
 

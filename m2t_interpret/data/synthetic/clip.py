@@ -131,6 +131,8 @@ def _plan(rng: np.random.Generator, actions: list[str] | None
                     continue
                 if ACTIONS[name].final_only and i < n - 1:
                     continue
+                if ACTIONS[name].first_only and i > 0:
+                    continue
             seg = ACTIONS[name].make(rng, max(left - need_after, 30))
             if actions is not None or (seg.n_frames >= 30 and seg.n_frames <= left - need_after
                                        and not (name == "walk_circle" and seg.n_frames < 70)):
@@ -168,7 +170,8 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
     pieces_rot, pieces_yaw, pieces_lift, pieces_gain, pieces_adv = [], [], [], [], []
     insts: list[ActionInstance] = []
     frame, yaw0 = 0, 0.0
-    last_pose = np.zeros((N_JOINTS, 3))
+    # a clip opening with an action that starts from its own posture (lying) holds it before
+    last_pose = segs[0].rot[0].copy() if ACTIONS[chosen[0]].first_only else np.zeros((N_JOINTS, 3))
     for name, seg, gap in zip(chosen, segs, gaps):
         pieces_rot.append(np.broadcast_to(last_pose, (gap, N_JOINTS, 3)))
         pieces_yaw.append(np.full(gap, yaw0))
