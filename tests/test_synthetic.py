@@ -132,9 +132,12 @@ def test_conventions_at_frame_zero(joints):
         across = (f0[2] - f0[1]) + (f0[17] - f0[16])  # right minus left
         fwd = np.cross([0.0, 1.0, 0.0], across)
         fwd /= np.linalg.norm(fwd)
-        assert fwd[2] > 0.98, (x, fwd)  # facing +Z
-        assert 0.84 <= f0[0, 1] <= 0.95, (x, f0[0, 1])  # standing pelvis height
-        assert abs(f0[FEET, 1].min()) < 0.02, x  # lowest foot point on the floor
+        # facing +Z: within 20°, as an excerpt may open mid-stride with the pelvis and the
+        # shoulders turned by the gait (up to ±12°) and the trunk leaning
+        assert fwd[2] > 0.94, (x, fwd)
+        assert 0.78 <= f0[0, 1] <= 1.0, (x, f0[0, 1])  # standing or striding pelvis height
+        # a foot on the floor (an excerpt of a run may open in flight: one lands within 0.5 s)
+        assert -0.02 < j[:10, FEET, 1].min() < 0.02, x
 
 
 def test_rest_pose_is_natural():
@@ -169,11 +172,13 @@ def _check_active_vs_still(j: np.ndarray, a, where: str) -> None:
     ps = part_speeds(j)[a.start_frame:a.end_frame - 1].mean(axis=0)
     if active.all():
         return
-    if not active.any():  # stand still: every part nearly still
-        assert ps.max() < 0.05, (where, ps)
+    if not active.any():  # stand still: only the slow sway of a standing person
+        assert ps.max() < 0.12, (where, ps)
         return
+    # the parts an action does not name move too (arm swing, counter-balance, sway), but less
+    # than the parts it drives, and the fastest part is one it drives
     ratio = ps[active].mean() / ps[~active].mean()
-    assert ratio >= 3.0, (where, a.action if hasattr(a, "action") else a, ps, ratio)
+    assert ratio >= 1.3 and active[ps.argmax()], (where, a.action if hasattr(a, "action") else a, ps, ratio)
 
 
 def test_active_parts_move_still_parts_do_not(catalogue_clips, corpus, joints):

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .primitives import (
-    Segment, bend_forward, bow, clap, jog, jump, kick, kneel, punch, raise_arms, sit_down, squat,
+    Segment, bend_forward, bow, clap, jog, jump, kick, kneel, punch, raise_arms, run, sit_down, squat,
     stand_still, throw, turn, walk, wave,
 )
 
@@ -41,13 +41,23 @@ ACTIONS: dict[str, ActionSpec] = {a.name: a for a in [
     ActionSpec("walk_circle", LOCO, lambda r, m: walk(r, m, 1.0, circle=True),
                "gait while the heading turns 290–360° (either direction)"),
     ActionSpec("jog", LOCO, jog, "faster gait (150–170 steps/min), bent elbows, bouncing pelvis"),
+    ActionSpec("run", LOCO, run,
+               "running at 165–195 steps/min, long strides with flight, the trunk leaning forward"),
     ActionSpec("jump", (1, 0, 0, 0, 1, 1), jump,
-               "1–3 vertical jumps: crouch, take-off, 0.32–0.42 s flight, landing"),
+               "1–3 vertical jumps: crouch, take-off, 0.32–0.42 s flight, landing; the arms swing"),
+    ActionSpec("jump_forward", (1, 0, 0, 0, 1, 1), lambda r, m: jump(r, m, forward=True),
+               "1–3 jumps, each travelling 0.4–1.1 m forward"),
+    ActionSpec("hop_left", (1, 0, 0, 0, 0, 1), lambda r, m: jump(r, m, hop=1),
+               "1–3 hops on the left leg, the right leg held bent", mirror="hop_right"),
+    ActionSpec("hop_right", (1, 0, 0, 0, 1, 0), lambda r, m: jump(r, m, hop=-1),
+               "1–3 hops on the right leg, the left leg held bent", mirror="hop_left"),
     ActionSpec("turn_around", LOCO, lambda r, m: turn(r, m, float(r.choice([-1, 1])) * 180.0),
                "180° turn in place with small steps; arms rotate with the body"),
-    ActionSpec("turn_left", LOCO, lambda r, m: turn(r, m, 90.0), "90° turn to the left",
+    ActionSpec("turn_left", LOCO, lambda r, m: turn(r, m, 90.0),
+               "90° turn to the left, in place or (half the time) walking round a corner",
                mirror="turn_right"),
-    ActionSpec("turn_right", LOCO, lambda r, m: turn(r, m, -90.0), "90° turn to the right",
+    ActionSpec("turn_right", LOCO, lambda r, m: turn(r, m, -90.0),
+               "90° turn to the right, in place or (half the time) walking round a corner",
                mirror="turn_left"),
     ActionSpec("wave_left", (0, 0, 0, 1, 0, 0), lambda r, m: wave(r, m, 1),
                "left arm raised to the side, forearm waving", mirror="wave_right"),

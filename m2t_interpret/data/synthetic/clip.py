@@ -30,9 +30,15 @@ from .kinematics import FPS, KNEE_RADIUS, N_JOINTS, Body, forward_kinematics, mi
 from .language import Caption, build_captions, mirror_caption, template_key
 from .actions import ACTIONS, mirror_action
 from .primitives import Segment
+from .style import idle_motion, posture, random_style
 
-MIN_FRAMES = 40
+MIN_FRAMES = 16  # short excerpts of a repeating action (0.8–2 s, as one cycle of a capture)
 MAX_FRAMES = 196  # inclusive: HumanML3D keeps clips with 40 <= T < 200
+#: Share of random clips that are a short excerpt (16–39 frames) of one repeating action, with no
+#: rest before or after: motion capture often comes as one cycle of a walk, a run or a dance.
+EXCERPT_SHARE = 0.12
+#: Actions that repeat, so that any stretch of them is the action (those the catalogue holds).
+CYCLIC = ("walk_forward", "walk_backward", "jog", "run", "crawl", "dance")
 
 #: Checkpoint-order part names and the ground-truth column names.
 PART_NAMES = HUMANML3D.part_names
@@ -149,6 +155,22 @@ def _plan(rng: np.random.Generator, actions: list[str] | None
     return chosen, segs, gaps, tail
 
 
+def _excerpt(rng: np.random.Generator) -> tuple[list[str], list[Segment], list[int], int]:
+    """One repeating action cut to 16–39 frames from its middle (past its start-up ramp)."""
+    cyclic = [a for a in CYCLIC if a in ACTIONS]
+    name = cyclic[int(rng.integers(len(cyclic)))]
+    n = int(rng.integers(MIN_FRAMES, 40))
+    seg = ACTIONS[name].make(rng, MAX_FRAMES)
+    while seg.n_frames < n + 16:  # too short to leave its ramps out: draw it again
+        seg = ACTIONS[name].make(rng, MAX_FRAMES)
+    a = int(rng.integers(8, seg.n_frames - n - 7))
+    cut = slice(a, a + n)
+    adv = None if seg.advance is None else seg.advance[cut]
+    part = Segment(seg.rot[cut], seg.dyaw[cut] - seg.dyaw[a], seg.lift[cut], seg.stride_gain,
+                   dict(seg.params, excerpt=True), adv)
+    return [name], [part], [0], 0
+
+
 def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequence = 0,
                   actions: list[str] | None = None, n_captions: int = 3) -> SyntheticClip:
     """Generate one clip.
@@ -164,14 +186,19 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
         unknown = [a for a in actions if a not in ACTIONS]
         if unknown or not 1 <= len(actions) <= 3:
             raise M2TError(f"actions must be 1–3 names from the catalogue; unknown: {unknown}")
-    chosen, segs, gaps, tail = _plan(rng, actions)
+    if actions is None and rng.random() < EXCERPT_SHARE:
+        chosen, segs, gaps, tail = _excerpt(rng)
+    else:
+        chosen, segs, gaps, tail = _plan(rng, actions)
     # --- concatenate, with rest frames before each action and after the last one
     body = random_body(rng)
     pieces_rot, pieces_yaw, pieces_lift, pieces_gain, pieces_adv = [], [], [], [], []
     insts: list[ActionInstance] = []
     frame, yaw0 = 0, 0.0
-    # a clip opening with an action that starts from its own posture (lying) holds it before
-    last_pose = segs[0].rot[0].copy() if ACTIONS[chosen[0]].first_only else np.zeros((N_JOINTS, 3))
+    # a clip opening with an action that starts from its own posture (lying) holds it before; an
+    # excerpt starts in its action's stride
+    own_start = ACTIONS[chosen[0]].first_only or segs[0].params.get("excerpt", False)
+    last_pose = segs[0].rot[0].copy() if own_start else np.zeros((N_JOINTS, 3))
     for name, seg, gap in zip(chosen, segs, gaps):
         pieces_rot.append(np.broadcast_to(last_pose, (gap, N_JOINTS, 3)))
         pieces_yaw.append(np.full(gap, yaw0))
@@ -209,7 +236,8 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
     T = rot.shape[0]
     noise = _smooth_noise(rng, T, 0.4)
     noise[:, 0] *= 0.5  # the pelvis tilts even less
-    rot = rot + noise
+    style = random_style(rng)
+    rot = rot + noise + posture(style) + idle_motion(rng, T, style)
     yaw = yaw - yaw[0]
     joints = _place(forward_kinematics(rot, yaw, body.offsets), lift, gain, advance, yaw, body)
     keys = [template_key(a.action, a.params) for a in insts]

@@ -47,7 +47,8 @@ LEXICON: dict[str, str] = {
     "arm": "NOUN", "arms": "NOUN", "head": "NOUN", "leg": "NOUN", "foot": "NOUN",
     "knees": "NOUN", "air": "NOUN", "something": "PRON", "three": "NUM", "two": "NUM",
     "times": "NOUN", "squat": "NOUN", "bow": "NOUN", "seat": "NOUN",
-    "way": "NOUN",
+    "way": "NOUN", "fast": "ADV", "quickly": "ADV", "leaps": "VERB", "leaping": "VERB",
+    "hops": "VERB", "hopping": "VERB",
 }
 
 #: -ing form of each verb (used with "before"/"after").
@@ -58,7 +59,7 @@ GERUND: dict[str, str] = {
     "claps": "clapping", "kicks": "kicking", "squats": "squatting", "does": "doing",
     "bends": "bending", "bows": "bowing", "takes": "taking", "sits": "sitting",
     "kneels": "kneeling", "gets": "getting", "stands": "standing", "stays": "staying",
-    "circles": "circling",
+    "circles": "circling", "leaps": "leaping", "hops": "hopping",
 }
 
 SUBJECTS = ("a person", "someone", "a man")
@@ -68,10 +69,16 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "walk_forward": ("walks forward", "walks straight forward", "walks straight ahead"),
     "walk_backward": ("walks backward", "walks backwards", "steps backward"),
     "walk_circle": ("walks in a circle", "walks around in a circle", "circles around"),
-    "jog": ("jogs forward", "runs forward", "jogs straight ahead"),
+    "jog": ("jogs forward", "jogs", "jogs straight ahead"),
+    "run": ("runs forward", "runs fast", "runs quickly forward"),
     "jump1": ("jumps up", "jumps once", "jumps in place"),
     "jump2": ("jumps twice", "jumps up twice", "jumps up and down"),
     "jump3": ("jumps three times", "jumps up three times", "jumps up and down"),
+    "jump_forward1": ("jumps forward", "leaps forward", "jumps ahead"),
+    "jump_forward2": ("jumps forward twice", "leaps forward twice", "jumps forward two times"),
+    "jump_forward3": ("jumps forward three times", "leaps forward three times", "jumps ahead three times"),
+    "hop_left": ("hops on the left leg", "hops on his left foot", "jumps on his left leg"),
+    "hop_right": ("hops on the right leg", "hops on his right foot", "jumps on his right leg"),
     "turn_around": ("turns around", "turns all the way around", "turns around in place"),
     "turn_left": ("turns left", "turns to the left", "turns to his left"),
     "turn_right": ("turns right", "turns to the right", "turns to his right"),
@@ -107,7 +114,7 @@ CONNECTORS = ("then", "and then", "and after that")
 
 
 def template_key(action: str, params: dict) -> str:
-    if action in ("jump", "squat"):
+    if action in ("jump", "jump_forward", "squat"):
         return f"{action}{int(params.get('reps', 1))}"
     return action
 

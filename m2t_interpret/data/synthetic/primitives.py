@@ -144,10 +144,16 @@ def _blank(T: int) -> Segment:
 
 def _gait(T: int, rng: np.random.Generator, *, cadence: float, hip_amp: float, hip_mean: float,
           knee_swing: float, knee_stance: float, arm_swing: float, elbow_bend: float,
-          direction: float = 1.0, ramp: int = 8) -> tuple[np.ndarray, dict]:
-    """Cyclic leg and arm rotations; left heel strike at phase 0, right half a cycle later."""
+          direction: float = 1.0, ramp: int = 8, twist: float = 0.0) -> tuple[np.ndarray, dict]:
+    """Cyclic leg and arm rotations; left heel strike at phase 0, right half a cycle later.
+
+    The cadence drifts ±5 % within the clip; the pelvis turns with the swinging leg by ``twist``
+    degrees and the upper trunk turns against it (counter-rotation), the pelvis dropping a little
+    on the swing side.
+    """
     t = np.arange(T) / FPS
-    phase = direction * (cadence / 120.0) * t + rng.uniform(0, 1)
+    drift = 1.0 + 0.05 * np.sin(2 * np.pi * t / rng.uniform(1.5, 3.5) + rng.uniform(0, 2 * np.pi))
+    phase = direction * np.cumsum(cadence / 120.0 * drift) / FPS + rng.uniform(0, 1)
     env = envelope(T, ramp)[:, None]
     rot = np.zeros((T, N_JOINTS, 3))
     for s, off in ((1, 0.0), (-1, 0.5)):
@@ -163,9 +169,15 @@ def _gait(T: int, rng: np.random.Generator, *, cadence: float, hip_amp: float, h
         rot[:, shoulder(s), 2] = s * 4.0 * D
         bend = elbow_bend + 0.3 * arm_swing * (1 - np.cos(2 * np.pi * (ph + 0.5)))
         rot[:, elbow(s), 0] = -bend * D
+    swing = np.cos(2 * np.pi * phase)  # +1 when the left leg is forward
+    rot[:, PELVIS, 1] = -twist * D * swing
+    rot[:, PELVIS, 2] = 0.3 * twist * D * np.sin(2 * np.pi * phase)
+    rot[:, SPINE3, 1] = 1.6 * twist * D * swing
+    rot[:, NECK, 1] = -0.4 * twist * D * swing  # the head keeps looking ahead
     rot *= env[:, :, None]
     return rot, {"cadence": round(cadence, 2), "hip_amp": round(hip_amp, 2),
-                 "knee_swing": round(knee_swing, 2), "arm_swing": round(arm_swing, 2)}
+                 "knee_swing": round(knee_swing, 2), "arm_swing": round(arm_swing, 2),
+                 "twist": round(twist, 1)}
 
 
 def walk(rng: np.random.Generator, max_frames: int, direction: float = 1.0,
@@ -174,11 +186,12 @@ def walk(rng: np.random.Generator, max_frames: int, direction: float = 1.0,
         T = _frames(rng, 4.0, 6.5, max_frames)
     else:
         T = _frames(rng, 2.0, 4.5, max_frames)
-    cadence = rng.uniform(104, 118) if direction > 0 else rng.uniform(90, 105)
+    cadence = rng.uniform(96, 124) if direction > 0 else rng.uniform(85, 105)
     rot, params = _gait(
-        T, rng, cadence=cadence, hip_amp=rng.uniform(23, 26) if direction > 0 else 16.0,
-        hip_mean=rng.uniform(7, 9), knee_swing=rng.uniform(55, 63), knee_stance=12.0,
-        arm_swing=rng.uniform(14, 20), elbow_bend=rng.uniform(10, 18), direction=direction,
+        T, rng, cadence=cadence, hip_amp=rng.uniform(20, 28) if direction > 0 else 16.0,
+        hip_mean=rng.uniform(6, 11), knee_swing=rng.uniform(52, 66), knee_stance=rng.uniform(8, 20),
+        arm_swing=rng.uniform(10, 30), elbow_bend=rng.uniform(8, 25), direction=direction,
+        twist=rng.uniform(2, 8),
     )
     # pelvis rotation and heel-toe roll lengthen a real step beyond the leg swing alone
     seg = Segment(rot, np.zeros(T), np.zeros(T), stride_gain=1.18, params=params)
@@ -187,7 +200,8 @@ def walk(rng: np.random.Generator, max_frames: int, direction: float = 1.0,
         seg.dyaw = turn * smoothstep(np.linspace(-0.15, 1.15, T))
         seg.params["turn_deg"] = round(float(turn / D), 1)
     else:
-        drift = rng.normal(0, 6.0) * D  # slight random heading drift
+        # a heading drift, slight for most walks, a curve for some
+        drift = rng.normal(0, 6.0 if rng.random() < 0.7 else 25.0) * D
         seg.dyaw = drift * smoothstep(np.linspace(0, 1, T))
         seg.params["heading_drift_deg"] = round(float(drift / D), 1)
     seg.params["direction"] = "forward" if direction > 0 else "backward"
@@ -196,30 +210,57 @@ def walk(rng: np.random.Generator, max_frames: int, direction: float = 1.0,
 
 def jog(rng: np.random.Generator, max_frames: int) -> Segment:
     T = _frames(rng, 2.0, 4.0, max_frames)
-    cadence = rng.uniform(150, 170)
-    rot, params = _gait(T, rng, cadence=cadence, hip_amp=rng.uniform(28, 33), hip_mean=15.0,
-                        knee_swing=rng.uniform(85, 100), knee_stance=22.0,
-                        arm_swing=rng.uniform(22, 30), elbow_bend=rng.uniform(70, 85), ramp=6)
+    cadence = rng.uniform(145, 170)
+    rot, params = _gait(T, rng, cadence=cadence, hip_amp=rng.uniform(26, 34), hip_mean=rng.uniform(12, 18),
+                        knee_swing=rng.uniform(85, 100), knee_stance=rng.uniform(18, 28),
+                        arm_swing=rng.uniform(18, 34), elbow_bend=rng.uniform(65, 90), ramp=6,
+                        twist=rng.uniform(4, 10))
     t = np.arange(T) / FPS
     bounce = 0.04 * np.abs(np.sin(np.pi * cadence / 60.0 * t)) * envelope(T, 6)
     # flight phases: the body travels further than the stance foot's sweep
     return Segment(rot, np.zeros(T), bounce, stride_gain=1.45, params=params)
 
 
+def run(rng: np.random.Generator, max_frames: int) -> Segment:
+    """Running: faster and longer strides than a jog, a forward-leaning trunk, high heels."""
+    T = _frames(rng, 1.5, 3.5, max_frames)
+    cadence = rng.uniform(165, 195)
+    rot, params = _gait(T, rng, cadence=cadence, hip_amp=rng.uniform(34, 44), hip_mean=rng.uniform(16, 24),
+                        knee_swing=rng.uniform(100, 125), knee_stance=rng.uniform(25, 35),
+                        arm_swing=rng.uniform(30, 48), elbow_bend=rng.uniform(75, 95), ramp=5,
+                        twist=rng.uniform(6, 12))
+    lean = rng.uniform(6, 16)
+    env = envelope(T, 5)
+    for j, w in ((SPINE1, 0.4), (SPINE2, 0.35), (SPINE3, 0.25)):
+        rot[:, j, 0] += w * lean * D * env
+    t = np.arange(T) / FPS
+    bounce = 0.07 * np.abs(np.sin(np.pi * cadence / 60.0 * t)) * env
+    params["lean_deg"] = round(lean, 1)
+    return Segment(rot, np.zeros(T), bounce, stride_gain=rng.uniform(1.5, 1.9), params=params)
+
+
 def turn(rng: np.random.Generator, max_frames: int, angle_deg: float) -> Segment:
-    T = _frames(rng, 1.4, 2.4, max_frames) if abs(angle_deg) > 120 else _frames(
-        rng, 1.1, 1.8, max_frames)
-    # small stepping in place while the body rotates
-    rot, params = _gait(T, rng, cadence=rng.uniform(95, 115), hip_amp=9.0, hip_mean=12.0,
-                        knee_swing=rng.uniform(35, 45), knee_stance=5.0, arm_swing=0.0,
-                        elbow_bend=0.0, ramp=5)
-    # keep the arms at rest: their motion comes only from the body's rotation
-    for s in (1, -1):
-        rot[:, shoulder(s)] = 0.0
-        rot[:, elbow(s)] = 0.0
+    """Turning: in place with small steps, or (90° turns, half the time) walking round a corner."""
+    walking = abs(angle_deg) <= 120 and rng.random() < 0.5
+    if walking:
+        T = _frames(rng, 1.5, 3.0, max_frames)
+        rot, params = _gait(T, rng, cadence=rng.uniform(96, 120), hip_amp=rng.uniform(18, 26),
+                            hip_mean=rng.uniform(6, 11), knee_swing=rng.uniform(52, 64),
+                            knee_stance=rng.uniform(8, 18), arm_swing=rng.uniform(10, 26),
+                            elbow_bend=rng.uniform(8, 22), twist=rng.uniform(2, 8))
+        angle_deg *= rng.uniform(0.7, 1.2)
+        gain = 1.18
+    else:
+        T = _frames(rng, 1.4, 2.4, max_frames) if abs(angle_deg) > 120 else _frames(rng, 1.1, 1.8, max_frames)
+        # small stepping in place while the body rotates; the arms only drift
+        rot, params = _gait(T, rng, cadence=rng.uniform(95, 115), hip_amp=9.0, hip_mean=12.0,
+                            knee_swing=rng.uniform(35, 45), knee_stance=5.0, arm_swing=rng.uniform(0, 6),
+                            elbow_bend=rng.uniform(0, 12), ramp=5)
+        gain = 0.5
     yaw = angle_deg * D * smoothstep(np.linspace(-0.1, 1.1, T))
     params["turn_deg"] = round(float(angle_deg), 1)
-    return Segment(rot, yaw, np.zeros(T), stride_gain=0.5, params=params)
+    params["walking"] = walking
+    return Segment(rot, yaw, np.zeros(T), stride_gain=gain, params=params)
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,37 +276,61 @@ def _crouch(h: float, k: float) -> np.ndarray:
     return p
 
 
-def jump(rng: np.random.Generator, max_frames: int) -> Segment:
+def jump(rng: np.random.Generator, max_frames: int, forward: bool = False, hop: int = 0) -> Segment:
+    """1–3 jumps: crouch with the arms swung back, take-off with the arms swung up, flight, landing.
+
+    ``forward``: each jump travels 0.4–1.1 m along the heading; ``hop``: +1/−1 hops on the left/
+    right leg, the other leg held bent off the floor.
+    """
     reps = int(rng.choice([1, 2, 3], p=[0.45, 0.35, 0.2]))
-    flight = rng.uniform(0.32, 0.42)
-    crouch_h, crouch_k = rng.uniform(35, 50), rng.uniform(65, 85)
-    cycle = int(round((0.35 + flight + 0.35) * FPS))
+    flight = rng.uniform(0.32, 0.42) if not hop else rng.uniform(0.2, 0.3)
+    crouch_h, crouch_k = (rng.uniform(35, 50), rng.uniform(65, 85)) if not hop else (25.0, 40.0)
+    cycle = int(round((0.35 + flight + 0.35) * FPS)) if not hop else int(round((0.2 + flight + 0.2) * FPS))
     T = min(max_frames, 6 + reps * cycle + 6)
     reps = max(1, min(reps, (T - 12) // cycle))
     T = 6 + reps * cycle + 6
-    times, poses = [0.0], [zero_pose()]
+    swing = rng.uniform(40, 110) if not hop else rng.uniform(10, 35)  # arms up at take-off
+    back = rng.uniform(10, 40) if not hop else rng.uniform(5, 15)
+
+    def pose(h: float, k: float, arms: float, ankle_ext: float | None = None) -> np.ndarray:
+        p = _crouch(h, k) if ankle_ext is None else zero_pose()
+        if ankle_ext is not None:
+            for s in (1, -1):
+                leg_pose(p, s, 0.0, 0.0, ankle_ext)
+        if hop:
+            leg_pose(p, -hop, 35.0, 80.0, 20.0)  # the free leg held bent behind
+        for s in (1, -1):
+            arm_pose(p, s, flex=arms, elbow_flex=20.0 + 0.2 * abs(arms))
+        return p
+
+    rest = pose(0.0, 0.0, 0.0) if hop else zero_pose()
+    times, poses = [0.0], [rest]
     lift = np.zeros(T)
+    advance = np.zeros(T)
     f_fl = flight * FPS
+    distance = rng.uniform(0.4, 1.1) if forward else 0.0
     for r in range(reps):
         t0 = 6 + r * cycle
-        ext = zero_pose()
-        for s in (1, -1):
-            leg_pose(ext, s, 0.0, 0.0, 25.0)
-        t_crouch, t_take = t0 + 0.2 * FPS, t0 + 0.35 * FPS
+        prep = (0.2 if not hop else 0.12) * FPS
+        t_crouch, t_take = t0 + prep, t0 + prep + 0.15 * FPS
         t_land = t_take + f_fl
-        times += [t_crouch, t_take, t_land, t_land + 0.2 * FPS, t0 + cycle]
-        poses += [_crouch(crouch_h, crouch_k), ext, _crouch(10, 12),
-                  _crouch(crouch_h * 0.8, crouch_k * 0.8), zero_pose()]
+        times += [t_crouch, t_take, t_land, t_land + prep, t0 + cycle]
+        poses += [pose(crouch_h, crouch_k, -back), pose(0, 0, swing, ankle_ext=25.0), pose(10, 12, 0.5 * swing),
+                  pose(crouch_h * 0.8, crouch_k * 0.8, 0.0), rest]
         i = np.arange(T)
         m = (i > t_take) & (i < t_land)
         tt = (i[m] - t_take) / FPS
         lift[m] = 0.5 * 9.81 * tt * (flight - tt)
+        advance[m] = distance / max(m.sum(), 1)
     times.append(float(T - 1))
-    poses.append(zero_pose())
+    poses.append(rest)
     rot = keyframes(T, times, poses)
-    return Segment(rot, np.zeros(T), lift, stride_gain=0.0,
-                   params={"reps": reps, "flight_s": round(flight, 3),
-                           "height_m": round(9.81 * flight**2 / 8, 3)})
+    params = {"reps": reps, "flight_s": round(flight, 3), "height_m": round(9.81 * flight**2 / 8, 3)}
+    if forward:
+        params["distance_m"] = round(distance, 2)
+    if hop:
+        params["side"] = "left" if hop > 0 else "right"
+    return Segment(rot, np.zeros(T), lift, stride_gain=0.0, params=params, advance=advance)
 
 
 def squat(rng: np.random.Generator, max_frames: int) -> Segment:
@@ -433,6 +498,13 @@ def kick(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
     T = _frames(rng, 1.6, 2.4, max_frames)
     chamber = leg_pose(zero_pose(), s, rng.uniform(55, 70), rng.uniform(80, 95), -5)
     extend = leg_pose(zero_pose(), s, rng.uniform(65, 85), 5, 25)
+    # the arms counter-balance the kick: the opposite arm forward, the same arm back, the trunk
+    # leaning back a little
+    balance = rng.uniform(10, 35)
+    for p, w in ((chamber, 0.5), (extend, 1.0)):
+        arm_pose(p, -s, flex=w * balance, elbow_flex=15 + w * 20)
+        arm_pose(p, s, flex=-0.6 * w * balance, abduct=w * 10, elbow_flex=10)
+        p[SPINE2, 0] = -w * rng.uniform(3, 10) * D
     t_c = 1.0 + rng.uniform(0.35, 0.5) * FPS
     t_e = t_c + rng.uniform(0.15, 0.22) * FPS
     t_b = t_e + 0.25 * FPS
