@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import json
 import numpy as np
 import pytest
 
@@ -212,3 +213,19 @@ def test_loss_summary_counts_problems_not_length_filtering(tmp_path):
     text = r.loss_summary()
     assert text.startswith("2 of 4 ids lost (missing new_joints/ file: nomotion, ghost; missing texts/ file: ghost)")
     assert "outside the length limits (filtered, not counted): 1" in text
+
+
+def test_a_dataset_may_declare_a_shorter_minimum(tmp_path):
+    """A synthetic corpus declares ``min_frames`` in corpus.json (its short excerpts of repeating
+    actions); the skeleton's limit holds elsewhere, and an unreadable corpus.json changes nothing."""
+    ok = np.zeros((40, 22, 3), np.float32)
+    ok[:, :, 1] = np.linspace(0, 1.7, 22)
+    root = write_layout(tmp_path / "d", {"a": ok, "short": ok[:20], "tiny": ok[:10]},
+                        {i: "w#w/NOUN#0#0\n" for i in ("a", "short", "tiny")},
+                        {"train": ["a", "short", "tiny"]})
+    assert [s.id for s in load_split(root, "train", progress=False)] == ["a"]
+    (root / "corpus.json").write_text(json.dumps({"min_frames": 16}))
+    ds = load_split(root, "train", progress=False)
+    assert [s.id for s in ds] == ["a", "short"] and ds.report.too_short == ["tiny"]
+    (root / "corpus.json").write_text("{not json")
+    assert [s.id for s in load_split(root, "train", progress=False)] == ["a"]

@@ -11,7 +11,9 @@ Layout under ``root``::
 What :func:`load_split` does, following HumanML3D's own loader:
 
 * the whole clip must satisfy the skeleton's length limits (HumanML3D 40 ≤ T < 200, KIT-ML
-  24 ≤ T < 200) or the id is skipped, sub-clips included;
+  24 ≤ T < 200) or the id is skipped, sub-clips included; a dataset may declare a lower
+  minimum in its ``corpus.json`` (``"min_frames"``: the synthetic corpus holds short excerpts
+  of repeating actions, 16 frames and up);
 * captions with ``0#0`` describe the whole clip and form one sample (id = the file id);
 * captions with a non-zero ``start#end`` describe ``motion[int(start·fps):int(end·fps)]``;
   captions sharing the same (start, end) form one sample with id ``<id>@<start>-<end>``; each
@@ -26,6 +28,7 @@ with its reason, and malformed caption lines are listed with their id and line n
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections import Counter
@@ -491,6 +494,18 @@ def read_captions(root: PathLike, splits: Iterable[str] = ("train", "val", "test
 # ------------------------------------------------------------------------------------------------
 
 
+def declared_min_frames(root: PathLike) -> Optional[int]:
+    """The shortest clip a dataset folder declares in its ``corpus.json`` (None: the skeleton's)."""
+    path = Path(root) / "corpus.json"
+    if not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("min_frames")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return int(value) if isinstance(value, int) and value > 0 else None
+
+
 def load_split(root: PathLike, split: str, skeleton: Optional[Union[str, Skeleton]] = None, *,
                progress: bool = True, limit: Optional[int] = None, units: str = "auto",
                ids: Optional[Sequence[str]] = None) -> MotionDataset:
@@ -518,6 +533,7 @@ def load_split(root: PathLike, split: str, skeleton: Optional[Union[str, Skeleto
     counts = Counter(raw_ids)
     unique_ids = list(dict.fromkeys(raw_ids))
     sk: Optional[Skeleton] = get_skeleton(skeleton) if skeleton is not None else None
+    declared = declared_min_frames(root)
     report = LoadReport(root=str(root), split=str(split), n_ids=len(unique_ids), limit=limit,
                         duplicate_ids=sorted(i for i, c in counts.items() if c > 1))
     todo = unique_ids if limit is None else unique_ids[:limit]
@@ -547,9 +563,10 @@ def load_split(root: PathLike, split: str, skeleton: Optional[Union[str, Skeleto
             continue
         if sk is None:
             sk = skeleton_for_joints(motion.shape[1])
+        min_frames = sk.min_frames if declared is None else declared
         unit_counts[u] += 1
         T = motion.shape[0]
-        if T < sk.min_frames:
+        if T < min_frames:
             report.too_short.append(sid)
             continue
         if T >= sk.max_frames:
@@ -575,7 +592,7 @@ def load_split(root: PathLike, split: str, skeleton: Optional[Union[str, Skeleto
                 continue
             cid = subclip_id(sid, start, end)
             sub = motion[int(start * sk.fps):int(end * sk.fps)]
-            if len(sub) < sk.min_frames:
+            if len(sub) < min_frames:
                 report.too_short.append(cid)
                 continue
             if len(sub) >= sk.max_frames:

@@ -34,7 +34,7 @@ from ...errors import M2TError
 from ...io import CACHE_MANIFEST, atomic_path, write_bytes, write_dir, write_text
 from ...outputs import write_recorded_dir
 from ..segments import DATASET_FILE, write_segments
-from .clip import ACTIVE_COLUMNS, PART_NAMES, SyntheticClip, generate_clip
+from .clip import ACTIVE_COLUMNS, MIN_FRAMES, PART_NAMES, SyntheticClip, generate_clip
 from .kinematics import FPS
 from .language import GERUND, SUBJECTS, TEMPLATES
 from .actions import ACTIONS
@@ -255,6 +255,7 @@ def generate_corpus(out_dir: str | os.PathLike, n_train: int = 4000, n_val: int 
             "skeleton": "humanml3d",
             "n_joints": 22,
             "fps": FPS,
+            "min_frames": MIN_FRAMES,
             "units": "metres",
             "mirror": bool(mirror),
             "counts_are": "source clips; mirrors M<id> are added to the same split",
