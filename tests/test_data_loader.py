@@ -1,8 +1,8 @@
 """Loader for the HumanML3D on-disk layout (HumanML3D and the KIT-ML release)."""
 
+import json
 from pathlib import Path
 
-import json
 import numpy as np
 import pytest
 
