@@ -27,7 +27,7 @@ import pandas as pd
 from . import analysis as A
 from .cache import cached_corpus
 from .capture.dataset import CaptureRequest, cached_capture, capture_split, model_file_key, parse_decode
-from .data.synthetic import generate_corpus
+from .data.synthetic import cache_name, generate_corpus
 from .errors import M2TError
 from .io import cache_dir
 from .result import CaptureResult
@@ -63,7 +63,7 @@ def _heldout_corpus(seed: int, progress: bool, log: Log | None, clips: bool) -> 
             log(f"generating the held-out synthetic corpus (seed {seed}, {2 * HELDOUT_CLIPS} clips) into {root}")
         generate_corpus(root, n_train=0, n_val=0, n_test=HELDOUT_CLIPS, seed=seed, progress=progress)
 
-    return cached_corpus(cache_dir() / f"synthetic-heldout-seed{seed}", f"held-out synthetic corpus (seed {seed})",
+    return cached_corpus(cache_dir() / cache_name("synthetic-heldout", seed), f"held-out synthetic corpus (seed {seed})",
                          generate, clips=clips)
 
 

@@ -37,7 +37,7 @@ def kernel_env(tmp_path_factory):
     from m2t_interpret.io import cache_dir
 
     cache = tmp_path_factory.mktemp("nbcache")
-    heldout = cache_dir() / "synthetic-heldout-seed2"
+    heldout = cache_dir() / "synthetic-heldout-seed2-v2.0"
     if (heldout / "test.txt").is_file():
         (cache / heldout.name).symlink_to(heldout, target_is_directory=True)
     saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "M2T_INTERPRET_CACHE", "OMP_NUM_THREADS", "MPLBACKEND")}

@@ -284,7 +284,7 @@ def test_synthetic_default_says_where_it_writes_once(tmp_path, monkeypatch):
     monkeypatch.setattr(synthetic, "generate_corpus", fake_generate)
     said = []
     root = resolve_data("synthetic", 3, log=said.append)
-    assert root == tmp_path / "cache" / "synthetic-seed3"
+    assert root == tmp_path / "cache" / "synthetic-seed3-v2.0"
     assert len(said) == 1 and str(root) in said[0] and "M2T_INTERPRET_CACHE" in said[0] and "340 MB" in said[0]
     resolve_data("synthetic", 3, log=said.append)
     assert len(said) == 1  # once

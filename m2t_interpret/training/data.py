@@ -44,7 +44,7 @@ def resolve_data(spec: str | os.PathLike, synthetic_seed: int = 0, progress: boo
                     f"{root}; set M2T_INTERPRET_CACHE to keep it elsewhere")
             synthetic.generate_corpus(root, seed=synthetic_seed, progress=progress, **SYNTHETIC_COUNTS)
 
-        return cached_corpus(cache_dir() / f"synthetic-seed{synthetic_seed}",
+        return cached_corpus(cache_dir() / synthetic.cache_name("synthetic", synthetic_seed),
                              f"synthetic corpus (seed {synthetic_seed})", generate)[0]
     root = Path(spec)
     if root.exists() and not root.is_dir():

@@ -21,17 +21,19 @@ from .clip import (
 )
 from .corpus import (
     ACTION_COLUMNS, CORPUS_FORMAT, DEFAULT_SEED, GENERATOR_VERSION, GT_COLUMNS,
-    PART_SPEED_DEFINITION, action_catalogue, generate_corpus, load_actions, load_corpus_info,
+    PART_SPEED_DEFINITION, action_catalogue, cache_name, generate_corpus, load_actions, load_corpus_info,
     load_ground_truth, load_joints, load_split, vocabulary,
 )
-from .kinematics import BONE_LENGTHS, MIRROR_PERM, OFFSETS, forward_kinematics, mirror_joints
+from .kinematics import (
+    BONE_LENGTHS, MIRROR_PERM, OFFSETS, Body, forward_kinematics, mirror_joints, random_body, reference_body,
+)
 from .language import Caption, Token
 
 __all__ = [
     "ACTIVE_COLUMNS", "ACTION_COLUMNS", "BONE_LENGTHS", "CORPUS_FORMAT", "DEFAULT_SEED",
     "GENERATOR_VERSION", "GT_COLUMNS", "MAX_FRAMES", "MIN_FRAMES", "MIRROR_PERM", "OFFSETS",
-    "PART_NAMES", "PART_SPEED_DEFINITION", "SPEED_PARTS", "ActionInstance", "Caption",
-    "SyntheticClip", "Token", "action_catalogue", "forward_kinematics", "generate_clip",
+    "PART_NAMES", "PART_SPEED_DEFINITION", "SPEED_PARTS", "ActionInstance", "Body", "Caption",
+    "SyntheticClip", "Token", "action_catalogue", "cache_name", "forward_kinematics", "generate_clip",
     "generate_corpus", "load_actions", "load_corpus_info", "load_ground_truth", "load_joints",
-    "load_split", "mirror_joints", "part_speeds", "vocabulary",
+    "load_split", "mirror_joints", "part_speeds", "random_body", "reference_body", "vocabulary",
 ]

@@ -56,6 +56,12 @@ PART_SPEED_DEFINITION = (
 )
 
 
+def cache_name(kind: str, seed: int) -> str:
+    """The cache folder of a generated corpus: named by the generator version too, so that a newer
+    generator never reads a corpus an older one left in the cache."""
+    return f"{kind}-seed{seed}-v{GENERATOR_VERSION}"
+
+
 def clip_id(index: int) -> str:
     return f"{index:06d}"
 
