@@ -2,10 +2,12 @@
 clause context, the training-config field, lexicon tables and coverage."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import m2t_interpret.data
 from m2t_interpret.data.lexicon import (
     Lexicon, available_lexicons, caption_rules, caption_targets, default_lexicon,
     is_motion_word, lexicon_coverage, lexicon_table, load_lexicon, pair_step_targets, stem,
@@ -202,7 +204,10 @@ def test_word_targets_is_context_free(project):
     assert word_targets("left", "ADJ", project) == (1, None)  # the side needs its phrase
     np.testing.assert_array_equal(word_targets("hands", "NOUN", project)[1],
                                   project.vector(["left_arm", "right_arm"]))
-    np.testing.assert_array_equal(word_targets("walks", None, project)[1], project.vector(LOCO))
+    walks = project.vector(LOCO)
+    walks[walks > 0] = project.with_root  # the root named first (root stays 1)
+    walks[project.part_names.index("root")] = 1.0
+    np.testing.assert_array_equal(word_targets("walks", None, project)[1], walks)
     assert word_targets("the", None, project) == (0, None)
     assert word_targets("ball", "NOUN", project) == (-1, None)
     assert word_targets("<eos>", "VERB", project) == (-1, None)
@@ -445,3 +450,19 @@ def test_end_of_caption_step_is_supervised_by_the_project_lexicon():
     assert pair_step_targets(words, None, ids, lexicon=authors)[0][-1] == -1
     rows = step_targets([ids + [0]], vocab, lexicon=project)[0]
     assert rows[0].tolist() == [0, 0, 1, 1, 1, -1]
+
+
+def test_with_root_ranks_the_root_first_and_keeps_the_candidates(tmp_path):
+    """``with_root`` lowers the other parts of a target that names the root with them, never a
+    target without the root or a one-part target; a value outside (0, 1] is refused."""
+    walks = word_targets("walks", "VERB", "project")[1]
+    assert walks[0] == 1.0 and set(walks[2:]) == {0.5} and walks[1] == 0.0
+    assert list(word_targets("waves", "VERB", "project")[1]) == [0, 0, 1, 1, 0, 0]
+    assert list(word_targets("forward", "ADV", "project")[1]) == [1, 0, 0, 0, 0, 0]
+    spec = json.loads((Path(m2t_interpret.data.__file__).parent / "lexicons" / "project.json").read_text())
+    for bad in (0, 1.5, "x"):
+        (tmp_path / "bad.json").write_text(json.dumps(dict(spec, with_root=bad)))
+        with pytest.raises(M2TError, match="with_root must be a number in"):
+            load_lexicon(tmp_path / "bad.json")
+    (tmp_path / "flat.json").write_text(json.dumps({k: v for k, v in spec.items() if k != "with_root"}))
+    assert set(word_targets("walks", "VERB", load_lexicon(tmp_path / "flat.json"))[1][[0, 2, 3, 4, 5]]) == {1.0}

@@ -136,6 +136,8 @@ class Lexicon:
     motion_words: frozenset = frozenset()
     context: Optional[ClauseRules] = None
     end_beta: Optional[float] = None  # β* of the step that predicts <eos> (None: unsupervised)
+    # α* of the other parts of a target that names the root with them (1: all alike)
+    with_root: float = 1.0
     spec: Mapping = field(default_factory=dict, repr=False)
     _exact: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     _by_stem: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False)
@@ -186,6 +188,7 @@ class Lexicon:
                 context=(ClauseRules.from_dict(d["context"], groups, source)
                          if d.get("context") else None),
                 end_beta=_end_beta(d.get("end_of_caption_beta"), source),
+                with_root=_with_root(d.get("with_root", 1.0), source),
                 spec=dict(d),
             )
         except M2TError:
@@ -273,9 +276,18 @@ class Lexicon:
 
     @functools.cached_property
     def mask_vectors(self) -> tuple[tuple[float, ...], ...]:
-        """α* vector (checkpoint order) of each of the 64 part masks."""
+        """α* vector (checkpoint order) of each of the 64 part masks: 1 for a named part, 0 for the
+        others; where a mask names the root with other parts, those get ``with_root`` (a word
+        that names the body's travel and the limbs that carry it names the travel first)."""
         bits = [1 << PARTS.index(p) for p in self.part_names]
-        return tuple(tuple(1.0 if m & b else 0.0 for b in bits) for m in range(64))
+        root = 1 << PARTS.index("root")
+
+        def weight(m: int, b: int) -> float:
+            if not m & b:
+                return 0.0
+            return self.with_root if (m & root and b != root and m != b) else 1.0
+
+        return tuple(tuple(weight(m, b) for b in bits) for m in range(64))
 
     @functools.cached_property
     def expression_index(self) -> tuple[tuple, frozenset]:
@@ -294,6 +306,16 @@ class Lexicon:
     def __repr__(self) -> str:
         return (f"Lexicon(name={self.name!r}, skeleton={self.skeleton!r}, "
                 f"context={'yes' if self.context else 'no'}, source={self.source!r})")
+
+
+def _with_root(value, source: str) -> float:
+    try:
+        w = float(value)
+    except (TypeError, ValueError):
+        w = -1.0
+    if not 0.0 < w <= 1.0:
+        raise M2TError(f"{source}: with_root must be a number in (0, 1], got {value!r}")
+    return w
 
 
 def _end_beta(value, source: str) -> Optional[float]:
