@@ -189,3 +189,20 @@ def test_project_lexicon_names_the_side():
     for t in TEMPLATES["dance"]:
         beta, alpha, mask = caption_targets(("a person " + t).split(), lexicon=lex)
         assert beta[2] == 1 and mask[2] and alpha[2].all(), t
+
+
+def test_in_sequences_and_short_budgets():
+    """Strikes follow and precede other actions within a clip's budget; a segment cut short by the
+    budget still starts and ends at rest and keeps its joint speeds bounded."""
+    for k, seq in enumerate((["dance", "jab_left", "spin"], ["walk_forward", "roundhouse_kick_right"],
+                             ["hook_right", "side_kick_left", "spin_kick"])):
+        c = generate_clip(np.random.default_rng([11, k]), actions=seq)
+        assert [a.action for a in c.actions] == seq
+        assert np.isfinite(c.joints).all() and c.joints[..., 1].min() >= -0.02
+        assert c.n_frames <= 196
+    for spec in STRIKE_ACTIONS:
+        seg = spec.make(np.random.default_rng(3), 30)
+        assert seg.n_frames <= 30, spec.name
+        assert np.abs(seg.rot[0]).max() < 1e-9 and np.abs(seg.rot[-1]).max() < 1e-9, spec.name
+        # no joint turns faster than 30 rad/s (1.5 rad per frame at 20 fps)
+        assert np.abs(np.diff(seg.rot, axis=0)).max() < 1.5, spec.name

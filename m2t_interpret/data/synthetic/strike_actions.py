@@ -71,6 +71,14 @@ def _lean_over(p: np.ndarray, s_stand: int, lean: float) -> np.ndarray:
     return p
 
 
+def _squeeze(T: int, times: list[float]) -> list[float]:
+    """Keyframe times that end in the rest pose at T-2 with at least 0.3 s to get there: a segment
+    cut short by the clip's frame budget plays its keyframes faster instead of losing them."""
+    last = T - 2.0 - 0.3 * FPS
+    k = min(1.0, last / times[-1]) if times[-1] > 0 else 1.0
+    return [t * k for t in times] + [T - 2.0]
+
+
 # --------------------------------------------------------------------------------------------
 # punches with one arm
 # --------------------------------------------------------------------------------------------
@@ -115,6 +123,7 @@ def strike(rng: np.random.Generator, max_frames: int, s: int, kind: str) -> Segm
     it, the weight shifts), the return to guard."""
     reps = int(rng.choice([1, 2, 3], p=[0.45, 0.35, 0.2])) if kind == "jab" else int(
         rng.choice([1, 2], p=[0.6, 0.4]))
+    reps = max(1, min(reps, int((max_frames / FPS - 1.2) / 0.6)))  # what the frame budget holds
     base = _guard(zero_pose(), (1, -1), rng.uniform(40, 55), rng.uniform(105, 125))
     base += _crouch(rng.uniform(3, 8), rng.uniform(5, 12))  # soft knees of a fighting stance
     up = rng.uniform(0.3, 0.45) * FPS
@@ -129,14 +138,9 @@ def strike(rng: np.random.Generator, max_frames: int, s: int, kind: str) -> Segm
         poses += [load, hit, hit, base]
         t = times[-1] + rng.uniform(0.1, 0.3) * FPS
     times += [t + rng.uniform(0.0, 0.2) * FPS]
-    poses += [base]
-    times += [times[-1] + rng.uniform(0.35, 0.45) * FPS]
-    poses += [zero_pose()]
-    T = int(np.ceil(times[-1])) + 2
-    if T > max_frames:  # squeeze the timeline into the budget (never below 1.2 s)
-        T = max(max_frames, int(1.2 * FPS))
-        k = (T - 2) / times[-1]
-        times = [x * k for x in times]
+    poses += [base, zero_pose()]
+    T = min(max_frames, int(np.ceil(times[-1] + rng.uniform(0.35, 0.45) * FPS)) + 2)
+    times = _squeeze(T, times)
     rot = keyframes(T, times, poses)
     return Segment(rot, np.zeros(T), np.zeros(T),
                    params={"side": _side_name(s), "kind": kind, "reps": reps})
@@ -163,8 +167,9 @@ def side_kick(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
                        abduct=rng.uniform(10, 20))
     _lean_over(chamber, -s, 0.4 * lean)
     _balance_arms(chamber, s, rng)
-    ext = leg_pose(zero_pose(), s, rng.uniform(10, 20), rng.uniform(0, 8), -10,
-                   abduct=rng.uniform(60, 75) - lean)
+    # the leg ends 70–88° from vertical (near hip height): the pelvis roll gives ``lean`` of it
+    ext = leg_pose(zero_pose(), s, rng.uniform(0, 12), rng.uniform(0, 8), -10,
+                   abduct=rng.uniform(70, 88) - lean)
     ext[hip(s), 1] += -s * 20 * D  # hip turned in: the heel leads, toes point forward
     _lean_over(ext, -s, lean)
     _spine(ext, side=-s * rng.uniform(5, 10))
@@ -177,7 +182,7 @@ def side_kick(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
     t_e = t_c + rng.uniform(0.15, 0.22) * FPS
     t_h = t_e + rng.uniform(0.1, 0.25) * FPS
     t_b = t_h + 0.25 * FPS
-    rot = keyframes(T, [0.0, 1.0, t_c, t_e, t_h, t_b, T - 2.0],
+    rot = keyframes(T, _squeeze(T, [0.0, 1.0, t_c, t_e, t_h, t_b]),
                     [zero_pose(), zero_pose(), chamber, ext, ext, chamber, zero_pose()])
     return Segment(rot, np.zeros(T), np.zeros(T),
                    params={"side": _side_name(s), "lean_deg": round(lean, 1)})
@@ -206,10 +211,11 @@ def roundhouse_kick(rng: np.random.Generator, max_frames: int, s: int) -> Segmen
     t_c = 1.0 + rng.uniform(0.4, 0.55) * FPS
     t_e = t_c + rng.uniform(0.12, 0.18) * FPS
     t_b = t_e + rng.uniform(0.2, 0.3) * FPS
-    rot = keyframes(T, [0.0, 1.0, t_c, t_e, t_b, T - 2.0],
-                    [zero_pose(), zero_pose(), chamber, ext, chamber, zero_pose()])
-    yaw = keyframes(T, [0.0, 1.0, t_c, t_b, T - 2.0],
-                    [np.full((N_JOINTS, 3), v) for v in (0.0, 0.0, -s * pivot * D, -s * pivot * D, 0.0)])
+    times = _squeeze(T, [0.0, 1.0, t_c, t_e, t_b])
+    rot = keyframes(T, times, [zero_pose(), zero_pose(), chamber, ext, chamber, zero_pose()])
+    turned = np.full((N_JOINTS, 3), -s * pivot * D)
+    yaw = keyframes(T, [times[k] for k in (0, 1, 2, 4, 5)],
+                    [zero_pose(), zero_pose(), turned, turned, zero_pose()])
     return Segment(rot, yaw[:, 0, 0], np.zeros(T),
                    params={"side": _side_name(s), "pivot_deg": round(pivot, 1)})
 
