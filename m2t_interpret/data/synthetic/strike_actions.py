@@ -71,6 +71,30 @@ def _lean_over(p: np.ndarray, s_stand: int, lean: float) -> np.ndarray:
     return p
 
 
+def _soft_knee(p: np.ndarray, s: int, k: float) -> np.ndarray:
+    """Bend knee ``s`` by ``k`` degrees with the foot kept flat under the hip."""
+    p[knee(s), 0] += k * D
+    p[hip(s), 0] += -0.6 * k * D
+    p[ankle(s), 0] += -0.4 * k * D
+    return p
+
+
+def _foot_up(p: np.ndarray, s: int, a: float) -> np.ndarray:
+    """Lift foot ``s`` straight up, flat: hip flexion a, knee 2a, ankle -a (thigh and shin tilt
+    alike, so the foot does not slide along the floor while it is still the lowest contact)."""
+    p[hip(s), 0] += -a * D
+    p[knee(s), 0] += 2 * a * D
+    p[ankle(s), 0] += -a * D
+    return p
+
+
+def _unweight(s: int) -> np.ndarray:
+    """The first move of a kick with leg ``s``: the weight goes over the other leg and the kicking
+    foot comes just off the floor (so the standing foot is the one the clip keeps planted)."""
+    p = _foot_up(_shift(zero_pose(), sideways=s * 4.0), s, 25.0)
+    return _soft_knee(p, -s, 8.0)
+
+
 def _squeeze(T: int, times: list[float]) -> list[float]:
     """Keyframe times that end in the rest pose at T-2 with at least 0.3 s to get there: a segment
     cut short by the clip's frame budget plays its keyframes faster instead of losing them."""
@@ -95,7 +119,7 @@ def _strike_pose(rng: np.random.Generator, kind: str, s: int, base: np.ndarray) 
                  elbow_flex=rng.uniform(0, 10))
         _spine(load, twist=s * 5.0)
         _spine(hit, twist=-s * twist, flex=rng.uniform(3, 8))
-        _shift(hit, forward=rng.uniform(3, 6))
+        _shift(hit, forward=rng.uniform(2, 4))
     elif kind == "hook":
         arm_pose(load, s, flex=25, abduct=80, adduct_h=rng.uniform(15, 25), elbow_flex=90,
                  elbow_up=30)
@@ -103,8 +127,8 @@ def _strike_pose(rng: np.random.Generator, kind: str, s: int, base: np.ndarray) 
                  elbow_flex=95, elbow_up=40)
         _spine(load, twist=s * rng.uniform(10, 18))
         _spine(hit, twist=-s * (twist + 12), flex=4)
-        _shift(load, sideways=s * 3.0)
-        _shift(hit, sideways=-s * rng.uniform(3, 5))
+        _shift(load, sideways=s * 1.5)
+        _shift(hit, sideways=-s * rng.uniform(1.5, 3))
     else:  # uppercut: dip with the fist low, then drive it up in front of the chin
         arm_pose(load, s, flex=rng.uniform(-5, 5), adduct_h=10, elbow_flex=rng.uniform(75, 90))
         arm_pose(hit, s, flex=rng.uniform(75, 90), adduct_h=rng.uniform(10, 20),
@@ -175,15 +199,14 @@ def side_kick(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
     _spine(ext, side=-s * rng.uniform(5, 10))
     _balance_arms(ext, s, rng)
     for p in (chamber, ext):  # the standing knee stays soft
-        p[knee(-s), 0] += 12 * D
-        p[hip(-s), 0] += -8 * D
-        p[ankle(-s), 0] += -4 * D
-    t_c = 1.0 + rng.uniform(0.35, 0.5) * FPS
+        _soft_knee(p, -s, 12.0)
+    t_l = 1.0 + rng.uniform(0.12, 0.18) * FPS
+    t_c = t_l + rng.uniform(0.2, 0.3) * FPS
     t_e = t_c + rng.uniform(0.15, 0.22) * FPS
     t_h = t_e + rng.uniform(0.1, 0.25) * FPS
     t_b = t_h + 0.25 * FPS
-    rot = keyframes(T, _squeeze(T, [0.0, 1.0, t_c, t_e, t_h, t_b]),
-                    [zero_pose(), zero_pose(), chamber, ext, ext, chamber, zero_pose()])
+    rot = keyframes(T, _squeeze(T, [0.0, 1.0, t_l, t_c, t_e, t_h, t_b]),
+                    [zero_pose(), zero_pose(), _unweight(s), chamber, ext, ext, chamber, zero_pose()])
     return Segment(rot, np.zeros(T), np.zeros(T),
                    params={"side": _side_name(s), "lean_deg": round(lean, 1)})
 
@@ -208,13 +231,15 @@ def roundhouse_kick(rng: np.random.Generator, max_frames: int, s: int) -> Segmen
     lean = rng.uniform(15, 25)
     chamber, ext = _roundhouse_poses(rng, s, lean)
     pivot = rng.uniform(50, 80)
-    t_c = 1.0 + rng.uniform(0.4, 0.55) * FPS
+    t_l = 1.0 + rng.uniform(0.12, 0.18) * FPS
+    t_c = t_l + rng.uniform(0.25, 0.35) * FPS
     t_e = t_c + rng.uniform(0.12, 0.18) * FPS
     t_b = t_e + rng.uniform(0.2, 0.3) * FPS
-    times = _squeeze(T, [0.0, 1.0, t_c, t_e, t_b])
-    rot = keyframes(T, times, [zero_pose(), zero_pose(), chamber, ext, chamber, zero_pose()])
-    turned = np.full((N_JOINTS, 3), -s * pivot * D)
-    yaw = keyframes(T, [times[k] for k in (0, 1, 2, 4, 5)],
+    times = _squeeze(T, [0.0, 1.0, t_l, t_c, t_e, t_b])
+    rot = keyframes(T, times, [zero_pose(), zero_pose(), _unweight(s), chamber, ext, chamber,
+                               zero_pose()])
+    turned = np.full((N_JOINTS, 3), -s * pivot * D)  # the pivot starts once the foot is up
+    yaw = keyframes(T, [times[k] for k in (0, 2, 3, 5, 6)],
                     [zero_pose(), zero_pose(), turned, turned, zero_pose()])
     return Segment(rot, yaw[:, 0, 0], np.zeros(T),
                    params={"side": _side_name(s), "pivot_deg": round(pivot, 1)})
@@ -241,16 +266,15 @@ def spin_kick(rng: np.random.Generator, max_frames: int) -> Segment:
     t1 = min(t0 + turn_s, T - 0.3 * FPS)
     lean = rng.uniform(15, 25)
     coil = _guard(_crouch(15, 25), (1, -1), 60, 110)
-    coil[hip(s)] += (-20 * D, 0.0, 0.0)
-    coil[knee(s), 0] += 30 * D
+    _foot_up(coil, s, 20.0)
+    _shift(coil, sideways=s * 6.0)  # the pelvis over the standing foot: the turn's axis
     ext = leg_pose(zero_pose(), s, rng.uniform(10, 25), rng.uniform(0, 10), 20,
                    abduct=rng.uniform(55, 70))
     _lean_over(ext, -s, lean)
+    _shift(ext, sideways=s * 6.0)
     _spine(ext, side=-s * 8.0)
     _balance_arms(ext, s, rng)
-    ext[knee(-s), 0] += 15 * D
-    ext[hip(-s), 0] += -10 * D
-    ext[ankle(-s), 0] += -5 * D
+    _soft_knee(ext, -s, 15.0)
     span = t1 - t0
     times = [0.0, 1.0, t0, t0 + 0.35 * span, t0 + 0.7 * span, t1, T - 2.0]
     poses = [zero_pose(), zero_pose(), coil, ext, ext, coil, zero_pose()]
@@ -273,6 +297,7 @@ def spin(rng: np.random.Generator, max_frames: int) -> Segment:
         up = zero_pose()
         leg_pose(up, s, rng.uniform(45, 70), rng.uniform(85, 110), 20, abduct=rng.uniform(25, 45))
         up[ankle(-s), 0] += rng.uniform(15, 25) * D  # up on the ball of the standing foot
+        _shift(up, sideways=s * 6.0)  # the pelvis over the standing foot: the turn's axis
         if rng.random() < 0.5:
             _guard(up, (1, -1), 75, 95)
             for a in (1, -1):
