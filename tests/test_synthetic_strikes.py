@@ -206,3 +206,22 @@ def test_in_sequences_and_short_budgets():
         assert np.abs(seg.rot[0]).max() < 1e-9 and np.abs(seg.rot[-1]).max() < 1e-9, spec.name
         # no joint turns faster than 30 rad/s (1.5 rad per frame at 20 fps)
         assert np.abs(np.diff(seg.rot, axis=0)).max() < 1.5, spec.name
+
+
+def test_standing_foot_stays_planted(clips):
+    """In punches both feet, in side and roundhouse kicks the standing foot, keep their place on
+    the floor (a kicking foot that drags the body along would move it by a decimetre or more). The
+    mid-foot is what stays put: a roundhouse pivots on it."""
+    for n, cs in clips.items():
+        if n.startswith(("jab", "hook", "uppercut")):
+            feet = [(7, 10), (8, 11)]  # (ankle, ball of the foot)
+        elif n.startswith(("side_kick", "roundhouse_kick")):
+            feet = [(8, 11)] if n.endswith("_left") else [(7, 10)]
+        else:
+            continue
+        for c in cs:
+            _, j = _segment(c)
+            for f in feet:
+                xz = 0.5 * (j[:, f[0]] + j[:, f[1]])[:, [0, 2]]
+                drift = np.linalg.norm(xz - xz[0], axis=1).max()
+                assert drift < 0.06, (n, f, drift)

@@ -235,10 +235,12 @@ def roundhouse_kick(rng: np.random.Generator, max_frames: int, s: int) -> Segmen
     t_c = t_l + rng.uniform(0.25, 0.35) * FPS
     t_e = t_c + rng.uniform(0.12, 0.18) * FPS
     t_b = t_e + rng.uniform(0.2, 0.3) * FPS
-    times = _squeeze(T, [0.0, 1.0, t_l, t_c, t_e, t_b])
+    t_r = t_b + rng.uniform(0.25, 0.35) * FPS
+    times = _squeeze(T, [0.0, 1.0, t_l, t_c, t_e, t_b, t_r])
     rot = keyframes(T, times, [zero_pose(), zero_pose(), _unweight(s), chamber, ext, chamber,
-                               zero_pose()])
-    turned = np.full((N_JOINTS, 3), -s * pivot * D)  # the pivot starts once the foot is up
+                               _unweight(s), zero_pose()])
+    # the pivot turns only while the kicking foot is off the floor
+    turned = np.full((N_JOINTS, 3), -s * pivot * D)
     yaw = keyframes(T, [times[k] for k in (0, 2, 3, 5, 6)],
                     [zero_pose(), zero_pose(), turned, turned, zero_pose()])
     return Segment(rot, yaw[:, 0, 0], np.zeros(T),
