@@ -8,7 +8,7 @@ a description. Left/right pairs name each other as mirrors.
 from __future__ import annotations
 
 from .primitives import (
-    Segment, bend_forward, bow, clap, jog, jump, kick, kneel, punch, raise_arms, sit_down, squat,
+    bend_forward, bow, clap, jog, jump, kick, kneel, punch, raise_arms, sit_down, squat,
     stand_still, throw, turn, walk, wave,
 )
 from .spec import ActionSpec
