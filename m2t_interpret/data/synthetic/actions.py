@@ -7,27 +7,12 @@ a description. Left/right pairs name each other as mirrors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
-import numpy as np
-
 from .primitives import (
-    Segment, bend_forward, bow, clap, jog, jump, kick, kneel, punch, raise_arms, run, sit_down, squat,
+    bend_forward, bow, clap, jog, jump, kick, kneel, punch, raise_arms, run, sit_down, squat,
     stand_still, throw, turn, walk, wave,
 )
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    name: str
-    # root, torso, right_arm, left_arm, right_leg, left_leg (checkpoint order)
-    active: tuple[int, int, int, int, int, int]
-    make: Callable[[np.random.Generator, int], Segment]
-    description: str
-    final_only: bool = False  # ends in a held posture: only as the last action of a clip
-    first_only: bool = False  # starts from a posture of its own (lying): only as the first action
-    mirror: str = ""  # name of the left/right mirrored action ("" = itself)
+from .spec import ActionSpec
+from .strike_actions import STRIKE_ACTIONS
 
 
 LOCO = (1, 0, 1, 1, 1, 1)
@@ -90,6 +75,7 @@ ACTIONS: dict[str, ActionSpec] = {a.name: a for a in [
                "down through a half squat onto both knees; stays kneeling", final_only=True),
     ActionSpec("stand_still", (0, 0, 0, 0, 0, 0), stand_still, "rest pose with tiny sway only"),
 ]}
+ACTIONS.update({a.name: a for a in STRIKE_ACTIONS})
 
 
 def mirror_action(name: str) -> str:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import strike_actions
+
 MOTION_POS = frozenset({"VERB", "NOUN", "ADJ", "ADV", "NUM"})
 
 LEXICON: dict[str, str] = {
@@ -104,6 +106,10 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "kneel": ("kneels down", "kneels on both knees", "gets down on his knees"),
     "stand_still": ("stands still", "stands in place", "stays still"),
 }
+
+LEXICON.update(strike_actions.WORDS)
+GERUND.update(strike_actions.GERUND)
+TEMPLATES.update(strike_actions.TEMPLATES)
 
 # "sits down slowly": slowly is a content word; keep the lexicon complete
 LEXICON["slowly"] = "ADV"

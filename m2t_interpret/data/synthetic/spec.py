@@ -1,0 +1,23 @@
+"""The record of one catalogue action (its own module so that action modules can build entries
+without importing the catalogue that gathers them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .primitives import Segment
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    # root, torso, right_arm, left_arm, right_leg, left_leg (checkpoint order)
+    active: tuple[int, int, int, int, int, int]
+    make: Callable[[np.random.Generator, int], Segment]
+    description: str
+    final_only: bool = False  # ends in a held posture: only as the last action of a clip
+    first_only: bool = False  # starts from a posture of its own (lying): only as the first action
+    mirror: str = ""  # name of the left/right mirrored action ("" = itself)
