@@ -53,7 +53,7 @@ from m2t_interpret.data.synthetic.language import mirror_caption
 from m2t_interpret.errors import M2TError
 from m2t_interpret.model.checkpoints import load_model
 from m2t_interpret.pretrained import shipped_models
-from m2t_interpret.skeletons import PARTS
+from m2t_interpret.skeletons import PARTS, part_label
 
 REPO = Path(__file__).resolve().parents[1]
 CLIP_DIR = REPO.parent / "shared" / "data" / "real-mocap"
@@ -351,7 +351,7 @@ def naming_chance(model, actions: list[Action]) -> tuple[float, str]:
     if config.get("data") == "synthetic" and "synthetic_seed" in config:
         caps = training_captions(int(config["synthetic_seed"]))
         share = {a.name: np.mean([names_action(c, a) for c in caps]) for a in set(actions)}
-        return float(np.mean([share[a.name] for a in actions])), f"training captions (seed {config['synthetic_seed']})"
+        return float(np.mean([share[a.name] for a in actions])), f"training captions, seed {config['synthetic_seed']}"
     return 1.0 / len({a.name for a in actions}), "1 / number of actions"
 
 
@@ -418,9 +418,12 @@ def summary_markdown(summaries: list[dict]) -> str:
             + " | " + " / ".join(sorted({f"{s['mu_chance']:.3f}" for s in summaries if s["n_forced"]}))
             + " (the spans' share) | " + " / ".join(sorted({f"{s['mu_best_constant']:.3f} (at {s['mu_best_constant_at']:.2f} "
                                                              "of the clip)" for s in summaries if s["n_forced"]})) + " |"]
-    lacking = [f"{s['model']}: {', '.join(s['no_forced'])}" for s in summaries if s["no_forced"]]
-    if lacking:
-        rows.append("\nNo forced caption (words outside the vocabulary): " + "; ".join(lacking) + ".")
+    lacking = {s["model"]: ", ".join(s["no_forced"]) for s in summaries if s["no_forced"]}
+    if len(set(lacking.values())) == 1 and len(lacking) == len(summaries):
+        rows.append(f"\nNo forced caption (words outside the vocabulary), every model: {next(iter(lacking.values()))}.")
+    elif lacking:
+        rows.append("\nNo forced caption (words outside the vocabulary): "
+                    + "; ".join(f"{m}: {c}" for m, c in lacking.items()) + ".")
     return "\n".join(rows)
 
 
@@ -457,9 +460,9 @@ def clips_markdown(results: pd.DataFrame) -> str:
             if not isinstance(top, str):
                 cells.append("—")
                 continue
-            cell = f"**{top}**" if r["part_hit"] == 1 else top
+            cell = f"**{part_label(top)}**" if r["part_hit"] == 1 else part_label(top)
             cells.append(cell + (" μ✓" if r["mu_in_span"] == 1 else " μ✗"))
-        lines.append(f"| {f.rsplit('.', 1)[0]} ({kin if isinstance(kin, str) else '—'}) | " + " | ".join(cells) + " |")
+        lines.append(f"| {f.rsplit('.', 1)[0]} ({part_label(kin) if isinstance(kin, str) else '—'}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
