@@ -40,6 +40,7 @@ import sys
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,14 @@ from m2t_interpret.pretrained import shipped_models
 from m2t_interpret.skeletons import PARTS, part_label
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def fail(message: str) -> NoReturn:
+    """Bad input: one line on stderr, exit status 2 (as the command line does)."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
+
+
 CLIP_DIR = REPO.parent / "shared" / "data" / "real-mocap"
 FPS = 20.0
 CHANCE_CLIPS = 1000
@@ -200,7 +209,7 @@ def wrap_marks(folder: Path) -> set[str]:
     """The files the folder's README.md marks ``wrap`` in the ``loop`` column of its table."""
     readme = folder / "README.md"
     if not readme.is_file():
-        raise SystemExit(f"--loop needs {readme} with a table holding a 'loop' column, or --wrap FILE …")
+        fail(f"--loop needs {readme} with a table holding a 'loop' column, or --wrap FILE …")
     header, out = None, set()
     for line in readme.read_text(errors="replace").splitlines():
         cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
@@ -209,7 +218,7 @@ def wrap_marks(folder: Path) -> set[str]:
         elif header is not None and len(cells) == len(header) and cells[header.index("loop")] == "wrap":
             out.add(cells[header.index("file")])
     if header is None:
-        raise SystemExit(f"{readme} has no table with 'file' and 'loop' columns; name the cycles with --wrap FILE …")
+        fail(f"{readme} has no table with 'file' and 'loop' columns; name the cycles with --wrap FILE …")
     return out
 
 
@@ -262,13 +271,14 @@ class Clip:
         return len(self.joints) / FPS
 
 
-def load_clips(folder: Path, proportions: str, loop_s: float | None, wrap: set[str]) -> tuple[list[Clip], list[str]]:
+def load_clips(folder: Path, proportions: str, loop_s: float | None, wrap: set[str]
+               ) -> tuple[list[Clip], list[str], list[str]]:
     """The clips of ``folder`` whose names say an action (imported, cycles repeated where asked),
-    and the names of those that say none."""
+    the names of those that say none, and 'name (why)' of those the import refused."""
     files = sorted(folder.glob("*.bvh"))
     if not files:
-        raise SystemExit(f"no .bvh clips in {folder}; give the folder with --clips")
-    clips, unknown = [], []
+        fail(f"no .bvh clips in {folder}; give the folder with --clips")
+    clips, unknown, refused = [], [], []
     for f in files:
         action = action_of(f.name)
         if action is None:
@@ -280,10 +290,11 @@ def load_clips(folder: Path, proportions: str, loop_s: float | None, wrap: set[s
             if loop_s and f.name in wrap:
                 tiled, cycles = tile_cycle(read_bvh(f), imported.report.up, loop_s)
                 imported = import_bvh(tiled, proportions=proportions)
-        except M2TError as e:
-            raise SystemExit(str(e)) from None
+        except M2TError as e:  # one unreadable clip does not stop the others; the header names it
+            refused.append(f"{f.name} ({e})")
+            continue
         clips.append(Clip(f.name, action, imported.joints, cycles))
-    return clips, unknown
+    return clips, unknown, refused
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,8 +371,8 @@ def score_model(source: str, clips: list[Clip]) -> tuple[pd.DataFrame, dict]:
     try:
         model = load_model(source)
     except M2TError as e:
-        raise SystemExit(str(e)) from None
-    name = model.metadata.get("name") or Path(source).stem
+        fail(str(e))
+    name = Path(source).stem if str(source).endswith(".pt") else str(source)  # columns named as asked
     vocab = set(model.vocab)
     greedy = model.capture([c.joints for c in clips], mode="greedy", clip_ids=[c.file for c in clips])
     per_clip = pd.DataFrame({"model": name, "file": [c.file for c in clips], "action": [c.action.name for c in clips],
@@ -384,7 +395,10 @@ def score_model(source: str, clips: list[Clip]) -> tuple[pd.DataFrame, dict]:
         "mu": int(forced["mu_in_span"].sum()) if len(forced) else 0,
         "mu_chance": float(forced["span_share"].mean()) if len(forced) else np.nan,
         "mu_best_constant": pos_share, "mu_best_constant_at": pos,
-        "no_forced": [c for c, cap in zip(per_clip["file"], per_clip["forced_caption"]) if cap.startswith("—")]}
+        "no_forced": [c for c, cap in zip(per_clip["file"], per_clip["forced_caption"]) if cap.startswith("—")],
+        # forced, but no motion word of the caption has a part that moves: no kinematic truth to score
+        "unplaced": [c for c, cap in zip(per_clip["file"], per_clip["forced_caption"])
+                     if not cap.startswith("—") and c not in set(forced["file"])]}
     return per_clip, summary
 
 
@@ -424,6 +438,10 @@ def summary_markdown(summaries: list[dict]) -> str:
     elif lacking:
         rows.append("\nNo forced caption (words outside the vocabulary): "
                     + "; ".join(f"{m}: {c}" for m, c in lacking.items()) + ".")
+    unplaced = [f"{s['model']}: {', '.join(s['unplaced'])}" for s in summaries if s["unplaced"]]
+    if unplaced:
+        rows.append("No kinematic truth for the forced caption (its motion word's part never moves), left out: "
+                    + "; ".join(unplaced) + ".")
     return "\n".join(rows)
 
 
@@ -480,19 +498,21 @@ def main() -> None:
     ap.add_argument("--csv", type=Path, help="write the per-clip, per-model rows here")
     args = ap.parse_args()
     if args.loop is not None and not args.loop > 0:
-        raise SystemExit(f"--loop must be a positive number of seconds, not {args.loop}")
+        fail(f"--loop must be a positive number of seconds, not {args.loop}")
     if args.wrap and args.loop is None:
-        raise SystemExit("--wrap names the clips --loop repeats: give --loop SECONDS too")
+        fail("--wrap names the clips --loop repeats: give --loop SECONDS too")
     if not args.clips.is_dir():
-        raise SystemExit(f"no folder {args.clips}; give the folder of BVH clips with --clips")
+        fail(f"no folder {args.clips}; give the folder of BVH clips with --clips")
     wrap = set(args.wrap) if args.wrap else (wrap_marks(args.clips) if args.loop else set())
-    clips, unknown = load_clips(args.clips, args.proportions, args.loop, wrap)
+    clips, unknown, refused = load_clips(args.clips, args.proportions, args.loop, wrap)
     if not clips:
-        raise SystemExit(f"no clip of {args.clips} has a file name that says an action ({', '.join(unknown)})")
+        fail(f"no clip of {args.clips} has a file name that says an action and imports "
+             f"({', '.join(unknown + refused)})")
     looped = [f"{c.file.rsplit('.', 1)[0]} ×{c.cycles}" for c in clips if c.cycles > 1]
     header = (f"{len(clips)} clips of {args.clips} ({args.proportions} proportions); "
               + (f"looped to ≥ {args.loop:g} s: {', '.join(looped) or 'none'}" if args.loop else "not looped")
-              + (f"; skipped, no action in the name: {', '.join(unknown)}" if unknown else ""))
+              + (f"; skipped, no action in the name: {', '.join(unknown)}" if unknown else "")
+              + (f"; skipped, the import refused: {'; '.join(refused)}" if refused else ""))
     results, summaries = [], []
     for m in args.models or shipped_models():
         per_clip, summary = score_model(m, clips)

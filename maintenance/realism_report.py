@@ -32,6 +32,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,14 @@ from m2t_interpret.data.synthetic.corpus import GENERATOR_VERSION
 from m2t_interpret.errors import M2TError
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def fail(message: str) -> NoReturn:
+    """Bad input: one line on stderr, exit status 2 (as the command line does)."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
+
+
 CLIP_DIR = REPO.parent / "shared" / "data" / "real-mocap"
 RECORDING_DIR = Path("/tmp/bvhtools/bvhtools-1.6.0/testBvhFiles")
 DEFAULT_RECORDINGS = ("test.bvh", "test2.bvh")
@@ -73,7 +82,7 @@ def clip_samples(folder: Path) -> tuple[dict[str, np.ndarray], list[str]]:
     """The features of every BVH clip of ``folder``, each clip whole; and the names used."""
     files = sorted(folder.glob("*.bvh"))
     if not files:
-        raise SystemExit(f"no .bvh clips in {folder}; give the folder of the real clips with --clips")
+        fail(f"no .bvh clips in {folder}; give the folder of the real clips with --clips")
     imported = [(f.name, _import(f)) for f in files]
     return _pool([motion_stats(m.joints) for _, m in imported if m]), [n for n, m in imported if m]
 
@@ -103,7 +112,7 @@ def recording_files(folder: Path | None) -> list[Path]:
     if folder is not None:
         files = sorted(folder.glob("*.bvh"))
         if not files:
-            raise SystemExit(f"no .bvh recordings in {folder}")
+            fail(f"no .bvh recordings in {folder}")
         return files
     files = [RECORDING_DIR / n for n in DEFAULT_RECORDINGS if (RECORDING_DIR / n).exists()]
     if not files:
@@ -184,9 +193,9 @@ def read_run(path: Path) -> tuple[pd.DataFrame, str]:
     try:
         table = pd.read_csv(path, comment="#")
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise SystemExit(f"cannot read {path}: {e}") from None
+        fail(f"cannot read {path}: {e}")
     if not {"feature", "w1_norm", "synthetic_median", "label"} <= set(table.columns):
-        raise SystemExit(f"{path} is not a realism_report.py CSV (no feature, w1_norm, synthetic_median, label)")
+        fail(f"{path} is not a realism_report.py CSV (no feature, w1_norm, synthetic_median, label)")
     return table, f"{table['label'].iloc[0]} ({table['commit'].iloc[0]})"
 
 
@@ -232,13 +241,13 @@ def main() -> None:
     ap.add_argument("--sort", action="store_true", help="sort the table by normalised W1, worst first")
     args = ap.parse_args()
     if args.n < 1:
-        raise SystemExit(f"--n must be at least 1, not {args.n}")
+        fail(f"--n must be at least 1, not {args.n}")
     before = read_run(args.compare) if args.compare else None
     if args.out and args.out.exists() and not args.out.read_text(errors="replace").startswith(MARK):
-        raise SystemExit(f"{args.out} exists and is not a table this script wrote; choose another --out")
+        fail(f"{args.out} exists and is not a table this script wrote; choose another --out")
     t0 = time.perf_counter()
     if not args.clips.is_dir():
-        raise SystemExit(f"no folder {args.clips}; give the folder of the real clips with --clips")
+        fail(f"no folder {args.clips}; give the folder of the real clips with --clips")
     clips, clip_names = clip_samples(args.clips)
     recordings, recording_names = recording_samples(recording_files(args.recordings), args.window_s)
     real = {"clips": clips} | ({"recordings": recordings} if recording_names else {})

@@ -101,13 +101,14 @@ def test_the_forced_caption_takes_the_moving_side_and_the_first_form_in_the_voca
     assert text is None and missing == ["dances"]
 
 
-def test_the_readme_marks_the_cycles(tmp_path):
+def test_the_readme_marks_the_cycles(tmp_path, capsys):
     (tmp_path / "README.md").write_text(
         "intro\n\n| file | action | loop |\n|---|---|---|\n| `a_walk.bvh` | walk | wrap |\n| `b_punch.bvh` | punch | none |\n")
     assert rcs.wrap_marks(tmp_path) == {"a_walk.bvh"}
     (tmp_path / "README.md").write_text("| file | action |\n|---|---|\n| a_walk.bvh | walk |\n")
-    with pytest.raises(SystemExit, match="loop"):
+    with pytest.raises(SystemExit) as stop:
         rcs.wrap_marks(tmp_path)
+    assert stop.value.code == 2 and "'loop'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", ["humanoid3d_walk.bvh", "walker_turn_left0.bvh"])
