@@ -425,7 +425,8 @@ def test_written_compare_table_fills_the_chance_cell_of_every_scored_row(gt, tmp
     moved = set(other.loc[temporal, "score"])
     assert len(moved) == 3
     other.loc[temporal, "chance"] = other.loc[temporal, "chance"] + 0.05
-    cmp = A.compare_table({"a": scores, "b": other}, {"a": {"bleu4": 0.5, "cider": 2.0}, "b": {"bleu4": 0.4, "cider": 1.5}})
+    captions = {"a": {"bleu4": 0.5, "cider": 2.0}, "b": {"bleu4": 0.4, "cider": 1.5}}
+    cmp = A.compare_table({"a": scores, "b": other}, captions)
     csv, md = write_table(cmp, tmp_path / "compare_scores", ["csv", "md"])
     back = pd.read_csv(csv).set_index("score")
     levelled = scores.set_index("score")["chance"].notna()

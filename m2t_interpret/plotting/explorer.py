@@ -155,7 +155,8 @@ function drawParts(){
   if (w.attribution_parts) traces.push({type:'bar', name:D.attribution_label, x:D.part_labels, y:w.attribution_parts,
     marker:{color:D.part_colors, pattern:{shape:'/'}, line:{color:'#333', width:1}}});
   const lay = clone(L.parts);
-  lay.title.text = '“'+w.word+'” per part' + (w.true_parts && w.true_parts.length ? ' · true: '+w.true_parts.join(', ') : '');
+  lay.title.text = '“'+w.word+'” per part' +
+    (w.true_parts && w.true_parts.length ? ' · true: '+w.true_parts.join(', ') : '');
   lay.shapes = [{type:'line', xref:'paper', x0:0, x1:1, y0:1/6, y1:1/6, line:{color:D.chance_color, dash:'dot'}}];
   lay.annotations = [{xref:'paper', x:1, y:1/6, text:'uniform 1/6', showarrow:false, xanchor:'right', yanchor:'bottom',
     font:{size:11, color:D.chance_color}}];
