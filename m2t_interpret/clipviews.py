@@ -80,16 +80,18 @@ def caption_words(table: pd.DataFrame, clip_id: str) -> list[tuple[int, str]]:
     return [(int(s), str(w)) for s, w in zip(rows["step"], rows["word"])]
 
 
-def clip_animation(view: ClipView, clip: int | str, word: str | None = None) -> SkeletonAnimation:
+def clip_animation(view: ClipView, clip: int | str, word: str | None = None,
+                   camera: str = "follow") -> SkeletonAnimation:
     """The animation of one clip of ``view``: the current word's α·Γ on the joints (``word`` only,
-    or at each frame the motion word whose Γ is highest)."""
+    or at each frame the motion word whose Γ is highest); ``camera`` follow (a window the body's
+    size centred on the pelvis) or fixed (the whole path in view)."""
     cap = view.capture
     n = cap.clip_index(clip)
     cid = cap.clip_ids[n]
     weights = joint_weights(cap, view.table, n, word)
     title = f"{cid} · {getattr(view.model, 'name', None) or cap.meta.get('model') or 'model'}"
     return SkeletonAnimation(view.clips.joints[n], weights, cap.skeleton, caption_words(view.table, cid),
-                             fps=cap.fps, downsample=cap.downsample, title=title)
+                             fps=cap.fps, downsample=cap.downsample, title=title, camera=camera)
 
 
 # ---------------------------------------------------------------------------------------------

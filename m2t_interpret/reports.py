@@ -63,13 +63,20 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
     def figure(self, key: str, interactive: bool = False):
-        """Draw figure ``key``: a matplotlib Figure, or a plotly Figure with ``interactive``."""
+        """Draw figure ``key``: a matplotlib Figure, or a plotly Figure with ``interactive`` (whose
+        Jupyter output also holds a PNG of the static figure, for viewers that run no JavaScript)."""
+        if not interactive:
+            return self._draw(key, static=True)
+        from .plotting.notebook import NotebookFigure  # plotly: only to draw
+
+        return NotebookFigure(self._draw(key, static=False), static=lambda: self._draw(key, static=True))
+
+    def _draw(self, key: str, static: bool):
         from .plotting import interactive as interactive_plots  # matplotlib and plotly: only to draw
         from .plotting import static as static_plots
 
         fn_name, args, kwargs = self.figures[key]
-        module = interactive_plots if interactive else static_plots
-        return getattr(module, fn_name)(*args, **kwargs)
+        return getattr(static_plots if static else interactive_plots, fn_name)(*args, **kwargs)
 
     def write(self, out_dir: str | os.PathLike, formats: Sequence[str] = DEFAULT_FORMATS,
               plotlyjs: str = "shared") -> list[Path]:
@@ -107,7 +114,7 @@ class Report:
                 fig = self.figure(key)
                 paths += save_figure(fig, stem, static_formats)
             if "html" in formats:
-                paths += [p for p in save_figure(self.figure(key, interactive=True), stem, ["html"], plotlyjs)
+                paths += [p for p in save_figure(self._draw(key, static=False), stem, ["html"], plotlyjs)
                           if p not in paths]
         return paths
 

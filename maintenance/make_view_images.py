@@ -3,8 +3,10 @@
     python maintenance/make_view_images.py [--out docs/images]
 
 Writes ``animation.gif`` (one held-out synthetic clip), ``animation_frames.png`` (four of its
-frames side by side) and, when headless Chromium is installed, ``explorer.png`` (a screenshot of
-the explorer page of three clips). Everything comes from the commands' own library functions.
+frames side by side), ``animation_camera.png`` (one frame of a clip that travels 9 m, with the fixed
+camera and with the default one that follows the body) and, when headless Chromium is installed,
+``explorer.png`` (a screenshot of the explorer page of three clips). Everything comes from the
+commands' own library functions.
 """
 
 from __future__ import annotations
@@ -19,7 +21,21 @@ sys.path.insert(0, str(REPO))
 
 #: The clip and word shown (held-out corpus, seed 2, test split).
 CLIP, WORD = "000003", "throws"
+#: A clip whose person travels (squats, kicks, then jogs 9 m forward) and the share of it shown.
+TRAVEL_CLIP, TRAVEL_AT = "000039", 0.75
 EXPLORER_CLIPS = ["000000", "000002", "000003"]
+
+
+def save_strip(images: list, path: Path) -> None:
+    """Images side by side, as one PNG (written whole)."""
+    import numpy as np
+    from PIL import Image
+
+    from m2t_interpret.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        Image.fromarray(np.concatenate(images, axis=1)).save(tmp, format="PNG", optimize=True)
+    print(path)
 
 
 def main() -> None:
@@ -27,10 +43,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "images")
     args = ap.parse_args()
     import numpy as np
-    from PIL import Image
 
     from m2t_interpret import clipviews
-    from m2t_interpret.io import atomic_path
     from m2t_interpret.plotting import browser
 
     view = clipviews.open_clips(clips=[CLIP])
@@ -40,11 +54,11 @@ def main() -> None:
     active = np.nonzero(w.active)[0]
     frames = np.linspace(active[0], active[-1], 4).round().astype(int) if len(active) >= 4 else \
         np.linspace(0, anim.n_frames - 1, 4).round().astype(int)
-    strip = np.concatenate([anim.render(int(i)) for i in frames], axis=1)
-    path = args.out / "animation_frames.png"
-    with atomic_path(path) as tmp:
-        Image.fromarray(strip).save(tmp, format="PNG", optimize=True)
-    print(path)
+    save_strip([anim.render(int(i)) for i in frames], args.out / "animation_frames.png")
+    travel = clipviews.open_clips(clips=[TRAVEL_CLIP])
+    cams = [clipviews.clip_animation(travel, TRAVEL_CLIP, camera=c) for c in ("fixed", "follow")]
+    i = round(TRAVEL_AT * (cams[0].n_frames - 1))
+    save_strip([a.render(i) for a in cams], args.out / "animation_camera.png")
 
     if browser.find_chromium() is None:
         print("headless Chromium not found: explorer.png not made")

@@ -161,10 +161,8 @@ def claim_table(compare: pd.DataFrame) -> str:
     head = ["| score | " + " | ".join(models) + " | chance | best constant | n |",
             "|---|" + "---:|" * (len(models) + 3)]
     def level(r: str, column: str) -> str:  # shared, or the models' own levels (model order) where they differ
-        if not pd.isna(compare.loc[r, column]):
-            return _fmt(compare.loc[r, column])
         own = [_fmt(v) for v in model_levels(compare.loc[r], column, models)]
-        return " / ".join(own) if any(own) else ""
+        return own[0] if len(set(own)) == 1 else " / ".join(own)
 
     body = [f"| {r} | " + " | ".join(_fmt(compare.loc[r, m]) for m in models) + f" | {level(r, 'chance')} "
             f"| {level(r, 'best constant')} | {'' if pd.isna(compare.loc[r, 'n']) else int(compare.loc[r, 'n'])} |"

@@ -399,8 +399,11 @@ def test_compare_table_gives_each_model_its_own_chance_where_they_differ(gt):
     other.loc[row, "n"] = other.loc[row, "n"] + 1
     cmp = A.compare_table({"a": scores, "b": other}).set_index("score")
     lateral = "pointing, one-part (lateral) words"
-    assert np.isnan(cmp.loc[lateral, "chance"]) and pd.isna(cmp.loc[lateral, "n"])
+    n_a = int(cmp.loc[lateral, "n · a"])
+    # the shared cells list each model's level in column order, as docs/pretrained.md's table does
+    assert cmp.loc[lateral, "chance"] == "0.167 / 0.250" and cmp.loc[lateral, "n"] == f"{n_a} / {n_a + 1}"
     assert cmp.loc[lateral, "chance · a"] == pytest.approx(1 / 6) and cmp.loc[lateral, "chance · b"] == 0.25
+    assert A.scores.model_levels(cmp.loc[lateral], "chance", ["a", "b"]) == pytest.approx([1 / 6, 0.25])
     assert cmp.loc[lateral, "n · b"] == cmp.loc[lateral, "n · a"] + 1
     same = "gate AUROC, motion vs non-motion (ground truth)"
     assert cmp.loc[same, "chance"] == cmp.loc[same, "chance · a"] == cmp.loc[same, "chance · b"]
@@ -408,6 +411,37 @@ def test_compare_table_gives_each_model_its_own_chance_where_they_differ(gt):
     captions = {"a": {"bleu4": 0.5, "cider": 2.0}, "b": {"bleu4": 0.4, "cider": 1.5}}
     cmp = A.compare_table({"a": scores, "b": other}, captions).set_index("score")
     assert cmp.loc["caption BLEU@4 (greedy)", "b"] == 0.4 and np.isnan(cmp.loc["caption BLEU@4 (greedy)", "chance · a"])
+    assert pd.isna(cmp.loc["caption BLEU@4 (greedy)", "chance"])  # a caption metric has no chance level
+
+
+def test_written_compare_table_fills_the_chance_cell_of_every_scored_row(gt, tmp_path):
+    """Where the models' chance levels differ (temporal chance uses each model's σ), the written CSV and
+    Markdown still show a chance level in every row that has one: the levels listed in column order."""
+    from m2t_interpret.plotting.save import write_table
+
+    scores = A.interpretability_scores(table_of(build_capture(), gt), D, FPS)
+    other = scores.copy()
+    temporal = other["score"].isin(["mean tIoU", "R@1 IoU≥0.5", "onset error (s, lower is better)"])
+    moved = set(other.loc[temporal, "score"])
+    assert len(moved) == 3
+    other.loc[temporal, "chance"] = other.loc[temporal, "chance"] + 0.05
+    captions = {"a": {"bleu4": 0.5, "cider": 2.0}, "b": {"bleu4": 0.4, "cider": 1.5}}
+    cmp = A.compare_table({"a": scores, "b": other}, captions)
+    csv, md = write_table(cmp, tmp_path / "compare_scores", ["csv", "md"])
+    back = pd.read_csv(csv).set_index("score")
+    levelled = scores.set_index("score")["chance"].notna()
+    assert levelled.sum() >= 10
+    for score, has_level in levelled.items():
+        cell = back.loc[score, "chance"]
+        assert pd.notna(cell) == has_level, score
+        if has_level:  # each model's level to 3 decimals, read back from the cell itself
+            want = [back.loc[score, "chance · a"], back.loc[score, "chance · b"]]
+            got = [float(v) for v in str(cell).split(" / ")]
+            assert len(got) == (2 if score in moved else 1), score
+            assert got == pytest.approx(want[:len(got)], abs=5e-4), score
+    row = next(line for line in md.read_text(encoding="utf-8").splitlines() if line.startswith("| mean tIoU "))
+    a, b = back.loc["mean tIoU", ["chance · a", "chance · b"]]
+    assert f" {a:.3f} / {b:.3f} " in row
 
 
 def test_gaussian_kde_equals_scipys_in_one_dimension():

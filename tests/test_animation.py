@@ -1,5 +1,6 @@
 """Skeleton animations: a GIF of a synthetic clip moves, and the joints it highlights are the
-attended part's (checked in the artist data and in the decoded pixels); KIT millimetres; MP4."""
+attended part's (checked in the artist data and in the decoded pixels); KIT millimetres; MP4; the
+follow camera keeps a travelling body large, the fixed one the whole path in view."""
 
 from __future__ import annotations
 
@@ -81,20 +82,24 @@ def test_unknown_word_is_refused(view):
         clip_animation(view, 0, word="dance")
 
 
-def _tiny_kit_animation(scale: float):
+def _tiny_animation(motion: np.ndarray, skeleton: str, drawn: np.ndarray | None = None, **options):
+    """The animation of ``drawn`` (default ``motion``) with the weights a tiny model gives ``motion``."""
     from m2t_interpret.analysis import token_table
     from m2t_interpret.analysis.joint_weights import joint_weights
     from m2t_interpret.capture.clips import model_frame_joints
     from m2t_interpret.plotting.animation import SkeletonAnimation
 
-    model = tiny_model("kit")
-    motion = random_motions(1, joints=21, seed=3, lengths=[30])[0]
-    cap = model.capture([motion])
+    cap = tiny_model(skeleton, seed=1 if skeleton == "humanml3d" else 0).capture([motion])  # seed 1: a caption
     table = token_table(cap)
-    joints = model_frame_joints(motion * scale, cap.downsample, int(cap.lengths[0]))
+    joints = model_frame_joints(motion if drawn is None else drawn, cap.downsample, int(cap.lengths[0]))
     rows = table[~table["is_special"].astype(bool)]
-    return SkeletonAnimation(joints, joint_weights(cap, table, 0), "kit",
-                             list(zip(rows["step"], rows["word"])), fps=cap.fps, downsample=cap.downsample)
+    return SkeletonAnimation(joints, joint_weights(cap, table, 0), skeleton, list(zip(rows["step"], rows["word"])),
+                             fps=cap.fps, downsample=cap.downsample, **options)
+
+
+def _tiny_kit_animation(scale: float, **options):
+    motion = random_motions(1, joints=21, seed=3, lengths=[30])[0]
+    return _tiny_animation(motion, "kit", motion * scale, **options)
 
 
 def test_kit_millimetres_draw_like_metres():
@@ -142,13 +147,104 @@ def test_cli_animate_replaces_its_own_gif_and_refuses_a_user_file(view, tmp_path
     assert user.read_bytes() == b"GIF89a mine"
 
 
-def test_a_frame_is_the_same_whatever_was_drawn_before():
+@pytest.mark.parametrize("camera", ["follow", "fixed"])
+def test_a_frame_is_the_same_whatever_was_drawn_before(camera):
     """Frames are blitted over a saved background: frame 5 drawn after others equals frame 5
     drawn first, and two animations of the same clip agree (same seed, same pixels)."""
-    a, b = _tiny_kit_animation(1.0), _tiny_kit_animation(1.0)
+    a, b = _tiny_kit_animation(1.0, camera=camera), _tiny_kit_animation(1.0, camera=camera)
     first = a.render(5)
     for i in (0, 9, 2):
         a.render(i)
     np.testing.assert_array_equal(a.render(5), first)
     np.testing.assert_array_equal(b.render(5), first)
     assert not np.array_equal(a.render(0), first)
+
+
+@pytest.fixture(scope="module")
+def jog():
+    """A synthetic clip of a person jogging 5.3 m forward (HumanML3D skeleton, y-up metres)."""
+    from m2t_interpret.data.synthetic.clip import generate_clip
+
+    joints = generate_clip(0, actions=["jog"]).joints
+    assert np.linalg.norm(joints[-1, 0] - joints[0, 0]) > 5
+    return joints
+
+
+def _height_fraction(anim, i: int) -> float:
+    """The skeleton's height in frame ``i``'s image, as a fraction of the image's height."""
+    image = anim.render(i)
+    rows = anim.joint_pixels(i)[:, 1]
+    return float(rows.max() - rows.min()) / image.shape[0]
+
+
+def test_follow_camera_keeps_a_travelling_body_large_and_centred(jog):
+    follow = _tiny_animation(jog, "humanml3d")
+    fixed = _tiny_animation(jog, "humanml3d", camera="fixed")
+    assert follow.camera == "follow"
+    frames = np.linspace(0, follow.n_frames - 1, 6).round().astype(int)
+    big = np.array([_height_fraction(follow, i) for i in frames])
+    small = np.array([_height_fraction(fixed, i) for i in frames])
+    # 5 m of path in one fixed view leaves the body an eighth of the frame (measured 0.13); following it, half (0.51)
+    assert big.min() > 0.35 and small.max() < 0.2 and (big > 3 * small).all(), (big, small)
+    side = follow.side
+    for i in frames:
+        follow.render(i)
+        (x0, x1), (y0, y1) = follow.ax.get_xlim(), follow.ax.get_ylim()
+        # a window of one size, centred on the pelvis, every joint inside it and drawn left of the colour bar
+        assert x1 - x0 == pytest.approx(side, rel=1e-9) and y1 - y0 == pytest.approx(side, rel=1e-9)
+        assert ((x0 + x1) / 2, (y0 + y1) / 2) == pytest.approx(tuple(follow.xyz[i, 0, :2]), abs=1e-9)
+        p = follow.xyz[i]
+        assert (p[:, 0] > x0).all() and (p[:, 0] < x1).all() and (p[:, 1] > y0).all() and (p[:, 1] < y1).all()
+        px = follow.joint_pixels(i)
+        assert (px >= 0).all() and (px[:, 0] < follow.cax.get_window_extent().x0).all() and (px[:, 1] < 512).all()
+        # the root's path, dense and cut to the window: some of it hidden, what is drawn inside
+        x, y, _ = (np.asarray(v, float) for v in follow.whole_path.get_data_3d())
+        shown = np.isfinite(x)
+        assert 0 < shown.sum() < len(x)
+        assert (x[shown] >= x0).all() and (x[shown] <= x1).all() and (y[shown] >= y0).all() and (y[shown] <= y1).all()
+        tx, ty, _ = (np.asarray(v, float) for v in follow.trail.get_data_3d())
+        assert (tx[-1], ty[-1]) == pytest.approx(tuple(follow.xyz[i, 0, :2]), abs=1e-9)  # the trail ends at the feet
+    assert follow.ax.get_zlim() == pytest.approx((follow.xyz[..., 2].min(), follow.xyz[..., 2].min()
+                                                   + follow_height(follow.xyz)))
+
+
+def follow_height(xyz):
+    from m2t_interpret.plotting.animation import follow_window
+
+    return follow_window(xyz)[1]
+
+
+def test_follow_window_is_sized_by_the_body(jog):
+    """A small body and a tall one fill the frame alike: the window scales with the body's height, so
+    scaling the clip leaves every joint's pixel where it was (float64 projection: well under a pixel)."""
+    tall = _tiny_animation(jog, "humanml3d")
+    small = _tiny_animation(jog, "humanml3d", jog * 0.6)
+    assert small.side == pytest.approx(0.6 * tall.side, rel=1e-6)
+    for i in (0, tall.n_frames // 2, tall.n_frames - 1):
+        small.render(i), tall.render(i)
+        np.testing.assert_allclose(small.joint_pixels(i), tall.joint_pixels(i), atol=0.05)
+
+
+def test_fixed_camera_keeps_the_whole_path_in_view(jog):
+    """The fixed camera's limits are set once, from the whole clip (the view before the follow
+    camera existed): a cube around the path's centre, half a side the farthest joint plus 0.1 m."""
+    fixed = _tiny_animation(jog, "humanml3d", camera="fixed")
+    xyz = fixed.xyz
+    floor = xyz[..., 2].min()
+    root = xyz[:, 0, :2]
+    centre = (root.max(0) + root.min(0)) / 2
+    half = max(np.abs(xyz[..., :2] - centre).max(), (xyz[..., 2].max() - floor) / 2, 0.5) + 0.1
+    want = [(centre[0] - half, centre[0] + half), (centre[1] - half, centre[1] + half), (floor, floor + 2 * half)]
+    for i in (0, fixed.n_frames - 1):
+        fixed.render(i)
+        got = [fixed.ax.get_xlim(), fixed.ax.get_ylim(), fixed.ax.get_zlim()]
+        assert np.asarray(got) == pytest.approx(np.asarray(want), abs=1e-9)
+    x, y, _ = (np.asarray(v, float) for v in fixed.whole_path.get_data_3d())
+    assert np.isfinite(x).all() and np.column_stack([x, y]) == pytest.approx(root, abs=1e-9)
+
+
+def test_unknown_camera_is_refused():
+    from m2t_interpret.errors import M2TError
+
+    with pytest.raises(M2TError, match="unknown camera 'orbit'; use follow"):
+        _tiny_kit_animation(1.0, camera="orbit")

@@ -50,6 +50,33 @@ def test_page_is_one_offline_file_with_every_panel_s_data(page):
     assert data["attribution_label"].startswith("attribution |ablation|")
 
 
+def _overlap(a, b) -> bool:
+    """Whether two [left, top, right, bottom] boxes share more than a pixel's width."""
+    return min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1
+
+
+def test_panel_titles_sit_below_the_modebar_band():
+    """plotly.js draws its modebar over the top MODEBAR_PX pixels of each panel, at the right; every
+    title starts below that band (in pixels from the panel's top) and ends above the plot area, and
+    the bar panel's legend sits between its title and its plot. The page's script sets only the text."""
+    from m2t_interpret.plotting.explorer import _SCRIPT, MODEBAR_PX, panel_layouts
+
+    assert MODEBAR_PX >= 28  # 2 px offset + 22 px buttons + padding, as plotly.js's stylesheet has it
+    for name, lay in panel_layouts().items():
+        t, h = lay["title"], lay["height"]
+        assert t["yref"] == "container" and t["yanchor"] == "top" and t["xanchor"] == "left", name
+        top = (1 - t["y"]) * h
+        bottom = top + 1.3 * t["font"]["size"]  # a line of text, descenders included
+        assert top >= MODEBAR_PX - 0.5, name
+        room = lay["margin"]["t"] - (2 * 26 if name == "parts" else 0)  # the legend's two rows above the plot
+        assert bottom <= room, (name, bottom, lay["margin"]["t"])
+        if name == "parts":  # the legend hangs from right under the title, with room for two rows
+            leg = lay["legend"]
+            assert leg["yref"] == "container" and leg["yanchor"] == "top" and leg["orientation"] == "h"
+            assert bottom <= (1 - leg["y"]) * h <= lay["margin"]["t"] - 2 * 26
+    assert "lay.title = " not in _SCRIPT and _SCRIPT.count("lay.title.text = ") == 4
+
+
 def test_explore_refuses_a_user_file(page, tmp_path, capsys):
     from m2t_interpret.cli import main
 
@@ -73,6 +100,14 @@ def test_page_in_headless_chromium(page, tmp_path):
     assert result["errors"] == []
     assert result["map_changed"] and result["selected"] == result["clicked"]
     assert result["traces"] > 20  # bones, the floor path and the joints
+    # as drawn (after the click, the Γ title names the word and its true segment): no control over a title
+    for panel, b in result["boxes"].items():
+        assert b["title"] and b["modebar"], panel
+        assert not _overlap(b["title"], b["modebar"]), (panel, b)
+        assert b["title"][3] <= b["plot_top"] + 1, (panel, b)  # the title stays above the plot area
+        if b["legend"]:
+            assert not _overlap(b["title"], b["legend"]) and not _overlap(b["legend"], b["modebar"]), (panel, b)
+    assert result["boxes"]["gamma"]["title"][2] > result["boxes"]["gamma"]["modebar"][0]  # a title as wide as the bar
 
     png = browser.screenshot(browser.file_url(page), tmp_path / "shot.png")
     img = np.asarray(Image.open(png).convert("RGB"))

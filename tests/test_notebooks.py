@@ -1,13 +1,17 @@
 """The notebooks in analyses/ are stored clean and run top to bottom with nbclient, as a user's
-Jupyter would run them (kernel python3, working folder analyses/)."""
+Jupyter would run them (kernel python3, working folder analyses/); an interactive figure's output
+also holds a PNG, for viewers that run no JavaScript."""
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 from pathlib import Path
 
 import nbclient  # the [test] extra installs nbclient, nbformat and ipykernel: CI runs every notebook
 import nbformat
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,11 +82,56 @@ def _text(nb) -> str:
     return "\n".join(parts)
 
 
+PLOTLY = "application/vnd.plotly.v1+json"
+
+
+def _png(data: str):
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB"))
+
+
+def test_an_interactive_report_figure_also_carries_its_static_png(monkeypatch):
+    """Displayed in Jupyter, a report's plotly figure holds plotly's JSON and HTML and a PNG of the same
+    figure drawn by matplotlib (what GitHub, nbviewer and a PDF export show); drawn only when displayed."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    from test_plotting import map_table
+
+    from m2t_interpret.plotting import interactive, static
+    from m2t_interpret.plotting.notebook import NotebookFigure, png_base64
+    from m2t_interpret.reports import Report
+
+    monkeypatch.setattr(pio.renderers, "default", "plotly_mimetype+notebook")  # the kernel's default
+    table = map_table()
+    fig = Report("map", figures={"map": ("map_figure", (table,), {})}).figure("map", interactive=True)
+    assert isinstance(fig, go.Figure) and fig.to_dict() == go.Figure(interactive.map_figure(table)).to_dict()
+    bundle = fig._repr_mimebundle_()
+    assert {PLOTLY, "text/html", "image/png"} <= set(bundle)
+    png = _png(bundle["image/png"])
+    np.testing.assert_array_equal(png, _png(png_base64(static.map_figure(table))))  # the static figure's pixels
+    assert png.shape[0] > 150 and png.shape[1] > 300 and len(np.unique(png.reshape(-1, 3), axis=0)) > 50
+    assert "image/png" not in fig._repr_mimebundle_(exclude=["image/png"])
+    shown = []  # how IPython shows it: _ipython_display_ (plotly's own would leave the PNG out)
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
+    fig._ipython_display_()
+    assert len(shown) == 1 and shown[0][1] and {PLOTLY, "text/html", "image/png"} <= set(shown[0][0])
+
+    drawn = []
+    lazy = NotebookFigure(go.Figure(), static=lambda: drawn.append(1) or static.map_figure(table))
+    assert drawn == []  # nothing drawn until the figure is displayed
+    assert "image/png" in lazy._repr_mimebundle_() and drawn == [1]
+
+
 def test_explore_notebook_runs_and_draws_inline(kernel_env):
     nb = run_notebook("explore")
     mimes = _mime_types(nb)
     assert "image/png" in mimes, "the static figures are not drawn inline"
-    assert "application/vnd.plotly.v1+json" in mimes, "the interactive figure is not a plotly output"
+    assert PLOTLY in mimes, "the interactive figure is not a plotly output"
+    plotly_outputs = [o["data"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                      if PLOTLY in o.get("data", {})]
+    for data in plotly_outputs:  # a static viewer finds a picture beside each interactive figure
+        assert "image/png" in data and _png(data["image/png"]).shape[0] > 150
     html = "\n".join(o["data"]["text/html"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
                      if "text/html" in o.get("data", {}))
     assert "cdn.plot.ly" not in html and "cdn.jsdelivr" not in html, "the notebook loads plotly.js from the network"

@@ -76,15 +76,17 @@ def compare_table(scores: dict[str, pd.DataFrame], captions: dict[str, dict] | N
     """Models side by side: one row per score, one column per model, plus ``chance``,
     ``best constant`` and ``n`` columns. These depend on the data, not the model, except where a
     chance level uses the model's own σ or a generated caption changes the tokens scored: where
-    the models disagree, that row's shared value is empty and ``chance · MODEL`` (and so on)
-    columns give each model's own. Caption metrics are appended as rows."""
+    the models disagree, that row's shared cell lists each model's value in column order
+    (``"0.412 / 0.405"``, 3 decimals, so that every scored row shows its levels) and
+    ``chance · MODEL`` (and so on) columns give each model's own in full precision
+    (:func:`model_levels` reads either). Caption metrics are appended as rows."""
     names = list(scores)
     indexed = {name: scores[name].set_index("score") for name in names}
     base = indexed[names[0]]
     out = pd.DataFrame(index=base.index)
     for name in names:
         out[name] = indexed[name]["value"]
-    per_model = {}
+    per_model, listed = {}, {}
     for col, src in (("chance", "chance"), ("best constant", "best_constant"), ("n", "n")):
         values = pd.DataFrame({name: indexed[name][src].reindex(base.index) for name in names}).astype(float)
         first = values[names[0]]
@@ -95,6 +97,7 @@ def compare_table(scores: dict[str, pd.DataFrame], captions: dict[str, dict] | N
         out[col] = first.where(~differs)
         if differs.any():
             per_model.update({level_column(col, name): values[name] for name in names})
+            listed[col] = values[differs]
     for col, values in per_model.items():
         out[col] = values
     if captions:
@@ -104,7 +107,15 @@ def compare_table(scores: dict[str, pd.DataFrame], captions: dict[str, dict] | N
                 + [np.nan] * (len(out.columns) - len(names)))
     for col in [c for c in out.columns if c == "n" or c.startswith("n · ")]:
         out[col] = out[col].round().astype("Int64")
+    for col, values in listed.items():
+        out[col] = out[col].astype(object)
+        out.loc[values.index, col] = [_listed(v, whole=col == "n") for v in values.to_numpy()]
     return out.reset_index()
+
+
+def _listed(values: np.ndarray, whole: bool) -> str:
+    """Each model's level in column order, as one cell: ``0.412 / 0.405`` (counts as integers)."""
+    return " / ".join("" if not np.isfinite(v) else f"{v:.0f}" if whole else f"{v:.3f}" for v in values)
 
 
 def level_column(column: str, model: str) -> str:

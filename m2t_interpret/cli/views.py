@@ -40,28 +40,34 @@ def animate(
                                                        "imageio-ffmpeg: pip install "
                                                        "'m2t-interpret\\[video]'). Default: from "
                                                        "--out's suffix, else gif.")] = None,
+    camera: Annotated[str, typer.Option("--camera", metavar="follow|fixed",
+                                        help="follow: a window 1.2 body heights wide centred on the "
+                                             "pelvis, so the body fills the frame however far it "
+                                             "travels (the floor grid and path move under it); fixed: "
+                                             "the whole path in view.")] = "follow",
 ) -> None:
     """Animate one clip's skeleton in 3D with the current word's attention on it: joints coloured and sized by
     α·Γ (α of the joint's part × Γ at that frame), the caption with the active word highlighted while its
     Γ ≥ ½ (in its most attended part's colour), the root's path on the floor. Plays at the model's frame
-    rate (10 fps for HumanML3D)."""
+    rate (10 fps for HumanML3D); the camera follows the body unless --camera fixed."""
     # heavy: imported when the command runs
     from ..clipviews import clip_animation
-    from ..plotting.animation import check_animation_format, is_animation_file, write_animation
+    from ..plotting.animation import check_animation_format, check_camera, is_animation_file, write_animation
 
     fmt = check_animation_format(format or out.suffix or "gif")
+    camera = check_camera(camera)
     if out.suffix.lower().lstrip(".") not in ("", fmt):
         raise M2TError(f"--out {out} has the suffix {out.suffix} but the format is {fmt}; name a .{fmt} file")
     folder = file_output(out, "animate", "animation", is_legacy=is_animation_file)
     view = _open_clips(o, [clip])
-    anim = clip_animation(view, 0, word)
+    anim = clip_animation(view, 0, word, camera)
     cap = view.capture
     with folder.transaction() as stage:
         write_animation(anim, stage / out.name, fmt)
     w = anim.weights
     typer.echo(f"{cap.clip_ids[0]}: {cap.captions[0]}")
     typer.echo(f"words drawn: {', '.join(w.words)} · {anim.n_frames} frames at {anim.fps:g} fps · "
-               f"largest α·Γ {anim.vmax:.2f}")
+               f"largest α·Γ {anim.vmax:.2f} · camera {camera}")
     typer.echo(f"wrote {out}")
 
 

@@ -36,27 +36,44 @@ from .style import (
 SIGNATURE = '<meta name="generator" content="m2t-interpret explorer">'
 
 
-def _layout(**kw) -> dict:
-    """A panel's layout in the house template, resolved to plain JSON for the page's script."""
-    kw.setdefault("margin", {"l": 60, "r": 20, "t": 36, "b": 40})
-    return go.Layout(template=PLOTLY_TEMPLATE, font=PLOTLY_FONT, **kw).to_plotly_json()
+#: plotly.js draws its modebar (the toolbar) at the top right of each panel, over whatever is there:
+#: 2 px from the top, 22 px buttons with 3 px padding. Titles start below this band, so that no
+#: control covers them, whatever their length.
+MODEBAR_PX = 30
+TITLE_PX = 15
+#: Pixels above a panel's plot area: the modebar's band, the title and a gap.
+TITLE_BAND = MODEBAR_PX + round(1.4 * TITLE_PX) + 6
+#: One row of a horizontal legend (13 px text) with its padding; the bar panel keeps room for two,
+#: since its two entries wrap onto two rows in a narrow window.
+LEGEND_PX = 26
+
+
+def _layout(height: int, margin: dict | None = None, **kw) -> dict:
+    """A panel's layout in the house template, resolved to plain JSON for the page's script: its
+    title (text filled in by the script) at the top left, under the modebar's band."""
+    margin = {"l": 60, "r": 20, "t": TITLE_BAND, "b": 40, **(margin or {})}
+    title = {"text": "", "x": 0.02, "xanchor": "left", "yref": "container", "y": 1 - MODEBAR_PX / height,
+             "yanchor": "top", "font": {"size": TITLE_PX}}
+    return go.Layout(template=PLOTLY_TEMPLATE, font=PLOTLY_FONT, height=height, margin=margin, title=title,
+                     **kw).to_plotly_json()
 
 
 def panel_layouts() -> dict:
-    """The four panels' layouts (the script fills in data, titles and shapes)."""
+    """The four panels' layouts (the script fills in data, title texts and shapes)."""
     axis3d = {"showticklabels": False, "title": {"text": ""}, "backgroundcolor": "rgba(240,240,240,0.5)"}
     return {
-        "skeleton": _layout(height=520, showlegend=False, margin={"l": 0, "r": 0, "t": 30, "b": 0},
+        "skeleton": _layout(520, showlegend=False, margin={"l": 0, "r": 0, "b": 0},
                             scene={"aspectmode": "cube", "xaxis": axis3d, "yaxis": axis3d, "zaxis": axis3d,
                                    "camera": {"eye": {"x": 0.85, "y": -1.0, "z": 0.35}}}),
-        "map": _layout(height=250, xaxis={"title": {"text": "time (s)"}},
+        "map": _layout(250, xaxis={"title": {"text": "time (s)"}},
                        yaxis={"autorange": "reversed", "tickmode": "array", "tickvals": list(range(len(PARTS))),
                               "ticktext": list(DISPLAY_PARTS)}),
-        "gamma": _layout(height=250, showlegend=False, xaxis={"title": {"text": "time (s)"}},
+        "gamma": _layout(250, showlegend=False, xaxis={"title": {"text": "time (s)"}},
                          yaxis={"title": {"text": "Γ"}, "range": [0, 1.05]}),
-        "parts": _layout(height=280, barmode="group", legend={"orientation": "h", "y": 1.02, "x": 0,
-                                                              "yanchor": "bottom"},
-                         margin={"l": 60, "r": 20, "t": 70, "b": 40},
+        # the legend's rows right under the title, above the plot
+        "parts": _layout(310, barmode="group", legend={"orientation": "h", "x": 0, "yref": "container",
+                                                       "y": 1 - TITLE_BAND / 310, "yanchor": "top"},
+                         margin={"t": TITLE_BAND + 2 * LEGEND_PX + 4},
                          yaxis={"title": {"text": "share of the word"}, "rangemode": "tozero"}),
     }
 
@@ -100,7 +117,7 @@ function drawSkeleton(){
     marker:{size:v.map(x=>4+14*x/Math.max(c.vmax,1e-6)), color:v, cmin:0, cmax:c.vmax, colorscale:D.cmap,
             showscale:true, colorbar:{title:{text:'α·Γ'}, len:0.6}}});
   const lay = clone(L.skeleton);
-  lay.title = {text:'frame '+fi+' · '+c.time_s[fi].toFixed(2)+' s · '+w.word, x:0.02};
+  lay.title.text = 'frame '+fi+' · '+c.time_s[fi].toFixed(2)+' s · '+w.word;
   lay.scene.xaxis.range = c.ranges[0]; lay.scene.yaxis.range = c.ranges[1]; lay.scene.zaxis.range = c.ranges[2];
   lay.uirevision = 'clip'+ci;
   return Plotly.react('skeleton', traces, lay);
@@ -110,7 +127,7 @@ function frameLine(c){ const t = c.time_s[fi];
 function drawMap(){
   const c = clip(), w = word();
   const lay = clone(L.map);
-  lay.title = {text:'α·Γ of “'+w.word+'” (β̂ '+w.beta.toFixed(2)+')', x:0.02};
+  lay.title.text = 'α·Γ of “'+w.word+'” (β̂ '+w.beta.toFixed(2)+')';
   lay.shapes = [frameLine(c)];
   return Plotly.react('map', [{type:'heatmap', z:w.map, x:c.time_s, y:[0,1,2,3,4,5], colorscale:D.cmap,
     zmin:0, zmax:c.vmax, hovertemplate:'%{x:.2f} s · %{text}: %{z:.3f}<extra></extra>',
@@ -128,8 +145,8 @@ function drawGamma(){
     fillcolor:D.segment_color, opacity:k===wi?0.55:0.15}); });
   lay.shapes = shapes;
   const seg = word().true_segment;
-  lay.title = {text:'Γ of every word' + (seg ? ' · true segment of “'+word().word+'” '+seg[0].toFixed(2)+'–'+
-    seg[1].toFixed(2)+' s' : (c.has_truth ? ' · “'+word().word+'” has no true segment' : ' · no ground truth')), x:0.02};
+  lay.title.text = 'Γ of every word' + (seg ? ' · true segment of “'+word().word+'” '+seg[0].toFixed(2)+'–'+
+    seg[1].toFixed(2)+' s' : (c.has_truth ? ' · “'+word().word+'” has no true segment' : ' · no ground truth'));
   return Plotly.react('gamma', traces, lay);
 }
 function drawParts(){
@@ -138,7 +155,8 @@ function drawParts(){
   if (w.attribution_parts) traces.push({type:'bar', name:D.attribution_label, x:D.part_labels, y:w.attribution_parts,
     marker:{color:D.part_colors, pattern:{shape:'/'}, line:{color:'#333', width:1}}});
   const lay = clone(L.parts);
-  lay.title = {text:'“'+w.word+'” per part' + (w.true_parts && w.true_parts.length ? ' · true: '+w.true_parts.join(', ') : ''), x:0.02};
+  lay.title.text = '“'+w.word+'” per part' +
+    (w.true_parts && w.true_parts.length ? ' · true: '+w.true_parts.join(', ') : '');
   lay.shapes = [{type:'line', xref:'paper', x0:0, x1:1, y0:1/6, y1:1/6, line:{color:D.chance_color, dash:'dot'}}];
   lay.annotations = [{xref:'paper', x:1, y:1/6, text:'uniform 1/6', showarrow:false, xanchor:'right', yanchor:'bottom',
     font:{size:11, color:D.chance_color}}];
@@ -170,6 +188,15 @@ $('play').addEventListener('click', () => {
   $('play').textContent = '❚❚ pause';
   timer = setInterval(() => setFrame((fi + 1) % clip().time_s.length), 1000 / D.clips[ci].fps); });
 const ready = selectClip(0);
+function panelBoxes(){  // [left, top, right, bottom] in pixels from each panel's top left, for the test hook
+  const out = {};
+  ['skeleton', 'map', 'gamma', 'parts'].forEach(id => { const gd = $(id), o = gd.getBoundingClientRect();
+    const box = sel => { const el = gd.querySelector(sel); if (!el) return null; const r = el.getBoundingClientRect();
+      return [r.left - o.left, r.top - o.top, r.right - o.left, r.bottom - o.top]; };
+    out[id] = {title: box('.gtitle'), modebar: box('.modebar'), legend: box('.legend'), width: o.width,
+               plot_top: gd._fullLayout._size.t}; });
+  return out;
+}
 if (new URLSearchParams(location.search).get('test') === 'click') {
   ready.then(() => {
     const before = JSON.stringify(document.getElementById('map').data[0].z);
@@ -182,7 +209,7 @@ if (new URLSearchParams(location.search).get('test') === 'click') {
       const out = document.createElement('pre'); out.id = 'm2t-test';
       out.textContent = JSON.stringify({errors: window.__m2tErrors, clicked: target.firstChild.textContent,
         selected: clip().words[wi].word, map_changed: before !== after, words: spans.length,
-        traces: document.getElementById('skeleton').data.length});
+        traces: document.getElementById('skeleton').data.length, boxes: panelBoxes()});
       document.body.appendChild(out);
     });
   }).catch(e => { window.__m2tErrors.push(String(e)); const out = document.createElement('pre'); out.id = 'm2t-test';
@@ -260,4 +287,4 @@ def write_explorer(payload: dict, path: str | os.PathLike, title: str = "m2t-int
     return path
 
 
-__all__ = ["SIGNATURE", "explorer_html", "is_explorer_file", "panel_layouts", "write_explorer"]
+__all__ = ["MODEBAR_PX", "SIGNATURE", "explorer_html", "is_explorer_file", "panel_layouts", "write_explorer"]

@@ -330,6 +330,8 @@ CASES = [
       "no word 'dance' in the caption of clip 000002: \"a person"),
     C("animate-bad-format", f"animate {M} --data @corpus --clip 0 --format avi --out a.avi", 2,
       "unknown animation format 'avi'; use gif or mp4"),
+    C("animate-unknown-camera", f"animate {M} --data @corpus --clip 0 --camera orbit --out a.gif", 2,
+      "unknown camera 'orbit'; use follow"),
     C("animate-mp4-without-video-extra", f"animate {M} --data @corpus --clip 0 --out a.mp4", 2,
       "MP4 needs the optional video extra (imageio-ffmpeg): pip install 'm2t-interpret[video]'",
       allowed="__pycache__ __pycache__/*", setup="noimport:imageio_ffmpeg", run="sub"),
