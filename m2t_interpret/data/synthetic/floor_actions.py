@@ -77,6 +77,16 @@ def _fours(pitch: float = 76.0) -> np.ndarray:
     return _arms(p, flex=pitch + spine, elbow_flex=5.0)
 
 
+def _side_lunge(p: np.ndarray, s: int, abduct: float, knee_flex: float) -> np.ndarray:
+    """Leg of side ``s`` abducted by ``abduct``° and turned out 90° about its own axis, so that
+    the knee bends ``knee_flex``° in the frontal plane (the shin comes back under the knee)."""
+    p[hip(s)] = (Rotation.from_rotvec([0.0, 0.0, s * abduct * D])
+                 * Rotation.from_rotvec([0.0, s * np.pi / 2, 0.0])).as_rotvec()
+    p[knee(s)] = (knee_flex * D, 0.0, 0.0)
+    p[ankle(s)] = 0.0
+    return p
+
+
 def _wrap_pelvis(rot: np.ndarray) -> np.ndarray:
     """Wrap the single-axis pelvis turn into (−π, π] (the same rotation; ends exactly at rest)."""
     rot[:, PELVIS] = np.where(np.abs(rot[:, PELVIS]) > np.pi,
@@ -214,7 +224,7 @@ def roll(rng: np.random.Generator, max_frames: int) -> Segment:
     t_end = T - 1.0 - rng.uniform(0.55, 0.7) * FPS  # back in a squat
     tuck = _legs(_body(0.0, 45.0, 40.0), 125.0, 140.0, 30.0)
     _arms(tuck, flex=70.0, elbow_flex=90.0)
-    reach = _arms(_squat(40.0, 120.0, 125.0), flex=rng.uniform(100, 120), elbow_flex=15.0)
+    reach = _arms(_squat(45.0, 120.0, 125.0), flex=rng.uniform(75, 95), elbow_flex=15.0)
     reach[NECK, 0] = 30.0 * D  # chin tucked
     rise = _arms(_squat(25.0, 120.0, 135.0), flex=rng.uniform(70, 90), elbow_flex=20.0)
     span = t_end - t_sq
@@ -241,30 +251,29 @@ def cartwheel(rng: np.random.Generator, max_frames: int) -> Segment:
     T = _frames(rng, 2.2, 3.2, max_frames)
     t_up = rng.uniform(0.35, 0.5) * FPS
     t_wheel = rng.uniform(1.1, 1.5) * FPS
-    t0, t1 = t_up + 3.0, t_up + 3.0 + t_wheel
+    t0, t1 = t_up + 1.0, t_up + 1.0 + t_wheel
     spread = rng.uniform(30.0, 42.0)
     arms_up = rng.uniform(160, 172)
     star = _arms(_legs(zero_pose(), 0.0, 0.0, 10.0, abduct=spread), abduct=arms_up)
     # the lead foot steps out to the side (lifted on the way) while the arms go up
     ready = _arms(zero_pose(), abduct=arms_up)
-    leg_pose(ready, s, 0.0, 0.0, 10.0, abduct=spread)
+    leg_pose(ready, s, 0.0, 0.0, 10.0, abduct=0.6 * spread)
     step = ready.copy()
     leg_pose(step, s, 35.0, 60.0, 10.0, abduct=0.6 * spread)
-    # the side facing the floor bends towards it and its knee gives (the lead side going down,
-    # the trailing side coming up), so a hand lands about a metre from the foot, not a body
-    # length away, and the other leg opens wider overhead
-    bend = rng.uniform(60.0, 75.0)
+    # the leg on the floor side folds out at the hip and bends its knee sideways (a side
+    # lunge), so a hand lands about a metre from the foot instead of a straight body's length;
+    # the upper leg opens wider overhead
+    fold, bend = rng.uniform(50.0, 60.0), rng.uniform(70.0, 90.0)
     lead_down, trail_down = star.copy(), star.copy()
     for pose, toward in ((lead_down, s), (trail_down, -s)):
-        for j, w in _SPINE:
-            pose[j, 2] = -toward * w * bend * D
-        leg_pose(pose, toward, 50.0, 80.0, 10.0, abduct=spread)
-        pose[hip(-toward), 2] = -toward * (spread + 25.0) * D
+        _side_lunge(pose, toward, spread + fold, bend)
+        pose[hip(-toward), 2] = -toward * (spread + 15.0) * D
     span = t1 - t0
-    rot = keyframes(T, [0.0, 0.5 * t_up, t_up, t0, t0 + 0.3 * span, t0 + 0.5 * span,
-                        t0 + 0.7 * span, t1, T - 1.0 - 0.3 * FPS, T - 1.0],
-                    [zero_pose(), step, ready, star, lead_down, star, trail_down, star,
-                     _arms(zero_pose(), abduct=arms_up), zero_pose()])
+    # keys follow the turn: hands land near 120° (0.4 of the wheel), feet near 240° (0.6)
+    times = [0.0, 0.5 * t_up, t_up] + [t0 + f * span for f in (0.15, 0.3, 0.42, 0.5, 0.58, 0.75)]
+    rot = keyframes(T, times + [t1, T - 1.0 - 0.3 * FPS, T - 1.0],
+                    [zero_pose(), step, ready, star, lead_down, lead_down, star, trail_down,
+                     trail_down, star, _arms(zero_pose(), abduct=arms_up), zero_pose()])
     # rotation about +Z by a negative angle tips the body towards +X (its left)
     rot[:, PELVIS, 2] = _turn_profile(T, t0 - 3.0, t1 + 3.0, -s * 2 * np.pi)
     _wrap_pelvis(rot)
