@@ -116,13 +116,15 @@ _DUTY = 0.6
 
 def _limb_stroke(u: np.ndarray, amp: float, duty: float = _DUTY) -> tuple[np.ndarray, np.ndarray]:
     """Stroke angle (forward +) and swing lift of a limb at cycle phase ``u``: swing forward over
-    the first 1 − ``duty`` of the cycle (smooth; the lift leads the stroke, so a hand leaves the
-    floor before it moves forward), stance backward over the rest at constant speed. A duty above
+    the first 1 − ``duty`` of the cycle (smooth), stance backward over the rest at constant
+    speed. A duty above
     one half overlaps the two diagonal pairs' stances, so the body is always carried."""
     u = np.mod(u, 1.0)
     swing = u < 1.0 - duty
     us = u / (1.0 - duty)
-    angle = np.where(swing, -amp + 2 * amp * smoothstep(us),
+    # the forward stroke runs in the middle 70 % of the swing: the limb is off the floor before
+    # it moves forward and has stopped before it touches down
+    angle = np.where(swing, -amp + 2 * amp * smoothstep((us - 0.15) / 0.7),
                      amp - 2 * amp * (u - (1.0 - duty)) / duty)
     bump = np.where(swing, np.sin(np.pi * us), 0.0)
     return angle, bump
