@@ -18,8 +18,8 @@ from scipy.spatial.transform import Rotation
 
 from .kinematics import FPS, OFFSETS, forward_kinematics
 from .primitives import (
-    D, HEAD, L_HIP, NECK, PELVIS, R_HIP, SPINE1, SPINE2, SPINE3, Segment, _frames, ankle, arm_pose,
-    elbow, envelope, hip, keyframes, knee, leg_pose, shoulder, smoothstep, zero_pose,
+    D, NECK, PELVIS, SPINE1, SPINE2, SPINE3, Segment, _frames, ankle, arm_pose, elbow, hip,
+    keyframes, knee, leg_pose, shoulder, smoothstep, zero_pose,
 )
 from .spec import ActionSpec
 
