@@ -140,12 +140,18 @@ def test_crawl_on_hands_and_knees_forward(clips):
         j = c.joints.astype(np.float64)
         s = _scale(j)
         a = c.actions[0]
-        mid = slice(a.start_frame + 22, a.end_frame - 22)  # after getting down, before rising
+        lo, hi = a.params["steady"]  # on all fours: after getting down, before rising
+        assert lo >= 10 and hi <= a.end_frame - a.start_frame - 10 and hi - lo >= 30
+        mid = slice(a.start_frame + lo, a.start_frame + hi)
         assert j[mid, 0, 1].max() < 0.65 * s  # the pelvis low
         up = _pelvis_axes(j[mid])[0]
         assert np.abs(up[:, 1]).max() < 0.5  # the trunk near horizontal
-        assert j[mid][:, [20, 21], 1].min(axis=1).max() < 0.08 * s  # a hand on the floor
-        assert j[mid][:, [4, 5], 1].min(axis=1).max() < 0.2 * s  # knees low
+        # a hand or a knee on the floor, the other pair near it (arm and leg lengths and the
+        # performer's trunk lean vary independently: one pair may float a few centimetres)
+        hand = j[mid][:, [20, 21], 1].min(axis=1)
+        knee = j[mid][:, [4, 5], 1].min(axis=1)
+        assert np.minimum(hand - 0.04 * s, knee - 0.05 * s).max() < 0.02
+        assert hand.max() < 0.15 * s and knee.max() < 0.17 * s
         v = (j[mid.stop, 0, 2] - j[mid.start, 0, 2]) / ((mid.stop - mid.start) / FPS)
         assert 0.15 < v < 0.8, v  # forward, at a crawl's speed
         assert abs(j[mid.stop, 0, 0] - j[mid.start, 0, 0]) < 0.25
@@ -177,3 +183,19 @@ def test_mirror_of_cartwheel_goes_the_other_way(clips):
     assert m.actions[0].params["side"] != c.actions[0].params["side"]
     dx = float(c.joints[-1, 0, 0] - c.joints[0, 0, 0])
     assert float(m.joints[-1, 0, 0] - m.joints[0, 0, 0]) == pytest.approx(-dx, abs=1e-5)
+
+
+def test_crawl_excerpts_are_on_all_fours():
+    """A random clip may be a short excerpt of a repeating action: a crawl's is cut from its
+    stretch on all fours, never from getting down or up."""
+    found = 0
+    for seed in range(600):
+        c = generate_clip(seed)
+        a = c.actions[0]
+        if a.action != "crawl" or not a.params.get("excerpt"):
+            continue
+        found += 1
+        j = c.joints.astype(np.float64)
+        assert j[:, 0, 1].max() < 0.65 * _scale(j), seed
+        assert np.abs(_pelvis_axes(j)[0][:, 1]).max() < 0.5, seed
+    assert found >= 3

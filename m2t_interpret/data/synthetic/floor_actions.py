@@ -132,13 +132,13 @@ def _limb_stroke(u: np.ndarray, amp: float, duty: float = _DUTY) -> tuple[np.nda
 
 def crawl(rng: np.random.Generator, max_frames: int) -> Segment:
     """Down onto hands and knees, crawl forward with diagonal limb pairs, back up to standing."""
-    down, up = _frames(rng, 0.7, 0.9, 40), _frames(rng, 0.8, 1.0, 40)
-    T = min(max_frames, down + _frames(rng, 1.6, 2.3, 60) + up)
+    down, up = _frames(rng, 0.6, 0.8, 40), _frames(rng, 0.7, 0.9, 40)
+    T = min(max_frames, down + _frames(rng, 1.8, 2.2, 60) + up)
     speed = rng.uniform(0.3, 0.6)
     amp = rng.uniform(15.0, 22.0)  # thigh stroke either side of vertical, degrees
     # a limb sweeps 2·L·sin(amp) backward in its stance, which lasts _DUTY of a cycle
     freq = _DUTY * speed / (2 * _THIGH * np.sin(amp * D))
-    pitch = rng.uniform(74.0, 78.0)
+    pitch = rng.uniform(73.0, 77.0)  # the performer's trunk lean (style) adds a few degrees
     fours = _fours(pitch)
     mid = _arms(_legs(_body(35.0, 10.0), 70.0, 95.0, 40.0), flex=70.0, elbow_flex=20.0)
     a, b = down * 0.5, float(down)
@@ -170,7 +170,9 @@ def crawl(rng: np.random.Generator, max_frames: int) -> Segment:
         rot[:, j, 1] += -w * 1.6 * r_pel
     return Segment(rot, np.zeros(T), np.zeros(T),
                    params={"speed_mps": round(float(speed), 2), "cycle_hz": round(float(freq), 2),
-                           "stroke_deg": round(float(amp), 1)})
+                           "stroke_deg": round(float(amp), 1),
+                           # the frames on all fours (an excerpt of the crawl is cut from them)
+                           "steady": [int(np.ceil(b)) + 2, int(c)]})
 
 
 # --------------------------------------------------------------------------------------------
