@@ -13,6 +13,7 @@ from .primitives import (
 )
 from .spec import ActionSpec
 from .strike_actions import STRIKE_ACTIONS
+from .floor_actions import FLOOR_ACTIONS
 
 
 LOCO = (1, 0, 1, 1, 1, 1)
@@ -76,6 +77,7 @@ ACTIONS: dict[str, ActionSpec] = {a.name: a for a in [
     ActionSpec("stand_still", (0, 0, 0, 0, 0, 0), stand_still, "rest pose with tiny sway only"),
 ]}
 ACTIONS.update({a.name: a for a in STRIKE_ACTIONS})
+ACTIONS.update({a.name: a for a in FLOOR_ACTIONS})
 
 
 def mirror_action(name: str) -> str:

@@ -161,9 +161,13 @@ def _excerpt(rng: np.random.Generator) -> tuple[list[str], list[Segment], list[i
     name = cyclic[int(rng.integers(len(cyclic)))]
     n = int(rng.integers(MIN_FRAMES, 40))
     seg = ACTIONS[name].make(rng, MAX_FRAMES)
-    while seg.n_frames < n + 16:  # too short to leave its ramps out: draw it again
+    # the steady stretch: past an 8-frame ramp at each end, or what the action says (a crawl
+    # gets down onto all fours first and back up at the end)
+    lo, hi = seg.params.get("steady", (8, seg.n_frames - 8))
+    while hi - lo < n:  # too short to leave its ramps out: draw it again
         seg = ACTIONS[name].make(rng, MAX_FRAMES)
-    a = int(rng.integers(8, seg.n_frames - n - 7))
+        lo, hi = seg.params.get("steady", (8, seg.n_frames - 8))
+    a = int(rng.integers(lo, hi - n + 1))
     cut = slice(a, a + n)
     adv = None if seg.advance is None else seg.advance[cut]
     part = Segment(seg.rot[cut], seg.dyaw[cut] - seg.dyaw[a], seg.lift[cut], seg.stride_gain,

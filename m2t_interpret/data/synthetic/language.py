@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import strike_actions
+from . import floor_actions
 
 MOTION_POS = frozenset({"VERB", "NOUN", "ADJ", "ADV", "NUM"})
 
@@ -115,6 +116,11 @@ TEMPLATES.update(strike_actions.TEMPLATES)
 LEXICON["slowly"] = "ADV"
 LEXICON["squats"] = "VERB"  # "does two squats" tags the plural noun as NOUN below
 _NOUN_AFTER_NUM = {"squats"}
+
+# floor and acrobatic actions (crawl, get up, roll, cartwheel, backflip)
+LEXICON.update(floor_actions.WORDS)
+GERUND.update(floor_actions.GERUND)
+TEMPLATES.update(floor_actions.TEMPLATES)
 
 CONNECTORS = ("then", "and then", "and after that")
 
