@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Train the five shipped captioners on the default synthetic corpus (seed 0), two at a time (one CPU
+# thread each), and copy each kept model into the package. Logs go to runs/<name>.log.
+#
+#     bash maintenance/train_shipped_models.sh [NAME ...]      # default: all five, the default model first
+#
+# Then: evaluate each (figures/pretrained/<name>), `python maintenance/make_interpretability_figures.py`,
+# `python maintenance/model_cards.py` and `python maintenance/real_clip_scores.py --markdown` (see
+# figures/MANIFEST.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+declare -A ARGS=(
+  [synthetic-guided]="--config synthetic --lambdas 2 1 --lambda-order 1"
+  [synthetic-unguided]="--config synthetic --lambdas 0 0"
+  [synthetic-guided-temporal]="--config synthetic --lambdas 2 1 --lambda-order 1 --segments auto --lambda-segment 2"
+  [synthetic-adapt]="--config synthetic --lambdas 0 1"
+  [synthetic-guided-paper]="--config synthetic-paper --lambdas 2 3"
+)
+NAMES=("$@")
+[ ${#NAMES[@]} -gt 0 ] || NAMES=(synthetic-guided synthetic-unguided synthetic-guided-temporal synthetic-adapt synthetic-guided-paper)
+mkdir -p runs
+train_one() {
+  local name=$1
+  # shellcheck disable=SC2086
+  m2t-interpret train ${ARGS[$name]} --out "runs/$name" --threads 1 --no-progress > "runs/$name.log" 2>&1
+  cp "runs/$name/model.pt" "m2t_interpret/pretrained/$name.pt"
+  echo "trained $name"
+}
+export -f train_one
+# the corpus is generated once into the cache (a lock makes the second run wait for the first's)
+for name in "${NAMES[@]}"; do
+  echo "$name"
+done | xargs -P 2 -I{} bash -c "$(declare -p ARGS); train_one {}"
