@@ -98,7 +98,7 @@ def test_shapes_and_lengths(joints):
 def test_bone_lengths_exact(joints):
     """Each clip has its own performer: bone lengths constant over the clip (float32 positions of
     ~2 m: 1e-4 m), left and right alike, the size within the body range and the proportions near
-    the reference body's (each limb group varies ±6 %, the overall size 0.86–1.16)."""
+    the reference body's (each limb group varies by a factor in 0.82–1.32, the overall size 0.86–1.16)."""
     left = [i for i, n in enumerate(JOINT_NAMES[1:]) if n.startswith("left_")]
     right = [MIRROR_PERM[i + 1] - 1 for i in left]
     swapped = REF[MIRROR_PERM[1:] - 1]  # a mirror clip carries the other side's bones
@@ -107,7 +107,7 @@ def test_bone_lengths_exact(joints):
         assert np.abs(bones - bones[0]).max() < 1e-4, x
         ratio = bones[0] / (swapped if x.startswith("M") else REF)
         assert np.abs(ratio[left] - ratio[right]).max() < 1e-3, x
-        assert BODY_SCALE[0] * 0.93 < ratio.min() and ratio.max() < BODY_SCALE[1] * 1.07, (x, ratio)
+        assert BODY_SCALE[0] * 0.8 < ratio.min() and ratio.max() < BODY_SCALE[1] * 1.33, (x, ratio)
 
 
 def test_feet_above_floor(joints, catalogue_clips):

@@ -110,7 +110,8 @@ def test_punch_twists_the_torso_into_the_punch(clips):
                     assert fwd[f, wr] > 0.15 and inside, (p, side)
                 else:  # the fist rises in front of the chin, above the shoulder  (≥ 6 cm ahead: a small body reaches less far)
                     assert fwd[f, wr] > 0.06 and j[f, wr, 1] > j[f, sh, 1] + 0.05, (p, side)
-                assert j[f, ow, 1] > j[f, osh, 1], (p, side)
+                # the guard fist stays up, by its shoulder (long upper arms hold it a little lower)
+                assert j[f, ow, 1] > j[f, osh, 1] - 0.05, (p, side)
 
 
 def test_kicks_lean_away_from_the_kicking_leg(clips):

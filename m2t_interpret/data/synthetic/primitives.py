@@ -289,8 +289,8 @@ def jump(rng: np.random.Generator, max_frames: int, forward: bool = False, hop: 
     T = min(max_frames, 6 + reps * cycle + 6)
     reps = max(1, min(reps, (T - 12) // cycle))
     T = 6 + reps * cycle + 6
-    swing = rng.uniform(40, 110) if not hop else rng.uniform(10, 35)  # arms up at take-off
-    back = rng.uniform(10, 40) if not hop else rng.uniform(5, 15)
+    swing = rng.uniform(30, 80) if not hop else rng.uniform(10, 35)  # arms up at take-off
+    back = rng.uniform(10, 30) if not hop else rng.uniform(5, 15)
 
     def pose(h: float, k: float, arms: float, ankle_ext: float | None = None) -> np.ndarray:
         p = _crouch(h, k) if ankle_ext is None else zero_pose()
