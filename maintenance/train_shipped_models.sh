@@ -22,9 +22,13 @@ mkdir -p runs
 train_one() {
   local name=$1
   # shellcheck disable=SC2086
-  m2t-interpret train ${ARGS[$name]} --out "runs/$name" --threads 1 --no-progress > "runs/$name.log" 2>&1
-  cp "runs/$name/model.pt" "m2t_interpret/pretrained/$name.pt"
-  echo "trained $name"
+  # the model is copied only when its run ends well (a killed run leaves the shipped one)
+  if m2t-interpret train ${ARGS[$name]} --out "runs/$name" --threads 1 --no-progress > "runs/$name.log" 2>&1; then
+    cp "runs/$name/model.pt" "m2t_interpret/pretrained/$name.pt"
+    echo "trained $name"
+  else
+    echo "FAILED $name (runs/$name.log)"
+  fi
 }
 export -f train_one
 # the corpus is generated once into the cache (a lock makes the second run wait for the first's)
