@@ -17,7 +17,8 @@ from m2t_interpret.data.synthetic import (
     generate_clip, generate_corpus, load_actions, load_corpus_info, load_ground_truth,
     load_joints, load_split, mirror_joints, part_speeds, vocabulary,
 )
-from m2t_interpret.data.synthetic.kinematics import BODY_SCALE, JOINT_NAMES, MIRROR_PERM
+from m2t_interpret.data.synthetic.clip import CYCLIC, EXCERPT_SHARE
+from m2t_interpret.data.synthetic.kinematics import BODY_SCALE, JOINT_NAMES, MIRROR_PERM, random_body
 from m2t_interpret.data.synthetic.language import LEXICON
 from m2t_interpret.data.synthetic.actions import ACTIONS
 from m2t_interpret.errors import M2TError
@@ -428,3 +429,57 @@ def test_generation_speed():
     for r in rngs:
         generate_clip(r)
     assert time.perf_counter() - t <= 10.0
+
+
+# --------------------------------------------------------------------------------------------
+# realism: performers, posture, secondary motion, excerpts
+# --------------------------------------------------------------------------------------------
+
+
+def test_performers_vary_in_size_and_proportions():
+    """Each clip has its own performer: over 200 clips the head joint of the standing body spans
+    most of 1.34–1.81 m, and upper arm against thigh varies (the proportions differ, not only the
+    size)."""
+    bodies = [random_body(np.random.default_rng([5, i])) for i in range(200)]
+    heads = np.array([b.head_height for b in bodies])
+    assert heads.min() < 1.40 and heads.max() > 1.75 and np.all((heads > 1.2) & (heads < 2.0))
+    ratio = np.array([np.linalg.norm(b.offsets[18]) / np.linalg.norm(b.offsets[4]) for b in bodies])
+    assert ratio.max() / ratio.min() > 1.25
+
+
+def test_excerpts_are_short_single_repeating_actions():
+    clips = [generate_clip(np.random.default_rng([11, i])) for i in range(300)]
+    short = [c for c in clips if c.actions[0].params.get("excerpt")]
+    assert 0.5 * EXCERPT_SHARE < len(short) / len(clips) < 2 * EXCERPT_SHARE
+    for c in short:
+        assert MIN_FRAMES <= c.n_frames < 40 and len(c.actions) == 1 and c.actions[0].action in CYCLIC
+        a = c.actions[0]
+        assert (a.start_frame, a.end_frame) == (0, c.n_frames)  # the action covers the whole excerpt
+        assert part_speeds(c.joints)[:, 2:].mean() > 0.1  # it moves from its first frame
+
+
+def test_a_walk_swings_the_arms_and_turns_the_trunk_against_the_pelvis():
+    """Secondary motion of a gait: the arms swing (relative to the pelvis) and the shoulder line
+    turns against the hip line, in every walk."""
+    for seed in range(6):
+        c = generate_clip(seed, actions=["walk_forward"])
+        a = c.actions[0]
+        j = c.joints[a.start_frame + 10:a.end_frame - 10].astype(np.float64)
+        hips = j[:, 1, [0, 2]] - j[:, 2, [0, 2]]
+        shoulders = j[:, 16, [0, 2]] - j[:, 17, [0, 2]]
+        angle = np.degrees(np.arctan2(hips[:, 1], hips[:, 0]) - np.arctan2(shoulders[:, 1], shoulders[:, 0]))
+        angle = (angle + 180) % 360 - 180
+        assert np.ptp(angle) > 4.0, (seed, np.ptp(angle))  # counter-rotation of a few degrees each way
+        assert part_speeds(c.joints)[a.start_frame:a.end_frame, 2:4].mean() > 0.15  # arm swing
+
+
+def test_standing_still_is_not_a_mannequin():
+    """Idle motion: a person standing still sways and looks around (head relative to the pelvis
+    moves), slowly (under 0.12 m/s for every part)."""
+    moved = []
+    for seed in range(5):
+        c = generate_clip(seed, actions=["stand_still"])
+        head = c.joints[:, 15] - c.joints[:, 0]
+        moved.append(np.ptp(head, axis=0).max())
+        assert part_speeds(c.joints).mean(axis=0).max() < 0.12
+    assert min(moved) > 0.005, moved
