@@ -18,7 +18,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from ..analysis.scores import model_levels
@@ -168,9 +168,10 @@ def parts_figure(scores: pd.DataFrame, confusion: pd.DataFrame | None, title: st
     if not has_conf:
         fig = new_figure(width, 2.5 + extra, title)
         ax = fig.subplots()
-    elif stacked:
-        fig = new_figure(width, 2.4 + min(width, 3.6) * 0.85 + extra, title)
-        ax, ax_conf = fig.subplots(2, 1, height_ratios=[1.0, 1.35])
+    elif stacked:  # two subfigures: the matrix's colour bar and equal aspect must not narrow the bars
+        fig = new_figure(width, 2.3 + 0.75 * width + extra, title)
+        top, bottom = fig.subfigures(2, 1, height_ratios=[2.3, 0.75 * width])
+        ax, ax_conf = top.subplots(), bottom.subplots()
     else:
         fig = new_figure(width, 2.9 + extra, title)
         ax, ax_conf = fig.subplots(1, 2, width_ratios=[1.15, 1.0])
@@ -196,7 +197,7 @@ def parts_figure(scores: pd.DataFrame, confusion: pd.DataFrame | None, title: st
               bbox_to_anchor=(0.0, 1.0), ncols=3, borderaxespad=0.2)
     if has_conf:
         image = _confusion_panel(ax_conf, confusion)
-        fig.colorbar(image, ax=ax_conf, label="share of the true\npart's words", shrink=0.9, aspect=15)
+        ax_conf.figure.colorbar(image, ax=ax_conf, label="share of the true\npart's words", shrink=0.9, aspect=15)
     return fig
 
 
@@ -344,6 +345,8 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
                               label=f"best threshold {threshold:.2f}" +
                               (f" (accuracy {acc:.2f})" if np.isfinite(acc) else "")))
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.01, not 10⁻² with a 5 pt exponent
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlim(0, 1)
     ax.set_xlabel("β̂ (motion gate)")
     ax.set_ylabel("density (log scale)")
@@ -352,8 +355,9 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
     if np.isfinite(chance):
         head += f" (chance {chance:.2f})"
     if isinstance(sep.get("labels", None), str) and sep.get("labels"):
-        head += f"; labels: {sep['labels']}"
-    ax.set_title(wrap(head, int((width - 0.6) * chars_per_inch(8.5))), loc="left")
+        labels = f"labels: {sep['labels']}"
+        head += f"; {labels}" if len(head) + len(labels) + 2 <= (width - 0.6) * chars_per_inch(8.5) else f"\n{labels}"
+    ax.set_title(head, loc="left")
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncols=legend_cols)
     else:

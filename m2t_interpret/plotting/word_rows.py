@@ -124,7 +124,8 @@ def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | No
     ax.grid(axis="y", visible=False)
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
-    ax.set_xlabel("β̂ (motion gate)\nGaussian KDE, Scott's bandwidth h;\neach row scaled to its peak", fontsize=7.5)
+    ax.set_xlabel("β̂ (motion gate)")
+    fig.supxlabel("Gaussian KDE, Scott's bandwidth h;\neach row scaled to its peak", fontsize=7, color="#555555")
     return fig
 
 
