@@ -378,3 +378,23 @@ def test_compare_figure_marks_each_models_own_chance_where_they_differ():
     assert xs == [round(0.1 + 0.1 * i, 3) for i in range(len(MODELS))]
     html = interactive.compare_figure(table, MODELS).to_html(include_plotlyjs=False)
     assert "line-ns" in html
+
+
+def test_attention_against_attribution_figures_take_the_width_asked_for():
+    """The attribution commands' static figures follow --width too (their panels a row fit it)."""
+    parts = pd.DataFrame([{"step": s, "word": w, "method": m, "part": p, "value": (k + 1) * (i + 1)}
+                          for s, w in ((1, "walks"), (3, "waves")) for i, m in enumerate(("attention", "ig"))
+                          for k, p in enumerate(PARTS)])
+    maps = pd.DataFrame([{"step": s, "word": w, "part": p, "time_s": t / 10, "value": k + t}
+                         for s, w in ((1, "walks"), (3, "waves")) for k, p in enumerate(PARTS) for t in range(5)])
+    curves = pd.DataFrame([{"curve": c, "ranking": r, "k": k, "mean_drop": k * (j + 1)}
+                           for c in ("comprehensiveness", "sufficiency") for j, r in enumerate(("attention", "ig"))
+                           for k in range(1, 4)])
+    sanity = pd.DataFrame([{"resolution": res, "explanation": e, "step": i, "randomised": f"layer {i}", "spearman": 1 - i / 3}
+                           for res in ("parts", "frames") for e in ("attention", "ig") for i in range(3)])
+    for name, args in (("attribution_bars_figure", (parts,)), ("attribution_map_figure", (maps,)),
+                       ("deletion_figure", (curves,)), ("sanity_figure", (sanity,))):
+        for width in (3.35, 7.0):
+            fig = getattr(static, name)(*args, width=width)
+            assert fig.get_size_inches()[0] == pytest.approx(width), name
+            assert fig.get_size_inches()[1] <= 9.0
