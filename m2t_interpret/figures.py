@@ -239,8 +239,7 @@ class PaperPart:
         return self.draw()
 
     def draw(self, width: float | None = None):
-        """The static figure ``width`` inches wide, its panels sharing it (None: the text width with
-        several models, one model's figure at its own width)."""
+        """The static figure ``width`` inches wide, shared by its panels (None: the text width for several)."""
         if self.panels is None:
             return None
         from .plotting.static import side_by_side  # matplotlib: only to draw
@@ -262,12 +261,13 @@ class PaperPart:
         return f"{label} · {own}" if own else label
 
     def caption(self) -> str:
-        """The figure's caption: what it shows, then each panel's own caption, (a), (b) … by model."""
+        """The figure's caption: what it shows (said once), then each panel's numbers, (a), (b) … by model."""
         if self.panels is None:
             return ""
-        key = self.panels[1]
-        return f"{self.spec.paper}: {self.spec.shows}. " + " ".join(
-            f"({chr(ord('a') + i)}) {label}: {rep.captions.get(key, '')}" for i, (label, rep) in enumerate(self.reports.items()))
+        key, first = self.panels[1], next(iter(self.reports.values()))
+        what = first.captions.get(key, "").removesuffix(first.details.get(key, "")).strip() or f"{self.spec.shows}."
+        return f"{self.spec.paper}: {what} " + " ".join(
+            f"({chr(ord('a') + i)}) {label}: {rep.details.get(key, '')}" for i, (label, rep) in enumerate(self.reports.items()))
 
     def write(self, out: str | os.PathLike, formats: Sequence[str] = DEFAULT_FORMATS,
               plotlyjs: str = "shared", width: float | None = None) -> list[tuple[Path, str]]:

@@ -65,6 +65,8 @@ class Report:
     summary: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     captions: dict[str, str] = field(default_factory=dict)
+    #: The numbers of a figure's caption alone (its panel's part of a paper figure's caption).
+    details: dict[str, str] = field(default_factory=dict)
 
     def figure(self, key: str, interactive: bool = False, width: float | None = None):
         """Draw figure ``key``: a matplotlib Figure ``width`` inches wide (None: the figure's own
@@ -125,6 +127,12 @@ class Report:
 
 def _keeps_index(df: pd.DataFrame) -> bool:
     return df.index.name is not None
+
+
+def captioned(**figures: tuple[str, str]) -> dict[str, dict[str, str]]:
+    """A report's ``captions`` and ``details`` from ``key=(what the figure shows, its numbers)``."""
+    return {"captions": {k: f"{what} {numbers}".strip() for k, (what, numbers) in figures.items()},
+            "details": {k: numbers for k, (_, numbers) in figures.items() if numbers}}
 
 
 def check_formats(formats: Sequence[str]) -> list[str]:
@@ -198,12 +206,12 @@ def density_rows(table: pd.DataFrame, summary: pd.DataFrame, asked: Sequence[str
                           motion=stems.map(motion).fillna(False).astype(bool).to_numpy())
 
 
-def _density_caption(rows: pd.DataFrame) -> str:
+def _density_caption(rows: pd.DataFrame) -> tuple[str, str]:
     words = "; ".join(f"{r.label}: n={int(r.count)}, median {r.median:.2f}"
                       + (f", h={r.bandwidth:.2g}" if np.isfinite(r.bandwidth) else ", no spread")
                       for r in rows.itertuples())
     return ("β̂ (motion gate) per word: Gaussian kernel density on [0, 1] with Scott's bandwidth h, each row "
-            f"scaled to its own peak; motion words and the other words in two groups. {words}.")
+            "scaled to its own peak; motion words and the other words in two groups.", f"{words}.")
 
 
 def density_report(ctx: AnalysisContext, words: Sequence[str] = (), non_motion: bool = False) -> Report:
@@ -216,7 +224,7 @@ def density_report(ctx: AnalysisContext, words: Sequence[str] = (), non_motion: 
     return Report("density", tables={"summary": summary, "curves": density},
                   figures={"density": ("density_figure", (density, rows), {})},
                   summary=summary[["word", "stem", "words", "count", "mean", "median", "q1", "q3"]],
-                  captions={"density": _density_caption(rows)})
+                  **captioned(density=_density_caption(rows)))
 
 
 def hist_report(ctx: AnalysisContext, words: Sequence[str] = ()) -> Report:
@@ -235,8 +243,8 @@ def hist_report(ctx: AnalysisContext, words: Sequence[str] = ()) -> Report:
                   figures={"hist": ("histogram_figure", (hist,), {})},
                   summary=wide.reset_index(), notes=["summary: share of occurrences where each part has the "
                                                      "largest max attention"],
-                  captions={"hist": "Maximum attention α·Γ of each occurrence of a word, per body part (25 bins on "
-                                    f"[0, 1]), one panel per word ({counts})."})
+                  **captioned(hist=("Maximum attention α·Γ of each occurrence of a word, per body part (25 bins on "
+                                    "[0, 1]), one panel per word.", f"Occurrences: {counts}.")))
 
 
 def parts_report(ctx: AnalysisContext) -> Report:
@@ -251,7 +259,7 @@ def parts_report(ctx: AnalysisContext) -> Report:
                "part) per word category beside chance (dashed) and the best constant answer (solid); the true × "
                "predicted part counts, coloured by the share of the true part's words.")
     return Report("parts", tables=tables, figures={"parts": ("parts_figure", (scores, confusion), {})},
-                  summary=summary, notes=_no_gt_note(ctx) + _alignment_note(ctx), captions={"parts": caption})
+                  summary=summary, notes=_no_gt_note(ctx) + _alignment_note(ctx), **captioned(parts=(caption, "")))
 
 
 def onset_report(ctx: AnalysisContext, clip: str | None = None) -> Report:
@@ -272,14 +280,15 @@ def onset_report(ctx: AnalysisContext, clip: str | None = None) -> Report:
     figures = {"curves": ("onset_figure", (curves, segments), {"title": clip_title(cap, n)})}
     truth = "; ".join(f"{str(r.action).replace('_', ' ')} {r.start_s:.1f}–{r.end_s:.1f} s"
                       for r in segments.itertuples())
-    captions = {"curves": f"Clip {cid}: temporal window Γ of each motion word over time; dashed: Γ = 0.5, the "
-                          "threshold of its interval" + (f"; shaded: the true action segments ({truth})" if truth else "")
-                          + f". {caption_text(cap, ctx.table, n)}."}
+    captions = {"curves": ("Temporal window Γ of each motion word over time; dashed: Γ = 0.5, the threshold of its "
+                           "interval; shaded: the true action segments.",
+                           f"Clip {cid}" + (f", true segments {truth}" if truth else "")
+                           + f". {caption_text(cap, ctx.table, n)}.")}
     if not scores.empty:
         figures["scores"] = ("temporal_scores_figure", (scores,), {})
         captions["scores"] = ("Temporal localisation of the motion words per clip group: μ inside the true segment, mean "
-                              "tIoU and R@1 at IoU ≥ 0.3/0.5/0.7, beside chance and the best constant answer.")
-    return Report("onset", tables=tables, figures=figures, captions=captions,
+                              "tIoU and R@1 at IoU ≥ 0.3/0.5/0.7, beside chance and the best constant answer.", "")
+    return Report("onset", tables=tables, figures=figures, **captioned(**captions),
                   summary=scores if not scores.empty else None, notes=_no_gt_note(ctx) + _alignment_note(ctx))
 
 
@@ -289,12 +298,12 @@ def gate_report(ctx: AnalysisContext) -> Report:
     errors = A.gate_errors(ctx.table)
     tokens = A.gate.labelled_tokens(ctx.table)[["clip_id", "step", "word", "beta", "motion"]]
     s0 = sep.iloc[0]
-    caption = (f"β̂ of motion words (n={int(s0['n_motion'])}) and the other words (n={int(s0['n_non_motion'])}), "
-               f"density-normalised histograms on a log axis, labels from the {s0['labels']}; dashed: the best "
-               f"threshold {s0['best_threshold']:.2f} (accuracy {s0['accuracy']:.2f}); AUROC {s0['auroc']:.3f} "
-               f"(chance {s0['chance_auroc']:.2f}).")
+    caption = ("β̂ of motion words and of the other words, density-normalised histograms on a log axis; dashed: the "
+               "best threshold.", f"{int(s0['n_motion'])} motion words and {int(s0['n_non_motion'])} others, labels "
+               f"from the {s0['labels']}; threshold {s0['best_threshold']:.2f} (accuracy {s0['accuracy']:.2f}); AUROC "
+               f"{s0['auroc']:.3f} (chance {s0['chance_auroc']:.2f}).")
     return Report("gate", tables={"separation": sep, "words": errors},
-                  figures={"gate": ("gate_figure", (tokens, sep), {})}, captions={"gate": caption},
+                  figures={"gate": ("gate_figure", (tokens, sep), {})}, **captioned(gate=caption),
                   summary=sep, notes=[f"labels from the {sep['labels'].iloc[0]}; most wrong-side words: "
                                       + ", ".join(errors[errors["wrong_share"] > 0.5]["word"].head(8))])
 
@@ -342,10 +351,10 @@ def map_report(ctx: AnalysisContext, clip: str) -> Report:
     steps = rows.loc[rows["motion"].eq(True), "step"].tolist() or rows.loc[~rows["is_special"], "step"].tolist()
     amap = A.attention_map(cap, n, steps)
     cid = cap.clip_ids[n]
-    caption = (f"Clip {cid}: attention α·Γ (the part's attention α times the temporal window Γ) per body part and "
-               f"frame of each motion word, β̂ beside the word. {caption_text(cap, ctx.table, n)}.")
+    caption = ("Attention α·Γ (the part's attention α times the temporal window Γ) per body part and frame of each "
+               "motion word, β̂ beside the word.", f"Clip {cid}. {caption_text(cap, ctx.table, n)}.")
     return Report("map", tables={cid: amap, f"caption_{cid}": caption_tokens(cap, ctx.table, n)},
-                  figures={"map": ("map_figure", (amap,), {"title": clip_title(cap, n)})}, captions={"map": caption},
+                  figures={"map": ("map_figure", (amap,), {"title": clip_title(cap, n)})}, **captioned(map=caption),
                   summary=amap.groupby(["step", "word", "beta"], as_index=False)["value"].max()
                   .rename(columns={"value": "max α·Γ"}))
 
@@ -357,12 +366,12 @@ def finegrained_report(ctx: AnalysisContext, clip: str) -> Report:
     cid = cap.clip_ids[n]
     fg = A.fine_grained(ctx.table, cid)
     lines = A.fine_grained_text(fg)
-    caption = (f"Clip {cid}: fine-grained caption, one row per motion word: its interval μ ± σ·√(2 ln 2) in the colour "
-               "of its most attended part, its true segment hatched under it, β̂ at the right. "
-               f"{caption_text(cap, ctx.table, n)}." + (f" Words: {'; '.join(lines)}." if lines else ""))
+    caption = ("Fine-grained caption, one row per motion word: its interval μ ± σ·√(2 ln 2) in the colour of its most "
+               "attended part, its true segment hatched under it, β̂ at the right.",
+               f"Clip {cid}. {caption_text(cap, ctx.table, n)}." + (f" Words: {'; '.join(lines)}." if lines else ""))
     return Report("finegrained", tables={cid: fg, f"caption_{cid}": caption_tokens(cap, ctx.table, n)},
                   figures={"finegrained": ("finegrained_figure", (fg,), {"title": clip_title(cap, n)})},
-                  summary=fg, notes=lines, captions={"finegrained": caption})
+                  summary=fg, notes=lines, **captioned(finegrained=caption))
 
 
 def ablate_gate_report(ctx: AnalysisContext, pinned: AnalysisContext) -> Report:
@@ -371,10 +380,10 @@ def ablate_gate_report(ctx: AnalysisContext, pinned: AnalysisContext) -> Report:
     scores = A.gate_ablation_scores(ctx.capture, pinned.capture)
     changed = int(per_clip["changed"].sum())
     caption = (f"Caption metrics with the adaptive gate beside β̂ pinned to {pinned.capture.beta_pinned:g}, and the "
-               f"change ({len(per_clip)} captions, {changed} of them changed).")
+               "change.", f"{changed} of {len(per_clip)} captions changed.")
     return Report("ablate_gate", tables={"captions": per_clip, "scores": scores},
                   figures={"ablate_gate": ("ablation_figure", (scores,), {})}, summary=scores,
-                  captions={"ablate_gate": caption},
+                  **captioned(ablate_gate=caption),
                   notes=[f"{changed} of {len(per_clip)} captions change with β̂ pinned to "
                          f"{pinned.capture.beta_pinned:g}", f"protocol: {scores.attrs.get('protocol', '')}"])
 
@@ -390,10 +399,10 @@ def compare_report(contexts: dict[str, AnalysisContext], caption_contexts: dict[
     notes = _no_gt_note(first) + [
         f"interpretability scores from {first.decode} decoding; caption metrics from greedy decoding "
         f"({next(iter(captions.values()))['protocol']})" if captions else ""]
-    caption = (f"Every interpretability score and caption metric of {', '.join(models)}, one panel per score, beside "
-               "chance (dashed) and the best constant answer (solid).")
+    caption = ("Every interpretability score and caption metric, one panel per score, one bar per model, beside chance "
+               "(dashed) and the best constant answer (solid).", f"Models: {', '.join(models)}.")
     return Report("compare", tables={"scores": table}, figures={"compare": ("compare_figure", (table, models), {})},
-                  summary=table, notes=[n for n in notes if n], captions={"compare": caption})
+                  summary=table, notes=[n for n in notes if n], **captioned(compare=caption))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -535,5 +544,5 @@ def attribution_compare_rows(contexts: dict[str, AnalysisContext], results: dict
 __all__ = ["HELDOUT_SEED", "HELDOUT_CLIPS", "AnalysisContext", "Report", "open_analysis", "heldout_corpus",
            "resolve_analysis_data", "check_formats", "check_out_dir", "density_report", "hist_report",
            "parts_report", "onset_report", "gate_report", "map_report", "finegrained_report", "ablate_gate_report",
-           "compare_report", "density_rows", "clip_title", "caption_tokens", "caption_text", "open_attribution", "attribute_report", "faithfulness_report", "sanity_report",
+           "compare_report", "captioned", "density_rows", "clip_title", "caption_tokens", "caption_text", "open_attribution", "attribute_report", "faithfulness_report", "sanity_report",
            "attribution_compare_rows", "model_inputs"]

@@ -171,6 +171,37 @@ def gate_report(guided: bool) -> Report:
     return Report("gate", figures={"gate": ("gate_figure", (tokens, sep), {})})
 
 
+def onset_scores_report(guided: bool) -> Report:
+    """The onset command's second figure: temporal scores per clip group beside chance and the best constant."""
+    metrics = ["mu_in_segment", "mean_tiou", "R@1 IoU≥0.3", "R@1 IoU≥0.5", "R@1 IoU≥0.7"]
+    rows = [{"clips": g, "answer": a, "n": n, **{m: 0.15 + 0.12 * i + 0.1 * j for j, m in enumerate(metrics)}}
+            for g, n in (("all", 1003), ("one action", 498), ("several actions", 505))
+            for i, a in enumerate(["model", "chance: a centred window", "best constant: centre 0.50, width 0.60"])]
+    return Report("onset", figures={"scores": ("temporal_scores_figure", (pd.DataFrame(rows),), {})})
+
+
+def ablate_gate_report(guided: bool) -> Report:
+    scores = pd.DataFrame({"metric": ["bleu1", "bleu4", "rouge_l", "cider"], "adaptive": [0.891, 0.618, 0.763, 3.209],
+                           "beta=1": [0.708, 0.443, 0.649, 2.201], "change": [-0.183, -0.176, -0.114, -1.008]})
+    return Report("ablate_gate", figures={"ablate_gate": ("ablation_figure", (scores,), {})})
+
+
+def compare_report(guided: bool) -> Report:
+    scores = ["pointing, one-part words", "pointing, several-part words", "attention correctness, all motion words",
+              "μ in segment", "mean tIoU", "onset error (s, lower is better)", "gate AUROC", "caption BLEU@4 (greedy)",
+              "caption CIDEr (greedy)"]
+    table = pd.DataFrame({"score": scores, MODELS[0]: [0.95, 0.93, 0.82, 0.83, 0.55, 0.61, 0.997, 0.62, 3.2],
+                          MODELS[1]: [0.40, 0.55, 0.51, 0.73, 0.48, 0.80, 0.618, 0.60, 3.0],
+                          "chance": [0.17, 0.43, 0.40, 0.41, 0.41, 1.53, 0.5, np.nan, np.nan],
+                          "best constant": [0.39, 0.63, 0.60, 0.50, 0.48, 1.2, np.nan, np.nan, np.nan]})
+    return Report("compare", figures={"compare": ("compare_figure", (table, list(MODELS)), {})})
+
+
+#: The other figures `m2t-interpret figures` writes (in the models' folders and compare/): name → builder.
+OTHER = {"onset_scores": (onset_scores_report, "scores"), "ablate_gate": (ablate_gate_report, "ablate_gate"),
+         "compare": (compare_report, "compare")}
+
+
 BUILD = {"density": density_report, "hist": hist_report, "onset": onset_report, "finegrained": finegrained_report,
          "map": map_report, "parts": parts_report, "gate": gate_report}
 
@@ -183,7 +214,11 @@ def paper_part(key: str, models: int = 2) -> PaperPart:
 
 
 def single(key: str) -> tuple[Report, str]:
-    """The guided model's report of paper figure ``key`` and its figure key (what the command draws)."""
+    """The guided model's report of paper figure ``key`` (or of an OTHER figure) and its figure key:
+    what the command draws."""
+    if key in OTHER:
+        build, figure_key = OTHER[key]
+        return build(True), figure_key
     name, figure_key, _ = PAPER[key]
     return BUILD[name](True), figure_key
 

@@ -77,7 +77,8 @@ def test_width_sets_the_printed_size_and_tex_adds_a_latex_caption(model_file, co
     width, height = (float(v) / 72 for v in box.groups())
     assert 3.2 <= width <= 3.35 and height <= 9.0
     tex = (out / "finegrained.caption.tex").read_text()
-    assert tex.startswith("\\caption{Clip ") and "\\label{fig:finegrained}" in tex and "$\\hat{\\beta}$" in tex
+    assert tex.startswith("\\caption{Fine-grained caption") and f"Clip {clip}." in tex
+    assert "\\label{fig:finegrained}" in tex and "$\\hat{\\beta}$" in tex
     assert "clip_id,caption,position,word,beta,motion" in (out / f"finegrained_caption_{clip}.csv").read_text()
     rc, _, err = run(["density", *common(model_file, corpus, tmp_path / "other"), "--width", "1"], capsys)
     assert rc == 2 and "--width 1: use column" in err and len(err.strip().splitlines()) == 1

@@ -25,7 +25,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from figure_cases import BASELINE_VERSIONS, BASELINES, PAPER, dejavu, draw, drawing_versions, render_png, single
+from figure_cases import BASELINE_VERSIONS, BASELINES, OTHER, PAPER, dejavu, draw, drawing_versions, render_png, single
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.testing.compare import calculate_rms, compare_images
 from matplotlib.text import Text
@@ -48,9 +48,10 @@ BASELINE_TOLERANCE = 1.0
 #: Two boxes overlap when they share more than this many pixels (at 100 dpi) in both directions.
 OVERLAP_PX = 1.0
 #: Each paper figure side by side at the text width and alone at the column width; alone at its own
-#: width too where that is not the column width.
-CASES = ([(key, "paper") for key in PAPER] + [(key, "column") for key in PAPER]
-         + [(key, "single") for key in ("fig2b_hist", "figS1_parts")])
+#: width too where that is not the column width; and the other figures the command writes (the
+#: temporal scores, the gate ablation, the comparison), at their own width and the column width.
+CASES = ([(key, "paper") for key in PAPER] + [(key, "column") for key in [*PAPER, *OTHER]]
+         + [(key, "single") for key in ("fig2b_hist", "figS1_parts", *OTHER)])
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -117,7 +117,8 @@ def test_each_paper_figure_is_text_wide_with_a_short_title_and_its_caption_besid
     for key in ONLY:
         assert 7.0 * 150 - 15 <= Image.open(out / f"{key}.png").size[0] <= 7.0 * 150
     caption = (out / "fig7_map.caption.txt").read_text()
-    assert caption.startswith("Fig. 7: spatio-temporal attention map") and "(a) tiny0: Clip 000000" in caption
+    assert caption.startswith("Fig. 7: Attention α·Γ") and "(a) tiny0: Clip 000000" in caption
+    assert caption.count("per body part and frame") == 1  # the panels' description said once
     assert "(b) tiny1: Clip 000000" in caption and caption.count("β̂ after each word") == 2
     assert "fig7_map.caption.txt" in manifest.files and "tiny1/map.caption.txt" in manifest.files
     assert not list(out.rglob("*.caption.tex"))

@@ -191,7 +191,8 @@ def test_density_rows_are_named_as_asked_and_grouped_with_counts_beside():
     texts = [t.get_text() for t in ax.texts]
     assert texts[0] == "motion words" and "other words" in texts
     assert {"n=5, h=0.004", "n=1, no spread", "n=7, h=0.02"} <= set(texts)
-    assert ax.get_yscale() == "linear" and ax.get_xlim() == (0.0, 1.0)
+    assert ax.get_yscale() == "linear" and list(ax.get_xticks()) == [0, 0.25, 0.5, 0.75, 1.0]
+    assert ax.get_xlim() == pytest.approx((0.0, 1.0), abs=0.02)
     styles = {(to_hex(line.get_color()), str(line.get_linestyle())) for line in ax.get_lines()
               if len(line.get_xdata()) > 2}
     assert len(styles) == 2 and len({c for c, _ in styles}) == 2 and len({ls for _, ls in styles}) == 2

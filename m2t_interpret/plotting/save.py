@@ -248,7 +248,7 @@ _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
 _LATEX_UNICODE = {"β̂": r"$\hat{\beta}$", "β": r"$\beta$", "α": r"$\alpha$", "Γ": r"$\Gamma$", "γ": r"$\gamma$",
                   "σ": r"$\sigma$", "μ": r"$\mu$", "λ": r"$\lambda$", "Δ": r"$\Delta$", "≥": r"$\geq$",
                   "≤": r"$\leq$", "·": r"$\cdot$", "×": r"$\times$", "±": r"$\pm$", "→": r"$\rightarrow$",
-                  "↔": r"$\leftrightarrow$", "—": "---", "–": "--", "…": r"\dots{}", "−": "$-$"}
+                  "↔": r"$\leftrightarrow$", "√": r"$\surd$", "—": "---", "–": "--", "…": r"\dots{}", "−": "$-$"}
 
 
 def latex_escape(text: str) -> str:

@@ -4,6 +4,11 @@
 Figures are built with ``Figure(...)`` directly — never through pyplot — under :func:`style`
 (a ``rc_context``), so plotting leaves matplotlib's backend and rcParams as they were.
 Save them with :func:`m2t_interpret.plotting.save_figure`.
+
+Each is drawn at its printed size: ``width`` in inches (None: the column width, 3.35 in, for a
+figure of one panel, the text width, 7.0 in, for one of several), its height following its content
+up to 9 in, its text 7–9 pt, its layout chosen for the width (panels a row, legend columns, the
+parts figure's matrix beside or under its bars) so that no text runs into another.
 """
 
 from __future__ import annotations
@@ -301,7 +306,8 @@ def temporal_scores_figure(scores: pd.DataFrame, title: str | None = None, *, wi
         ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
         ax.set_ylabel("score")
         ax.grid(axis="x", visible=False)
-    axes[-1].set_xticks(x, labels=[metric_label(m) for m in metrics])
+    chars = int(0.85 * (width - 0.6) / len(metrics) * chars_per_inch(7.5))  # each metric's share of the width
+    axes[-1].set_xticks(x, labels=[wrap(metric_label(m), max(chars, 4)) for m in metrics])
     handles = [Patch(color=colors[a], label=a) for a in answers]
     fig.legend(handles=handles, loc="outside upper center", ncols=legend_cols)
     return fig

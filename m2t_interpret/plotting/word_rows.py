@@ -119,7 +119,7 @@ def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | No
             y += 1
     ax.set_yticks(ticks, labels=labels)
     ax.set_ylim(y, 0)
-    ax.set_xlim(0, 1)
+    ax.set_xlim(-0.015, 1.015)  # a spike at β̂ = 0 or 1 stays clear of the frame
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], labels=["0", "0.25", "0.5", "0.75", "1"])
     ax.grid(axis="y", visible=False)
     ax.tick_params(axis="y", length=0)
