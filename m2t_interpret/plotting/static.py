@@ -470,12 +470,15 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
         return message_figure("no scores", title, width)
     n = len(table)
     width = width or TEXT_WIDTH
-    nrows, ncols = grid_shape(n, max(1, min(3, int(width // 2.2))))
     panel_h = 0.2 * len(models) + 0.7
     handles = [Patch(color=c, label=m) for m, c in zip(models, series_colors(len(models)))] + _reference_handles()
     legend_cols = _legend_columns(len(handles), width, max(len(m) for m in models) / chars_per_inch(7.5) + 0.45)
-    fig = new_figure(width, panel_h * nrows + 0.16 * math.ceil(len(handles) / legend_cols) + 0.1
-                     + (0.25 if title else 0.0), title)
+    extra = 0.16 * math.ceil(len(handles) / legend_cols) + 0.1 + (0.25 if title else 0.0)
+    # as many panels a row as the width holds (2.2 in each), more (up to 3) where the rows would not fit the height
+    fits = max(1, int((MAX_HEIGHT - extra) // panel_h))
+    nrows, ncols = grid_shape(n, min(3, max(1, int(width // 2.2), math.ceil(n / fits))))
+    labelled = panel_h * nrows + extra <= MAX_HEIGHT / 0.8  # squeezed further, the values go to the table only
+    fig = new_figure(width, panel_h * nrows + extra, title)
     axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False), n)
     colors = series_colors(len(models))
     y = np.arange(len(models))
@@ -487,6 +490,8 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
         top = 1.0 if unit else max([abs(v) for v in refs] + [1e-9])
         ax.barh(y, np.nan_to_num(vals), height=0.7, color=colors, zorder=3)
         for yi, v, c in zip(y, vals, colors):
+            if not labelled:
+                continue
             if not np.isfinite(v):
                 ax.text(0.02 * top, yi, "n/a", va="center", ha="left", fontsize=7, color="#555555")
             elif v >= 0.2 * top:  # inside the bar, at its base (clear of the reference lines)
