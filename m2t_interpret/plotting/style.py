@@ -7,8 +7,13 @@ of a limb are two shades of one hue: the left side dark, the right side light) a
 takes its colours from here, so a part has the same colour everywhere (PART_COLORS itself is
 defined beside the parts, in :mod:`m2t_interpret.skeletons`, so that every layer can use it).
 
+The paper sizes are defined here too: the column and text widths (:data:`COLUMN_WIDTH`,
+:data:`TEXT_WIDTH`, named by ``--width``: :func:`parse_width`), the tallest figure
+(:data:`MAX_HEIGHT`) and the font sizes of :data:`RC` (7–9 pt at the printed size).
+
 Nothing here changes global state: :func:`style` is a context manager around
-``matplotlib.rc_context`` and restores every rcParam on exit.
+``matplotlib.rc_context`` and restores every rcParam on exit; it is the one place the rcParams of
+every static figure are set.
 """
 
 from __future__ import annotations
