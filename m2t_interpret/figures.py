@@ -236,9 +236,14 @@ class PaperPart:
     @property
     def figure(self):
         """The static figure: one panel per model, each drawn by the report's own figure function."""
+        return self.draw()
+
+    def draw(self, width: float | None = None):
+        """The static figure ``width`` inches wide, shared by its panels (None: the text width for several)."""
         if self.panels is None:
             return None
         from .plotting.static import side_by_side  # matplotlib: only to draw
+        from .plotting.style import TEXT_WIDTH
 
         fn_name, key = self.panels
         calls = []
@@ -248,18 +253,28 @@ class PaperPart:
                 raise M2TError(f"{self.spec.key}: the report draws {name}, not {fn_name}")
             calls.append((args, kwargs))
         titles = [self._panel_title(label, rep, key) for label, rep in self.reports.items()]
-        return side_by_side(fn_name, calls, titles)
+        return side_by_side(fn_name, calls, titles, width=TEXT_WIDTH if width is None and len(calls) > 1 else width)
 
     @staticmethod
     def _panel_title(label: str, rep, key: str) -> str:
         own = rep.figures[key][2].get("title")
-        return f"{label}\n{own}" if own else label
+        return f"{label} · {own}" if own else label
+
+    def caption(self) -> str:
+        """The figure's caption: what it shows (said once), then each panel's numbers, (a), (b) … by model."""
+        if self.panels is None:
+            return ""
+        key, first = self.panels[1], next(iter(self.reports.values()))
+        what = first.captions.get(key, "").removesuffix(first.details.get(key, "")).strip() or f"{self.spec.shows}."
+        return f"{self.spec.paper}: {what} " + " ".join(
+            f"({chr(ord('a') + i)}) {label}: {rep.details.get(key, '')}" for i, (label, rep) in enumerate(self.reports.items()))
 
     def write(self, out: str | os.PathLike, formats: Sequence[str] = DEFAULT_FORMATS,
-              plotlyjs: str = "shared") -> list[tuple[Path, str]]:
-        """Write the figure and tables into ``out`` and each model's report into ``out/<model>/``;
-        returns ``(path, what it shows)`` for every file."""
+              plotlyjs: str = "shared", width: float | None = None) -> list[tuple[Path, str]]:
+        """Write the figure (``width`` inches wide: :meth:`draw`), its caption and tables into ``out``
+        and each model's report into ``out/<model>/``; returns ``(path, what it shows)`` for every file."""
         from .plotting import save_figure, write_table  # matplotlib and plotly: only to write
+        from .plotting.save import write_caption
 
         formats = check_formats(formats)
         out = Path(out)
@@ -267,18 +282,22 @@ class PaperPart:
         static = [f for f in formats if f in ("png", "pdf", "svg")]
         tables = [f for f in formats if f in ("csv", "md", "tex")]
         if self.panels is not None and static:
-            fig = self.figure
+            fig = self.draw(width)
             written += [(p, f"{self.spec.paper}: {self.spec.shows}") for p in save_figure(fig, out / self.spec.key,
                                                                                           static)]
+            written += [(p, f"{self.spec.paper}: its caption ({_CAPTION_KIND[p.suffix]})")
+                        for p in write_caption(self.caption(), out / self.spec.key, latex="tex" in formats)]
         for name, df in self.tables.items():
             stem = self.spec.key if name == "table" else f"{self.spec.key}_{name}"
             what = self.spec.shows if name == "table" else f"{self.spec.shows} ({name})"
             written += [(p, f"{self.spec.paper}: {what}") for p in write_table(df, out / stem, tables or ["csv"])]
         for label, rep in self.reports.items():
-            for p in rep.write_files(out / label, formats, plotlyjs):
+            for p in rep.write_files(out / label, formats, plotlyjs, width):
                 written.append((p, f"{self.spec.paper}, model {label}: {_report_file_shows(rep, p)}"))
         return written
 
+
+_CAPTION_KIND = {".txt": "plain text", ".tex": "LaTeX \\caption and \\label to paste into a figure environment"}
 
 #: What each report's tables and figures hold (``clip`` stands for a clip id).
 _SHOWS: dict[tuple[str, str], str] = {
@@ -292,6 +311,8 @@ _SHOWS: dict[tuple[str, str], str] = {
     ("onset", "scores"): "μ in segment, mean tIoU, R@1 and onset error beside chance and the best constant",
     ("onset", "predictions"): "μ, σ and interval of every motion word of the split",
     ("onset", "clip"): "Γ per motion word and frame of the clip",
+    **{(name, "caption"): "each token of the clip's caption with its β̂, and the reference's words"
+       for name in ("onset", "map", "finegrained")},
     ("finegrained", "finegrained"): "timeline of the clip's motion words: part and interval",
     ("finegrained", "clip"): "each motion word of the clip with its part, interval and the truth",
     ("map", "map"): "α·Γ parts × time per motion word of the clip",
@@ -320,6 +341,10 @@ def _report_file_shows(rep, path: Path) -> str:
     if key not in rep.tables and key not in rep.figures and key.startswith(rep.name):
         key = rep.name
     generic = "clip" if (key.startswith("clip_") or key[:1].isdigit()) else key
+    generic = "caption" if key.startswith("caption_") else generic
+    if path.name.endswith((".caption.txt", ".caption.tex")):
+        return (f"`m2t-interpret {rep.name.replace('_', '-')}` figure caption ({_CAPTION_KIND[path.suffix]}): "
+                f"{_SHOWS.get((rep.name, key), key)}")
     kind = "figure" if path.suffix in (".png", ".pdf", ".svg", ".html") else "table"
     what = _SHOWS.get((rep.name, generic), key)
     return f"`m2t-interpret {rep.name.replace('_', '-')}` {kind}: {what}"
@@ -543,7 +568,7 @@ def check_figure_keys(only: Sequence[str] | None) -> list[str]:
 
 
 def figures_command(session: FigureSession, out: str | os.PathLike, formats: Sequence[str], plotlyjs: str,
-                    only: Sequence[str] | None) -> str:
+                    only: Sequence[str] | None, width: float | None = None) -> str:
     """The ``m2t-interpret figures`` command line that makes these files."""
     s = session.settings
     args = ["m2t-interpret", "figures"]
@@ -561,14 +586,16 @@ def figures_command(session: FigureSession, out: str | os.PathLike, formats: Seq
         args += ["--runs", str(session.runs)]
     for k in only or ():
         args += ["--only", k]
-    args += ["--format", ",".join(formats), "--plotlyjs", plotlyjs, "--out", str(out)]
+    args += ["--format", ",".join(formats), *(["--width", f"{width:g}"] if width is not None else []),
+             "--plotlyjs", plotlyjs, "--out", str(out)]
     return " ".join(shlex.quote(a) for a in args)
 
 
 def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str | os.PathLike | None = None,
                  out: str | os.PathLike = "paper", *, clip: str = DEFAULT_CLIP, runs: str | os.PathLike | None = None,
                  formats: Sequence[str] = DEFAULT_FORMATS, plotlyjs: str = "shared", only: Sequence[str] | None = None,
-                 settings: AnalysisSettings | None = None, log: Log | None = None, **options) -> FigureManifest:
+                 width: float | str | None = None, settings: AnalysisSettings | None = None, log: Log | None = None,
+                 **options) -> FigureManifest:
     """Make the paper's figures and tables for ``models`` on ``data`` into the folder ``out``, with
     ``out/MANIFEST.md``, and return the manifest.
 
@@ -577,13 +604,17 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str | os.PathLike
     ``only``: keys of :data:`PAPER_FIGURES` (default: all; Table 1 only with ``runs``).
     ``formats``: figure (png, pdf, svg, html) and table (csv, md, tex) formats. ``plotlyjs``: HTML
     figures share one ``plotly.min.js`` per folder (``"shared"``) or embed it (``"inline"``).
+    ``width``: the static figures' width, ``"column"``, ``"text"`` or inches (None: the text width
+    for side-by-side panels, a single figure at its own). Each figure's caption goes beside it.
     ``out`` must be new, empty or an earlier output of this function holding nothing else; it is
     written whole (a temporary sibling folder renamed into place), so it never holds half a run.
     """
     from .plotting.save import check_plotlyjs  # loads matplotlib and plotly, which the figures draw anyway
+    from .plotting.style import parse_width
 
     formats = check_formats(formats)
     plotlyjs = check_plotlyjs(plotlyjs)
+    width = parse_width(width)
     keys = check_figure_keys(only)
     if runs is None and not only:
         keys.remove("table1_sweep")
@@ -599,7 +630,7 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str | os.PathLike
     if {"fig5_onset", "fig6_finegrained", "fig7_map"} & set(keys):
         check_clip(root, s.split, s.clips, clip)
     what = (f"held-out synthetic corpus, seed {s.seed}" if str(s.data) == "synthetic" else f"dataset folder {root}")
-    manifest = FigureManifest(out, figures_command(session, out, formats, plotlyjs, only), fingerprints,
+    manifest = FigureManifest(out, figures_command(session, out, formats, plotlyjs, only, width), fingerprints,
                               {"what": what, "split": s.split, "clips": "" if s.clips is None else str(s.clips),
                                "fingerprint": data_content_fingerprint(root, s.split, s.clips)})
     parts = []
@@ -610,7 +641,7 @@ def make_figures(models: Sequence[str] = DEFAULT_MODELS, data: str | os.PathLike
 
     def fill(tmp: Path) -> None:
         for part in parts:
-            for path, shows in part.write(tmp, formats, plotlyjs):
+            for path, shows in part.write(tmp, formats, plotlyjs, width):
                 manifest.files.setdefault(path.relative_to(tmp).as_posix(), shows)
         write_text(tmp / MANIFEST, manifest.markdown())
 

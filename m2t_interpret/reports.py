@@ -5,7 +5,8 @@
     ctx = session.open_analysis(model="synthetic-guided", data="synthetic")
     rep = reports.density_report(ctx, ["walk", "the"])
     rep.tables["summary"]            # a DataFrame
-    rep.figure("density")            # a matplotlib Figure (interactive=True: plotly)
+    rep.figure("density")            # a matplotlib Figure (interactive=True: plotly; width=3.35: inches)
+    rep.captions["density"]          # its caption: what it shows, with the numbers the title leaves out
     rep.write("m2t-out", ["png", "html", "csv"])
 
 A :class:`Report` holds DataFrames and, per figure, the plotting function and its DataFrame
@@ -54,33 +55,43 @@ PAPER_MOTION_WORDS = ("run", "pick", "kick", "turn", "forward", "dance", "squat"
 
 @dataclass
 class Report:
-    """Tables, figures (drawn on demand) and a printed summary of one analysis."""
+    """Tables, figures (drawn on demand), their captions and a printed summary of one analysis.
+    A figure's title is short (model, clip, word); its caption says what it shows with the numbers
+    (the caption with β̂ per token, counts, bandwidths) and is written beside it."""
 
     name: str
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     figures: dict[str, tuple[str, tuple, dict]] = field(default_factory=dict)
     summary: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    captions: dict[str, str] = field(default_factory=dict)
+    #: The numbers of a figure's caption alone (its panel's part of a paper figure's caption).
+    details: dict[str, str] = field(default_factory=dict)
 
-    def figure(self, key: str, interactive: bool = False):
-        """Draw figure ``key``: a matplotlib Figure, or a plotly Figure with ``interactive`` (whose
-        Jupyter output also holds a PNG of the static figure, for viewers that run no JavaScript)."""
+    def figure(self, key: str, interactive: bool = False, width: float | None = None):
+        """Draw figure ``key``: a matplotlib Figure ``width`` inches wide (None: the figure's own
+        width), or a plotly Figure with ``interactive`` (its page sets the width; its Jupyter output
+        also holds a PNG of the static figure, for viewers that run no JavaScript)."""
         if not interactive:
-            return self._draw(key, static=True)
+            return self._draw(key, static=True, width=width)
         from .plotting.notebook import NotebookFigure  # plotly: only to draw
 
-        return NotebookFigure(self._draw(key, static=False), static=lambda: self._draw(key, static=True))
+        return NotebookFigure(self._draw(key, static=False), static=lambda: self._draw(key, static=True, width=width))
 
-    def _draw(self, key: str, static: bool):
+    def _draw(self, key: str, static: bool, width: float | None = None):
         from .plotting import interactive as interactive_plots  # matplotlib and plotly: only to draw
         from .plotting import static as static_plots
 
         fn_name, args, kwargs = self.figures[key]
-        return getattr(static_plots if static else interactive_plots, fn_name)(*args, **kwargs)
+        if not static:
+            return getattr(interactive_plots, fn_name)(*args, **kwargs)
+        return getattr(static_plots, fn_name)(*args, **kwargs, width=width)
 
     def write(self, out_dir: str | os.PathLike, formats: Sequence[str] = DEFAULT_FORMATS,
-              plotlyjs: str = "shared") -> list[Path]:
-        """Write every table and figure as ``<out>/<name>_<key>.<format>``; returns the paths.
+              plotlyjs: str = "shared", width: float | None = None) -> list[Path]:
+        """Write every table and figure as ``<out>/<name>_<key>.<format>`` (static figures ``width``
+        inches wide), each figure's caption beside it (``.caption.txt``, and ``.caption.tex`` with
+        the ``tex`` format); returns the paths.
 
         The files appear together or not at all, never replace a file the tool did not write (or
         that changed since), and the files of this report's previous run in the folder that this run
@@ -90,13 +101,14 @@ class Report:
         check_formats(formats)
         folder = OutputFolder(check_out_dir(out_dir), self.name)
         with folder.transaction() as stage:
-            return folder.final(stage, self.write_files(stage, formats, plotlyjs))
+            return folder.final(stage, self.write_files(stage, formats, plotlyjs, width))
 
-    def write_files(self, out: Path, formats: Sequence[str] = DEFAULT_FORMATS, plotlyjs: str = "shared") -> list[Path]:
+    def write_files(self, out: Path, formats: Sequence[str] = DEFAULT_FORMATS, plotlyjs: str = "shared",
+                    width: float | None = None) -> list[Path]:
         """Write the files straight into ``out``, with no ledger and no staging: for a caller that
         writes a whole folder at once and records it itself (``figures``)."""
         from .plotting import save_figure, write_table  # matplotlib and plotly: only to write
-        from .plotting.save import check_plotlyjs
+        from .plotting.save import check_plotlyjs, write_caption
 
         formats = check_formats(formats)
         plotlyjs = check_plotlyjs(plotlyjs)
@@ -111,16 +123,24 @@ class Report:
         for key in self.figures:
             stem = out / (self.name if key == self.name else f"{self.name}_{key}")
             if static_formats:
-                fig = self.figure(key)
+                fig = self.figure(key, width=width)
                 paths += save_figure(fig, stem, static_formats)
             if "html" in formats:
                 paths += [p for p in save_figure(self._draw(key, static=False), stem, ["html"], plotlyjs)
                           if p not in paths]
+            if key in self.captions and (static_formats or "html" in formats):
+                paths += write_caption(self.captions[key], stem, latex="tex" in formats)
         return paths
 
 
 def _keeps_index(df: pd.DataFrame) -> bool:
     return df.index.name is not None
+
+
+def captioned(**figures: tuple[str, str]) -> dict[str, dict[str, str]]:
+    """A report's ``captions`` and ``details`` from ``key=(what the figure shows, its numbers)``."""
+    return {"captions": {k: f"{what} {numbers}".strip() for k, (what, numbers) in figures.items()},
+            "details": {k: numbers for k, (_, numbers) in figures.items() if numbers}}
 
 
 def check_formats(formats: Sequence[str]) -> list[str]:
@@ -163,7 +183,8 @@ def _alignment_note(ctx: AnalysisContext) -> list[str]:
             f"by stem and order"]
 
 
-def _stems(ctx: AnalysisContext, words: Sequence[str], non_motion: bool, default: Sequence[str]) -> list[str]:
+def _chosen_words(ctx: AnalysisContext, words: Sequence[str], non_motion: bool, default: Sequence[str]) -> list[str]:
+    """The words asked for (else the defaults present), and the non-motion words present with ``non_motion``."""
     present = set(ctx.table["stem"])
     chosen = list(words)
     if not chosen:
@@ -172,17 +193,46 @@ def _stems(ctx: AnalysisContext, words: Sequence[str], non_motion: bool, default
             raise M2TError("none of the default words occurs in these captions; name some with --word")
     if non_motion:
         chosen += [w for w in A.DEFAULT_NON_MOTION if A.stem_of(w) in present]
-    return A.select_stems(ctx.table, chosen)
+    return chosen
+
+
+def _stems(ctx: AnalysisContext, words: Sequence[str], non_motion: bool, default: Sequence[str]) -> list[str]:
+    return A.select_stems(ctx.table, _chosen_words(ctx, words, non_motion, default))
+
+
+def density_rows(table: pd.DataFrame, summary: pd.DataFrame, asked: Sequence[str]) -> pd.DataFrame:
+    """The density summary as its figure draws it: each stem's row named by the word as asked for
+    (``label``: "walk" for ``--word walk``, not the most frequent form "walks") and marked as a
+    motion word or not (``motion``: most of its labelled tokens are motion words)."""
+    labels: dict[str, str] = {}
+    for w in asked:
+        labels.setdefault(A.stem_of(w), str(w).strip())
+    tokens = A.gate.labelled_tokens(table)
+    motion = tokens.groupby("stem")["motion"].mean() > 0.5 if len(tokens) else pd.Series(dtype=bool)
+    stems = summary["stem"].astype(str)
+    return summary.assign(label=[labels.get(s, w) for s, w in zip(stems, summary["word"])],
+                          motion=stems.map(motion).fillna(False).astype(bool).to_numpy())
+
+
+def _density_caption(rows: pd.DataFrame) -> tuple[str, str]:
+    words = "; ".join(f"{r.label}: n={int(r.count)}, median {r.median:.2f}"
+                      + (f", h={r.bandwidth:.2g}" if np.isfinite(r.bandwidth) else ", no spread")
+                      for r in rows.itertuples())
+    return ("β̂ (motion gate) per word: Gaussian kernel density on [0, 1] with Scott's bandwidth h, each row "
+            "scaled to its own peak; motion words and the other words in two groups.", f"{words}.")
 
 
 def density_report(ctx: AnalysisContext, words: Sequence[str] = (), non_motion: bool = False) -> Report:
     """β̂ kernel density per word stem (Fig. 2a/3) and a table of count, mean, median and quartiles."""
-    stems = _stems(ctx, words, non_motion, PAPER_MOTION_WORDS)
+    asked = _chosen_words(ctx, words, non_motion, PAPER_MOTION_WORDS)
+    stems = A.select_stems(ctx.table, asked)
     density = A.beta_density(ctx.table, stems)
     summary = A.beta_summary(ctx.table, stems)
+    rows = density_rows(ctx.table, summary, asked)
     return Report("density", tables={"summary": summary, "curves": density},
-                  figures={"density": ("density_figure", (density, summary), {})},
-                  summary=summary[["word", "stem", "words", "count", "mean", "median", "q1", "q3"]])
+                  figures={"density": ("density_figure", (density, rows), {})},
+                  summary=summary[["word", "stem", "words", "count", "mean", "median", "q1", "q3"]],
+                  **captioned(density=_density_caption(rows)))
 
 
 def hist_report(ctx: AnalysisContext, words: Sequence[str] = ()) -> Report:
@@ -196,10 +246,13 @@ def hist_report(ctx: AnalysisContext, words: Sequence[str] = ()) -> Report:
     tables = {"counts": hist, "summary": summary}
     if ctx.has_ground_truth:  # the histograms' maxima scored against the truth (annotated or kinematic)
         tables["truth"] = A.max_attention_truth(ctx.table, stems)
+    counts = ", ".join(f"{r.word} n={int(r.total)}" for r in wide.reset_index().itertuples())
     return Report("hist", tables=tables,
                   figures={"hist": ("histogram_figure", (hist,), {})},
                   summary=wide.reset_index(), notes=["summary: share of occurrences where each part has the "
-                                                     "largest max attention"])
+                                                     "largest max attention"],
+                  **captioned(hist=("Maximum attention α·Γ of each occurrence of a word, per body part (25 bins on "
+                                    "[0, 1]), one panel per word.", f"Occurrences: {counts}.")))
 
 
 def parts_report(ctx: AnalysisContext) -> Report:
@@ -210,8 +263,11 @@ def parts_report(ctx: AnalysisContext) -> Report:
     tables = {"predictions": pred, "scores": scores, "confusion": confusion}
     summary = (scores[scores["group"] != "word"].drop(columns=["group", "stem"]) if not scores.empty else
                pred.groupby("predicted_part").size().rename("words").reset_index())
+    caption = ("Body-part identification of every motion word: pointing accuracy (the most attended part is a true "
+               "part) per word category beside chance (dashed) and the best constant answer (solid); the true × "
+               "predicted part counts, coloured by the share of the true part's words.")
     return Report("parts", tables=tables, figures={"parts": ("parts_figure", (scores, confusion), {})},
-                  summary=summary, notes=_no_gt_note(ctx) + _alignment_note(ctx))
+                  summary=summary, notes=_no_gt_note(ctx) + _alignment_note(ctx), **captioned(parts=(caption, "")))
 
 
 def onset_report(ctx: AnalysisContext, clip: str | None = None) -> Report:
@@ -227,12 +283,20 @@ def onset_report(ctx: AnalysisContext, clip: str | None = None) -> Report:
     rows = ctx.table[ctx.table["clip_id"] == cid].set_index("step")["motion"]
     curves = A.window_curves(cap, n, rows.eq(True))
     segments = A.table_segments(ctx.table, cid)
-    title = f"{cid}: “{cap.row_caption(n)}”" + (" (forced)" if cap.mode == "forced" else "")
-    tables = {"predictions": pred, "scores": scores, f"clip_{cid}": curves}
-    figures = {"curves": ("onset_figure", (curves, segments), {"title": title})}
+    tables = {"predictions": pred, "scores": scores, f"clip_{cid}": curves,
+              f"caption_{cid}": caption_tokens(cap, ctx.table, n)}
+    figures = {"curves": ("onset_figure", (curves, segments), {"title": clip_title(cap, n)})}
+    truth = "; ".join(f"{str(r.action).replace('_', ' ')} {r.start_s:.1f}–{r.end_s:.1f} s"
+                      for r in segments.itertuples())
+    captions = {"curves": ("Temporal window Γ of each motion word over time; dashed: Γ = 0.5, the threshold of its "
+                           "interval; shaded: the true action segments.",
+                           f"Clip {cid}" + (f", true segments {truth}" if truth else "")
+                           + f". {caption_text(cap, ctx.table, n)}.")}
     if not scores.empty:
         figures["scores"] = ("temporal_scores_figure", (scores,), {})
-    return Report("onset", tables=tables, figures=figures,
+        captions["scores"] = ("Temporal localisation of the motion words per clip group: μ inside the true segment, mean "
+                              "tIoU and R@1 at IoU ≥ 0.3/0.5/0.7, beside chance and the best constant answer.", "")
+    return Report("onset", tables=tables, figures=figures, **captioned(**captions),
                   summary=scores if not scores.empty else None, notes=_no_gt_note(ctx) + _alignment_note(ctx))
 
 
@@ -241,18 +305,50 @@ def gate_report(ctx: AnalysisContext) -> Report:
     sep = A.gate_separation(ctx.table)
     errors = A.gate_errors(ctx.table)
     tokens = A.gate.labelled_tokens(ctx.table)[["clip_id", "step", "word", "beta", "motion"]]
+    s0 = sep.iloc[0]
+    caption = ("β̂ of motion words and of the other words, density-normalised histograms on a log axis; dashed: the "
+               "best threshold.", f"{int(s0['n_motion'])} motion words and {int(s0['n_non_motion'])} others, labels "
+               f"from the {s0['labels']}; threshold {s0['best_threshold']:.2f} (accuracy {s0['accuracy']:.2f}); AUROC "
+               f"{s0['auroc']:.3f} (chance {s0['chance_auroc']:.2f}).")
     return Report("gate", tables={"separation": sep, "words": errors},
-                  figures={"gate": ("gate_figure", (tokens, sep), {})},
+                  figures={"gate": ("gate_figure", (tokens, sep), {})}, **captioned(gate=caption),
                   summary=sep, notes=[f"labels from the {sep['labels'].iloc[0]}; most wrong-side words: "
                                       + ", ".join(errors[errors["wrong_share"] > 0.5]["word"].head(8))])
 
 
-def _clip_title(cap: CaptureResult, table: pd.DataFrame, n: int) -> str:
-    rows = table[table["clip_id"] == cap.clip_ids[n]]
-    words = " ".join(f"{r.word}({r.beta:.2f})" for r in rows.itertuples() if not r.is_special)
-    ref = f"\nreference: {cap.references[n][0]}" if cap.references and cap.references[n] else ""
-    what = "forced on the reference" if cap.mode == "forced" else "prediction"
-    return f"{cap.clip_ids[n]} {what}: {words}{ref}"
+def clip_title(cap: CaptureResult, n: int) -> str:
+    """A per-clip figure's title: the clip id (and "forced" for a caption forced on the reference);
+    the caption itself goes to the figure's caption and table."""
+    return f"clip {cap.clip_ids[n]}" + (" (forced)" if cap.mode == "forced" else "")
+
+
+def _reference(cap: CaptureResult, n: int) -> str:
+    return cap.references[n][0] if cap.references and cap.references[n] else ""
+
+
+def caption_tokens(cap: CaptureResult, table: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Clip ``n``'s caption token by token with its β̂ and motion label (``caption``: prediction, or
+    forced for a caption forced on the reference), then the reference's words (no β̂)."""
+    cid = cap.clip_ids[n]
+    rows = table[(table["clip_id"] == cid) & ~table["is_special"].astype(bool)].sort_values("step")
+    said = pd.DataFrame({"clip_id": cid, "caption": "forced" if cap.mode == "forced" else "prediction",
+                         "position": np.arange(len(rows)), "word": rows["word"].astype(str).to_numpy(),
+                         "beta": rows["beta"].to_numpy(float),
+                         "motion": rows["motion"].to_numpy(object) if "motion" in rows else None})
+    ref = _reference(cap, n).split()
+    heard = pd.DataFrame({"clip_id": cid, "caption": "reference", "position": np.arange(len(ref)), "word": ref,
+                          "beta": np.nan, "motion": None})
+    return pd.concat([said, heard], ignore_index=True) if ref else said
+
+
+def caption_text(cap: CaptureResult, table: pd.DataFrame, n: int) -> str:
+    """Clip ``n``'s caption with β̂ after each token, and its reference: what a figure's caption says."""
+    tokens = caption_tokens(cap, table, n)
+    said = tokens[tokens["caption"] != "reference"]
+    words = " ".join(f"{r.word} ({r.beta:.2f})" for r in said.itertuples())
+    what = "Caption forced on the reference" if cap.mode == "forced" else "Generated caption"
+    ref = _reference(cap, n)
+    return f"{what}, β̂ after each word: {words}" + (f"; reference: “{ref}”" if ref else "")
 
 
 def map_report(ctx: AnalysisContext, clip: str) -> Report:
@@ -262,8 +358,11 @@ def map_report(ctx: AnalysisContext, clip: str) -> Report:
     rows = ctx.table[ctx.table["clip_id"] == cap.clip_ids[n]]
     steps = rows.loc[rows["motion"].eq(True), "step"].tolist() or rows.loc[~rows["is_special"], "step"].tolist()
     amap = A.attention_map(cap, n, steps)
-    return Report("map", tables={cap.clip_ids[n]: amap},
-                  figures={"map": ("map_figure", (amap,), {"title": _clip_title(cap, ctx.table, n)})},
+    cid = cap.clip_ids[n]
+    caption = ("Attention α·Γ (the part's attention α times the temporal window Γ) per body part and frame of each "
+               "motion word, β̂ beside the word.", f"Clip {cid}. {caption_text(cap, ctx.table, n)}.")
+    return Report("map", tables={cid: amap, f"caption_{cid}": caption_tokens(cap, ctx.table, n)},
+                  figures={"map": ("map_figure", (amap,), {"title": clip_title(cap, n)})}, **captioned(map=caption),
                   summary=amap.groupby(["step", "word", "beta"], as_index=False)["value"].max()
                   .rename(columns={"value": "max α·Γ"}))
 
@@ -272,10 +371,15 @@ def finegrained_report(ctx: AnalysisContext, clip: str) -> Report:
     """Each motion word of one clip with its body part and time interval (Fig. 6)."""
     cap = ctx.capture
     n = cap.clip_index(clip)
-    fg = A.fine_grained(ctx.table, cap.clip_ids[n])
-    return Report("finegrained", tables={cap.clip_ids[n]: fg},
-                  figures={"finegrained": ("finegrained_figure", (fg,), {"title": _clip_title(cap, ctx.table, n)})},
-                  summary=fg, notes=A.fine_grained_text(fg))
+    cid = cap.clip_ids[n]
+    fg = A.fine_grained(ctx.table, cid)
+    lines = A.fine_grained_text(fg)
+    caption = ("Fine-grained caption, one row per motion word: its interval μ ± σ·√(2 ln 2) in the colour of its most "
+               "attended part, its true segment hatched under it, β̂ at the right.",
+               f"Clip {cid}. {caption_text(cap, ctx.table, n)}." + (f" Words: {'; '.join(lines)}." if lines else ""))
+    return Report("finegrained", tables={cid: fg, f"caption_{cid}": caption_tokens(cap, ctx.table, n)},
+                  figures={"finegrained": ("finegrained_figure", (fg,), {"title": clip_title(cap, n)})},
+                  summary=fg, notes=lines, **captioned(finegrained=caption))
 
 
 def ablate_gate_report(ctx: AnalysisContext, pinned: AnalysisContext) -> Report:
@@ -283,8 +387,11 @@ def ablate_gate_report(ctx: AnalysisContext, pinned: AnalysisContext) -> Report:
     per_clip = A.gate_ablation(ctx.capture, pinned.capture)
     scores = A.gate_ablation_scores(ctx.capture, pinned.capture)
     changed = int(per_clip["changed"].sum())
+    caption = (f"Caption metrics with the adaptive gate beside β̂ pinned to {pinned.capture.beta_pinned:g}, and the "
+               "change.", f"{changed} of {len(per_clip)} captions changed.")
     return Report("ablate_gate", tables={"captions": per_clip, "scores": scores},
                   figures={"ablate_gate": ("ablation_figure", (scores,), {})}, summary=scores,
+                  **captioned(ablate_gate=caption),
                   notes=[f"{changed} of {len(per_clip)} captions change with β̂ pinned to "
                          f"{pinned.capture.beta_pinned:g}", f"protocol: {scores.attrs.get('protocol', '')}"])
 
@@ -300,8 +407,10 @@ def compare_report(contexts: dict[str, AnalysisContext], caption_contexts: dict[
     notes = _no_gt_note(first) + [
         f"interpretability scores from {first.decode} decoding; caption metrics from greedy decoding "
         f"({next(iter(captions.values()))['protocol']})" if captions else ""]
+    caption = ("Every interpretability score and caption metric, one panel per score, one bar per model, beside chance "
+               "(dashed) and the best constant answer (solid).", f"Models: {', '.join(models)}.")
     return Report("compare", tables={"scores": table}, figures={"compare": ("compare_figure", (table, models), {})},
-                  summary=table, notes=[n for n in notes if n])
+                  summary=table, notes=[n for n in notes if n], **captioned(compare=caption))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,5 +552,5 @@ def attribution_compare_rows(contexts: dict[str, AnalysisContext], results: dict
 __all__ = ["HELDOUT_SEED", "HELDOUT_CLIPS", "AnalysisContext", "Report", "open_analysis", "heldout_corpus",
            "resolve_analysis_data", "check_formats", "check_out_dir", "density_report", "hist_report",
            "parts_report", "onset_report", "gate_report", "map_report", "finegrained_report", "ablate_gate_report",
-           "compare_report", "open_attribution", "attribute_report", "faithfulness_report", "sanity_report",
+           "compare_report", "captioned", "density_rows", "clip_title", "caption_tokens", "caption_text", "open_attribution", "attribute_report", "faithfulness_report", "sanity_report",
            "attribution_compare_rows", "model_inputs"]

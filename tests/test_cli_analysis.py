@@ -49,8 +49,10 @@ def test_density_writes_figures_and_tables_then_uses_the_cache(model_file, corpu
     rc, stdout, err = run(args, capsys)
     assert rc == 0, err
     files = sorted(p.name for p in out.iterdir())
-    assert files == [".m2t-interpret.json", "density.html", "density.png", "density_curves.csv", "density_curves.md",
-                     "density_summary.csv", "density_summary.md", "plotly.min.js"]
+    assert files == [".m2t-interpret.json", "density.caption.txt", "density.html", "density.png", "density_curves.csv",
+                     "density_curves.md", "density_summary.csv", "density_summary.md", "plotly.min.js"]
+    caption = (out / "density.caption.txt").read_text()  # the counts and bandwidths the figure's rows carry
+    assert "Scott's bandwidth" in caption and "walks: n=" in caption and "the: n=" in caption
     assert 'src="plotly.min.js"' in (out / "density.html").read_text()  # --plotlyjs shared (the default)
     summary = pd.read_csv(out / "density_summary.csv")
     assert list(summary["stem"]) == ["walk", "the"] and (summary["count"] > 0).all()
@@ -59,6 +61,28 @@ def test_density_writes_figures_and_tables_then_uses_the_cache(model_file, corpu
     assert (out / "density.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rc, stdout, _ = run(args, capsys)
     assert rc == 0 and "(capture read from the cache)" in stdout
+
+
+def test_width_sets_the_printed_size_and_tex_adds_a_latex_caption(model_file, corpus, tmp_path, capsys):
+    """--width column: the PDF is one column wide (3.35 in, less the tight box's trim); with --format tex the
+    caption comes as a LaTeX snippet too. A width that is no width is refused before any work."""
+    import re
+
+    out = tmp_path / "out"
+    clip = (corpus / "test.txt").read_text().split()[0]
+    rc, _, err = run(["finegrained", "--clip", clip, *common(model_file, corpus, out), "--format", "pdf,csv,tex",
+                      "--width", "column"], capsys)
+    assert rc == 0, err
+    box = re.search(rb"/MediaBox \[ *0 0 ([\d.]+) ([\d.]+) *\]", (out / "finegrained.pdf").read_bytes())
+    width, height = (float(v) / 72 for v in box.groups())
+    assert 3.2 <= width <= 3.35 and height <= 9.0
+    tex = (out / "finegrained.caption.tex").read_text()
+    assert tex.startswith("\\caption{Fine-grained caption") and f"Clip {clip}." in tex
+    assert "\\label{fig:finegrained}" in tex and "$\\hat{\\beta}$" in tex
+    assert "clip_id,caption,position,word,beta,motion" in (out / f"finegrained_caption_{clip}.csv").read_text()
+    rc, _, err = run(["density", *common(model_file, corpus, tmp_path / "other"), "--width", "1"], capsys)
+    assert rc == 2 and "--width 1: use column" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "other").exists()  # refused before any work
 
 
 def test_every_analysis_command_runs(model_file, corpus, tmp_path, capsys):

@@ -106,6 +106,29 @@ def test_side_by_side_panels_are_the_single_figures_data(tiny, written):
             assert np.allclose(np.asarray(mesh.get_array()).reshape(want.shape), want, atol=1e-6)
 
 
+def test_each_paper_figure_is_text_wide_with_a_short_title_and_its_caption_beside_it(tiny, written):
+    """Two models side by side at the text width (7.0 in at 150 dpi, less the tight box's trim); each panel
+    titled by model and clip; the caption — what the figure shows and each panel's caption with β̂ per
+    token — beside the figure and each model's own, listed in the manifest (LaTeX only with --format tex)."""
+    from PIL import Image
+
+    models, corpus = tiny
+    manifest, out = written
+    for key in ONLY:
+        assert 7.0 * 150 - 15 <= Image.open(out / f"{key}.png").size[0] <= 7.0 * 150
+    caption = (out / "fig7_map.caption.txt").read_text()
+    assert caption.startswith("Fig. 7: Attention α·Γ") and "(a) tiny0: Clip 000000" in caption
+    assert caption.count("per body part and frame") == 1  # the panels' description said once
+    assert "(b) tiny1: Clip 000000" in caption and caption.count("β̂ after each word") == 2
+    assert "fig7_map.caption.txt" in manifest.files and "tiny1/map.caption.txt" in manifest.files
+    assert not list(out.rglob("*.caption.tex"))
+    fig = paper_map_figure(FigureSession(models, data=str(corpus), clip="0", cache=False)).figure
+    assert [sub._suptitle.get_text() for sub in fig.subfigs] == ["tiny0 · clip 000000", "tiny1 · clip 000000"]
+    tokens = pd.read_csv(out / "tiny0" / "map_caption_000000.csv")
+    assert list(tokens.columns) == ["clip_id", "caption", "position", "word", "beta", "motion"]
+    assert set(tokens["caption"]) <= {"prediction", "reference"} and tokens["beta"].notna().any()
+
+
 def test_html_figures_share_one_plotlyjs_per_folder(written):
     _, out = written
     for folder in (out / "tiny0", out / "tiny1"):

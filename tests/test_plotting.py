@@ -158,8 +158,10 @@ def test_every_figure_exists_in_both_flavours():
     assert {c[0] for c in calls()} == set(FIGURES)
     for name in FIGURES:
         s, i = inspect.signature(getattr(static, name)), inspect.signature(getattr(interactive, name))
-        assert list(s.parameters) == list(i.parameters), name  # same names, same arguments
-        assert s.parameters["title"].default is None
+        # same names, same arguments; a static figure also takes its printed width (a page sets the other's)
+        assert list(s.parameters) == [*i.parameters, "width"], name
+        assert s.parameters["title"].default is None and s.parameters["width"].default is None
+        assert s.parameters["width"].kind is inspect.Parameter.KEYWORD_ONLY
 
 
 @pytest.mark.parametrize("name,args,n_panels", calls(), ids=[c[0] for c in calls()])
@@ -178,25 +180,35 @@ def test_interactive_figures(name, args, n_panels):
     assert any(getattr(t, "hovertemplate", None) or getattr(t, "text", None) for t in fig.data)
 
 
-def test_density_lists_stems_without_spread():
+def test_density_rows_are_named_as_asked_and_grouped_with_counts_beside():
+    """One row per word, named by the word asked for (``label``), motion words and the others in two
+    headed groups of distinct colour and line style, n and the bandwidth beside each row, a stem
+    without spread marked "no spread"; a linear β̂ axis from 0 to 1."""
     dens, summary = density_tables()
-    fig = static.density_figure(dens, summary)
-    labels = [t.get_text() for t in panels(fig)[0].get_legend().get_texts()]
-    words = list(summary["words"]) if "words" in summary else ["walk", "the", "jog"]
-    assert labels == [f"{words[0]} (n=5)", f"{words[1]} (n=7)", f"{words[2]} (n=1, no spread)"]
-    assert panels(fig)[0].get_yscale() == "log"
-    names = [t.name for t in interactive.density_figure(dens, summary).data]
-    assert names == labels
+    rows = summary.assign(label=["walk", "the", "jogging"], motion=[True, False, True], bandwidth=[0.004, 0.02, np.nan])
+    ax = panels(static.density_figure(dens, rows))[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["walk", "jogging", "the"]  # motion words first
+    texts = [t.get_text() for t in ax.texts]
+    assert texts[0] == "motion words" and "other words" in texts
+    assert {"n=5, h=0.004", "n=1, no spread", "n=7, h=0.02"} <= set(texts)
+    assert ax.get_yscale() == "linear" and list(ax.get_xticks()) == [0, 0.25, 0.5, 0.75, 1.0]
+    assert ax.get_xlim() == pytest.approx((0.0, 1.0), abs=0.02)
+    styles = {(to_hex(line.get_color()), str(line.get_linestyle())) for line in ax.get_lines()
+              if len(line.get_xdata()) > 2}
+    assert len(styles) == 2 and len({c for c, _ in styles}) == 2 and len({ls for _, ls in styles}) == 2
+    # without the report's columns: one group, each row named by its most frequent form
+    plain = panels(static.density_figure(dens, summary.drop(columns="words").assign(word=["walks", "the", "jog"])))[0]
+    assert [t.get_text() for t in plain.get_yticklabels()] == ["walks", "the", "jog"]
+    assert "motion words" not in [t.get_text() for t in plain.texts]
 
 
 def test_histogram_panel_titles_and_part_colours_match_across_flavours():
     hist = hist_table()
     fig = static.histogram_figure(hist)
     # panels are named by the word people read (the table's ``word``), not its stem
-    titles = ["walks — Total # words: 12", "waving — Total # words: 12"]
-    assert [ax.get_title() for ax in panels(fig)] == titles
+    assert [ax.get_title() for ax in panels(fig)] == ["walks (n=12)", "waving (n=12)"]
     ifig = interactive.histogram_figure(hist)
-    assert [a.text for a in ifig.layout.annotations][:2] == titles
+    assert [a.text for a in ifig.layout.annotations][:2] == ["walks — Total # words: 12", "waving — Total # words: 12"]
     by_name = {t.name: t.line.color for t in ifig.data if t.showlegend}
     assert by_name["left arm"] == PART_COLORS["left_arm"]
     legend = fig.legends[0]
@@ -204,7 +216,7 @@ def test_histogram_panel_titles_and_part_colours_match_across_flavours():
     assert colours["left arm"].lower() == PART_COLORS["left_arm"].lower()
     # a table from before the word column: the stem is the best name there is
     old = static.histogram_figure(hist.drop(columns="word"))
-    assert [ax.get_title() for ax in panels(old)] == ["walk — Total # words: 12", "wave — Total # words: 12"]
+    assert [ax.get_title() for ax in panels(old)] == ["walk (n=12)", "wave (n=12)"]
     assert len(set(PART_COLORS.values())) == 6
 
 
@@ -221,7 +233,7 @@ def test_parts_figure_without_ground_truth_and_without_confusion():
 def test_onset_figure_draws_motion_words_only():
     curves, segments = curve_tables()
     fig = static.onset_figure(curves, segments)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[:2] == ["walks (β̂ 0.99)", "waves (β̂ 0.97)"]
     assert not any(lab.startswith("a (") for lab in labels)
     # no motion word → all words; no segments is fine
@@ -367,3 +379,23 @@ def test_compare_figure_marks_each_models_own_chance_where_they_differ():
     assert xs == [round(0.1 + 0.1 * i, 3) for i in range(len(MODELS))]
     html = interactive.compare_figure(table, MODELS).to_html(include_plotlyjs=False)
     assert "line-ns" in html
+
+
+def test_attention_against_attribution_figures_take_the_width_asked_for():
+    """The attribution commands' static figures follow --width too (their panels a row fit it)."""
+    parts = pd.DataFrame([{"step": s, "word": w, "method": m, "part": p, "value": (k + 1) * (i + 1)}
+                          for s, w in ((1, "walks"), (3, "waves")) for i, m in enumerate(("attention", "ig"))
+                          for k, p in enumerate(PARTS)])
+    maps = pd.DataFrame([{"step": s, "word": w, "part": p, "time_s": t / 10, "value": k + t}
+                         for s, w in ((1, "walks"), (3, "waves")) for k, p in enumerate(PARTS) for t in range(5)])
+    curves = pd.DataFrame([{"curve": c, "ranking": r, "k": k, "mean_drop": k * (j + 1)}
+                           for c in ("comprehensiveness", "sufficiency") for j, r in enumerate(("attention", "ig"))
+                           for k in range(1, 4)])
+    sanity = pd.DataFrame([{"resolution": res, "explanation": e, "step": i, "randomised": f"layer {i}", "spearman": 1 - i / 3}
+                           for res in ("parts", "frames") for e in ("attention", "ig") for i in range(3)])
+    for name, args in (("attribution_bars_figure", (parts,)), ("attribution_map_figure", (maps,)),
+                       ("deletion_figure", (curves,)), ("sanity_figure", (sanity,))):
+        for width in (3.35, 7.0):
+            fig = getattr(static, name)(*args, width=width)
+            assert fig.get_size_inches()[0] == pytest.approx(width), name
+            assert fig.get_size_inches()[1] <= 9.0

@@ -45,7 +45,7 @@ def beta_density(table: pd.DataFrame, stems: Sequence[str], points: int = 201) -
     for s in stems:
         values = rows_of_stems(table, [s])["beta"].to_numpy(dtype=float)
         values = values[np.isfinite(values)]
-        if len(values) < 2 or np.ptp(values) < 1e-9:
+        if not _spread(values):
             continue
         bw = scott_bandwidth(values)
         lo, hi = max(values.min() - 4 * bw, 0.0), min(values.max() + 4 * bw, 1.0)
@@ -58,18 +58,26 @@ def beta_density(table: pd.DataFrame, stems: Sequence[str], points: int = 201) -
     return pd.concat(frames, ignore_index=True)
 
 
+def _spread(values: np.ndarray) -> bool:
+    """Whether ``values`` have a density: two or more finite values, not all equal."""
+    values = values[np.isfinite(values)]
+    return len(values) >= 2 and np.ptp(values) >= 1e-9
+
+
 def beta_summary(table: pd.DataFrame, stems: Sequence[str]) -> pd.DataFrame:
     """Per stem: its word (most frequent form), the stem, the words seen, count, mean, median,
-    quartiles, min and max of β̂."""
+    quartiles, min and max of β̂, and the bandwidth of its kernel density (NaN: no density)."""
     words = stem_words(rows_of_stems(table, stems))
     rows = []
     for s in stems:
         sub = rows_of_stems(table, [s])
         b = sub["beta"].to_numpy(dtype=float)
         q1, med, q3 = np.percentile(b, [25, 50, 75]) if len(b) else (np.nan,) * 3
+        finite = b[np.isfinite(b)]
         rows.append({"word": words.get(s, s), "stem": s, "words": ", ".join(sorted(set(sub["word"]))), "count": len(b),
                      "mean": b.mean() if len(b) else np.nan, "median": med, "q1": q1, "q3": q3,
-                     "min": b.min() if len(b) else np.nan, "max": b.max() if len(b) else np.nan})
+                     "min": b.min() if len(b) else np.nan, "max": b.max() if len(b) else np.nan,
+                     "bandwidth": scott_bandwidth(finite) if _spread(finite) else np.nan})
     return pd.DataFrame(rows)
 
 

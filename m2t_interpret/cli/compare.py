@@ -76,8 +76,8 @@ def _attribution_section(report, o: AnalysisOptions, contexts: dict, method: str
 
 
 @app.command()
-@analysis_options("out", "model", "data", "seed", "split", "clips", "clip", "runs", "only", "format", "plotlyjs",
-                  "device", "cache", "progress")
+@analysis_options("out", "model", "data", "seed", "split", "clips", "clip", "runs", "only", "format", "width",
+                  "plotlyjs", "device", "cache", "progress")
 def figures(
     o: AnalysisOptions,
     out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
@@ -113,6 +113,6 @@ def figures(
 
     manifest = make_figures(model or list(DEFAULT_MODELS), data=o.data, out=out, seed=o.seed, split=o.split,
                             clips=o.clips, clip=clip, runs=runs, formats=format or list(DEFAULT_FORMATS),
-                            plotlyjs=o.plotlyjs, only=only, device=o.device, cache=o.cache, progress=o.progress,
-                            log=typer.echo)
+                            plotlyjs=o.plotlyjs, only=only, width=o.width, device=o.device, cache=o.cache,
+                            progress=o.progress, log=typer.echo)
     typer.echo(f"wrote {len(manifest.files)} files and {out / 'MANIFEST.md'}")

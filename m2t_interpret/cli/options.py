@@ -38,6 +38,12 @@ FormatOpt = Annotated[Optional[list[str]], typer.Option(
     "--format", "-f", metavar="FORMAT,…",
     help="Output formats, repeatable or comma-separated: png, pdf, svg (static figures), html "
          "(interactive, offline), csv, md, tex (tables). Default: png, html, csv, md.")]
+WidthOpt = Annotated[Optional[str], typer.Option(
+    "--width", metavar="column|text|INCHES",
+    help="Width of the static figures (PNG, PDF, SVG): column (3.35 in, one column of a two-column paper), text "
+         "(7.0 in, the full text width) or a width in inches; fonts print at 7-9 pt when a figure is placed at that "
+         "width, heights follow the content up to 9 in. Default: each figure at the width that suits it.",
+    show_default=False)]
 SeedOpt = Annotated[int, typer.Option("--seed", metavar="N",
                                       help="Seed of the held-out synthetic corpus (--data synthetic).")]
 DeviceOpt = Annotated[str, typer.Option(metavar="DEVICE", help=DEVICE_HELP)]
@@ -80,6 +86,7 @@ class AnalysisOptions:
     decode: DecodeOpt = "greedy"
     out: OutOpt = Path("m2t-out")
     format: FormatOpt = None
+    width: WidthOpt = None
     seed: SeedOpt = 2
     device: DeviceOpt = "cpu"
     cache: CacheOpt = True
@@ -95,6 +102,7 @@ class AnalysisOptions:
         from ..capture.dataset import parse_decode, parse_shard
         from ..plotting.save import check_plotlyjs
         from ..analysis.kinematic import check_truth
+        from ..plotting.style import parse_width
         from ..reports import DEFAULT_FORMATS, check_formats, check_out_dir
 
         formats = check_formats(self.format or list(DEFAULT_FORMATS))
@@ -113,7 +121,7 @@ class AnalysisOptions:
             if not self.cache:
                 raise M2TError("--shard keeps the shard in the capture cache for the unsharded run to merge; drop "
                                "--no-cache (or write shards to folders with `m2t-interpret capture --shard`)")
-        return replace(self, format=formats, plotlyjs=check_plotlyjs(self.plotlyjs))
+        return replace(self, format=formats, plotlyjs=check_plotlyjs(self.plotlyjs), width=parse_width(self.width))
 
 
 #: The analysis options of a command that writes an analysis, in the order its help lists them (``truth``
@@ -204,7 +212,7 @@ def finish(report, o: AnalysisOptions, heading: str) -> None:
     """Write the report's files, then print the heading, the summary table, the notes and the files."""
     import pandas as pd  # heavy: imported when the command runs
 
-    paths = report.write(o.out, o.format, o.plotlyjs)
+    paths = report.write(o.out, o.format, o.plotlyjs, width=o.width)
     typer.echo(heading)
     if report.summary is not None and len(report.summary):
         with pd.option_context("display.width", 160, "display.max_columns", 30, "display.max_colwidth", 60):

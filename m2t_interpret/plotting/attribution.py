@@ -15,7 +15,8 @@ from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
 from ..skeletons import PARTS
-from .style import CHANCE_COLOR, MAP_CMAP, PLOTLY_FONT, PLOTLY_MAP_CMAP, PLOTLY_TEMPLATE, part_label, style
+from .style import (CHANCE_COLOR, MAP_CMAP, PLOTLY_FONT, PLOTLY_MAP_CMAP, PLOTLY_TEMPLATE, TEXT_WIDTH, figure_height,
+                    part_label, style)
 
 _METHOD_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3")
 
@@ -32,8 +33,9 @@ def _shares(parts: pd.DataFrame) -> pd.DataFrame:
     return p
 
 
-def _panels(n: int) -> tuple[int, int]:
-    cols = min(4, max(n, 1))
+def _panels(n: int, width: float | None = None, each: float = 1.8) -> tuple[int, int]:
+    """Rows and columns of ``n`` panels: up to four a row, or as many of ``each`` inches as fit ``width``."""
+    cols = min(4, max(n, 1), max(1, int(width // each)) if width else 4)
     return math.ceil(max(n, 1) / cols), cols
 
 
@@ -43,14 +45,14 @@ def _word_titles(parts: pd.DataFrame) -> list[tuple[int, str]]:
 
 # -- static ---------------------------------------------------------------------------------------
 
-def attribution_bars_static(parts: pd.DataFrame, title: str | None = None) -> Figure:
+def attribution_bars_static(parts: pd.DataFrame, title: str | None = None, *, width: float | None = None) -> Figure:
     """One panel per word of a clip: each method's share of |attribution| per part, side by side
-    (attention first). ``parts``: ``step, word, method, part, value``."""
+    (attention first). ``parts``: ``step, word, method, part, value``; ``width`` in inches."""
     with style():
         p = _shares(parts)
         words, methods = _word_titles(p), list(dict.fromkeys(p["method"]))
-        rows, cols = _panels(len(words))
-        fig = Figure(figsize=(3.2 * cols, 2.4 * rows + 0.6), layout="constrained")
+        rows, cols = _panels(len(words), width)
+        fig = Figure(figsize=(width or 3.2 * cols, figure_height(2.4 * rows + 0.6)), layout="constrained")
         if title:
             fig.suptitle(title)
         axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
@@ -71,13 +73,13 @@ def attribution_bars_static(parts: pd.DataFrame, title: str | None = None) -> Fi
     return fig
 
 
-def attribution_map_static(maps: pd.DataFrame, title: str | None = None) -> Figure:
+def attribution_map_static(maps: pd.DataFrame, title: str | None = None, *, width: float | None = None) -> Figure:
     """Frame × part attribution of one method for each word of a clip (|value|, each panel scaled
-    to its own maximum). ``maps``: ``step, word, part, time_s, value``."""
+    to its own maximum). ``maps``: ``step, word, part, time_s, value``; ``width`` in inches."""
     with style():
         words = _word_titles(maps)
-        rows, cols = _panels(len(words))
-        fig = Figure(figsize=(3.6 * cols, 2.0 * rows + 0.6), layout="constrained")
+        rows, cols = _panels(len(words), width, 2.2)
+        fig = Figure(figsize=(width or 3.6 * cols, figure_height(2.0 * rows + 0.6)), layout="constrained")
         if title:
             fig.suptitle(title)
         axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
@@ -97,11 +99,11 @@ def attribution_map_static(maps: pd.DataFrame, title: str | None = None) -> Figu
     return fig
 
 
-def deletion_static(curves: pd.DataFrame, title: str | None = None) -> Figure:
+def deletion_static(curves: pd.DataFrame, title: str | None = None, *, width: float | None = None) -> Figure:
     """Comprehensiveness and sufficiency (mean log-probability drop) against the number k of
-    parts removed or kept, parts ranked by attention and by attribution."""
+    parts removed or kept, parts ranked by attention and by attribution; ``width`` in inches."""
     with style():
-        fig = Figure(figsize=(7.5, 3.0), layout="constrained")
+        fig = Figure(figsize=(width or TEXT_WIDTH, 2.8), layout="constrained")
         if title:
             fig.suptitle(title)
         axes = fig.subplots(1, 2)
@@ -118,10 +120,11 @@ def deletion_static(curves: pd.DataFrame, title: str | None = None) -> Figure:
     return fig
 
 
-def sanity_static(sanity: pd.DataFrame, title: str | None = None) -> Figure:
-    """Rank correlation with the trained model's explanation as layers are randomised, top down."""
+def sanity_static(sanity: pd.DataFrame, title: str | None = None, *, width: float | None = None) -> Figure:
+    """Rank correlation with the trained model's explanation as layers are randomised, top down;
+    ``width`` in inches."""
     with style():
-        fig = Figure(figsize=(8.0, 3.2), layout="constrained")
+        fig = Figure(figsize=(width or TEXT_WIDTH, 3.0), layout="constrained")
         if title:
             fig.suptitle(title)
         axes = fig.subplots(1, 2, sharey=True)

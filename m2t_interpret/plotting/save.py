@@ -4,6 +4,8 @@
   HTML page that opens offline: plotly.js embedded (``plotlyjs="inline"``, 4–5 MB a page), or
   one ``plotly.min.js`` written beside the pages of a folder and shared by them
   (``plotlyjs="shared"``; :func:`write_plotlyjs`).
+* :func:`write_caption` — a figure's caption beside it: ``<stem>.caption.txt`` (plain text) and,
+  for LaTeX documents, ``<stem>.caption.tex`` (a ``\\caption{…}\\label{…}`` snippet).
 * :func:`write_table` — a DataFrame as CSV (full precision), GitHub Markdown and a LaTeX
   booktabs ``tabular`` (floats with three decimals). The Markdown and LaTeX writers are our own
   (no ``tabulate``/``jinja2`` needed, and LaTeX special characters and the Greek letters and
@@ -246,7 +248,7 @@ _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
 _LATEX_UNICODE = {"β̂": r"$\hat{\beta}$", "β": r"$\beta$", "α": r"$\alpha$", "Γ": r"$\Gamma$", "γ": r"$\gamma$",
                   "σ": r"$\sigma$", "μ": r"$\mu$", "λ": r"$\lambda$", "Δ": r"$\Delta$", "≥": r"$\geq$",
                   "≤": r"$\leq$", "·": r"$\cdot$", "×": r"$\times$", "±": r"$\pm$", "→": r"$\rightarrow$",
-                  "↔": r"$\leftrightarrow$", "—": "---", "–": "--", "…": r"\dots{}", "−": "$-$"}
+                  "↔": r"$\leftrightarrow$", "√": r"$\surd$", "—": "---", "–": "--", "…": r"\dots{}", "−": "$-$"}
 
 
 def latex_escape(text: str) -> str:
@@ -301,6 +303,22 @@ def write_table(df: pd.DataFrame, stem: str | Path, formats: Sequence[str] = TAB
     return written
 
 
-__all__ = ["save_figure", "write_plotlyjs", "check_plotlyjs", "PLOTLYJS_MODES", "PLOTLYJS_FILE",
+def write_caption(text: str, stem: str | Path, latex: bool = False) -> list[Path]:
+    """Write a figure's caption beside it as ``stem.caption.txt`` and, with ``latex``, a snippet to
+    paste into a ``figure`` environment, ``stem.caption.tex``: ``\\caption{…}`` (the text escaped,
+    Greek letters as math) and ``\\label{fig:<stem's name>}``; each atomically. Returns the paths."""
+    stem = Path(stem)
+    written = [_path(stem, "caption.txt")]
+    with atomic_path(written[0]) as tmp:
+        tmp.write_text(str(text).strip() + "\n", encoding="utf-8")
+    if latex:
+        label = re.sub(r"[^A-Za-z0-9_:-]+", "-", stem.name).strip("-") or "figure"
+        written.append(_path(stem, "caption.tex"))
+        with atomic_path(written[1]) as tmp:
+            tmp.write_text(f"\\caption{{{latex_escape(str(text).strip())}}}\n\\label{{fig:{label}}}\n", encoding="utf-8")
+    return written
+
+
+__all__ = ["save_figure", "write_caption", "write_plotlyjs", "check_plotlyjs", "PLOTLYJS_MODES", "PLOTLYJS_FILE",
            "write_table", "markdown_table", "latex_table", "latex_escape", "STATIC_FORMATS",
            "INTERACTIVE_FORMATS", "TABLE_FORMATS"]

@@ -4,72 +4,37 @@
 Figures are built with ``Figure(...)`` directly — never through pyplot — under :func:`style`
 (a ``rc_context``), so plotting leaves matplotlib's backend and rcParams as they were.
 Save them with :func:`m2t_interpret.plotting.save_figure`.
+
+Each is drawn at its printed size: ``width`` in inches (None: the column width, 3.35 in, for a
+figure of one panel, the text width, 7.0 in, for one of several), its height following its content
+up to 9 in, its text 7–9 pt, its layout chosen for the width (panels a row, legend columns, the
+parts figure's matrix beside or under its bars) so that no text runs into another.
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import math
 from typing import Sequence
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import MaxNLocator
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from ..analysis.scores import model_levels
 from ..errors import M2TError
-from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
-                    MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR, SEGMENT_COLOR, word_boxes, text_color,
-                    beta_label, bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label,
-                    motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
-                    require_columns, series_colors, stem_label, style, temporal_layout, true_segments, wrap)
-
-#: Set by :func:`side_by_side`: the subfigure the next figure function draws into (instead of a new figure).
-_TARGET: contextvars.ContextVar = contextvars.ContextVar("m2t_static_target", default=None)
-
-
-def _styled(func):
-    """Build the figure under :func:`style` and draw it once there, so that every lazily made
-    artist (ticks, grid lines) takes the style rather than the global rcParams."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with style():
-            fig = func(*args, **kwargs)
-            if isinstance(fig, Figure):  # a panel of side_by_side is drawn with its parent
-                fig.draw_without_rendering()
-        return fig
-
-    return wrapper
-
-
-def _new_figure(width: float, height: float, title: str | None):
-    target = _TARGET.get()
-    fig = target if target is not None else Figure(figsize=(width, height), layout="constrained")
-    if title:
-        fig.suptitle(title)
-    return fig
-
-
-def _message_figure(text: str, title: str | None, size=(4.0, 2.2)) -> Figure:
-    """One empty panel that says ``text`` (no data to draw)."""
-    fig = _new_figure(*size, title)
-    ax = fig.subplots()
-    ax.set_axis_off()
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#555555", fontsize=11)
-    return fig
-
-
-def _color_part_ticks(labels, parts: Sequence[str]) -> None:
-    for lab, p in zip(labels, parts):
-        lab.set_color(part_color(p))
-        lab.set_fontweight("bold")
+from .layout import chars_per_inch, color_part_ticks, message_figure, new_figure, panel_target, styled
+from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, COLUMN_WIDTH, CONFUSION_CMAP, MAP_CMAP,
+                    MAX_HEIGHT, MODEL_BAR_ALL_COLOR, MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR,
+                    SEGMENT_COLOR, TEXT_WIDTH, text_color, beta_label, bin_edges, grid_shape, map_matrix, map_steps,
+                    metric_label, motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
+                    require_columns, series_colors, stem_label, style, temporal_layout, wrap)
+from .word_rows import density_figure, finegrained_figure
 
 
 def _drop_unused(axes: np.ndarray, used: int) -> list:
@@ -87,78 +52,29 @@ def _finite(x) -> float:
     return v
 
 
-# ----------------------------------------------------------------------------- β̂ densities (Fig. 2a)
-
-def _words_label(row: pd.DataFrame, stem: str) -> str:
-    """The words a stem stands for ("walks, walking"), or the stem when the summary has none."""
-    if len(row) and "words" in row and isinstance(row["words"].iloc[0], str) and row["words"].iloc[0]:
-        return row["words"].iloc[0]
-    return stem
-
-
-@_styled
-def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | None = None) -> Figure:
-    """β̂ kernel densities per word stem (the paper's Fig. 2a) on a log density axis.
-
-    ``density``: ``stem, beta, density``; ``summary``: ``stem, count`` (+ ``min``; from
-    :func:`~m2t_interpret.analysis.beta_summary`). A stem in ``summary`` without a density (all
-    its β̂ equal, or one token) is listed as "no spread" and marked by a dashed line at its value.
-    """
-    require_columns(density, ["stem", "beta", "density"], "density_figure")
-    require_columns(summary, ["stem", "count"], "density_figure")
-    stems = ordered_unique([str(s) for s in summary["stem"]] + [str(s) for s in density["stem"]])
-    colors = dict(zip(stems, series_colors(len(stems))))
-    fig = _new_figure(5.6, 3.2, title)
-    ax = fig.subplots()
-    dens = density.assign(stem=density["stem"].astype(str))
-    values = pd.to_numeric(dens["density"], errors="coerce")
-    top = float(values.max()) if len(values) and np.isfinite(values.max()) else 1.0
-    floor = density_floor(top)
-    for s in stems:
-        d = dens[dens["stem"] == s].sort_values("beta")
-        row = summary[summary["stem"].astype(str) == s]
-        count = int(row["count"].iloc[0]) if len(row) else None
-        name = _words_label(row, s)
-        label = name if count is None else f"{name} (n={count})"
-        if len(d):
-            ax.plot(d["beta"].to_numpy(float), np.clip(d["density"].to_numpy(float), floor / 10, None),
-                    color=colors[s], label=label, lw=1.4, alpha=0.9)
-        else:
-            value = _finite(row["min"].iloc[0]) if len(row) and "min" in row else math.nan
-            if count:
-                label = f"{name} (n={count}, no spread)"
-            if np.isfinite(value):
-                ax.axvline(value, color=colors[s], ls="--", lw=1.2, label=label)
-            else:
-                ax.plot([], [], color=colors[s], ls="--", label=label)
-    ax.set_yscale("log", nonpositive="clip")
-    ax.set_ylim(floor, top * 3 if top > floor else floor * 100)
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_xlabel("β̂ (motion gate)")
-    ax.set_ylabel("density (log scale)")
-    if stems:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="words (grouped by stem)", alignment="left")
-    else:
-        ax.text(0.5, 0.5, "no words", ha="center", va="center", transform=ax.transAxes, color="#555555")
-    return fig
+def _legend_columns(n: int, width: float, per_entry: float) -> int:
+    """Legend columns for ``n`` entries of about ``per_entry`` inches in ``width`` inches."""
+    return max(1, min(n, int(width // per_entry)))
 
 
 # ----------------------------------------------------------------------------- max-attention histograms (Fig. 2b / 4)
 
-@_styled
-def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> Figure:
+@styled
+def histogram_figure(hist: pd.DataFrame, title: str | None = None, *, width: float | None = None) -> Figure:
     """Per-part histograms of each token's maximum attention α·Γ, one panel per stem (Fig. 2b/4),
-    titled by its word.
+    titled by its word and count; as many panels a row as fit the width (2.2 in each).
 
     ``hist``: ``stem, part, bin_left, bin_right, count, total`` (+ ``word``, the title).
     """
     require_columns(hist, ["stem", "part", "bin_left", "bin_right", "count", "total"], "histogram_figure")
     if hist.empty:
-        return _message_figure("no words", title)
+        return message_figure("no words", title, width)
     hist = hist.assign(stem=hist["stem"].astype(str), part=hist["part"].astype(str))
     stems = ordered_unique(hist["stem"])
-    nrows, ncols = grid_shape(len(stems), 3)
-    fig = _new_figure(2.45 * ncols + 0.3, 2.0 * nrows + 0.55, title)
+    width = width or (TEXT_WIDTH if len(stems) > 1 else COLUMN_WIDTH)
+    nrows, ncols = grid_shape(len(stems), max(1, int(width // 2.2)))
+    legend_cols = 6 if width >= 5.5 else 3
+    fig = new_figure(width, 1.3 * nrows + 0.3 + 0.17 * (6 // legend_cols) + (0.25 if title else 0.0), title)
     axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False, sharex=True), len(stems))
     handles = {}
     for k, (ax, stem) in enumerate(zip(axes, stems)):
@@ -166,12 +82,12 @@ def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> Figure:
         for part, edges, counts, _ in part_histograms(sub):
             c = part_color(part)
             ax.stairs(counts, edges, color=c, fill=True, alpha=0.10, lw=0)
-            handles[part] = ax.stairs(counts, edges, color=c, lw=1.4, label=part_label(part))
+            handles[part] = ax.stairs(counts, edges, color=c, lw=1.1, label=part_label(part))
         total = int(sub["total"].max()) if len(sub) else 0
-        ax.set_title(f"{stem_label(sub, stem)} — Total # words: {total}")
+        ax.set_title(f"{stem_label(sub, stem)} (n={total})")
         ax.set_xlim(0, 1)
         ax.set_ylim(bottom=0)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         if k // ncols == nrows - 1 or k + ncols >= len(stems):
             ax.set_xlabel("max attention α·Γ")
             ax.tick_params(labelbottom=True)
@@ -179,7 +95,7 @@ def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> Figure:
             ax.set_ylabel("count")
     order = [p for p in ordered_parts(handles) if p in handles]
     fig.legend([handles[p] for p in order], [part_label(p) for p in order], loc="outside lower center",
-               ncols=len(order), handlelength=1.5, columnspacing=1.2)
+               ncols=min(len(order), legend_cols))
     return fig
 
 
@@ -220,13 +136,13 @@ def _confusion_panel(ax, confusion: pd.DataFrame):
         for j in range(len(cols)):
             v = share[i, j]
             color = "#888888" if not np.isfinite(v) else ("white" if v > 0.6 else "black")
-            ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", fontsize=7.5, color=color)
+            ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", fontsize=7, color=color)
     ax.set_xticks(range(len(cols)), labels=[part_label(c) for c in cols], rotation=40, ha="right",
                   rotation_mode="anchor")
     ax.set_yticks(range(len(rows)), labels=[part_label(r) for r in rows])
-    _color_part_ticks(ax.get_xticklabels(), cols)
-    _color_part_ticks(ax.get_yticklabels(), rows)
-    ax.set_xlabel("predicted part (most attended)")
+    color_part_ticks(ax.get_xticklabels(), cols)
+    color_part_ticks(ax.get_yticklabels(), rows)
+    ax.set_xlabel("predicted part\n(most attended)")
     ax.set_ylabel("true part")
     ax.grid(False)
     for side in ("top", "right", "left", "bottom"):
@@ -235,10 +151,12 @@ def _confusion_panel(ax, confusion: pd.DataFrame):
     return image
 
 
-@_styled
-def parts_figure(scores: pd.DataFrame, confusion: pd.DataFrame | None, title: str | None = None) -> Figure:
+@styled
+def parts_figure(scores: pd.DataFrame, confusion: pd.DataFrame | None, title: str | None = None, *,
+                 width: float | None = None) -> Figure:
     """Part identification: pointing accuracy per word category with chance and best-constant
-    marks (left) and the true × predicted part confusion matrix (right, row-normalised colour).
+    marks and the true × predicted part confusion matrix (row-normalised colour): side by side
+    from 5.5 in wide, else the matrix under the bars.
 
     ``scores``: ``group, name, n, pointing, chance, best_constant``; ``confusion``: counts indexed
     by true part with one column per predicted part. Empty ``scores``: a "no ground truth" panel.
@@ -246,27 +164,35 @@ def parts_figure(scores: pd.DataFrame, confusion: pd.DataFrame | None, title: st
     require_columns(scores, ["group", "name", "n", "pointing", "chance", "best_constant"], "parts_figure")
     rows = scores[scores["group"].astype(str).isin(["category", "all"])]
     if rows.empty:
-        return _message_figure("no ground truth", title)
+        return message_figure("no ground truth", title, width)
     rows = pd.concat([rows[rows["group"].astype(str) == "category"], rows[rows["group"].astype(str) == "all"]])
     has_conf = isinstance(confusion, pd.DataFrame) and not confusion.empty
-    fig = _new_figure(FULL_WIDTH if has_conf else 3.8, 3.3, title)
-    if has_conf:
-        ax, ax_conf = fig.subplots(1, 2, width_ratios=[1.15, 1.0])
-    else:
+    width = width or (TEXT_WIDTH if has_conf else COLUMN_WIDTH)
+    stacked = has_conf and width < 5.5
+    extra = 0.25 if title else 0.0
+    if not has_conf:
+        fig = new_figure(width, 2.5 + extra, title)
         ax = fig.subplots()
+    elif stacked:  # two subfigures: the matrix's colour bar and equal aspect must not narrow the bars
+        fig = new_figure(width, 2.3 + 0.75 * width + extra, title)
+        top, bottom = fig.subfigures(2, 1, height_ratios=[2.3, 0.75 * width])
+        ax, ax_conf = top.subplots(), bottom.subplots()
+    else:
+        fig = new_figure(width, 2.9 + extra, title)
+        ax, ax_conf = fig.subplots(1, 2, width_ratios=[1.15, 1.0])
     x = np.arange(len(rows))
-    width = 0.62
+    bar = 0.62
     values = rows["pointing"].to_numpy(float)
     colors = [MODEL_BAR_COLOR if str(g) == "category" else MODEL_BAR_ALL_COLOR for g in rows["group"]]
-    ax.bar(x, np.nan_to_num(values), width=width, color=colors, edgecolor=MODEL_BAR_EDGE, lw=0.8, zorder=3,
+    ax.bar(x, np.nan_to_num(values), width=bar, color=colors, edgecolor=MODEL_BAR_EDGE, lw=0.8, zorder=3,
            label="model")
     for xi, v, c, b in zip(x, values, rows["chance"].to_numpy(float), rows["best_constant"].to_numpy(float)):
-        _draw_reference_ticks(ax, xi, c, b, width + 0.12)
+        _draw_reference_ticks(ax, xi, c, b, bar + 0.12)
         if np.isfinite(v):
-            ax.text(xi, v + 0.015, f"{v:.2f}", ha="center", va="bottom", fontsize=7.5)
+            ax.text(xi, v + 0.015, f"{v:.2f}", ha="center", va="bottom", fontsize=7)
     if (rows["group"].astype(str) == "all").any() and (rows["group"].astype(str) == "category").any():
         ax.axvline(x[-1] - 0.5, color="#999999", lw=0.8)
-    ax.set_xticks(x, labels=[f"{wrap(n, 8)}\n(n={int(k)})" for n, k in zip(rows["name"], rows["n"])])
+    ax.set_xticks(x, labels=[f"{wrap(n, 10)}\nn={int(k)}" for n, k in zip(rows["name"], rows["n"])], fontsize=7)
     ax.set_ylim(0, 1.12)
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_ylabel("pointing accuracy")
@@ -276,66 +202,78 @@ def parts_figure(scores: pd.DataFrame, confusion: pd.DataFrame | None, title: st
               bbox_to_anchor=(0.0, 1.0), ncols=3, borderaxespad=0.2)
     if has_conf:
         image = _confusion_panel(ax_conf, confusion)
-        fig.colorbar(image, ax=ax_conf, label="share of the true part's words", shrink=0.85)
+        ax_conf.figure.colorbar(image, ax=ax_conf, label="share of the true\npart's words", shrink=0.9, aspect=15)
     return fig
 
 
 # ----------------------------------------------------------------------------- temporal window (Fig. 5)
 
-@_styled
-def onset_figure(curves: pd.DataFrame, segments: pd.DataFrame | None, title: str | None = None) -> Figure:
+def _segment_labels(ax, segments: pd.DataFrame, lo: float, hi: float, axes_width: float) -> None:
+    """Each true segment shaded, its action named at the top inside it when the name fits the
+    segment's width in two lines of 7 pt (else the name is left to the table and caption)."""
+    label_tf = blended_transform_factory(ax.transData, ax.transAxes)
+    for i, seg in enumerate(segments.sort_values("start_s").itertuples(index=False)):
+        ax.axvspan(seg.start_s, seg.end_s, color=SEGMENT_COLOR, alpha=0.22 if i % 2 == 0 else 0.38, lw=0, zorder=0)
+        room = (min(seg.end_s, hi) - max(seg.start_s, lo)) / max(hi - lo, 1e-9) * axes_width
+        chars = int(0.85 * room * chars_per_inch(7))  # 15 % spare: glyphs vary in width
+        name = wrap(str(seg.action).replace("_", " "), max(chars, 1))
+        if chars >= 4 and name.count("\n") < 2 and max(len(line) for line in name.split("\n")) <= chars:
+            ax.text((seg.start_s + seg.end_s) / 2, 0.985, name, transform=label_tf, ha="center", va="top",
+                    fontsize=7, color="#444444", style="italic")
+
+
+@styled
+def onset_figure(curves: pd.DataFrame, segments: pd.DataFrame | None, title: str | None = None, *,
+                 width: float | None = None) -> Figure:
     """Temporal windows Γ over time for the motion words of one clip (Fig. 5), the true action
-    segments shaded, and the interval threshold Γ = 0.5 dashed.
+    segments shaded, and the interval threshold Γ = 0.5 dashed; the legend under the plot.
 
     ``curves``: ``step, word, beta, time_s, window`` (+ ``motion``: only motion words are drawn
     when any is marked); ``segments``: ``action, start_s, end_s`` (may be empty or None).
     """
     require_columns(curves, ["step", "word", "beta", "time_s", "window"], "onset_figure")
     if curves.empty:
-        return _message_figure("no words", title)
+        return message_figure("no words", title, width)
     sel = motion_rows(curves)
-    fig = _new_figure(6.4, 3.0, title)
-    ax = fig.subplots()
+    width = width or COLUMN_WIDTH
+    keys = sel[["step", "word", "beta"]].drop_duplicates(subset=["step"]).sort_values("step")
     has_segments = isinstance(segments, pd.DataFrame) and not segments.empty
+    entries = len(keys) + 1 + has_segments
+    legend_cols = _legend_columns(entries, width, 1.55)
+    fig = new_figure(width, 2.2 + 0.16 * math.ceil(entries / legend_cols) + (0.25 if title else 0.0), title)
+    ax = fig.subplots()
+    t = sel["time_s"].to_numpy(float)
+    lo, hi = float(np.nanmin(t)), float(np.nanmax(t))
     if has_segments:
         require_columns(segments, ["action", "start_s", "end_s"], "onset_figure")
-        label_tf = blended_transform_factory(ax.transData, ax.transAxes)
-        for i, seg in enumerate(segments.sort_values("start_s").itertuples(index=False)):
-            ax.axvspan(seg.start_s, seg.end_s, color=SEGMENT_COLOR, alpha=0.22 if i % 2 == 0 else 0.38, lw=0,
-                       zorder=0)
-            ax.text((seg.start_s + seg.end_s) / 2, 0.985, wrap(str(seg.action).replace("_", " "), 16),
-                    transform=label_tf, ha="center", va="top", fontsize=7.5, color="#444444", style="italic")
+        lo, hi = min(lo, float(segments["start_s"].min())), max(hi, float(segments["end_s"].max()))
+        _segment_labels(ax, segments, lo, hi, width - 0.55)
     ax.axhline(0.5, color="#555555", ls="--", lw=0.9, zorder=1)
-    keys = sel[["step", "word", "beta"]].drop_duplicates(subset=["step"]).sort_values("step")
     dup = keys["word"].duplicated(keep=False).to_numpy()
     colors = series_colors(len(keys))
     handles = []
     for (step, word, beta), d_dup, color in zip(keys.itertuples(index=False), dup, colors):
         d = sel[sel["step"] == step].sort_values("time_s")
         label = beta_label(word, beta) + (f" [step {int(step)}]" if d_dup else "")
-        (line,) = ax.plot(d["time_s"].to_numpy(float), d["window"].to_numpy(float), color=color, lw=1.6,
+        (line,) = ax.plot(d["time_s"].to_numpy(float), d["window"].to_numpy(float), color=color, lw=1.3,
                           label=label, zorder=3)
         handles.append(line)
-    handles.append(Line2D([], [], color="#555555", ls="--", lw=0.9, label="Γ = 0.5 (interval threshold)"))
+    handles.append(Line2D([], [], color="#555555", ls="--", lw=0.9, label="Γ = 0.5 (threshold)"))
     if has_segments:
-        handles.append(Patch(color=SEGMENT_COLOR, alpha=0.4, label="true action segment"))
-    t = sel["time_s"].to_numpy(float)
-    lo, hi = float(np.nanmin(t)), float(np.nanmax(t))
-    if has_segments:
-        lo, hi = min(lo, float(segments["start_s"].min())), max(hi, float(segments["end_s"].max()))
+        handles.append(Patch(color=SEGMENT_COLOR, alpha=0.4, label="true segment"))
     ax.set_xlim(lo, hi if hi > lo else lo + 1)
-    ax.set_ylim(0, 1.2 if has_segments else 1.05)
-    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_ylim(0, 1.25 if has_segments else 1.05)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], labels=["0", "0.25", "0.5", "0.75", "1"])
     ax.set_xlabel("time (s)")
     ax.set_ylabel("temporal window Γ")
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.legend(handles=handles, loc="outside lower center", ncols=legend_cols)
     return fig
 
 
 # ----------------------------------------------------------------------------- temporal scores
 
-@_styled
-def temporal_scores_figure(scores: pd.DataFrame, title: str | None = None) -> Figure:
+@styled
+def temporal_scores_figure(scores: pd.DataFrame, title: str | None = None, *, width: float | None = None) -> Figure:
     """Temporal localisation scores as grouped bars: one row of panels per clip group, one bar
     group per metric, one bar per answer (the model, chance, the best constant answer).
 
@@ -344,10 +282,13 @@ def temporal_scores_figure(scores: pd.DataFrame, title: str | None = None) -> Fi
     """
     metrics, groups, answers, colors = temporal_layout(scores, "temporal_scores_figure")
     if scores.empty:
-        return _message_figure("no temporal scores", title)
-    fig = _new_figure(FULL_WIDTH, 1.45 * len(groups) + 0.9, title)
+        return message_figure("no temporal scores", title, width)
+    width = width or TEXT_WIDTH
+    legend_cols = _legend_columns(len(answers), width, max(len(a) for a in answers) / chars_per_inch(7.5) + 0.4)
+    fig = new_figure(width, 1.2 * len(groups) + 0.45 + 0.16 * math.ceil(len(answers) / legend_cols)
+                     + (0.25 if title else 0.0), title)
     axes = fig.subplots(len(groups), 1, squeeze=False, sharex=True)[:, 0]
-    width = 0.8 / len(answers)
+    bar = 0.8 / len(answers)
     x = np.arange(len(metrics))
     for ax, g in zip(axes, groups):
         sub = scores[scores["clips"].astype(str) == g]
@@ -356,7 +297,7 @@ def temporal_scores_figure(scores: pd.DataFrame, title: str | None = None) -> Fi
             if row.empty:
                 continue
             vals = row[metrics].iloc[0].to_numpy(float)
-            ax.bar(x - 0.4 + width * (i + 0.5), np.nan_to_num(vals), width=width * 0.92, color=colors[a],
+            ax.bar(x - 0.4 + bar * (i + 0.5), np.nan_to_num(vals), width=bar * 0.92, color=colors[a],
                    label=a, zorder=3)
         n = int(sub["n"].max()) if "n" in sub and sub["n"].notna().any() else None
         ax.set_title(f"{g} clips" + (f" (n={n})" if n is not None else "") if g != "all" else
@@ -365,17 +306,18 @@ def temporal_scores_figure(scores: pd.DataFrame, title: str | None = None) -> Fi
         ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
         ax.set_ylabel("score")
         ax.grid(axis="x", visible=False)
-    axes[-1].set_xticks(x, labels=[metric_label(m) for m in metrics])
+    chars = int(0.85 * (width - 0.6) / len(metrics) * chars_per_inch(7.5))  # each metric's share of the width
+    axes[-1].set_xticks(x, labels=[wrap(metric_label(m), max(chars, 4)) for m in metrics])
     handles = [Patch(color=colors[a], label=a) for a in answers]
-    fig.legend(handles=handles, loc="outside upper center", ncols=1 if max(map(len, answers)) > 40 else
-               len(answers))
+    fig.legend(handles=handles, loc="outside upper center", ncols=legend_cols)
     return fig
 
 
 # ----------------------------------------------------------------------------- gate separation
 
-@_styled
-def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | None = None) -> Figure:
+@styled
+def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | None = None, *,
+                width: float | None = None) -> Figure:
     """β̂ of motion words vs other words (density-normalised histograms, log axis) with the best
     threshold; AUROC in the panel title.
 
@@ -385,7 +327,9 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
     require_columns(tokens, ["beta", "motion"], "gate_figure")
     require_columns(separation, ["auroc", "best_threshold"], "gate_figure")
     sep = separation.iloc[0] if len(separation) else pd.Series(dtype=object)
-    fig = _new_figure(5.0, 3.4, title)
+    width = width or COLUMN_WIDTH
+    legend_cols = 1 if width < 5.5 else 3
+    fig = new_figure(width, 2.3 + 0.16 * (3 // legend_cols) + (0.25 if title else 0.0), title)
     ax = fig.subplots()
     bins = np.linspace(0, 1, 41)
     beta = pd.to_numeric(tokens["beta"], errors="coerce")
@@ -397,7 +341,7 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
         if len(v) == 0:
             continue
         ax.hist(v, bins=bins, density=True, histtype="stepfilled", color=color, alpha=0.25, lw=0)
-        ax.hist(v, bins=bins, density=True, histtype="step", color=color, lw=1.5)
+        ax.hist(v, bins=bins, density=True, histtype="step", color=color, lw=1.1)
         handles.append(Patch(facecolor=(*to_rgb(color), 0.25), edgecolor=color, label=f"{name} (n={len(v)})"))
     threshold = _finite(sep.get("best_threshold", math.nan))
     if np.isfinite(threshold):
@@ -407,6 +351,8 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
                               label=f"best threshold {threshold:.2f}" +
                               (f" (accuracy {acc:.2f})" if np.isfinite(acc) else "")))
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.01, not 10⁻² with a 5 pt exponent
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlim(0, 1)
     ax.set_xlabel("β̂ (motion gate)")
     ax.set_ylabel("density (log scale)")
@@ -415,10 +361,11 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
     if np.isfinite(chance):
         head += f" (chance {chance:.2f})"
     if isinstance(sep.get("labels", None), str) and sep.get("labels"):
-        head += f" — labels: {sep['labels']}"
+        labels = f"labels: {sep['labels']}"
+        head += f"; {labels}" if len(head) + len(labels) + 2 <= (width - 0.6) * chars_per_inch(8.5) else f"\n{labels}"
     ax.set_title(head, loc="left")
     if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncols=2)
+        fig.legend(handles=handles, loc="outside lower center", ncols=legend_cols)
     else:
         ax.text(0.5, 0.5, "no words", ha="center", va="center", transform=ax.transAxes, color="#555555")
     return fig
@@ -426,20 +373,23 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
 
 # ----------------------------------------------------------------------------- attention map (Fig. 7)
 
-@_styled
-def map_figure(attention_map: pd.DataFrame, title: str | None = None) -> Figure:
+@styled
+def map_figure(attention_map: pd.DataFrame, title: str | None = None, *, width: float | None = None) -> Figure:
     """The spatio-temporal attention map α·Γ of one clip (Fig. 7): one heatmap panel per token
-    (parts on y in part order, time on x), shared colour scale [0, 1].
+    (parts on y in part order, time on x), shared colour scale [0, 1]; more than eight tokens in
+    two columns where the width allows (5.5 in), the colour bar under a single column.
 
     ``attention_map``: ``step, word, beta, part, frame, time_s, value``.
     """
     require_columns(attention_map, ["step", "word", "beta", "part", "time_s", "value"], "map_figure")
     if attention_map.empty:
-        return _message_figure("no tokens", title)
+        return message_figure("no tokens", title, width)
     steps = map_steps(attention_map)
     n = len(steps)
-    nrows, ncols = grid_shape(n, 1 if n <= 8 else 2)
-    fig = _new_figure(6.2 if ncols == 1 else FULL_WIDTH, 1.05 * nrows + 0.75, title)
+    width = width or (COLUMN_WIDTH if n <= 8 else TEXT_WIDTH)
+    nrows, ncols = grid_shape(n, 1 if n <= 8 or width < 5.5 else 2)
+    below = ncols == 1 and width < 5.5
+    fig = new_figure(width, 1.0 * nrows + (0.85 if below else 0.45) + (0.25 if title else 0.0), title)
     axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False, sharex=True), n)
     mesh = None
     for k, (ax, (step, word, beta)) in enumerate(zip(axes, steps.itertuples(index=False))):
@@ -447,70 +397,18 @@ def map_figure(attention_map: pd.DataFrame, title: str | None = None) -> Figure:
         mesh = ax.pcolormesh(bin_edges(times), np.arange(len(parts) + 1), values, cmap=MAP_CMAP, vmin=0, vmax=1,
                              shading="flat", rasterized=True)
         ax.set_yticks(np.arange(len(parts)) + 0.5, labels=[part_label(p) for p in parts], fontsize=7)
-        _color_part_ticks(ax.get_yticklabels(), parts)
+        color_part_ticks(ax.get_yticklabels(), parts)
         ax.set_ylim(len(parts), 0)
-        ax.set_title(beta_label(word, beta), loc="left", fontsize=8.5, pad=2)
+        ax.set_title(beta_label(word, beta), loc="left", fontsize=8, pad=2)
         ax.grid(False)
         ax.tick_params(length=2)
         if k + ncols >= n:
             ax.set_xlabel("time (s)")
             ax.tick_params(labelbottom=True)
-    fig.colorbar(mesh, ax=axes, label="attention α·Γ", shrink=min(1.0, 3.0 / nrows + 0.2), aspect=25)
-    return fig
-
-
-# ----------------------------------------------------------------------------- fine-grained caption (Fig. 6)
-
-@_styled
-def finegrained_figure(fg: pd.DataFrame, title: str | None = None) -> Figure:
-    """The fine-grained caption as a timeline (Fig. 6): one row per body part, a bar from onset
-    to offset for each motion word on its most attended part; the true segments, when known,
-    shaded faintly on each of their true parts.
-
-    ``fg``: ``step, word, part, onset_s, offset_s, beta`` (+ ``true_action, true_parts,
-    true_start_s, true_end_s``).
-    """
-    require_columns(fg, ["step", "word", "part", "onset_s", "offset_s"], "finegrained_figure")
-    if fg.empty:
-        return _message_figure("no motion words", title)
-    truth = true_segments(fg)
-    parts = ordered_parts(list(fg["part"].astype(str)) + [p for _, ps, _, _ in truth for p in ps])
-    row = {p: i for i, p in enumerate(parts)}
-    fig = _new_figure(6.4, 0.42 * len(parts) + 1.1, title)
-    ax = fig.subplots()
-    times = list(fg["onset_s"].astype(float)) + list(fg["offset_s"].astype(float))
-    label_tf = blended_transform_factory(ax.transData, ax.transAxes)
-    for action, tparts, start, end in truth:
-        times += [start, end]
-        for p in tparts:
-            ax.add_patch(Rectangle((start, row[p] - 0.46), end - start, 0.92, facecolor=SEGMENT_COLOR, alpha=0.28,
-                                   edgecolor="#999999", lw=0.6, hatch="////", zorder=1))
-        if action:  # the action's name above the plot, over its segment
-            ax.plot([start, end], [1.01, 1.01], transform=label_tf, color="#888888", lw=1.0, clip_on=False,
-                    solid_capstyle="butt")
-            ax.text((start + end) / 2, 1.02, wrap(action.replace("_", " "), 20), transform=label_tf, ha="center",
-                    va="bottom", fontsize=7.5, color="#444444", style="italic")
-    for p, color, rec, on, off, y0, height, n_lanes in word_boxes(fg, parts, row):
-        ax.add_patch(Rectangle((on, y0), max(off - on, 0.0), height, facecolor=color, edgecolor="white", lw=0.8,
-                               zorder=3))
-        ax.text((on + off) / 2, y0 + height / 2, str(rec.word), ha="center", va="center",
-                fontsize=8 if n_lanes < 3 else 6.5, color=text_color(color), zorder=4, fontweight="bold")
-    t = np.asarray(times, dtype=float)
-    t = t[np.isfinite(t)]
-    lo, hi = (float(t.min()), float(t.max())) if len(t) else (0.0, 1.0)
-    pad = 0.03 * max(hi - lo, 1e-6)
-    ax.set_xlim(lo - pad, hi + pad)
-    ax.set_ylim(len(parts) - 0.5, -0.5)
-    ax.set_yticks(range(len(parts)), labels=[part_label(p) for p in parts])
-    _color_part_ticks(ax.get_yticklabels(), parts)
-    ax.grid(axis="y", visible=False)
-    for i in range(len(parts) - 1):
-        ax.axhline(i + 0.5, color="#DDDDDD", lw=0.6, zorder=0)
-    ax.set_xlabel("time (s)")
-    if truth:
-        fig.legend(handles=[Patch(facecolor=SEGMENT_COLOR, alpha=0.4, edgecolor="#999999", hatch="////",
-                                  label="true action segment (on its true parts)")],
-                   loc="outside lower right")
+    if below:
+        fig.colorbar(mesh, ax=axes, label="attention α·Γ", location="bottom", shrink=0.7, aspect=30)
+    else:
+        fig.colorbar(mesh, ax=axes, label="attention α·Γ", shrink=min(1.0, 3.0 / nrows + 0.2), aspect=25)
     return fig
 
 
@@ -520,19 +418,21 @@ def _pinned_label(name: str) -> str:
     return name.replace("beta", "β̂")
 
 
-@_styled
-def ablation_figure(scores: pd.DataFrame, title: str | None = None) -> Figure:
-    """Caption scores with the adaptive gate and with β̂ pinned: one small panel per metric.
+@styled
+def ablation_figure(scores: pd.DataFrame, title: str | None = None, *, width: float | None = None) -> Figure:
+    """Caption scores with the adaptive gate and with β̂ pinned: one small panel per metric, as
+    many a row as fit the width (1.35 in each).
 
     ``scores``: ``metric, adaptive, <pinned, e.g. "beta=1">, change``.
     """
     require_columns(scores, ["metric", "adaptive"], "ablation_figure")
     pinned = pinned_column(scores)
     if scores.empty:
-        return _message_figure("no caption scores", title)
+        return message_figure("no caption scores", title, width)
     n = len(scores)
-    nrows, ncols = grid_shape(n, 5)
-    fig = _new_figure(min(1.5 * ncols + 0.5, FULL_WIDTH), 2.4 * nrows + 0.3, title)
+    width = width or (TEXT_WIDTH if n > 2 else COLUMN_WIDTH)
+    nrows, ncols = grid_shape(n, max(1, int(width // 1.35)))
+    fig = new_figure(width, 1.9 * nrows + (0.25 if title else 0.0), title)
     axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False), n)
     colors = series_colors(2)
     for ax, r in zip(axes, scores.itertuples(index=False, name=None)):
@@ -542,7 +442,7 @@ def ablation_figure(scores: pd.DataFrame, title: str | None = None) -> Figure:
         top = max([v for v in vals if np.isfinite(v)] + [1e-9])
         for xi, v in zip([0, 1], vals):
             ax.text(xi, (v if np.isfinite(v) else 0) + 0.02 * top, f"{v:.3f}" if np.isfinite(v) else "n/a",
-                    ha="center", va="bottom", fontsize=7.5)
+                    ha="center", va="bottom", fontsize=7)
         change = _finite(rec.get("change", vals[1] - vals[0]))
         ax.set_title(metric_label(rec["metric"]) + (f"\nΔ {change:+.3f}".replace("-", "−") if np.isfinite(change) else ""))
         ax.set_xticks([0, 1], labels=["adaptive", _pinned_label(pinned)])
@@ -555,21 +455,30 @@ def ablation_figure(scores: pd.DataFrame, title: str | None = None) -> Figure:
 
 # ----------------------------------------------------------------------------- comparing models
 
-@_styled
-def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None = None) -> Figure:
+@styled
+def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None = None, *,
+                   width: float | None = None) -> Figure:
     """Scores of several models side by side: one small panel per score (own x scale, so
-    seconds and CIDEr sit beside [0, 1] scores), one bar per model, chance and best-constant lines.
+    seconds and CIDEr sit beside [0, 1] scores), one bar per model, chance and best-constant lines;
+    as many panels a row as fit the width (2.2 in each).
 
     ``table``: ``score``, one column per model in ``models`` (+ ``chance``, ``best constant``).
     """
     models = [str(m) for m in models]
     require_columns(table, ["score", *models], "compare_figure")
     if table.empty or not models:
-        return _message_figure("no scores", title)
+        return message_figure("no scores", title, width)
     n = len(table)
-    nrows, ncols = grid_shape(n, 3)
-    panel_h = 0.24 * len(models) + 0.75
-    fig = _new_figure(FULL_WIDTH if ncols > 1 else 3.6, panel_h * nrows + 0.5, title)
+    width = width or TEXT_WIDTH
+    panel_h = 0.2 * len(models) + 0.7
+    handles = [Patch(color=c, label=m) for m, c in zip(models, series_colors(len(models)))] + _reference_handles()
+    legend_cols = _legend_columns(len(handles), width, max(len(m) for m in models) / chars_per_inch(7.5) + 0.45)
+    extra = 0.16 * math.ceil(len(handles) / legend_cols) + 0.1 + (0.25 if title else 0.0)
+    # as many panels a row as the width holds (2.2 in each), more (up to 3) where the rows would not fit the height
+    fits = max(1, int((MAX_HEIGHT - extra) // panel_h))
+    nrows, ncols = grid_shape(n, min(3, max(1, int(width // 2.2), math.ceil(n / fits))))
+    labelled = panel_h * nrows + extra <= MAX_HEIGHT / 0.8  # squeezed further, the values go to the table only
+    fig = new_figure(width, panel_h * nrows + extra, title)
     axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False), n)
     colors = series_colors(len(models))
     y = np.arange(len(models))
@@ -581,6 +490,8 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
         top = 1.0 if unit else max([abs(v) for v in refs] + [1e-9])
         ax.barh(y, np.nan_to_num(vals), height=0.7, color=colors, zorder=3)
         for yi, v, c in zip(y, vals, colors):
+            if not labelled:
+                continue
             if not np.isfinite(v):
                 ax.text(0.02 * top, yi, "n/a", va="center", ha="left", fontsize=7, color="#555555")
             elif v >= 0.2 * top:  # inside the bar, at its base (clear of the reference lines)
@@ -602,10 +513,9 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
         ax.set_ylim(len(models) - 0.4, -0.6)
         ax.set_yticks([])
         ax.grid(axis="y", visible=False)
-        ax.set_title(wrap(rec["score"], 40), fontsize=8, loc="left")
+        ax.set_title(wrap(rec["score"], int((width / ncols - 0.15) * chars_per_inch(8))), fontsize=8, loc="left")
         ax.tick_params(axis="x", labelsize=7)
-    handles = [Patch(color=c, label=m) for m, c in zip(models, colors)] + _reference_handles()
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5))
+    fig.legend(handles=handles, loc="outside lower center", ncols=legend_cols)
     return fig
 
 
@@ -614,8 +524,6 @@ __all__ = ["density_figure", "histogram_figure", "parts_figure", "onset_figure",
 
 
 # Attention checked against attribution (defined beside their interactive twins).
-import matplotlib as mpl
-
 from .attribution import attribution_bars_static as attribution_bars_figure  # noqa: E402
 from .attribution import attribution_map_static as attribution_map_figure  # noqa: E402
 from .attribution import deletion_static as deletion_figure  # noqa: E402
@@ -624,38 +532,39 @@ from .attribution import sanity_static as sanity_figure  # noqa: E402
 # ----------------------------------------------------------------------------- panels side by side
 
 def side_by_side(figure: str, panels: Sequence[tuple[tuple, dict]], titles: Sequence[str],
-                 title: str | None = None) -> Figure:
+                 title: str | None = None, *, width: float | None = None) -> Figure:
     """One figure holding several drawings of the figure function ``figure`` (a name from
     :data:`m2t_interpret.plotting.FIGURES`) side by side, e.g. one model per panel.
 
     ``panels``: the ``(args, kwargs)`` of each call; ``titles``: each panel's title (it replaces
     the call's own ``title``). Each panel is drawn by the same function as a figure of its own
     (into a matplotlib subfigure), so the side-by-side figure shows exactly what the single ones do.
+    ``width``: the whole figure's width in inches, shared equally by the panels (each laid out for
+    its share); None: each panel at its own default width.
     """
     fn = globals().get(figure)
     if figure not in _PANEL_FIGURES or fn is None:
         raise M2TError(f"side_by_side: unknown figure {figure!r}; use one of {', '.join(_PANEL_FIGURES)}")
     if len(panels) != len(titles) or not panels:
         raise M2TError("side_by_side: give one title per panel (and at least one panel)")
-    # Each panel's own size, so that the whole keeps every panel's proportions (built, not drawn: cheap).
+    share = None if width is None else float(width) / len(panels)
+    # A panel's title must not run into its neighbour's: wrap it to the panel's width.
     build = getattr(fn, "__wrapped__", fn)
     with style():
-        sizes = [build(*args, **{**kwargs, "title": t}).get_size_inches() for (args, kwargs), t in zip(panels, titles)]
-    width, height = float(sum(w for w, _ in sizes)), float(max(h for _, h in sizes))
-    # A panel's title must not run into its neighbour's: wrap it to the panel's width (~11 characters an inch).
-    titles = ["\n".join(wrap(line, max(int(w * 11), 20)) for line in str(t).split("\n"))
-              for t, (w, _) in zip(titles, sizes)]
+        widths = [share or build(*args, **{**kwargs, "title": None}).get_size_inches()[0] for args, kwargs in panels]
+        titles = ["\n".join(wrap(line, max(int((w - 0.1) * chars_per_inch(9)), 12)) for line in str(t).split("\n"))
+                  for t, w in zip(titles, widths)]
+        # Each panel's own height at its width, so that the tallest fits (built, not drawn: cheap).
+        height = max(build(*args, **{**kwargs, "title": t, "width": w}).get_size_inches()[1]
+                     for (args, kwargs), t, w in zip(panels, titles, widths))
     with style():
-        fig = Figure(figsize=(width, height + (0.3 if title else 0.0)), layout="constrained")
+        fig = Figure(figsize=(sum(widths), min(height + (0.3 if title else 0.0), MAX_HEIGHT)), layout="constrained")
         if title:
             fig.suptitle(title)
-        subs = fig.subfigures(1, len(panels), wspace=0.02, width_ratios=[w for w, _ in sizes], squeeze=False)[0]
-        for sub, (args, kwargs), t in zip(subs, panels, titles):
-            token = _TARGET.set(sub)
-            try:
-                fn(*args, **{**kwargs, "title": t})
-            finally:
-                _TARGET.reset(token)
+        subs = fig.subfigures(1, len(panels), wspace=0.02, width_ratios=widths, squeeze=False)[0]
+        for sub, (args, kwargs), t, w in zip(subs, panels, titles, widths):
+            with panel_target(sub):
+                fn(*args, **{**kwargs, "title": t, "width": w})
         fig.draw_without_rendering()
     return fig
 

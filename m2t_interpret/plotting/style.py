@@ -7,8 +7,13 @@ of a limb are two shades of one hue: the left side dark, the right side light) a
 takes its colours from here, so a part has the same colour everywhere (PART_COLORS itself is
 defined beside the parts, in :mod:`m2t_interpret.skeletons`, so that every layer can use it).
 
+The paper sizes are defined here too: the column and text widths (:data:`COLUMN_WIDTH`,
+:data:`TEXT_WIDTH`, named by ``--width``: :func:`parse_width`), the tallest figure
+(:data:`MAX_HEIGHT`) and the font sizes of :data:`RC` (7–9 pt at the printed size).
+
 Nothing here changes global state: :func:`style` is a context manager around
-``matplotlib.rc_context`` and restores every rcParam on exit.
+``matplotlib.rc_context`` and restores every rcParam on exit; it is the one place the rcParams of
+every static figure are set.
 """
 
 from __future__ import annotations
@@ -48,27 +53,51 @@ CONFUSION_CMAP = "Blues"
 PLOTLY_MAP_CMAP = "Viridis"
 PLOTLY_CONFUSION_CMAP = "Blues"
 
-#: Paper-sized figures: widths in inches (a two-column paper's full width is about 7 in).
-FULL_WIDTH = 7.0
-COLUMN_WIDTH = 3.5
+#: Paper widths in inches: one column of a two-column paper (3.35 in, as in IEEE, ACM and CVPR
+#: templates) and the full text width (7.0 in). Every static figure is drawn at its printed size,
+#: so its fonts print at the sizes below (7–9 pt) when the figure is placed unscaled.
+COLUMN_WIDTH = 3.35
+TEXT_WIDTH = 7.0
+FULL_WIDTH = TEXT_WIDTH  # the name used before the two widths were told apart
+#: The widths ``--width`` names; a number is a width in inches within [MIN_WIDTH, MAX_WIDTH].
+WIDTHS: dict[str, float] = {"column": COLUMN_WIDTH, "text": TEXT_WIDTH}
+MIN_WIDTH, MAX_WIDTH = 2.5, 20.0
+#: No figure is taller than a page's text block less room for its caption.
+MAX_HEIGHT = 9.0
+#: The smallest font size (pt) any static figure uses, at its own size.
+MIN_FONT = 7.0
 
-#: Font sizes and the rest of the matplotlib style (on top of seaborn's "whitegrid").
+#: Font sizes (7–9 pt at the figure's own size) and the rest of the matplotlib style (on top of
+#: seaborn's "whitegrid").
 RC: dict[str, object] = {
-    "font.size": 9,
-    "axes.titlesize": 9.5,
-    "axes.labelsize": 9,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 8,
-    "legend.title_fontsize": 8,
-    "figure.titlesize": 11,
+    "font.size": 8,
+    "axes.titlesize": 8.5,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 7.5,
+    "legend.fontsize": 7.5,
+    "legend.title_fontsize": 7.5,
+    "figure.titlesize": 9,
     "legend.frameon": False,
+    "legend.handlelength": 1.6,
+    "legend.handletextpad": 0.5,
+    "legend.columnspacing": 1.2,
+    "legend.labelspacing": 0.35,
+    "legend.borderaxespad": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.titlepad": 4.0,
-    "grid.linewidth": 0.6,
-    "lines.linewidth": 1.5,
+    "axes.titlepad": 3.0,
+    "axes.labelpad": 2.5,
+    "axes.linewidth": 0.6,
+    "xtick.major.pad": 2.0,
+    "ytick.major.pad": 2.0,
+    "xtick.major.size": 2.5,
+    "ytick.major.size": 2.5,
+    "grid.linewidth": 0.5,
+    "lines.linewidth": 1.2,
     "patch.linewidth": 0.6,
+    # saved with a tight bounding box: a thin margin, so a figure of the text width stays within it
+    "savefig.pad_inches": 0.02,
     "image.cmap": MAP_CMAP,
     "figure.dpi": 100,
     "savefig.dpi": 150,
@@ -128,6 +157,26 @@ def style() -> Iterator[None]:
     """Seaborn's "whitegrid" plus :data:`RC`, restored on exit (no global theme is set)."""
     with mpl.rc_context({**WHITEGRID, **RC}):
         yield
+
+
+def parse_width(value: str | float | None) -> float | None:
+    """A figure width in inches from ``--width``: ``column`` (3.35), ``text`` (7.0) or a number of
+    inches; None or "" stays None (each figure's own width)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip().lower()
+    if text in WIDTHS:
+        return WIDTHS[text]
+    inches = finite_float(text.removesuffix("in").strip())
+    if not MIN_WIDTH <= inches <= MAX_WIDTH:  # NaN fails too
+        raise M2TError(f"--width {value}: use column ({COLUMN_WIDTH:g} in), text ({TEXT_WIDTH:g} in) or a width in "
+                       f"inches from {MIN_WIDTH:g} to {MAX_WIDTH:g}")
+    return inches
+
+
+def figure_height(height: float) -> float:
+    """``height`` within the tallest a figure may be (:data:`MAX_HEIGHT`)."""
+    return float(min(max(height, 1.0), MAX_HEIGHT))
 
 
 def motion_rows(curves: pd.DataFrame) -> pd.DataFrame:
@@ -354,5 +403,5 @@ def is_reference(name: str) -> bool:
 
 __all__ = ["PART_COLORS", "SERIES_COLORS", "CHANCE_COLOR", "BEST_CONSTANT_COLOR", "MOTION_COLOR",
            "NON_MOTION_COLOR", "SEGMENT_COLOR", "MAP_CMAP", "CONFUSION_CMAP", "RC", "FULL_WIDTH",
-           "COLUMN_WIDTH", "style", "part_color", "part_label", "stem_label", "series_colors", "answer_color",
+           "COLUMN_WIDTH", "TEXT_WIDTH", "MAX_HEIGHT", "MIN_FONT", "WIDTHS", "parse_width", "figure_height", "style", "part_color", "part_label", "stem_label", "series_colors", "answer_color",
            "metric_label", "beta_label"]

@@ -364,6 +364,9 @@ CASES = [
     C("figures-unknown-figure", f"{FG} --only fig9 --out f", 2, "unknown figure 'fig9'"),
     C("figures-bad-plotlyjs", f"{FG} --plotlyjs cdn --out f", 2, "unknown --plotlyjs 'cdn'"),
     C("analysis-bad-plotlyjs", f"density {AN} --out out --plotlyjs cdn", 2, "unknown --plotlyjs 'cdn'"),
+    C("analysis-bad-width", f"density {AN} --out out --width wide", 2, "--width wide: use column (3.35 in), text (7 in)"),
+    C("analysis-width-too-narrow", f"hist {AN} --out out --width 1", 2, "or a width in inches from 2.5 to 20"),
+    C("figures-bad-width", f"{FG} --width 30 --out f", 2, "--width 30: use column"),
     C("figures-replace-earlier-output", f"{FG} --only table2_captions --out out", 0, "wrote",
       allowed="out out/* cache cache/*", setup="copy:figures_done:out"),
     # --- the cache command ($M2T_INTERPRET_CACHE is the row's cache/) ---------------------------
