@@ -32,7 +32,7 @@ def _scale(j: np.ndarray) -> float:
     return float(np.median(bones / REF))
 
 
-def _frames(clip) -> slice:
+def duration_frames(clip) -> slice:
     a = clip.actions[0]
     return slice(a.start_frame, a.end_frame)
 
@@ -87,7 +87,7 @@ def test_roll_and_backflip_turn_about_the_side_axis(clips):
     for name, sign in (("roll", 1.0), ("backflip", -1.0)):
         for c in clips[name]:
             j = c.joints.astype(np.float64)
-            up, _ = _pelvis_axes(j[_frames(c)])
+            up, _ = _pelvis_axes(j[duration_frames(c)])
             assert abs(_turn(up, 2, 1) - sign * 360.0) < 30.0, (name, _turn(up, 2, 1))
             assert np.abs(up[:, 0]).max() < 0.5, name  # no sideways tipping
             assert abs(j[-1, 0, 0] - j[0, 0, 0]) < 0.3, name
@@ -95,7 +95,7 @@ def test_roll_and_backflip_turn_about_the_side_axis(clips):
 
 def test_backflip_flies(clips):
     for c in clips["backflip"]:
-        j = c.joints.astype(np.float64)[_frames(c)]
+        j = c.joints.astype(np.float64)[duration_frames(c)]
         s = _scale(j)
         airborne = j[..., 1].min(axis=1) > 0.15
         assert airborne.sum() >= 6  # ≥ 0.3 s with every joint clear of the floor
@@ -108,7 +108,7 @@ def test_cartwheel_turns_about_the_forward_axis_and_travels_sideways(clips):
     for c in clips["cartwheel"]:
         j = c.joints.astype(np.float64)
         side = 1.0 if c.actions[0].params["side"] == "left" else -1.0
-        up, _ = _pelvis_axes(j[_frames(c)])
+        up, _ = _pelvis_axes(j[duration_frames(c)])
         # turning towards its left (+X) tips the up vector to +X: atan2(x, y) grows
         assert abs(_turn(up, 0, 1) - side * 360.0) < 30.0, _turn(up, 0, 1)
         travel = j[-1, 0] - j[0, 0]
@@ -116,7 +116,7 @@ def test_cartwheel_turns_about_the_forward_axis_and_travels_sideways(clips):
         assert abs(travel[2]) < 0.4, travel
         # hands on the floor while upside down
         inv = up[:, 1] < -0.7
-        hands = j[_frames(c)][inv][:, [20, 21], 1].min(axis=1)
+        hands = j[duration_frames(c)][inv][:, [20, 21], 1].min(axis=1)
         assert inv.any() and hands.max() < 0.15
 
 

@@ -18,7 +18,7 @@ from scipy.spatial.transform import Rotation
 
 from .kinematics import FPS, OFFSETS, forward_kinematics
 from .primitives import (
-    D, NECK, PELVIS, SPINE1, SPINE2, SPINE3, Segment, _frames, ankle, arm_pose, elbow, hip,
+    D, NECK, PELVIS, SPINE1, SPINE2, SPINE3, Segment, duration_frames, ankle, arm_pose, elbow, hip,
     keyframes, knee, leg_pose, shoulder, smoothstep, zero_pose,
 )
 from .spec import ActionSpec
@@ -132,8 +132,8 @@ def _limb_stroke(u: np.ndarray, amp: float, duty: float = _DUTY) -> tuple[np.nda
 
 def crawl(rng: np.random.Generator, max_frames: int) -> Segment:
     """Down onto hands and knees, crawl forward with diagonal limb pairs, back up to standing."""
-    down, up = _frames(rng, 0.6, 0.8, 40), _frames(rng, 0.7, 0.9, 40)
-    T = min(max_frames, down + _frames(rng, 1.8, 2.2, 60) + up)
+    down, up = duration_frames(rng, 0.6, 0.8, 40), duration_frames(rng, 0.7, 0.9, 40)
+    T = min(max_frames, down + duration_frames(rng, 1.8, 2.2, 60) + up)
     speed = rng.uniform(0.3, 0.6)
     amp = rng.uniform(15.0, 22.0)  # thigh stroke either side of vertical, degrees
     # a limb sweeps 2·L·sin(amp) backward in its stance, which lasts _DUTY of a cycle
@@ -193,7 +193,7 @@ def _lying(face_up: bool, rng: np.random.Generator) -> np.ndarray:
 def get_up(rng: np.random.Generator, max_frames: int, face_up: bool) -> Segment:
     """From lying on the back (sit up, draw the feet in, rise) or on the front (push up onto
     hands and knees, sit back onto the feet, rise) to standing."""
-    T = _frames(rng, 2.4, 3.6, max_frames)
+    T = duration_frames(rng, 2.4, 3.6, max_frames)
     hold = rng.uniform(0.2, 0.4) * FPS
     crouch = _arms(_squat(35.0, 125.0, 135.0), flex=rng.uniform(60, 90), elbow_flex=20.0)
     if face_up:
@@ -223,7 +223,7 @@ def get_up(rng: np.random.Generator, max_frames: int, face_up: bool) -> Segment:
 def roll(rng: np.random.Generator, max_frames: int) -> Segment:
     """Forward roll: squat, hands to the floor, tuck the head, roll over the back, come up into a
     squat and stand. The pelvis pitches forward through 360°."""
-    T = _frames(rng, 2.4, 3.4, max_frames)
+    T = duration_frames(rng, 2.4, 3.4, max_frames)
     t_sq = rng.uniform(0.45, 0.6) * FPS
     t_end = T - 1.0 - rng.uniform(0.55, 0.7) * FPS  # back in a squat
     tuck = _legs(_body(0.0, 45.0, 40.0), 125.0, 140.0, 30.0)
@@ -252,7 +252,7 @@ def cartwheel(rng: np.random.Generator, max_frames: int) -> Segment:
     """Arms up, then the body turns 360° about the forward axis like a wheel, travelling to its
     side: lead hand, other hand, other foot, lead foot; arms down. ``side`` +1 goes to the left."""
     s = int(rng.choice(SIDES))
-    T = _frames(rng, 2.2, 3.2, max_frames)
+    T = duration_frames(rng, 2.2, 3.2, max_frames)
     t_up = rng.uniform(0.35, 0.5) * FPS
     t_wheel = rng.uniform(1.1, 1.5) * FPS
     t0, t1 = t_up + 1.0, t_up + 1.0 + t_wheel
@@ -294,7 +294,7 @@ def cartwheel(rng: np.random.Generator, max_frames: int) -> Segment:
 def backflip(rng: np.random.Generator, max_frames: int) -> Segment:
     """Crouch with the arms back, jump, tuck and turn 360° backward about X in the air, land in
     a crouch and stand. The flight is a parabola (``lift``); the body drifts backward."""
-    T = _frames(rng, 2.2, 3.0, max_frames)
+    T = duration_frames(rng, 2.2, 3.0, max_frames)
     flight = rng.uniform(0.55, 0.7)
     t_crouch = rng.uniform(0.45, 0.6) * FPS
     t_take = t_crouch + 0.18 * FPS

@@ -124,7 +124,7 @@ def arm_pose(p: np.ndarray, s: int, flex: float = 0.0, abduct: float = 0.0, addu
     return p
 
 
-def _frames(rng: np.random.Generator, lo_s: float, hi_s: float, max_frames: int) -> int:
+def duration_frames(rng: np.random.Generator, lo_s: float, hi_s: float, max_frames: int) -> int:
     return int(min(max_frames, round(rng.uniform(lo_s, hi_s) * FPS)))
 
 
@@ -142,7 +142,7 @@ def _blank(T: int) -> Segment:
 # --------------------------------------------------------------------------------------------
 
 
-def _gait(T: int, rng: np.random.Generator, *, cadence: float, hip_amp: float, hip_mean: float,
+def gait(T: int, rng: np.random.Generator, *, cadence: float, hip_amp: float, hip_mean: float,
           knee_swing: float, knee_stance: float, arm_swing: float, elbow_bend: float,
           direction: float = 1.0, ramp: int = 8, twist: float = 0.0) -> tuple[np.ndarray, dict]:
     """Cyclic leg and arm rotations; left heel strike at phase 0, right half a cycle later.
@@ -183,11 +183,11 @@ def _gait(T: int, rng: np.random.Generator, *, cadence: float, hip_amp: float, h
 def walk(rng: np.random.Generator, max_frames: int, direction: float = 1.0,
          circle: bool = False) -> Segment:
     if circle:
-        T = _frames(rng, 4.0, 6.5, max_frames)
+        T = duration_frames(rng, 4.0, 6.5, max_frames)
     else:
-        T = _frames(rng, 2.0, 4.5, max_frames)
+        T = duration_frames(rng, 2.0, 4.5, max_frames)
     cadence = rng.uniform(96, 124) if direction > 0 else rng.uniform(85, 105)
-    rot, params = _gait(
+    rot, params = gait(
         T, rng, cadence=cadence, hip_amp=rng.uniform(20, 28) if direction > 0 else 16.0,
         hip_mean=rng.uniform(6, 11), knee_swing=rng.uniform(52, 66), knee_stance=rng.uniform(8, 20),
         arm_swing=rng.uniform(10, 30), elbow_bend=rng.uniform(8, 25), direction=direction,
@@ -209,9 +209,9 @@ def walk(rng: np.random.Generator, max_frames: int, direction: float = 1.0,
 
 
 def jog(rng: np.random.Generator, max_frames: int) -> Segment:
-    T = _frames(rng, 2.0, 4.0, max_frames)
+    T = duration_frames(rng, 2.0, 4.0, max_frames)
     cadence = rng.uniform(145, 170)
-    rot, params = _gait(T, rng, cadence=cadence, hip_amp=rng.uniform(26, 34), hip_mean=rng.uniform(12, 18),
+    rot, params = gait(T, rng, cadence=cadence, hip_amp=rng.uniform(26, 34), hip_mean=rng.uniform(12, 18),
                         knee_swing=rng.uniform(85, 100), knee_stance=rng.uniform(18, 28),
                         arm_swing=rng.uniform(18, 34), elbow_bend=rng.uniform(65, 90), ramp=6,
                         twist=rng.uniform(4, 10))
@@ -223,9 +223,9 @@ def jog(rng: np.random.Generator, max_frames: int) -> Segment:
 
 def run(rng: np.random.Generator, max_frames: int) -> Segment:
     """Running: faster and longer strides than a jog, a forward-leaning trunk, high heels."""
-    T = _frames(rng, 1.5, 3.5, max_frames)
+    T = duration_frames(rng, 1.5, 3.5, max_frames)
     cadence = rng.uniform(165, 195)
-    rot, params = _gait(T, rng, cadence=cadence, hip_amp=rng.uniform(34, 44), hip_mean=rng.uniform(16, 24),
+    rot, params = gait(T, rng, cadence=cadence, hip_amp=rng.uniform(34, 44), hip_mean=rng.uniform(16, 24),
                         knee_swing=rng.uniform(100, 125), knee_stance=rng.uniform(25, 35),
                         arm_swing=rng.uniform(30, 48), elbow_bend=rng.uniform(75, 95), ramp=5,
                         twist=rng.uniform(6, 12))
@@ -243,17 +243,17 @@ def turn(rng: np.random.Generator, max_frames: int, angle_deg: float) -> Segment
     """Turning: in place with small steps, or (90° turns, half the time) walking round a corner."""
     walking = abs(angle_deg) <= 120 and rng.random() < 0.5
     if walking:
-        T = _frames(rng, 1.5, 3.0, max_frames)
-        rot, params = _gait(T, rng, cadence=rng.uniform(96, 120), hip_amp=rng.uniform(18, 26),
+        T = duration_frames(rng, 1.5, 3.0, max_frames)
+        rot, params = gait(T, rng, cadence=rng.uniform(96, 120), hip_amp=rng.uniform(18, 26),
                             hip_mean=rng.uniform(6, 11), knee_swing=rng.uniform(52, 64),
                             knee_stance=rng.uniform(8, 18), arm_swing=rng.uniform(10, 26),
                             elbow_bend=rng.uniform(8, 22), twist=rng.uniform(2, 8))
         angle_deg *= rng.uniform(0.7, 1.2)
         gain = 1.18
     else:
-        T = _frames(rng, 1.4, 2.4, max_frames) if abs(angle_deg) > 120 else _frames(rng, 1.1, 1.8, max_frames)
+        T = duration_frames(rng, 1.4, 2.4, max_frames) if abs(angle_deg) > 120 else duration_frames(rng, 1.1, 1.8, max_frames)
         # small stepping in place while the body rotates; the arms only drift
-        rot, params = _gait(T, rng, cadence=rng.uniform(95, 115), hip_amp=9.0, hip_mean=12.0,
+        rot, params = gait(T, rng, cadence=rng.uniform(95, 115), hip_amp=9.0, hip_mean=12.0,
                             knee_swing=rng.uniform(35, 45), knee_stance=5.0, arm_swing=rng.uniform(0, 6),
                             elbow_bend=rng.uniform(0, 12), ramp=5)
         gain = 0.5
@@ -268,7 +268,7 @@ def turn(rng: np.random.Generator, max_frames: int, angle_deg: float) -> Segment
 # --------------------------------------------------------------------------------------------
 
 
-def _crouch(h: float, k: float) -> np.ndarray:
+def crouch_pose(h: float, k: float) -> np.ndarray:
     """Both legs flexed with the feet flat (ankle = hip − knee keeps the foot level)."""
     p = zero_pose()
     for s in (1, -1):
@@ -293,7 +293,7 @@ def jump(rng: np.random.Generator, max_frames: int, forward: bool = False, hop: 
     back = rng.uniform(10, 30) if not hop else rng.uniform(5, 15)
 
     def pose(h: float, k: float, arms: float, ankle_ext: float | None = None) -> np.ndarray:
-        p = _crouch(h, k) if ankle_ext is None else zero_pose()
+        p = crouch_pose(h, k) if ankle_ext is None else zero_pose()
         if ankle_ext is not None:
             for s in (1, -1):
                 leg_pose(p, s, 0.0, 0.0, ankle_ext)
@@ -344,7 +344,7 @@ def squat(rng: np.random.Generator, max_frames: int) -> Segment:
     for r in range(reps):
         t0 = 4 + r * cycle
         times += [t0 + down_s * FPS, t0 + cycle - down_s * FPS, t0 + cycle]
-        poses += [_crouch(h, k), _crouch(h, k), zero_pose()]
+        poses += [crouch_pose(h, k), crouch_pose(h, k), zero_pose()]
     times.append(float(T - 1))
     poses.append(zero_pose())
     return Segment(keyframes(T, times, poses), np.zeros(T), np.zeros(T),
@@ -352,18 +352,18 @@ def squat(rng: np.random.Generator, max_frames: int) -> Segment:
 
 
 def sit_down(rng: np.random.Generator, max_frames: int) -> Segment:
-    T = _frames(rng, 2.0, 3.2, max_frames)
+    T = duration_frames(rng, 2.0, 3.2, max_frames)
     down = rng.uniform(1.0, 1.5) * FPS
     h, k = rng.uniform(85, 95), rng.uniform(85, 95)
-    seated = _crouch(h, k)
+    seated = crouch_pose(h, k)
     rot = keyframes(T, [0.0, 2.0, 2.0 + down], [zero_pose(), zero_pose(), seated])
     return Segment(rot, np.zeros(T), np.zeros(T),
                    params={"hip_deg": round(h, 1), "knee_deg": round(k, 1), "final": True})
 
 
 def kneel(rng: np.random.Generator, max_frames: int) -> Segment:
-    T = _frames(rng, 2.2, 3.4, max_frames)
-    half = _crouch(55, 85)
+    T = duration_frames(rng, 2.2, 3.4, max_frames)
+    half = crouch_pose(55, 85)
     kneeling = zero_pose()
     for s in (1, -1):
         leg_pose(kneeling, s, 2.0, 92.0, 65.0)
@@ -387,7 +387,7 @@ def _torso_bend(rng: np.random.Generator, max_frames: int, seconds: tuple[float,
                 angle_deg: tuple[float, float], down_s: tuple[float, float],
                 hold_s: tuple[float, float]) -> Segment:
     """Bend the spine forward, hold, come back up (bend_forward and bow differ in their ranges)."""
-    T = _frames(rng, *seconds, max_frames)
+    T = duration_frames(rng, *seconds, max_frames)
     angle = rng.uniform(*angle_deg)
     down, hold = rng.uniform(*down_s) * FPS, rng.uniform(*hold_s) * FPS
     p = _spine_bend(angle)
@@ -405,7 +405,7 @@ def bow(rng: np.random.Generator, max_frames: int) -> Segment:
 
 
 def stand_still(rng: np.random.Generator, max_frames: int) -> Segment:
-    T = _frames(rng, 1.5, 3.0, max_frames)
+    T = duration_frames(rng, 1.5, 3.0, max_frames)
     return _blank(T)
 
 
@@ -415,7 +415,7 @@ def stand_still(rng: np.random.Generator, max_frames: int) -> Segment:
 
 
 def wave(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
-    T = _frames(rng, 2.0, 3.5, max_frames)
+    T = duration_frames(rng, 2.0, 3.5, max_frames)
     freq, amp = rng.uniform(1.6, 2.4), rng.uniform(20, 30)
     up, abd = rng.uniform(0.35, 0.5) * FPS, rng.uniform(75, 95)
     raised = arm_pose(zero_pose(), s, flex=rng.uniform(10, 25), abduct=abd, elbow_up=95 - abd + 80)
@@ -430,7 +430,7 @@ def wave(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
 
 
 def raise_arms(rng: np.random.Generator, max_frames: int, sides: tuple[int, ...]) -> Segment:
-    T = _frames(rng, 1.8, 3.0, max_frames)
+    T = duration_frames(rng, 1.8, 3.0, max_frames)
     up_t, hold = rng.uniform(0.5, 0.8) * FPS, rng.uniform(0.3, 0.8) * FPS
     flex = rng.uniform(150, 170)
     up = zero_pose()
@@ -443,7 +443,7 @@ def raise_arms(rng: np.random.Generator, max_frames: int, sides: tuple[int, ...]
 
 
 def throw(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
-    T = _frames(rng, 2.0, 2.8, max_frames)
+    T = duration_frames(rng, 2.0, 2.8, max_frames)
     wind = arm_pose(zero_pose(), s, flex=-25, abduct=rng.uniform(85, 100),
                     elbow_up=rng.uniform(80, 100))
     release = arm_pose(zero_pose(), s, flex=rng.uniform(100, 120), abduct=15, elbow_flex=10)
@@ -457,7 +457,7 @@ def throw(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
 
 
 def punch(rng: np.random.Generator, max_frames: int) -> Segment:
-    T = _frames(rng, 2.0, 3.5, max_frames)
+    T = duration_frames(rng, 2.0, 3.5, max_frames)
     guard = zero_pose()
     for s in (1, -1):
         arm_pose(guard, s, flex=45, adduct_h=10, elbow_flex=115)
@@ -478,7 +478,7 @@ def punch(rng: np.random.Generator, max_frames: int) -> Segment:
 
 
 def clap(rng: np.random.Generator, max_frames: int) -> Segment:
-    T = _frames(rng, 2.0, 3.2, max_frames)
+    T = duration_frames(rng, 2.0, 3.2, max_frames)
     open_ = zero_pose()
     for s in (1, -1):
         arm_pose(open_, s, flex=50, adduct_h=5, elbow_flex=50)
@@ -495,7 +495,7 @@ def clap(rng: np.random.Generator, max_frames: int) -> Segment:
 
 
 def kick(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
-    T = _frames(rng, 1.6, 2.4, max_frames)
+    T = duration_frames(rng, 1.6, 2.4, max_frames)
     chamber = leg_pose(zero_pose(), s, rng.uniform(55, 70), rng.uniform(80, 95), -5)
     extend = leg_pose(zero_pose(), s, rng.uniform(65, 85), 5, 25)
     # the arms counter-balance the kick: the opposite arm forward, the same arm back, the trunk

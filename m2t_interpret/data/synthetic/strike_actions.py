@@ -21,7 +21,7 @@ import numpy as np
 
 from .kinematics import FPS, N_JOINTS
 from .primitives import (
-    D, HEAD, NECK, SPINE1, SPINE2, SPINE3, Segment, _crouch, _frames, _gait, ankle, arm_pose, elbow,
+    D, HEAD, NECK, SPINE1, SPINE2, SPINE3, Segment, ankle, crouch_pose, duration_frames, gait, arm_pose, elbow,
     envelope, hip, keyframes, knee, leg_pose, shoulder, smoothstep, zero_pose,
 )
 from .spec import ActionSpec
@@ -134,7 +134,7 @@ def _strike_pose(rng: np.random.Generator, kind: str, s: int, base: np.ndarray) 
         arm_pose(hit, s, flex=rng.uniform(75, 90), adduct_h=rng.uniform(10, 20),
                  elbow_flex=rng.uniform(100, 115))
         dip = rng.uniform(8, 14)
-        load += _crouch(0.8 * dip, 1.6 * dip)
+        load += crouch_pose(0.8 * dip, 1.6 * dip)
         _spine(load, twist=s * 10.0, flex=8, side=-s * 5.0)
         _spine(hit, twist=-s * twist, flex=-3)
     return load, hit
@@ -149,7 +149,7 @@ def strike(rng: np.random.Generator, max_frames: int, s: int, kind: str) -> Segm
         rng.choice([1, 2], p=[0.6, 0.4]))
     reps = max(1, min(reps, int((max_frames / FPS - 1.2) / 0.6)))  # what the frame budget holds
     base = _guard(zero_pose(), (1, -1), rng.uniform(40, 55), rng.uniform(105, 125))
-    base += _crouch(rng.uniform(3, 8), rng.uniform(5, 12))  # soft knees of a fighting stance
+    base += crouch_pose(rng.uniform(3, 8), rng.uniform(5, 12))  # soft knees of a fighting stance
     up = rng.uniform(0.3, 0.45) * FPS
     t = 1.0 + up + rng.uniform(0.1, 0.4) * FPS
     times, poses = [0.0, 1.0, 1.0 + up], [zero_pose(), zero_pose(), base]
@@ -185,7 +185,7 @@ def _balance_arms(p: np.ndarray, s_kick: int, rng: np.random.Generator) -> np.nd
 def side_kick(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
     """Leg ``s`` chambers (knee up and across), drives out to the side, rechambers, comes down; the
     trunk leans over the standing leg and the arms balance."""
-    T = _frames(rng, 1.7, 2.5, max_frames)
+    T = duration_frames(rng, 1.7, 2.5, max_frames)
     lean = rng.uniform(18, 28)
     chamber = leg_pose(zero_pose(), s, rng.uniform(70, 85), rng.uniform(95, 110), 10,
                        abduct=rng.uniform(10, 20))
@@ -227,7 +227,7 @@ def _roundhouse_poses(rng: np.random.Generator, s: int, lean: float) -> tuple[np
 def roundhouse_kick(rng: np.random.Generator, max_frames: int, s: int) -> Segment:
     """The standing foot pivots (the body turns 50–80° away from the kicking leg), the thigh comes
     up to the side with the knee bent, the shin snaps out, then everything returns."""
-    T = _frames(rng, 1.8, 2.6, max_frames)
+    T = duration_frames(rng, 1.8, 2.6, max_frames)
     lean = rng.uniform(15, 25)
     chamber, ext = _roundhouse_poses(rng, s, lean)
     pivot = rng.uniform(50, 80)
@@ -262,12 +262,12 @@ def spin_kick(rng: np.random.Generator, max_frames: int) -> Segment:
     """A full turn on one foot towards the kicking leg's side while that leg swings out straight
     (a spinning heel kick); the arms tuck in, then open for balance. Either leg."""
     s = int(rng.choice([1, -1]))
-    T = _frames(rng, 1.5, 2.2, max_frames)
+    T = duration_frames(rng, 1.5, 2.2, max_frames)
     turn_s = rng.uniform(0.8, 1.1) * FPS
     t0 = rng.uniform(0.2, 0.35) * FPS
     t1 = min(t0 + turn_s, T - 0.3 * FPS)
     lean = rng.uniform(15, 25)
-    coil = _guard(_crouch(15, 25), (1, -1), 60, 110)
+    coil = _guard(crouch_pose(15, 25), (1, -1), 60, 110)
     _foot_up(coil, s, 20.0)
     _shift(coil, sideways=s * 6.0)  # the pelvis over the standing foot: the turn's axis
     ext = leg_pose(zero_pose(), s, rng.uniform(10, 25), rng.uniform(0, 10), 20,
@@ -311,7 +311,7 @@ def spin(rng: np.random.Generator, max_frames: int) -> Segment:
                         [zero_pose(), zero_pose(), up, up, zero_pose()])
         gain = 1.0
     else:
-        rot, _ = _gait(T, rng, cadence=rng.uniform(160, 190), hip_amp=8.0, hip_mean=12.0,
+        rot, _ = gait(T, rng, cadence=rng.uniform(160, 190), hip_amp=8.0, hip_mean=12.0,
                        knee_swing=rng.uniform(35, 45), knee_stance=5.0, arm_swing=0.0,
                        elbow_bend=0.0, ramp=4)
         arms = _guard(zero_pose(), (1, -1), 40, 90)
@@ -355,7 +355,7 @@ def dance(rng: np.random.Generator, max_frames: int, around: bool) -> Segment:
     from foot to foot while the free foot taps (in front or out to the side), hips and shoulders
     swaying against each other, a head nod and one of three arm styles. ``around``: the dancer
     also turns 120–300° over the segment."""
-    T = _frames(rng, 2.2, 4.0, max_frames)
+    T = duration_frames(rng, 2.2, 4.0, max_frames)
     beat_hz = rng.uniform(1.5, 2.5)
     t = np.arange(T) / FPS
     phase = beat_hz * t + rng.uniform(0, 1)
