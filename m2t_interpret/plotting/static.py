@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import math
 from typing import Sequence
 
 import numpy as np
@@ -22,13 +21,13 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from ..analysis.scores import model_levels
 from ..errors import M2TError
-from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP, MODEL_BAR_ALL_COLOR,
-                    MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR, SEGMENT_COLOR, word_boxes, text_color,
-                    beta_label, bin_edges, density_floor, grid_shape, map_matrix, map_steps, metric_label,
-                    motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
-                    require_columns, series_colors, stem_label, style, temporal_layout, true_segments, wrap)
+from .common import (ablation_panels, action_segments, compare_panels, confusion_shares, density_plan,
+                     finegrained_rows, gate_plan, histogram_panels, map_panels, part_bars, temporal_groups,
+                     window_curves)
+from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, CONFUSION_CMAP, FULL_WIDTH, MAP_CMAP,
+                    MODEL_BAR_EDGE, SEGMENT_COLOR, word_boxes, text_color, bin_edges, grid_shape, metric_label,
+                    ordered_parts, part_color, part_label, series_colors, style, wrap)
 
 #: Set by :func:`side_by_side`: the subfigure the next figure function draws into (instead of a new figure).
 _TARGET: contextvars.ContextVar = contextvars.ContextVar("m2t_static_target", default=None)
@@ -79,22 +78,7 @@ def _drop_unused(axes: np.ndarray, used: int) -> list:
     return flat[:used]
 
 
-def _finite(x) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return math.nan
-    return v
-
-
 # ----------------------------------------------------------------------------- β̂ densities (Fig. 2a)
-
-def _words_label(row: pd.DataFrame, stem: str) -> str:
-    """The words a stem stands for ("walks, walking"), or the stem when the summary has none."""
-    if len(row) and "words" in row and isinstance(row["words"].iloc[0], str) and row["words"].iloc[0]:
-        return row["words"].iloc[0]
-    return stem
-
 
 @_styled
 def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | None = None) -> Figure:
@@ -104,39 +88,22 @@ def density_figure(density: pd.DataFrame, summary: pd.DataFrame, title: str | No
     :func:`~m2t_interpret.analysis.beta_summary`). A stem in ``summary`` without a density (all
     its β̂ equal, or one token) is listed as "no spread" and marked by a dashed line at its value.
     """
-    require_columns(density, ["stem", "beta", "density"], "density_figure")
-    require_columns(summary, ["stem", "count"], "density_figure")
-    stems = ordered_unique([str(s) for s in summary["stem"]] + [str(s) for s in density["stem"]])
-    colors = dict(zip(stems, series_colors(len(stems))))
+    plan = density_plan(density, summary)
     fig = _new_figure(5.6, 3.2, title)
     ax = fig.subplots()
-    dens = density.assign(stem=density["stem"].astype(str))
-    values = pd.to_numeric(dens["density"], errors="coerce")
-    top = float(values.max()) if len(values) and np.isfinite(values.max()) else 1.0
-    floor = density_floor(top)
-    for s in stems:
-        d = dens[dens["stem"] == s].sort_values("beta")
-        row = summary[summary["stem"].astype(str) == s]
-        count = int(row["count"].iloc[0]) if len(row) else None
-        name = _words_label(row, s)
-        label = name if count is None else f"{name} (n={count})"
-        if len(d):
-            ax.plot(d["beta"].to_numpy(float), np.clip(d["density"].to_numpy(float), floor / 10, None),
-                    color=colors[s], label=label, lw=1.4, alpha=0.9)
+    for s in plan.stems:
+        if len(s.beta):
+            ax.plot(s.beta, s.density, color=s.color, label=s.label, lw=1.4, alpha=0.9)
+        elif np.isfinite(s.value):
+            ax.axvline(s.value, color=s.color, ls="--", lw=1.2, label=s.label)
         else:
-            value = _finite(row["min"].iloc[0]) if len(row) and "min" in row else math.nan
-            if count:
-                label = f"{name} (n={count}, no spread)"
-            if np.isfinite(value):
-                ax.axvline(value, color=colors[s], ls="--", lw=1.2, label=label)
-            else:
-                ax.plot([], [], color=colors[s], ls="--", label=label)
+            ax.plot([], [], color=s.color, ls="--", label=s.label)
     ax.set_yscale("log", nonpositive="clip")
-    ax.set_ylim(floor, top * 3 if top > floor else floor * 100)
+    ax.set_ylim(plan.floor, plan.ceiling)
     ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel("β̂ (motion gate)")
     ax.set_ylabel("density (log scale)")
-    if stems:
+    if plan.stems:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="words (grouped by stem)", alignment="left")
     else:
         ax.text(0.5, 0.5, "no words", ha="center", va="center", transform=ax.transAxes, color="#555555")
@@ -152,27 +119,23 @@ def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> Figure:
 
     ``hist``: ``stem, part, bin_left, bin_right, count, total`` (+ ``word``, the title).
     """
-    require_columns(hist, ["stem", "part", "bin_left", "bin_right", "count", "total"], "histogram_figure")
-    if hist.empty:
+    panels = histogram_panels(hist)
+    if not panels:
         return _message_figure("no words", title)
-    hist = hist.assign(stem=hist["stem"].astype(str), part=hist["part"].astype(str))
-    stems = ordered_unique(hist["stem"])
-    nrows, ncols = grid_shape(len(stems), 3)
+    nrows, ncols = grid_shape(len(panels), 3)
     fig = _new_figure(2.45 * ncols + 0.3, 2.0 * nrows + 0.55, title)
-    axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False, sharex=True), len(stems))
+    axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False, sharex=True), len(panels))
     handles = {}
-    for k, (ax, stem) in enumerate(zip(axes, stems)):
-        sub = hist[hist["stem"] == stem]
+    for k, (ax, (stem, sub, panel_title)) in enumerate(zip(axes, panels)):
         for part, edges, counts, _ in part_histograms(sub):
             c = part_color(part)
             ax.stairs(counts, edges, color=c, fill=True, alpha=0.10, lw=0)
             handles[part] = ax.stairs(counts, edges, color=c, lw=1.4, label=part_label(part))
-        total = int(sub["total"].max()) if len(sub) else 0
-        ax.set_title(f"{stem_label(sub, stem)} — Total # words: {total}")
+        ax.set_title(panel_title)
         ax.set_xlim(0, 1)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        if k // ncols == nrows - 1 or k + ncols >= len(stems):
+        if k // ncols == nrows - 1 or k + ncols >= len(panels):
             ax.set_xlabel("max attention α·Γ")
             ax.tick_params(labelbottom=True)
         if k % ncols == 0:
@@ -204,16 +167,7 @@ def _reference_handles() -> list:
 
 def _confusion_panel(ax, confusion: pd.DataFrame):
     """Row-normalised colour, counts annotated; rows true part, columns predicted part."""
-    counts = confusion.copy()
-    counts.index = [str(i) for i in counts.index]
-    counts.columns = [str(c) for c in counts.columns]
-    rows = ordered_parts(counts.index)
-    cols = ordered_parts(counts.columns)
-    counts = counts.reindex(index=rows, columns=cols).fillna(0).to_numpy(float)
-    totals = counts.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(totals > 0, counts / totals, np.nan)
-
+    rows, cols, counts, share = confusion_shares(confusion)
     cmap = mpl.colormaps[CONFUSION_CMAP].with_extremes(bad="#F0F0F0")
     image = ax.imshow(np.ma.masked_invalid(share), cmap=cmap, vmin=0, vmax=1, aspect="equal")
     for i in range(len(rows)):
@@ -243,11 +197,9 @@ def parts_figure(scores: pd.DataFrame, confusion: pd.DataFrame | None, title: st
     ``scores``: ``group, name, n, pointing, chance, best_constant``; ``confusion``: counts indexed
     by true part with one column per predicted part. Empty ``scores``: a "no ground truth" panel.
     """
-    require_columns(scores, ["group", "name", "n", "pointing", "chance", "best_constant"], "parts_figure")
-    rows = scores[scores["group"].astype(str).isin(["category", "all"])]
+    rows, colors = part_bars(scores)
     if rows.empty:
         return _message_figure("no ground truth", title)
-    rows = pd.concat([rows[rows["group"].astype(str) == "category"], rows[rows["group"].astype(str) == "all"]])
     has_conf = isinstance(confusion, pd.DataFrame) and not confusion.empty
     fig = _new_figure(FULL_WIDTH if has_conf else 3.8, 3.3, title)
     if has_conf:
@@ -257,7 +209,6 @@ def parts_figure(scores: pd.DataFrame, confusion: pd.DataFrame | None, title: st
     x = np.arange(len(rows))
     width = 0.62
     values = rows["pointing"].to_numpy(float)
-    colors = [MODEL_BAR_COLOR if str(g) == "category" else MODEL_BAR_ALL_COLOR for g in rows["group"]]
     ax.bar(x, np.nan_to_num(values), width=width, color=colors, edgecolor=MODEL_BAR_EDGE, lw=0.8, zorder=3,
            label="model")
     for xi, v, c, b in zip(x, values, rows["chance"].to_numpy(float), rows["best_constant"].to_numpy(float)):
@@ -290,36 +241,29 @@ def onset_figure(curves: pd.DataFrame, segments: pd.DataFrame | None, title: str
     ``curves``: ``step, word, beta, time_s, window`` (+ ``motion``: only motion words are drawn
     when any is marked); ``segments``: ``action, start_s, end_s`` (may be empty or None).
     """
-    require_columns(curves, ["step", "word", "beta", "time_s", "window"], "onset_figure")
-    if curves.empty:
+    lines = window_curves(curves)
+    if not lines:
         return _message_figure("no words", title)
-    sel = motion_rows(curves)
     fig = _new_figure(6.4, 3.0, title)
     ax = fig.subplots()
-    has_segments = isinstance(segments, pd.DataFrame) and not segments.empty
+    segments = action_segments(segments)
+    has_segments = segments is not None
     if has_segments:
-        require_columns(segments, ["action", "start_s", "end_s"], "onset_figure")
         label_tf = blended_transform_factory(ax.transData, ax.transAxes)
-        for i, seg in enumerate(segments.sort_values("start_s").itertuples(index=False)):
+        for i, seg in enumerate(segments.itertuples(index=False)):
             ax.axvspan(seg.start_s, seg.end_s, color=SEGMENT_COLOR, alpha=0.22 if i % 2 == 0 else 0.38, lw=0,
                        zorder=0)
             ax.text((seg.start_s + seg.end_s) / 2, 0.985, wrap(str(seg.action).replace("_", " "), 16),
                     transform=label_tf, ha="center", va="top", fontsize=7.5, color="#444444", style="italic")
     ax.axhline(0.5, color="#555555", ls="--", lw=0.9, zorder=1)
-    keys = sel[["step", "word", "beta"]].drop_duplicates(subset=["step"]).sort_values("step")
-    dup = keys["word"].duplicated(keep=False).to_numpy()
-    colors = series_colors(len(keys))
     handles = []
-    for (step, word, beta), d_dup, color in zip(keys.itertuples(index=False), dup, colors):
-        d = sel[sel["step"] == step].sort_values("time_s")
-        label = beta_label(word, beta) + (f" [step {int(step)}]" if d_dup else "")
-        (line,) = ax.plot(d["time_s"].to_numpy(float), d["window"].to_numpy(float), color=color, lw=1.6,
-                          label=label, zorder=3)
+    for curve in lines:
+        (line,) = ax.plot(curve.time, curve.window, color=curve.color, lw=1.6, label=curve.label, zorder=3)
         handles.append(line)
     handles.append(Line2D([], [], color="#555555", ls="--", lw=0.9, label="Γ = 0.5 (interval threshold)"))
     if has_segments:
         handles.append(Patch(color=SEGMENT_COLOR, alpha=0.4, label="true action segment"))
-    t = sel["time_s"].to_numpy(float)
+    t = np.concatenate([curve.time for curve in lines])
     lo, hi = float(np.nanmin(t)), float(np.nanmax(t))
     if has_segments:
         lo, hi = min(lo, float(segments["start_s"].min())), max(hi, float(segments["end_s"].max()))
@@ -342,25 +286,19 @@ def temporal_scores_figure(scores: pd.DataFrame, title: str | None = None) -> Fi
     ``scores``: ``clips, answer, n`` and the metrics ``mu_in_segment, mean_tiou, R@1 IoU≥0.3,
     R@1 IoU≥0.5, R@1 IoU≥0.7`` (those present are drawn).
     """
-    metrics, groups, answers, colors = temporal_layout(scores, "temporal_scores_figure")
+    metrics, colors, groups = temporal_groups(scores)
     if scores.empty:
         return _message_figure("no temporal scores", title)
+    answers = list(colors)
     fig = _new_figure(FULL_WIDTH, 1.45 * len(groups) + 0.9, title)
     axes = fig.subplots(len(groups), 1, squeeze=False, sharex=True)[:, 0]
     width = 0.8 / len(answers)
     x = np.arange(len(metrics))
     for ax, g in zip(axes, groups):
-        sub = scores[scores["clips"].astype(str) == g]
-        for i, a in enumerate(answers):
-            row = sub[sub["answer"].astype(str) == a]
-            if row.empty:
-                continue
-            vals = row[metrics].iloc[0].to_numpy(float)
+        for i, a, vals, _ in g.bars:
             ax.bar(x - 0.4 + width * (i + 0.5), np.nan_to_num(vals), width=width * 0.92, color=colors[a],
                    label=a, zorder=3)
-        n = int(sub["n"].max()) if "n" in sub and sub["n"].notna().any() else None
-        ax.set_title(f"{g} clips" + (f" (n={n})" if n is not None else "") if g != "all" else
-                     "all clips" + (f" (n={n})" if n is not None else ""), loc="left")
+        ax.set_title(g.title, loc="left")
         ax.set_ylim(0, 1.04)
         ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
         ax.set_ylabel("score")
@@ -382,26 +320,17 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
     ``tokens``: ``beta, motion``; ``separation``: one row with ``auroc, chance_auroc,
     best_threshold, accuracy`` (+ ``labels``).
     """
-    require_columns(tokens, ["beta", "motion"], "gate_figure")
-    require_columns(separation, ["auroc", "best_threshold"], "gate_figure")
-    sep = separation.iloc[0] if len(separation) else pd.Series(dtype=object)
+    plan = gate_plan(tokens, separation)
     fig = _new_figure(5.0, 3.4, title)
     ax = fig.subplots()
     bins = np.linspace(0, 1, 41)
-    beta = pd.to_numeric(tokens["beta"], errors="coerce")
-    motion = tokens["motion"].fillna(False).astype(bool)
     handles = []
-    for flag, color, name in ((True, MOTION_COLOR, "motion words"), (False, NON_MOTION_COLOR, "other words")):
-        v = beta[motion == flag].to_numpy(float)
-        v = np.clip(v[np.isfinite(v)], 0, 1)
-        if len(v) == 0:
-            continue
+    for name, color, v in plan.groups:
         ax.hist(v, bins=bins, density=True, histtype="stepfilled", color=color, alpha=0.25, lw=0)
         ax.hist(v, bins=bins, density=True, histtype="step", color=color, lw=1.5)
         handles.append(Patch(facecolor=(*to_rgb(color), 0.25), edgecolor=color, label=f"{name} (n={len(v)})"))
-    threshold = _finite(sep.get("best_threshold", math.nan))
+    threshold, acc = plan.threshold, plan.accuracy
     if np.isfinite(threshold):
-        acc = _finite(sep.get("accuracy", math.nan))
         ax.axvline(threshold, color="black", ls="--", lw=1.1)
         handles.append(Line2D([], [], color="black", ls="--", lw=1.1,
                               label=f"best threshold {threshold:.2f}" +
@@ -410,13 +339,7 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
     ax.set_xlim(0, 1)
     ax.set_xlabel("β̂ (motion gate)")
     ax.set_ylabel("density (log scale)")
-    auroc, chance = _finite(sep.get("auroc", math.nan)), _finite(sep.get("chance_auroc", math.nan))
-    head = f"AUROC {auroc:.3f}" if np.isfinite(auroc) else "AUROC n/a"
-    if np.isfinite(chance):
-        head += f" (chance {chance:.2f})"
-    if isinstance(sep.get("labels", None), str) and sep.get("labels"):
-        head += f" — labels: {sep['labels']}"
-    ax.set_title(head, loc="left")
+    ax.set_title(plan.headline, loc="left")
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncols=2)
     else:
@@ -433,23 +356,21 @@ def map_figure(attention_map: pd.DataFrame, title: str | None = None) -> Figure:
 
     ``attention_map``: ``step, word, beta, part, frame, time_s, value``.
     """
-    require_columns(attention_map, ["step", "word", "beta", "part", "time_s", "value"], "map_figure")
-    if attention_map.empty:
+    panels, nrows, ncols = map_panels(attention_map)
+    if not panels:
         return _message_figure("no tokens", title)
-    steps = map_steps(attention_map)
-    n = len(steps)
-    nrows, ncols = grid_shape(n, 1 if n <= 8 else 2)
+    n = len(panels)
     fig = _new_figure(6.2 if ncols == 1 else FULL_WIDTH, 1.05 * nrows + 0.75, title)
     axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False, sharex=True), n)
     mesh = None
-    for k, (ax, (step, word, beta)) in enumerate(zip(axes, steps.itertuples(index=False))):
-        parts, times, values = map_matrix(attention_map[attention_map["step"] == step])
+    for k, (ax, panel) in enumerate(zip(axes, panels)):
+        parts, times, values = panel.parts, panel.times, panel.values
         mesh = ax.pcolormesh(bin_edges(times), np.arange(len(parts) + 1), values, cmap=MAP_CMAP, vmin=0, vmax=1,
                              shading="flat", rasterized=True)
         ax.set_yticks(np.arange(len(parts)) + 0.5, labels=[part_label(p) for p in parts], fontsize=7)
         _color_part_ticks(ax.get_yticklabels(), parts)
         ax.set_ylim(len(parts), 0)
-        ax.set_title(beta_label(word, beta), loc="left", fontsize=8.5, pad=2)
+        ax.set_title(panel.title, loc="left", fontsize=8.5, pad=2)
         ax.grid(False)
         ax.tick_params(length=2)
         if k + ncols >= n:
@@ -470,12 +391,9 @@ def finegrained_figure(fg: pd.DataFrame, title: str | None = None) -> Figure:
     ``fg``: ``step, word, part, onset_s, offset_s, beta`` (+ ``true_action, true_parts,
     true_start_s, true_end_s``).
     """
-    require_columns(fg, ["step", "word", "part", "onset_s", "offset_s"], "finegrained_figure")
+    truth, parts, row = finegrained_rows(fg)
     if fg.empty:
         return _message_figure("no motion words", title)
-    truth = true_segments(fg)
-    parts = ordered_parts(list(fg["part"].astype(str)) + [p for _, ps, _, _ in truth for p in ps])
-    row = {p: i for i, p in enumerate(parts)}
     fig = _new_figure(6.4, 0.42 * len(parts) + 1.1, title)
     ax = fig.subplots()
     times = list(fg["onset_s"].astype(float)) + list(fg["offset_s"].astype(float))
@@ -516,36 +434,28 @@ def finegrained_figure(fg: pd.DataFrame, title: str | None = None) -> Figure:
 
 # ----------------------------------------------------------------------------- gate ablation
 
-def _pinned_label(name: str) -> str:
-    return name.replace("beta", "β̂")
-
-
 @_styled
 def ablation_figure(scores: pd.DataFrame, title: str | None = None) -> Figure:
     """Caption scores with the adaptive gate and with β̂ pinned: one small panel per metric.
 
     ``scores``: ``metric, adaptive, <pinned, e.g. "beta=1">, change``.
     """
-    require_columns(scores, ["metric", "adaptive"], "ablation_figure")
-    pinned = pinned_column(scores)
-    if scores.empty:
+    names, panels = ablation_panels(scores)
+    if not panels:
         return _message_figure("no caption scores", title)
-    n = len(scores)
+    n = len(panels)
     nrows, ncols = grid_shape(n, 5)
     fig = _new_figure(min(1.5 * ncols + 0.5, FULL_WIDTH), 2.4 * nrows + 0.3, title)
     axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False), n)
     colors = series_colors(2)
-    for ax, r in zip(axes, scores.itertuples(index=False, name=None)):
-        rec = dict(zip(scores.columns, r))
-        vals = [_finite(rec["adaptive"]), _finite(rec[pinned])]
+    for ax, panel in zip(axes, panels):
+        vals, top = panel.values, panel.top
         ax.bar([0, 1], np.nan_to_num(vals), width=0.7, color=colors, zorder=3)
-        top = max([v for v in vals if np.isfinite(v)] + [1e-9])
         for xi, v in zip([0, 1], vals):
             ax.text(xi, (v if np.isfinite(v) else 0) + 0.02 * top, f"{v:.3f}" if np.isfinite(v) else "n/a",
                     ha="center", va="bottom", fontsize=7.5)
-        change = _finite(rec.get("change", vals[1] - vals[0]))
-        ax.set_title(metric_label(rec["metric"]) + (f"\nΔ {change:+.3f}".replace("-", "−") if np.isfinite(change) else ""))
-        ax.set_xticks([0, 1], labels=["adaptive", _pinned_label(pinned)])
+        ax.set_title(panel.title("\n"))
+        ax.set_xticks([0, 1], labels=names)
         ax.set_ylim(0, top * 1.18)
         ax.set_xlim(-0.6, 1.6)
         ax.grid(axis="x", visible=False)
@@ -562,23 +472,18 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
 
     ``table``: ``score``, one column per model in ``models`` (+ ``chance``, ``best constant``).
     """
-    models = [str(m) for m in models]
-    require_columns(table, ["score", *models], "compare_figure")
-    if table.empty or not models:
+    models, panels = compare_panels(table, models)
+    if not panels:
         return _message_figure("no scores", title)
-    n = len(table)
+    n = len(panels)
     nrows, ncols = grid_shape(n, 3)
     panel_h = 0.24 * len(models) + 0.75
     fig = _new_figure(FULL_WIDTH if ncols > 1 else 3.6, panel_h * nrows + 0.5, title)
     axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False), n)
     colors = series_colors(len(models))
     y = np.arange(len(models))
-    for ax, (_, rec) in zip(axes, table.iterrows()):
-        vals = np.array([_finite(rec[m]) for m in models])
-        chance, best = (model_levels(rec, col, models) for col in ("chance", "best constant"))
-        refs = [v for v in (*vals, *chance, *best) if np.isfinite(v)]
-        unit = all(0 <= v <= 1 for v in refs)
-        top = 1.0 if unit else max([abs(v) for v in refs] + [1e-9])
+    for ax, panel in zip(axes, panels):
+        vals, chance, best, unit, top = panel.values, panel.chance, panel.best, panel.unit, panel.top
         ax.barh(y, np.nan_to_num(vals), height=0.7, color=colors, zorder=3)
         for yi, v, c in zip(y, vals, colors):
             if not np.isfinite(v):
@@ -602,7 +507,7 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
         ax.set_ylim(len(models) - 0.4, -0.6)
         ax.set_yticks([])
         ax.grid(axis="y", visible=False)
-        ax.set_title(wrap(rec["score"], 40), fontsize=8, loc="left")
+        ax.set_title(wrap(panel.rec["score"], 40), fontsize=8, loc="left")
         ax.tick_params(axis="x", labelsize=7)
     handles = [Patch(color=c, label=m) for m, c in zip(models, colors)] + _reference_handles()
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5))
