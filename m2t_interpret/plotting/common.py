@@ -85,15 +85,15 @@ def density_plan(density: pd.DataFrame, summary: pd.DataFrame) -> DensityPlan:
 
 # ----------------------------------------------------------------------------- max-attention histograms
 
-def histogram_panels(hist: pd.DataFrame) -> list[tuple[str, pd.DataFrame, str]]:
-    """The panels of :func:`histogram_figure`, one per stem in order: ``(stem, its rows, title)``
-    (stem and part as text; the title names the stem by its word and counts its words)."""
+def histogram_panels(hist: pd.DataFrame) -> list[tuple[str, pd.DataFrame, str, int]]:
+    """The panels of :func:`histogram_figure`, one per stem in order: ``(stem, its rows, its name,
+    its word count)`` (stem and part as text; the name is the stem's word, see :func:`stem_label`)."""
     require_columns(hist, ["stem", "part", "bin_left", "bin_right", "count", "total"], "histogram_figure")
     hist = hist.assign(stem=hist["stem"].astype(str), part=hist["part"].astype(str))
     panels = []
     for stem in ordered_unique(hist["stem"]):
         sub = hist[hist["stem"] == stem]
-        panels.append((stem, sub, f"{stem_label(sub, stem)} — Total # words: {int(sub['total'].max())}"))
+        panels.append((stem, sub, stem_label(sub, stem), int(sub["total"].max())))
     return panels
 
 
@@ -198,12 +198,14 @@ def temporal_groups(scores: pd.DataFrame) -> tuple[list[str], dict[str, str], li
 class GatePlan:
     """The gate figure: β̂ (finite, clipped to [0, 1]) of the motion and the other words, each group
     with its name and colour (a group without words left out), the best threshold and its accuracy
-    (NaN when unknown) and the headline (AUROC, chance, labels)."""
+    (NaN when unknown), the headline (AUROC and chance) and what the words are labelled by ("" when
+    not said)."""
 
     groups: list[tuple[str, str, np.ndarray]]
     threshold: float
     accuracy: float
     headline: str
+    labels: str
 
 
 def gate_plan(tokens: pd.DataFrame, separation: pd.DataFrame) -> GatePlan:
@@ -223,10 +225,9 @@ def gate_plan(tokens: pd.DataFrame, separation: pd.DataFrame) -> GatePlan:
     head = f"AUROC {auroc:.3f}" if np.isfinite(auroc) else "AUROC n/a"
     if np.isfinite(chance):
         head += f" (chance {chance:.2f})"
-    if isinstance(sep.get("labels", None), str) and sep.get("labels"):
-        head += f" — labels: {sep['labels']}"
+    labels = sep.get("labels", None)
     return GatePlan(groups, finite_float(sep.get("best_threshold", math.nan)),
-                    finite_float(sep.get("accuracy", math.nan)), head)
+                    finite_float(sep.get("accuracy", math.nan)), head, labels if isinstance(labels, str) else "")
 
 
 # ----------------------------------------------------------------------------- attention map

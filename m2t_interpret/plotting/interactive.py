@@ -103,10 +103,11 @@ def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> go.Figure:
         return _message("no words", title)
     nrows, ncols = grid_shape(len(panels), 3)
     height = 300 * nrows + 120
-    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[t for _, _, t in panels], shared_xaxes=True,
+    titles = [f"{name} — Total # words: {total}" for _, _, name, total in panels]
+    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=titles, shared_xaxes=True,
                         vertical_spacing=_spacing(nrows, height, 70), horizontal_spacing=0.06)
     shown = set()
-    for k, (stem, sub, _) in enumerate(panels):
+    for k, (_, sub, name, _) in enumerate(panels):
         r, c = k // ncols + 1, k % ncols + 1
         for part, edges, counts, total in part_histograms(sub):
             share = np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
@@ -117,7 +118,7 @@ def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> go.Figure:
                 fill="tozeroy", fillcolor=_rgba(color, 0.08), name=part_label(part), legendgroup=part,
                 showlegend=part not in shown,
                 customdata=np.column_stack([np.append(edges[1:], edges[-1]), np.append(share, share[-1])]),
-                hovertemplate=(f"<b>{stem_label(sub, stem)}</b> — {part_label(part)}"
+                hovertemplate=(f"<b>{name}</b> — {part_label(part)}"
                                "<br>α·Γ in [%{x:.2f}, %{customdata[0]:.2f})"
                                "<br>count %{y:d} (%{customdata[1]:.0%} of the words)<extra></extra>")),
                 row=r, col=c)
@@ -251,7 +252,7 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
                       annotation_text=f"best threshold {plan.threshold:.2f}" +
                       (f" (accuracy {plan.accuracy:.2f})" if np.isfinite(plan.accuracy) else ""),
                       annotation_position="top")
-    head = plan.headline
+    head = plan.headline + (f" — labels: {plan.labels}" if plan.labels else "")
     fig.update_xaxes(title="β̂ (motion gate)", range=[0, 1])
     fig.update_yaxes(title="density (log scale)", type="log")
     return _layout(fig, f"{title}<br><sup>{head}</sup>" if title else head, 430, barmode="overlay",

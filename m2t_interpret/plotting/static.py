@@ -126,12 +126,12 @@ def histogram_figure(hist: pd.DataFrame, title: str | None = None) -> Figure:
     fig = _new_figure(2.45 * ncols + 0.3, 2.0 * nrows + 0.55, title)
     axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False, sharex=True), len(panels))
     handles = {}
-    for k, (ax, (stem, sub, panel_title)) in enumerate(zip(axes, panels)):
+    for k, (ax, (_, sub, name, total)) in enumerate(zip(axes, panels)):
         for part, edges, counts, _ in part_histograms(sub):
             c = part_color(part)
             ax.stairs(counts, edges, color=c, fill=True, alpha=0.10, lw=0)
             handles[part] = ax.stairs(counts, edges, color=c, lw=1.4, label=part_label(part))
-        ax.set_title(panel_title)
+        ax.set_title(f"{name} — Total # words: {total}")
         ax.set_xlim(0, 1)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -339,7 +339,7 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
     ax.set_xlim(0, 1)
     ax.set_xlabel("β̂ (motion gate)")
     ax.set_ylabel("density (log scale)")
-    ax.set_title(plan.headline, loc="left")
+    ax.set_title(plan.headline + (f" — labels: {plan.labels}" if plan.labels else ""), loc="left")
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncols=2)
     else:
