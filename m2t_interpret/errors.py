@@ -1,5 +1,9 @@
 """The one exception type users see for bad input."""
 
+from __future__ import annotations
+
+from typing import Callable, Collection
+
 
 class M2TError(ValueError):
     """Bad input or configuration, with a one-line message that says what to do.
@@ -30,3 +34,13 @@ class WriteError(M2TError):
 class CacheWarning(M2TWarning):
     """The cache could not be used as it stands (a damaged entry that is rebuilt, a full or
     read-only cache folder that is skipped); the work goes on."""
+
+
+def check_choice(value: object, choices: Collection[str], what: str, use: str | None = None,
+                 spelling: Callable[[str], str] = str.lower) -> str:
+    """``value`` as one of ``choices``, read trimmed and in their ``spelling`` (lower case unless
+    given), else M2TError "unknown <what> <value>; use <use>" (by default: one of the choices)."""
+    v = spelling(str(value).strip())
+    if v not in choices:
+        raise M2TError(f"unknown {what} {value!r}; use {use or 'one of ' + ', '.join(choices)}")
+    return v

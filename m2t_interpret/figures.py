@@ -386,23 +386,24 @@ def paper_histogram_figure(session: FigureSession) -> PaperPart:
                       ("histogram_figure", "hist"))
 
 
+def _per_clip(session: FigureSession, key: str, report, panels: tuple) -> PaperPart:
+    """Paper figure ``key`` of the session's clip: ``report(ctx, clip)`` for each model, side by side."""
+    return _per_model(session, key, lambda ctx: report(ctx, _clip(session, ctx)), panels)
+
+
 def paper_onset_figure(session: FigureSession) -> PaperPart:
     """Fig. 5: Γ curves of the session's clip with its true segments (and the temporal scores)."""
-    return _per_model(session, "fig5_onset",
-                      lambda ctx: onset_report(ctx, _clip(session, ctx)),
-                      ("onset_figure", "curves"))
+    return _per_clip(session, "fig5_onset", onset_report, ("onset_figure", "curves"))
 
 
 def paper_finegrained_figure(session: FigureSession) -> PaperPart:
     """Fig. 6: the fine-grained caption of the session's clip."""
-    return _per_model(session, "fig6_finegrained",
-                      lambda ctx: finegrained_report(ctx, _clip(session, ctx)),
-                      ("finegrained_figure", "finegrained"))
+    return _per_clip(session, "fig6_finegrained", finegrained_report, ("finegrained_figure", "finegrained"))
 
 
 def paper_map_figure(session: FigureSession) -> PaperPart:
     """Fig. 7: the spatio-temporal attention map of the session's clip."""
-    return _per_model(session, "fig7_map", lambda ctx: map_report(ctx, _clip(session, ctx)), ("map_figure", "map"))
+    return _per_clip(session, "fig7_map", map_report, ("map_figure", "map"))
 
 
 def paper_parts_figure(session: FigureSession) -> PaperPart:

@@ -93,6 +93,16 @@ def test_the_table_refuses_bad_entries(restore_table):
         A.check_method("nope")
 
 
+def test_names_are_read_trimmed_in_the_tables_spelling():
+    assert A.check_method(" IG ") == "ig"
+    assert A.check_target("BETA") == "beta"
+    assert A.check_baseline("Mean-Pose") == "mean_pose"  # "-" read as "_"
+    with pytest.raises(M2TError, match="^unknown attribution target 'q'; use one of logprob, beta, mu$"):
+        A.check_target("q")
+    with pytest.raises(M2TError, match="^unknown baseline 'mean pose'; use one of first_pose, mean_pose, zeros$"):
+        A.check_baseline("mean pose")
+
+
 def test_docs_list_of_methods_is_the_tables():
     text = (REPO / "docs" / "interpretability.md").read_text(encoding="utf-8")
     listed = text.split("<!-- attribution methods: begin -->\n", 1)[1].split("<!-- attribution methods: end -->")[0]

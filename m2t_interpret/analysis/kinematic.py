@@ -53,7 +53,7 @@ import pandas as pd
 
 from ..data.dataset import MOTION_DIR, load_motion, load_split
 from ..data.lexicon import caption_targets, load_lexicon
-from ..errors import M2TError
+from ..errors import M2TError, check_choice
 from ..skeletons import PARTS, Skeleton, get_skeleton
 from .groundtruth import ACTIVE, attach_ground_truth, load_ground_truth, word_category
 from .labels import motion_labels, remember_stems
@@ -306,10 +306,7 @@ def kinematic_token_table(capture, root: str | os.PathLike | None = None,
 
 def check_truth(truth: str) -> str:
     """``truth`` when it is one of :data:`TRUTHS`, else M2TError naming them."""
-    t = str(truth).strip().lower()
-    if t not in TRUTHS:
-        raise M2TError(f"unknown truth {truth!r}; use {' or '.join(TRUTHS)}")
-    return t
+    return check_choice(truth, TRUTHS, "truth", use=" or ".join(TRUTHS))
 
 
 # ---------------------------------------------------------------------------------------------

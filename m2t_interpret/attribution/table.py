@@ -14,7 +14,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
-from ..errors import M2TError
+from ..errors import M2TError, check_choice
 
 #: What a method resolves: ``part`` one value per body part (spread evenly over the clip's frames in
 #: the map), ``frame`` one value per model frame (spread over the parts by their share of features)
@@ -133,24 +133,15 @@ def get_method(method: str | Method) -> Method:
 
 
 def check_method(method: str) -> str:
-    m = str(method).strip().lower()
-    if m not in METHODS:
-        raise M2TError(f"unknown attribution method {method!r}; use one of {', '.join(METHODS)}")
-    return m
+    return check_choice(method, METHODS, "attribution method")
 
 
 def check_target(target: str) -> str:
-    t = str(target).strip().lower()
-    if t not in TARGETS:
-        raise M2TError(f"unknown attribution target {target!r}; use one of {', '.join(TARGETS)}")
-    return t
+    return check_choice(target, TARGETS, "attribution target")
 
 
 def check_baseline(baseline: str) -> str:
-    b = str(baseline).strip().lower().replace("-", "_")
-    if b not in BASELINES:
-        raise M2TError(f"unknown baseline {baseline!r}; use one of {', '.join(BASELINES)}")
-    return b
+    return check_choice(baseline, BASELINES, "baseline", spelling=lambda b: b.lower().replace("-", "_"))
 
 
 def method_help() -> str:

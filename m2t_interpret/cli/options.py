@@ -60,16 +60,15 @@ PlotlyJsOpt = Annotated[str, typer.Option(
          "— one plotly.min.js (about 4.7 MB) written beside the pages of the folder and loaded by each; "
          "inline — embedded in every page (self-contained, 4–5 MB each).")]
 # Options of several analysis commands that are not analysis settings.
-WordOpt = Annotated[Optional[list[str]], typer.Option("--word", "-w", metavar="WORD", help="A word (any form: walks, "
-                                                                                          "walking → stem walk); "
-                                                                                          "repeatable.")]
+WordOpt = Annotated[Optional[list[str]], typer.Option(
+    "--word", "-w", metavar="WORD", help="A word (any form: walks, walking → stem walk); repeatable.")]
 TruthOpt = Annotated[str, typer.Option(
     "--truth", metavar="TRUTH",
     help="What attention is scored against: annotated (the synthetic corpus's per-word annotations) or kinematic "
          "(read off the motion itself, for any data: a word's true part is the part that moves most among those it "
          "can name, its span that part's active span; see docs/interpretability.md).")]
-ClipOpt = Annotated[Optional[str], typer.Option("--clip", metavar="ID", help="Clip id (e.g. 000012 or M000012) or "
-                                                                             "index.")]
+ClipOpt = Annotated[Optional[str], typer.Option("--clip", metavar="ID",
+                                                help="Clip id (e.g. 000012 or M000012) or index.")]
 
 
 @dataclass

@@ -26,14 +26,13 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 from matplotlib.transforms import blended_transform_factory
 
-from ..analysis.scores import model_levels
 from ..errors import M2TError
+from .common import (ablation_panels, action_segments, compare_panels, confusion_shares, gate_plan, histogram_panels,
+                     map_panels, part_bars, temporal_groups, window_curves)
 from .layout import chars_per_inch, color_part_ticks, message_figure, new_figure, panel_target, styled
 from .style import (part_histograms, BEST_CONSTANT_COLOR, CHANCE_COLOR, COLUMN_WIDTH, CONFUSION_CMAP, MAP_CMAP,
-                    MAX_HEIGHT, MODEL_BAR_ALL_COLOR, MODEL_BAR_COLOR, MODEL_BAR_EDGE, MOTION_COLOR, NON_MOTION_COLOR,
-                    SEGMENT_COLOR, TEXT_WIDTH, text_color, beta_label, bin_edges, grid_shape, map_matrix, map_steps,
-                    metric_label, motion_rows, ordered_parts, ordered_unique, part_color, part_label, pinned_column,
-                    require_columns, series_colors, stem_label, style, temporal_layout, wrap)
+                    MAX_HEIGHT, MODEL_BAR_EDGE, SEGMENT_COLOR, TEXT_WIDTH, text_color, bin_edges, grid_shape,
+                    metric_label, ordered_parts, part_color, part_label, series_colors, style, wrap)
 from .word_rows import density_figure, finegrained_figure
 
 
@@ -42,14 +41,6 @@ def _drop_unused(axes: np.ndarray, used: int) -> list:
     for ax in flat[used:]:
         ax.remove()
     return flat[:used]
-
-
-def _finite(x) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return math.nan
-    return v
 
 
 def _legend_columns(n: int, width: float, per_entry: float) -> int:
@@ -66,29 +57,25 @@ def histogram_figure(hist: pd.DataFrame, title: str | None = None, *, width: flo
 
     ``hist``: ``stem, part, bin_left, bin_right, count, total`` (+ ``word``, the title).
     """
-    require_columns(hist, ["stem", "part", "bin_left", "bin_right", "count", "total"], "histogram_figure")
-    if hist.empty:
+    panels = histogram_panels(hist)
+    if not panels:
         return message_figure("no words", title, width)
-    hist = hist.assign(stem=hist["stem"].astype(str), part=hist["part"].astype(str))
-    stems = ordered_unique(hist["stem"])
-    width = width or (TEXT_WIDTH if len(stems) > 1 else COLUMN_WIDTH)
-    nrows, ncols = grid_shape(len(stems), max(1, int(width // 2.2)))
+    width = width or (TEXT_WIDTH if len(panels) > 1 else COLUMN_WIDTH)
+    nrows, ncols = grid_shape(len(panels), max(1, int(width // 2.2)))
     legend_cols = 6 if width >= 5.5 else 3
     fig = new_figure(width, 1.3 * nrows + 0.3 + 0.17 * (6 // legend_cols) + (0.25 if title else 0.0), title)
-    axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False, sharex=True), len(stems))
+    axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False, sharex=True), len(panels))
     handles = {}
-    for k, (ax, stem) in enumerate(zip(axes, stems)):
-        sub = hist[hist["stem"] == stem]
+    for k, (ax, (_, sub, name, total)) in enumerate(zip(axes, panels)):
         for part, edges, counts, _ in part_histograms(sub):
             c = part_color(part)
             ax.stairs(counts, edges, color=c, fill=True, alpha=0.10, lw=0)
             handles[part] = ax.stairs(counts, edges, color=c, lw=1.1, label=part_label(part))
-        total = int(sub["total"].max()) if len(sub) else 0
-        ax.set_title(f"{stem_label(sub, stem)} (n={total})")
+        ax.set_title(f"{name} (n={total})")
         ax.set_xlim(0, 1)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-        if k // ncols == nrows - 1 or k + ncols >= len(stems):
+        if k // ncols == nrows - 1 or k + ncols >= len(panels):
             ax.set_xlabel("max attention α·Γ")
             ax.tick_params(labelbottom=True)
         if k % ncols == 0:
@@ -120,16 +107,7 @@ def _reference_handles() -> list:
 
 def _confusion_panel(ax, confusion: pd.DataFrame):
     """Row-normalised colour, counts annotated; rows true part, columns predicted part."""
-    counts = confusion.copy()
-    counts.index = [str(i) for i in counts.index]
-    counts.columns = [str(c) for c in counts.columns]
-    rows = ordered_parts(counts.index)
-    cols = ordered_parts(counts.columns)
-    counts = counts.reindex(index=rows, columns=cols).fillna(0).to_numpy(float)
-    totals = counts.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(totals > 0, counts / totals, np.nan)
-
+    rows, cols, counts, share = confusion_shares(confusion)
     cmap = mpl.colormaps[CONFUSION_CMAP].with_extremes(bad="#F0F0F0")
     image = ax.imshow(np.ma.masked_invalid(share), cmap=cmap, vmin=0, vmax=1, aspect="equal")
     for i in range(len(rows)):
@@ -161,11 +139,9 @@ def parts_figure(scores: pd.DataFrame, confusion: pd.DataFrame | None, title: st
     ``scores``: ``group, name, n, pointing, chance, best_constant``; ``confusion``: counts indexed
     by true part with one column per predicted part. Empty ``scores``: a "no ground truth" panel.
     """
-    require_columns(scores, ["group", "name", "n", "pointing", "chance", "best_constant"], "parts_figure")
-    rows = scores[scores["group"].astype(str).isin(["category", "all"])]
+    rows, colors = part_bars(scores)
     if rows.empty:
         return message_figure("no ground truth", title, width)
-    rows = pd.concat([rows[rows["group"].astype(str) == "category"], rows[rows["group"].astype(str) == "all"]])
     has_conf = isinstance(confusion, pd.DataFrame) and not confusion.empty
     width = width or (TEXT_WIDTH if has_conf else COLUMN_WIDTH)
     stacked = has_conf and width < 5.5
@@ -183,7 +159,6 @@ def parts_figure(scores: pd.DataFrame, confusion: pd.DataFrame | None, title: st
     x = np.arange(len(rows))
     bar = 0.62
     values = rows["pointing"].to_numpy(float)
-    colors = [MODEL_BAR_COLOR if str(g) == "category" else MODEL_BAR_ALL_COLOR for g in rows["group"]]
     ax.bar(x, np.nan_to_num(values), width=bar, color=colors, edgecolor=MODEL_BAR_EDGE, lw=0.8, zorder=3,
            label="model")
     for xi, v, c, b in zip(x, values, rows["chance"].to_numpy(float), rows["best_constant"].to_numpy(float)):
@@ -212,7 +187,7 @@ def _segment_labels(ax, segments: pd.DataFrame, lo: float, hi: float, axes_width
     """Each true segment shaded, its action named at the top inside it when the name fits the
     segment's width in two lines of 7 pt (else the name is left to the table and caption)."""
     label_tf = blended_transform_factory(ax.transData, ax.transAxes)
-    for i, seg in enumerate(segments.sort_values("start_s").itertuples(index=False)):
+    for i, seg in enumerate(segments.itertuples(index=False)):
         ax.axvspan(seg.start_s, seg.end_s, color=SEGMENT_COLOR, alpha=0.22 if i % 2 == 0 else 0.38, lw=0, zorder=0)
         room = (min(seg.end_s, hi) - max(seg.start_s, lo)) / max(hi - lo, 1e-9) * axes_width
         chars = int(0.85 * room * chars_per_inch(7))  # 15 % spare: glyphs vary in width
@@ -231,32 +206,25 @@ def onset_figure(curves: pd.DataFrame, segments: pd.DataFrame | None, title: str
     ``curves``: ``step, word, beta, time_s, window`` (+ ``motion``: only motion words are drawn
     when any is marked); ``segments``: ``action, start_s, end_s`` (may be empty or None).
     """
-    require_columns(curves, ["step", "word", "beta", "time_s", "window"], "onset_figure")
-    if curves.empty:
+    lines = window_curves(curves)
+    if not lines:
         return message_figure("no words", title, width)
-    sel = motion_rows(curves)
     width = width or COLUMN_WIDTH
-    keys = sel[["step", "word", "beta"]].drop_duplicates(subset=["step"]).sort_values("step")
-    has_segments = isinstance(segments, pd.DataFrame) and not segments.empty
-    entries = len(keys) + 1 + has_segments
+    segments = action_segments(segments)
+    has_segments = segments is not None
+    entries = len(lines) + 1 + has_segments
     legend_cols = _legend_columns(entries, width, 1.55)
     fig = new_figure(width, 2.2 + 0.16 * math.ceil(entries / legend_cols) + (0.25 if title else 0.0), title)
     ax = fig.subplots()
-    t = sel["time_s"].to_numpy(float)
+    t = np.concatenate([curve.time for curve in lines])
     lo, hi = float(np.nanmin(t)), float(np.nanmax(t))
     if has_segments:
-        require_columns(segments, ["action", "start_s", "end_s"], "onset_figure")
         lo, hi = min(lo, float(segments["start_s"].min())), max(hi, float(segments["end_s"].max()))
         _segment_labels(ax, segments, lo, hi, width - 0.55)
     ax.axhline(0.5, color="#555555", ls="--", lw=0.9, zorder=1)
-    dup = keys["word"].duplicated(keep=False).to_numpy()
-    colors = series_colors(len(keys))
     handles = []
-    for (step, word, beta), d_dup, color in zip(keys.itertuples(index=False), dup, colors):
-        d = sel[sel["step"] == step].sort_values("time_s")
-        label = beta_label(word, beta) + (f" [step {int(step)}]" if d_dup else "")
-        (line,) = ax.plot(d["time_s"].to_numpy(float), d["window"].to_numpy(float), color=color, lw=1.3,
-                          label=label, zorder=3)
+    for curve in lines:
+        (line,) = ax.plot(curve.time, curve.window, color=curve.color, lw=1.3, label=curve.label, zorder=3)
         handles.append(line)
     handles.append(Line2D([], [], color="#555555", ls="--", lw=0.9, label="Γ = 0.5 (threshold)"))
     if has_segments:
@@ -280,9 +248,10 @@ def temporal_scores_figure(scores: pd.DataFrame, title: str | None = None, *, wi
     ``scores``: ``clips, answer, n`` and the metrics ``mu_in_segment, mean_tiou, R@1 IoU≥0.3,
     R@1 IoU≥0.5, R@1 IoU≥0.7`` (those present are drawn).
     """
-    metrics, groups, answers, colors = temporal_layout(scores, "temporal_scores_figure")
+    metrics, colors, groups = temporal_groups(scores)
     if scores.empty:
         return message_figure("no temporal scores", title, width)
+    answers = list(colors)
     width = width or TEXT_WIDTH
     legend_cols = _legend_columns(len(answers), width, max(len(a) for a in answers) / chars_per_inch(7.5) + 0.4)
     fig = new_figure(width, 1.2 * len(groups) + 0.45 + 0.16 * math.ceil(len(answers) / legend_cols)
@@ -291,17 +260,10 @@ def temporal_scores_figure(scores: pd.DataFrame, title: str | None = None, *, wi
     bar = 0.8 / len(answers)
     x = np.arange(len(metrics))
     for ax, g in zip(axes, groups):
-        sub = scores[scores["clips"].astype(str) == g]
-        for i, a in enumerate(answers):
-            row = sub[sub["answer"].astype(str) == a]
-            if row.empty:
-                continue
-            vals = row[metrics].iloc[0].to_numpy(float)
+        for i, a, vals, _ in g.bars:
             ax.bar(x - 0.4 + bar * (i + 0.5), np.nan_to_num(vals), width=bar * 0.92, color=colors[a],
                    label=a, zorder=3)
-        n = int(sub["n"].max()) if "n" in sub and sub["n"].notna().any() else None
-        ax.set_title(f"{g} clips" + (f" (n={n})" if n is not None else "") if g != "all" else
-                     "all clips" + (f" (n={n})" if n is not None else ""), loc="left")
+        ax.set_title(g.title, loc="left")
         ax.set_ylim(0, 1.04)
         ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
         ax.set_ylabel("score")
@@ -324,28 +286,19 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
     ``tokens``: ``beta, motion``; ``separation``: one row with ``auroc, chance_auroc,
     best_threshold, accuracy`` (+ ``labels``).
     """
-    require_columns(tokens, ["beta", "motion"], "gate_figure")
-    require_columns(separation, ["auroc", "best_threshold"], "gate_figure")
-    sep = separation.iloc[0] if len(separation) else pd.Series(dtype=object)
+    plan = gate_plan(tokens, separation)
     width = width or COLUMN_WIDTH
     legend_cols = 1 if width < 5.5 else 3
     fig = new_figure(width, 2.3 + 0.16 * (3 // legend_cols) + (0.25 if title else 0.0), title)
     ax = fig.subplots()
     bins = np.linspace(0, 1, 41)
-    beta = pd.to_numeric(tokens["beta"], errors="coerce")
-    motion = tokens["motion"].fillna(False).astype(bool)
     handles = []
-    for flag, color, name in ((True, MOTION_COLOR, "motion words"), (False, NON_MOTION_COLOR, "other words")):
-        v = beta[motion == flag].to_numpy(float)
-        v = np.clip(v[np.isfinite(v)], 0, 1)
-        if len(v) == 0:
-            continue
+    for name, color, v in plan.groups:
         ax.hist(v, bins=bins, density=True, histtype="stepfilled", color=color, alpha=0.25, lw=0)
         ax.hist(v, bins=bins, density=True, histtype="step", color=color, lw=1.1)
         handles.append(Patch(facecolor=(*to_rgb(color), 0.25), edgecolor=color, label=f"{name} (n={len(v)})"))
-    threshold = _finite(sep.get("best_threshold", math.nan))
+    threshold, acc = plan.threshold, plan.accuracy
     if np.isfinite(threshold):
-        acc = _finite(sep.get("accuracy", math.nan))
         ax.axvline(threshold, color="black", ls="--", lw=1.1)
         handles.append(Line2D([], [], color="black", ls="--", lw=1.1,
                               label=f"best threshold {threshold:.2f}" +
@@ -356,12 +309,9 @@ def gate_figure(tokens: pd.DataFrame, separation: pd.DataFrame, title: str | Non
     ax.set_xlim(0, 1)
     ax.set_xlabel("β̂ (motion gate)")
     ax.set_ylabel("density (log scale)")
-    auroc, chance = _finite(sep.get("auroc", math.nan)), _finite(sep.get("chance_auroc", math.nan))
-    head = f"AUROC {auroc:.3f}" if np.isfinite(auroc) else "AUROC n/a"
-    if np.isfinite(chance):
-        head += f" (chance {chance:.2f})"
-    if isinstance(sep.get("labels", None), str) and sep.get("labels"):
-        labels = f"labels: {sep['labels']}"
+    head = plan.headline
+    if plan.labels:
+        labels = f"labels: {plan.labels}"
         head += f"; {labels}" if len(head) + len(labels) + 2 <= (width - 0.6) * chars_per_inch(8.5) else f"\n{labels}"
     ax.set_title(head, loc="left")
     if handles:
@@ -381,25 +331,24 @@ def map_figure(attention_map: pd.DataFrame, title: str | None = None, *, width: 
 
     ``attention_map``: ``step, word, beta, part, frame, time_s, value``.
     """
-    require_columns(attention_map, ["step", "word", "beta", "part", "time_s", "value"], "map_figure")
-    if attention_map.empty:
+    panels, _, _ = map_panels(attention_map)
+    if not panels:
         return message_figure("no tokens", title, width)
-    steps = map_steps(attention_map)
-    n = len(steps)
+    n = len(panels)
     width = width or (COLUMN_WIDTH if n <= 8 else TEXT_WIDTH)
     nrows, ncols = grid_shape(n, 1 if n <= 8 or width < 5.5 else 2)
     below = ncols == 1 and width < 5.5
     fig = new_figure(width, 1.0 * nrows + (0.85 if below else 0.45) + (0.25 if title else 0.0), title)
     axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False, sharex=True), n)
     mesh = None
-    for k, (ax, (step, word, beta)) in enumerate(zip(axes, steps.itertuples(index=False))):
-        parts, times, values = map_matrix(attention_map[attention_map["step"] == step])
+    for k, (ax, panel) in enumerate(zip(axes, panels)):
+        parts, times, values = panel.parts, panel.times, panel.values
         mesh = ax.pcolormesh(bin_edges(times), np.arange(len(parts) + 1), values, cmap=MAP_CMAP, vmin=0, vmax=1,
                              shading="flat", rasterized=True)
         ax.set_yticks(np.arange(len(parts)) + 0.5, labels=[part_label(p) for p in parts], fontsize=7)
         color_part_ticks(ax.get_yticklabels(), parts)
         ax.set_ylim(len(parts), 0)
-        ax.set_title(beta_label(word, beta), loc="left", fontsize=8, pad=2)
+        ax.set_title(panel.title, loc="left", fontsize=8, pad=2)
         ax.grid(False)
         ax.tick_params(length=2)
         if k + ncols >= n:
@@ -414,10 +363,6 @@ def map_figure(attention_map: pd.DataFrame, title: str | None = None, *, width: 
 
 # ----------------------------------------------------------------------------- gate ablation
 
-def _pinned_label(name: str) -> str:
-    return name.replace("beta", "β̂")
-
-
 @styled
 def ablation_figure(scores: pd.DataFrame, title: str | None = None, *, width: float | None = None) -> Figure:
     """Caption scores with the adaptive gate and with β̂ pinned: one small panel per metric, as
@@ -425,27 +370,23 @@ def ablation_figure(scores: pd.DataFrame, title: str | None = None, *, width: fl
 
     ``scores``: ``metric, adaptive, <pinned, e.g. "beta=1">, change``.
     """
-    require_columns(scores, ["metric", "adaptive"], "ablation_figure")
-    pinned = pinned_column(scores)
-    if scores.empty:
+    names, panels = ablation_panels(scores)
+    if not panels:
         return message_figure("no caption scores", title, width)
-    n = len(scores)
+    n = len(panels)
     width = width or (TEXT_WIDTH if n > 2 else COLUMN_WIDTH)
     nrows, ncols = grid_shape(n, max(1, int(width // 1.35)))
     fig = new_figure(width, 1.9 * nrows + (0.25 if title else 0.0), title)
     axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False), n)
     colors = series_colors(2)
-    for ax, r in zip(axes, scores.itertuples(index=False, name=None)):
-        rec = dict(zip(scores.columns, r))
-        vals = [_finite(rec["adaptive"]), _finite(rec[pinned])]
+    for ax, panel in zip(axes, panels):
+        vals, top = panel.values, panel.top
         ax.bar([0, 1], np.nan_to_num(vals), width=0.7, color=colors, zorder=3)
-        top = max([v for v in vals if np.isfinite(v)] + [1e-9])
         for xi, v in zip([0, 1], vals):
             ax.text(xi, (v if np.isfinite(v) else 0) + 0.02 * top, f"{v:.3f}" if np.isfinite(v) else "n/a",
                     ha="center", va="bottom", fontsize=7)
-        change = _finite(rec.get("change", vals[1] - vals[0]))
-        ax.set_title(metric_label(rec["metric"]) + (f"\nΔ {change:+.3f}".replace("-", "−") if np.isfinite(change) else ""))
-        ax.set_xticks([0, 1], labels=["adaptive", _pinned_label(pinned)])
+        ax.set_title(panel.title("\n"))
+        ax.set_xticks([0, 1], labels=names)
         ax.set_ylim(0, top * 1.18)
         ax.set_xlim(-0.6, 1.6)
         ax.grid(axis="x", visible=False)
@@ -464,11 +405,10 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
 
     ``table``: ``score``, one column per model in ``models`` (+ ``chance``, ``best constant``).
     """
-    models = [str(m) for m in models]
-    require_columns(table, ["score", *models], "compare_figure")
-    if table.empty or not models:
+    models, panels = compare_panels(table, models)
+    if not panels:
         return message_figure("no scores", title, width)
-    n = len(table)
+    n = len(panels)
     width = width or TEXT_WIDTH
     panel_h = 0.2 * len(models) + 0.7
     handles = [Patch(color=c, label=m) for m, c in zip(models, series_colors(len(models)))] + _reference_handles()
@@ -482,12 +422,8 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
     axes = _drop_unused(fig.subplots(nrows, ncols, squeeze=False), n)
     colors = series_colors(len(models))
     y = np.arange(len(models))
-    for ax, (_, rec) in zip(axes, table.iterrows()):
-        vals = np.array([_finite(rec[m]) for m in models])
-        chance, best = (model_levels(rec, col, models) for col in ("chance", "best constant"))
-        refs = [v for v in (*vals, *chance, *best) if np.isfinite(v)]
-        unit = all(0 <= v <= 1 for v in refs)
-        top = 1.0 if unit else max([abs(v) for v in refs] + [1e-9])
+    for ax, panel in zip(axes, panels):
+        vals, chance, best, unit, top = panel.values, panel.chance, panel.best, panel.unit, panel.top
         ax.barh(y, np.nan_to_num(vals), height=0.7, color=colors, zorder=3)
         for yi, v, c in zip(y, vals, colors):
             if not labelled:
@@ -513,7 +449,7 @@ def compare_figure(table: pd.DataFrame, models: Sequence[str], title: str | None
         ax.set_ylim(len(models) - 0.4, -0.6)
         ax.set_yticks([])
         ax.grid(axis="y", visible=False)
-        ax.set_title(wrap(rec["score"], int((width / ncols - 0.15) * chars_per_inch(8))), fontsize=8, loc="left")
+        ax.set_title(wrap(panel.rec["score"], int((width / ncols - 0.15) * chars_per_inch(8))), fontsize=8, loc="left")
         ax.tick_params(axis="x", labelsize=7)
     fig.legend(handles=handles, loc="outside lower center", ncols=legend_cols)
     return fig
