@@ -85,33 +85,39 @@ class Feature:
     floor: float
 
 
-def _f(name: str, unit: str, level: str, description: str) -> Feature:
+def _features(table: str) -> tuple[Feature, ...]:
+    """Features from a table, one a line: name, unit, level, then the description (to the end)."""
     # the floor is the resolution below which a difference of this unit means nothing
     floors = {"m": 0.02, "ratio": 0.01, "m/s": 0.05, "deg/s": 5.0, "deg": 2.0, "share": 1.0}
-    return Feature(name, unit, level, description, floors[unit])
+    rows = (line.split(maxsplit=3) for line in table.strip().splitlines())
+    return tuple(Feature(name, unit, level, description, floors[unit]) for name, unit, level, description in rows)
 
 
 FEATURES: tuple[Feature, ...] = (
-    _f("body_height", "m", "clip", "bone-chain height, ankle to head joint"),
-    _f("thigh_ratio", "ratio", "clip", "hip–knee / body height"),
-    _f("shin_ratio", "ratio", "clip", "knee–ankle / body height"),
-    _f("upper_arm_ratio", "ratio", "clip", "shoulder–elbow / body height"),
-    _f("forearm_ratio", "ratio", "clip", "elbow–wrist / body height"),
-    _f("spine_ratio", "ratio", "clip", "pelvis→neck path / body height"),
-    *(_f(f"speed_{p}", "m/s", "frame", f"{p.replace('_', ' ')} part motion"
-         + (" (absolute)" if p == "root" else " (relative to the pelvis)")) for p in PARTS),
-    _f("root_horizontal_speed", "m/s", "frame", "pelvis speed in the floor plane"),
-    _f("turning_rate", "deg/s", "frame", "|heading change| per second"),
-    _f("pelvis_height", "ratio", "frame", "pelvis height / body height"),
-    _f("knee_flexion", "deg", "frame", "180° − hip–knee–ankle angle, both knees"),
-    _f("elbow_flexion", "deg", "frame", "180° − shoulder–elbow–wrist angle, both elbows"),
-    _f("trunk_lean", "deg", "frame", "pelvis→neck from the vertical"),
-    _f("wrist_height", "ratio", "frame", "(wrist − pelvis) height / body height, both wrists"),
-    _f("arm_swing", "m", "clip", "wrist fore–aft excursion during locomotion"),
-    _f("arm_speed_legs_moving", "m/s", "frame", "mean arm motion while the legs move"),
-    _f("torso_speed_legs_moving", "m/s", "frame", "torso motion while the legs move"),
-    _f("arms_move_with_legs", "share", "frame", "share of legs-moving frames with arm motion"),
-    _f("foot_slide", "m/s", "frame", "ball-of-foot horizontal speed in contact"),
+    *_features("""
+        body_height      m      clip  bone-chain height, ankle to head joint
+        thigh_ratio      ratio  clip  hip–knee / body height
+        shin_ratio       ratio  clip  knee–ankle / body height
+        upper_arm_ratio  ratio  clip  shoulder–elbow / body height
+        forearm_ratio    ratio  clip  elbow–wrist / body height
+        spine_ratio      ratio  clip  pelvis→neck path / body height
+    """),
+    *_features("\n".join(f"speed_{p} m/s frame {p.replace('_', ' ')} part motion"
+                         + (" (absolute)" if p == "root" else " (relative to the pelvis)") for p in PARTS)),
+    *_features("""
+        root_horizontal_speed    m/s    frame  pelvis speed in the floor plane
+        turning_rate             deg/s  frame  |heading change| per second
+        pelvis_height            ratio  frame  pelvis height / body height
+        knee_flexion             deg    frame  180° − hip–knee–ankle angle, both knees
+        elbow_flexion            deg    frame  180° − shoulder–elbow–wrist angle, both elbows
+        trunk_lean               deg    frame  pelvis→neck from the vertical
+        wrist_height             ratio  frame  (wrist − pelvis) height / body height, both wrists
+        arm_swing                m      clip   wrist fore–aft excursion during locomotion
+        arm_speed_legs_moving    m/s    frame  mean arm motion while the legs move
+        torso_speed_legs_moving  m/s    frame  torso motion while the legs move
+        arms_move_with_legs      share  frame  share of legs-moving frames with arm motion
+        foot_slide               m/s    frame  ball-of-foot horizontal speed in contact
+    """),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 

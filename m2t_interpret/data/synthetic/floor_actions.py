@@ -21,7 +21,7 @@ from .primitives import (
     D, NECK, PELVIS, SPINE1, SPINE2, SPINE3, Segment, duration_frames, ankle, arm_pose, elbow, hip,
     keyframes, knee, leg_pose, shoulder, smoothstep, zero_pose,
 )
-from .spec import ActionSpec
+from .spec import ActionSpec, pos_table
 
 SIDES = (1, -1)
 WHOLE = (1, 1, 1, 1, 1, 1)
@@ -362,13 +362,10 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "backflip": ("does a backflip", "flips backward", "does a back flip"),
 }
 
-WORDS: dict[str, str] = {
-    "crawls": "VERB", "crawling": "VERB", "rolls": "VERB", "rolling": "VERB",
-    "cartwheels": "VERB", "cartwheeling": "VERB", "flips": "VERB", "flipping": "VERB",
-    "cartwheel": "NOUN", "backflip": "NOUN", "flip": "NOUN", "roll": "NOUN",
-    "floor": "NOUN", "ground": "NOUN", "side": "NOUN", "fours": "NOUN",
-    "from": "ADP", "off": "ADP",
-}
+WORDS: dict[str, str] = pos_table(
+    "VERB crawls crawling rolls rolling cartwheels cartwheeling flips flipping",
+    "NOUN cartwheel backflip flip roll floor ground side fours", "ADP from off",
+)
 
 GERUND: dict[str, str] = {
     "crawls": "crawling", "rolls": "rolling", "cartwheels": "cartwheeling", "flips": "flipping",

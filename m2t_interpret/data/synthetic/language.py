@@ -19,40 +19,24 @@ import numpy as np
 
 from . import strike_actions
 from . import floor_actions
+from .spec import pos_table
 
 MOTION_POS = frozenset({"VERB", "NOUN", "ADJ", "ADV", "NUM"})
 
-LEXICON: dict[str, str] = {
+LEXICON: dict[str, str] = pos_table(
     # subjects, function words, connectors
-    "a": "DET", "the": "DET", "his": "PRON", "someone": "PRON", "person": "NOUN", "man": "NOUN",
-    "then": "ADV", "and": "CCONJ", "after": "ADP", "that": "PRON", "before": "ADP",
-    "with": "ADP", "in": "ADP", "to": "ADP", "on": "ADP", "all": "DET", "both": "DET",
-    "above": "ADP", "first": "ADV",
+    "DET a the", "PRON his someone", "NOUN person man", "ADV then", "CCONJ and", "ADP after", "PRON that",
+    "ADP before with in to on", "DET all both", "ADP above", "ADV first",
     # verbs (3rd person and -ing forms)
-    "walks": "VERB", "walking": "VERB", "steps": "VERB", "stepping": "VERB",
-    "jogs": "VERB", "jogging": "VERB", "runs": "VERB", "running": "VERB",
-    "jumps": "VERB", "jumping": "VERB", "turns": "VERB", "turning": "VERB",
-    "waves": "VERB", "waving": "VERB", "raises": "VERB", "raising": "VERB",
-    "lifts": "VERB", "lifting": "VERB", "throws": "VERB", "throwing": "VERB",
-    "punches": "VERB", "punching": "VERB", "boxes": "VERB", "boxing": "VERB",
-    "claps": "VERB", "clapping": "VERB", "kicks": "VERB", "kicking": "VERB",
-    "squats": "VERB", "squatting": "VERB", "does": "VERB", "doing": "VERB",
-    "bends": "VERB", "bending": "VERB", "bows": "VERB", "bowing": "VERB",
-    "takes": "VERB", "taking": "VERB", "sits": "VERB", "sitting": "VERB",
-    "kneels": "VERB", "kneeling": "VERB", "gets": "VERB", "getting": "VERB",
-    "stands": "VERB", "standing": "VERB", "stays": "VERB", "staying": "VERB",
-    "circles": "VERB", "circling": "VERB",
+    "VERB walks walking steps stepping jogs jogging runs running jumps jumping turns turning waves waving"
+    " raises raising lifts lifting throws throwing punches punching boxes boxing claps clapping kicks kicking"
+    " squats squatting does doing bends bending bows bowing takes taking sits sitting kneels kneeling"
+    " gets getting stands standing stays staying circles circling",
     # modifiers and objects
-    "forward": "ADV", "backward": "ADV", "backwards": "ADV", "straight": "ADV", "ahead": "ADV",
-    "around": "ADV", "up": "ADV", "down": "ADV", "over": "ADV", "back": "ADV", "still": "ADV",
-    "once": "ADV", "twice": "ADV", "together": "ADV", "place": "NOUN",
-    "circle": "NOUN", "left": "ADJ", "right": "ADJ", "hand": "NOUN", "hands": "NOUN",
-    "arm": "NOUN", "arms": "NOUN", "head": "NOUN", "leg": "NOUN", "foot": "NOUN",
-    "knees": "NOUN", "air": "NOUN", "something": "PRON", "three": "NUM", "two": "NUM",
-    "times": "NOUN", "squat": "NOUN", "bow": "NOUN", "seat": "NOUN",
-    "way": "NOUN", "fast": "ADV", "quickly": "ADV", "leaps": "VERB", "leaping": "VERB",
-    "hops": "VERB", "hopping": "VERB",
-}
+    "ADV forward backward backwards straight ahead around up down over back still once twice together",
+    "NOUN place circle", "ADJ left right", "NOUN hand hands arm arms head leg foot knees air", "PRON something",
+    "NUM three two", "NOUN times squat bow seat way", "ADV fast quickly", "VERB leaps leaping hops hopping",
+)
 
 #: -ing form of each verb (used with "before"/"after").
 GERUND: dict[str, str] = {

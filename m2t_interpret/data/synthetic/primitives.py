@@ -19,6 +19,8 @@ facing +Z, left = +X); ``s`` is +1 for the left side and -1 for the right side:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
+
 import numpy as np
 
 from .kinematics import FPS, N_JOINTS
@@ -30,32 +32,20 @@ L_FOOT, R_FOOT, NECK, L_COLLAR, R_COLLAR, HEAD, L_SHOULDER, R_SHOULDER = range(1
 L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = range(18, 22)
 
 
-def _side(s: int, left: int, right: int) -> int:
-    return left if s > 0 else right
+def _sided(name: str, left: int, right: int) -> Callable[[int], int]:
+    """The function ``name(s: int) -> int``: the joint's index on side ``s`` (+1 left, else right)."""
+
+    def joint(s: int) -> int:
+        return left if s > 0 else right
+
+    joint.__name__ = joint.__qualname__ = name
+    joint.__doc__ = f"The {name} joint's index on side ``s`` (+1 left, otherwise right)."
+    return joint
 
 
-def hip(s: int) -> int:
-    return _side(s, L_HIP, R_HIP)
-
-
-def knee(s: int) -> int:
-    return _side(s, L_KNEE, R_KNEE)
-
-
-def ankle(s: int) -> int:
-    return _side(s, L_ANKLE, R_ANKLE)
-
-
-def shoulder(s: int) -> int:
-    return _side(s, L_SHOULDER, R_SHOULDER)
-
-
-def elbow(s: int) -> int:
-    return _side(s, L_ELBOW, R_ELBOW)
-
-
-def wrist(s: int) -> int:
-    return _side(s, L_WRIST, R_WRIST)
+hip, knee, ankle = _sided("hip", L_HIP, R_HIP), _sided("knee", L_KNEE, R_KNEE), _sided("ankle", L_ANKLE, R_ANKLE)
+shoulder, elbow, wrist = (_sided("shoulder", L_SHOULDER, R_SHOULDER), _sided("elbow", L_ELBOW, R_ELBOW),
+                          _sided("wrist", L_WRIST, R_WRIST))
 
 
 @dataclass
@@ -208,35 +198,39 @@ def walk(rng: np.random.Generator, max_frames: int, direction: float = 1.0,
     return seg
 
 
-def jog(rng: np.random.Generator, max_frames: int) -> Segment:
-    T = duration_frames(rng, 2.0, 4.0, max_frames)
-    cadence = rng.uniform(145, 170)
-    rot, params = gait(T, rng, cadence=cadence, hip_amp=rng.uniform(26, 34), hip_mean=rng.uniform(12, 18),
-                        knee_swing=rng.uniform(85, 100), knee_stance=rng.uniform(18, 28),
-                        arm_swing=rng.uniform(18, 34), elbow_bend=rng.uniform(65, 90), ramp=6,
-                        twist=rng.uniform(4, 10))
+def _bouncing_gait(rng: np.random.Generator, max_frames: int, seconds: tuple[float, float],
+                   cadence: tuple[float, float], bounce_m: float, ramp: int,
+                   **ranges: tuple[float, float]) -> tuple[np.ndarray, dict, np.ndarray]:
+    """A jog's or a run's gait and pelvis bounce (metres, one hop a step); each of ``ranges`` is a
+    :func:`gait` argument drawn uniformly, in the order given (the generator's draws stay in
+    sequence)."""
+    T = duration_frames(rng, *seconds, max_frames)
+    steps = rng.uniform(*cadence)
+    rot, params = gait(T, rng, cadence=steps, ramp=ramp, **{k: rng.uniform(*r) for k, r in ranges.items()})
     t = np.arange(T) / FPS
-    bounce = 0.04 * np.abs(np.sin(np.pi * cadence / 60.0 * t)) * envelope(T, 6)
+    bounce = bounce_m * np.abs(np.sin(np.pi * steps / 60.0 * t)) * envelope(T, ramp)
+    return rot, params, bounce
+
+
+def jog(rng: np.random.Generator, max_frames: int) -> Segment:
+    rot, params, bounce = _bouncing_gait(
+        rng, max_frames, (2.0, 4.0), (145, 170), 0.04, 6, hip_amp=(26, 34), hip_mean=(12, 18),
+        knee_swing=(85, 100), knee_stance=(18, 28), arm_swing=(18, 34), elbow_bend=(65, 90), twist=(4, 10))
     # flight phases: the body travels further than the stance foot's sweep
-    return Segment(rot, np.zeros(T), bounce, stride_gain=1.45, params=params)
+    return Segment(rot, np.zeros(len(rot)), bounce, stride_gain=1.45, params=params)
 
 
 def run(rng: np.random.Generator, max_frames: int) -> Segment:
     """Running: faster and longer strides than a jog, a forward-leaning trunk, high heels."""
-    T = duration_frames(rng, 1.5, 3.5, max_frames)
-    cadence = rng.uniform(165, 195)
-    rot, params = gait(T, rng, cadence=cadence, hip_amp=rng.uniform(34, 44), hip_mean=rng.uniform(16, 24),
-                        knee_swing=rng.uniform(100, 125), knee_stance=rng.uniform(25, 35),
-                        arm_swing=rng.uniform(30, 48), elbow_bend=rng.uniform(75, 95), ramp=5,
-                        twist=rng.uniform(6, 12))
+    rot, params, bounce = _bouncing_gait(
+        rng, max_frames, (1.5, 3.5), (165, 195), 0.07, 5, hip_amp=(34, 44), hip_mean=(16, 24),
+        knee_swing=(100, 125), knee_stance=(25, 35), arm_swing=(30, 48), elbow_bend=(75, 95), twist=(6, 12))
     lean = rng.uniform(6, 16)
-    env = envelope(T, 5)
+    env = envelope(len(rot), 5)
     for j, w in ((SPINE1, 0.4), (SPINE2, 0.35), (SPINE3, 0.25)):
         rot[:, j, 0] += w * lean * D * env
-    t = np.arange(T) / FPS
-    bounce = 0.07 * np.abs(np.sin(np.pi * cadence / 60.0 * t)) * env
     params["lean_deg"] = round(lean, 1)
-    return Segment(rot, np.zeros(T), bounce, stride_gain=rng.uniform(1.5, 1.9), params=params)
+    return Segment(rot, np.zeros(len(rot)), bounce, stride_gain=rng.uniform(1.5, 1.9), params=params)
 
 
 def turn(rng: np.random.Generator, max_frames: int, angle_deg: float) -> Segment:

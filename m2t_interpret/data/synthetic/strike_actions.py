@@ -24,7 +24,7 @@ from .primitives import (
     D, HEAD, NECK, SPINE1, SPINE2, SPINE3, Segment, ankle, crouch_pose, duration_frames, gait, arm_pose, elbow,
     envelope, hip, keyframes, knee, leg_pose, shoulder, smoothstep, zero_pose,
 )
-from .spec import ActionSpec
+from .spec import ActionSpec, pos_table
 
 PELVIS_ROW = 0
 _SPINE = ((SPINE1, 0.4), (SPINE2, 0.35), (SPINE3, 0.25))
@@ -465,12 +465,10 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 }
 
 #: Universal POS of the words these templates add.
-WORDS: dict[str, str] = {
-    "jabs": "VERB", "jabbing": "VERB", "swings": "VERB", "swinging": "VERB",
-    "spins": "VERB", "spinning": "VERB", "dances": "VERB", "dancing": "VERB",
-    "an": "DET", "hook": "NOUN", "uppercut": "NOUN", "kick": "NOUN", "roundhouse": "NOUN",
-    "spin": "NOUN", "dance": "NOUN", "side": "NOUN", "upward": "ADV", "sideways": "ADV",
-}
+WORDS: dict[str, str] = pos_table(
+    "VERB jabs jabbing swings swinging spins spinning dances dancing", "DET an",
+    "NOUN hook uppercut kick roundhouse spin dance side", "ADV upward sideways",
+)
 
 #: -ing forms of the new verbs.
 GERUND: dict[str, str] = {
