@@ -26,10 +26,17 @@ SIDE_FREE = ("duration_s", "height_m", *(f"{b}_ratio" for b in S.RATIO_BONES), "
              "turn_rate", "turn_rate95", "speed_root", "speed_torso", "speed95_root", "speed95_torso")
 
 
+#: The body height every clip of the test corpus is scaled to (the generator's performers vary).
+HEIGHT = 1.70
+
+
 @pytest.fixture(scope="module")
 def clips() -> list[np.ndarray]:
-    """Synthetic clips (float64, so that transformed copies differ from them only by float64 rounding)."""
-    return [generate_clip(seed).joints.astype(np.float64) for seed in range(30)]
+    """Synthetic clips (float64, so that transformed copies differ from them only by float64 rounding),
+    each scaled to a body of :data:`HEIGHT`: a corpus of one body size, so that a scaled clip lies
+    outside it by construction."""
+    out = [generate_clip(seed).joints.astype(np.float64) for seed in range(30)]
+    return [j * (HEIGHT / S.body_height(j)) for j in out]
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +158,7 @@ def test_height_estimates_a_real_bodys_stature_and_agrees_across_skeletons(share
 
 def test_the_corpus_summary_holds_percentile_ranges(clips, summary):
     heights = summary["statistics"]["height_m"]
-    assert heights["lo"] == pytest.approx(1.672, abs=0.002) and heights["hi"] == pytest.approx(1.672, abs=0.002)
+    assert heights["lo"] == pytest.approx(HEIGHT, rel=1e-12) and heights["hi"] == pytest.approx(HEIGHT, rel=1e-12)
     durations = [len(c) / 20.0 for c in clips]
     lo, hi = np.percentile(durations, [1, 99])
     assert summary["statistics"]["duration_s"] == {"lo": pytest.approx(lo), "hi": pytest.approx(hi),
@@ -235,7 +242,7 @@ def test_an_old_checkpoint_loads_without_a_summary_and_warns_about_no_clip(clip,
     with warnings.catch_warnings():
         warnings.simplefilter("error", S.OutOfDistributionWarning)
         result = model.capture([clip * 0.5])
-    assert result.clip_motion["height_m"].iloc[0] == pytest.approx(0.836, abs=0.001)  # recorded all the same
+    assert result.clip_motion["height_m"].iloc[0] == pytest.approx(0.5 * HEIGHT, rel=1e-12)  # recorded all the same
     assert result.clip_motion[S.OOD_COLUMN].iloc[0] is None  # unknown: no corpus to compare with
 
 
@@ -295,17 +302,19 @@ def test_caption_warns_in_one_line_about_a_smaller_body_and_not_about_one_in_ran
                  "--save", str(tmp_path / "cap")]) == 0
     captured = capsys.readouterr()
     assert _warning_lines(captured.err) == [
-        "warning: clip small: this body is 1.34 m tall; the model was trained on 1.67 m only"]
+        "warning: clip small: this body is 1.36 m tall; the model was trained on 1.70 m only"]
     assert "walk.npy:" in captured.out and "small.npy:" in captured.out
     table = CaptureResult.load(tmp_path / "cap").clip_table()
     assert table["clip_id"].tolist() == ["walk", "small"]
     assert table[S.OOD_COLUMN].tolist() == ["", "height_m"]
-    assert table["height_m"].to_numpy() == pytest.approx([1.672, 0.8 * 1.672], abs=0.002)
+    # the clips were saved in float32: heights within a few 1e-7 relative
+    assert table["height_m"].to_numpy() == pytest.approx([HEIGHT, 0.8 * HEIGHT], rel=1e-6)
 
 
 def test_the_capture_records_the_flags_and_keeps_them_through_save_select_and_merge(model_file, clips, tmp_path):
     model = load_model(model_file)
-    with pytest.warns(S.OutOfDistributionWarning, match=r"clip big: .*\(also outside: .*body height"):
+    with pytest.warns(S.OutOfDistributionWarning,
+                      match="clip big: this body is 2.21 m tall; the model was trained on 1.70 m only"):
         result = model.capture([clips[1], clips[2] * 1.3], clip_ids=["ok", "big"])
     motion = result.clip_motion
     assert list(motion.columns) == ["clip_id", *S.statistic_names(), S.OOD_COLUMN]
@@ -384,6 +393,7 @@ def test_animate_and_explore_warn_about_dataset_clips(model_file, corpus, summar
     model.metadata[S.METADATA_KEY] = {**summary, "statistics": {
         **summary["statistics"], "height_m": {"lo": 2.0, "hi": 2.1, "median": 2.05}}}
     clip = (corpus / "test.txt").read_text().split()[0]
-    with pytest.warns(S.OutOfDistributionWarning, match=f"clip {clip}: this body is 1.67 m tall"):
+    with pytest.warns(S.OutOfDistributionWarning,
+                      match=rf"clip {clip}: this body is 1\.\d\d m tall; the model was trained on 2\.00–2\.10 m$"):
         view = open_clips(model, clips=[clip], data=str(corpus), split="test", cache=False)
     assert view.capture.clip_table()[S.OOD_COLUMN].tolist() == ["height_m"]

@@ -28,12 +28,13 @@ rate; HumanML3D-22 and KIT-21):
   own for the root, smoothed over :data:`SMOOTH_S`), m/s, for the six parts.
 * ``root_speed`` / ``root_speed95`` — horizontal speed of the pelvis (smoothed alike), mean and
   95th percentile, m/s.
-* ``turn_rate`` / ``turn_rate95`` — how fast the body turns about the vertical, °/s: the angle
-  between consecutive frames of the hip axis (left hip − right hip) projected on the floor,
-  × fps, smoothed alike (signed, so jitter cancels), then its magnitude's mean and 95th
-  percentile. Frames where the hip axis is within 60° of vertical (a body lying on its side)
-  give no heading and are left out; a clip with no two successive frames that have one has no
-  turning rate (NaN).
+* ``turn_rate`` / ``turn_rate95`` — how fast the body turns about the vertical, °/s
+  (:func:`turning_rate`): the change of heading between frames (HumanML3D's facing rule, across
+  the hips and shoulders) × fps, its magnitude smoothed alike; mean and 95th percentile over the
+  frames that have a heading (a body lying on its side has none); NaN without any.
+
+The realism report (:mod:`m2t_interpret.analysis.motion_stats`) measures with the same functions;
+its body height is :func:`chain_height` and its ratios are over it (1.133 times these).
 
 Mirroring a clip swaps its left and right part speeds and leaves every other statistic as it was;
 turning it about the vertical or moving it changes none.
@@ -70,8 +71,8 @@ PERCENTILES = (1.0, 99.0)
 MARGIN_SPAN = 0.1
 #: … plus this share of the bound's size (a one-body corpus still tolerates a few per cent).
 MARGIN_REL = 0.03
-#: Frames whose hip axis leans more than this from the floor give no heading (degrees).
-MAX_HIP_TILT_DEG = 60.0
+#: A frame has a heading when its hips' and shoulders' horizontal span exceeds this (metres).
+MIN_HEADING_SPAN_M = 0.05
 #: The format of a corpus summary (:func:`summarise_corpus`).
 SUMMARY_FORMAT = "m2t-interpret motion corpus"
 SUMMARY_VERSION = 1
@@ -174,6 +175,7 @@ class BodyMap:
     forearm: tuple[tuple[str, str], ...]
     spine: tuple[str, ...]  # pelvis … head joint, in order
     hips: tuple[str, str]  # left, right
+    shoulders: tuple[str, str]  # left, right
 
 
 BODIES: dict[str, BodyMap] = {
@@ -183,11 +185,12 @@ BODIES: dict[str, BodyMap] = {
         upper_arm=(("left_shoulder", "left_elbow"), ("right_shoulder", "right_elbow")),
         forearm=(("left_elbow", "left_wrist"), ("right_elbow", "right_wrist")),
         spine=("pelvis", "spine1", "spine2", "spine3", "neck", "head"),
-        hips=("left_hip", "right_hip")),
+        hips=("left_hip", "right_hip"), shoulders=("left_shoulder", "right_shoulder")),
     "kit": BodyMap(
         thigh=(("LH", "LK"), ("RH", "RK")), shin=(("LK", "LA"), ("RK", "RA")),
         upper_arm=(("LS", "LE"), ("RS", "RE")), forearm=(("LE", "LW"), ("RE", "RW")),
-        spine=("BP", "BT", "BLN", "BUN", "head"), hips=("LH", "RH")),
+        spine=("BP", "BT", "BLN", "BUN", "head"), hips=("LH", "RH"),
+        shoulders=("LS", "RS")),
 }
 
 #: Stature over (shin + thigh + spine chain) per skeleton (see the module docstring).
@@ -211,11 +214,53 @@ def bone_lengths(joints: np.ndarray, skeleton: str | Skeleton) -> dict[str, floa
     return out
 
 
-def body_height(joints: np.ndarray, skeleton: str | Skeleton = "humanml3d") -> float:
-    """Body height (m) from median bone lengths, the same for any pose (see the module docstring)."""
+def chain_height(joints: np.ndarray, skeleton: str | Skeleton = "humanml3d") -> float:
+    """The bone chain shin + thigh + spine (pelvis to head joint), median lengths, metres: the head
+    joint's height when standing straight, less the ankle's height above the floor. The realism
+    report's body height (:mod:`m2t_interpret.analysis.motion_stats`)."""
     sk = get_skeleton(skeleton)
     bones = bone_lengths(_checked_joints(joints, sk, 1), sk)
-    return HEIGHT_FACTOR[sk.name] * (bones["shin"] + bones["thigh"] + bones["spine"])
+    return bones["shin"] + bones["thigh"] + bones["spine"]
+
+
+def body_height(joints: np.ndarray, skeleton: str | Skeleton = "humanml3d") -> float:
+    """Body height (stature, m) from median bone lengths, the same for any pose:
+    :data:`HEIGHT_FACTOR` × :func:`chain_height` (see the module docstring)."""
+    sk = get_skeleton(skeleton)
+    return HEIGHT_FACTOR[sk.name] * chain_height(joints, sk)
+
+
+def horizontal_speed(points: np.ndarray, fps: float) -> np.ndarray:
+    """(T, …, 3) positions → (T, …) speed in the floor plane (x, z; Y up), central differences × fps."""
+    step = np.gradient(np.asarray(points, dtype=np.float64), axis=0)
+    return np.hypot(step[..., 0], step[..., 2]) * fps
+
+
+def heading(joints: np.ndarray, skeleton: str | Skeleton = "humanml3d") -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: the heading (radians about +Y, 0 facing +Z) by HumanML3D's facing rule (across the
+    hips and shoulders, as :func:`~m2t_interpret.data.retarget.facing_angle`), and whether it is
+    defined (their horizontal span above :data:`MIN_HEADING_SPAN_M`: not a body lying on its side)."""
+    sk = get_skeleton(skeleton)
+    j = _checked_joints(joints, sk, 1)
+    body = BODIES[sk.name]
+    left_hip, right_hip = (sk.joint_index(n) for n in body.hips)
+    left_sh, right_sh = (sk.joint_index(n) for n in body.shoulders)
+    across = j[:, right_hip] - j[:, left_hip] + j[:, right_sh] - j[:, left_sh]
+    fwd_x, fwd_z = across[:, 2], -across[:, 0]  # up × across
+    return np.arctan2(fwd_x, fwd_z), np.hypot(fwd_x, fwd_z) > MIN_HEADING_SPAN_M
+
+
+def turning_rate(joints: np.ndarray, fps: float | None = None, skeleton: str | Skeleton = "humanml3d") -> np.ndarray:
+    """Per frame |d heading / dt|, °/s, smoothed over :data:`SMOOTH_S`; NaN where the heading is
+    undefined. ``fps`` defaults to the skeleton's frame rate."""
+    sk = get_skeleton(skeleton)
+    rate = _rate(fps, sk)
+    yaw, ok = heading(joints, sk)
+    step = np.angle(np.exp(1j * np.diff(yaw)))  # wrapped to (-π, π]
+    turn = np.abs(np.degrees(np.concatenate([step[:1], step]))) * rate if len(step) else np.zeros(len(yaw))
+    out = smooth(turn, window_frames(SMOOTH_S, rate) | 1)
+    out[~ok] = np.nan
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,21 +274,6 @@ def _mean_p95(values: np.ndarray) -> tuple[float, float]:
     return float(v.mean()), float(np.percentile(v, 95))
 
 
-def turning_rates(joints: np.ndarray, sk: Skeleton, rate: float) -> np.ndarray:
-    """|yaw rate| (°/s) of the frame pairs with a heading (see the module docstring)."""
-    body = BODIES[sk.name]
-    axis = joints[:, sk.joint_index(body.hips[0])] - joints[:, sk.joint_index(body.hips[1])]
-    flat = axis[:, [0, 2]]  # Y up: the floor is x, z
-    flat_len = np.linalg.norm(flat, axis=-1)
-    has_heading = flat_len >= np.cos(np.radians(MAX_HIP_TILT_DEG)) * np.linalg.norm(axis, axis=-1)
-    a, b = flat[:-1], flat[1:]
-    step = np.arctan2(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0], (a * b).sum(-1))  # signed angle a → b
-    valid = has_heading[:-1] & has_heading[1:] & (flat_len[:-1] > 0) & (flat_len[1:] > 0)
-    signed = np.where(valid, np.degrees(step) * rate, 0.0)
-    smoothed = smooth(signed, window_frames(SMOOTH_S, rate) | 1)
-    return np.abs(smoothed[valid])
-
-
 def clip_statistics(joints: np.ndarray, skeleton: str | Skeleton = "humanml3d",
                     fps: float | None = None) -> dict[str, float]:
     """The statistics of one clip, by name in :func:`statistic_names` order (see the module
@@ -252,15 +282,15 @@ def clip_statistics(joints: np.ndarray, skeleton: str | Skeleton = "humanml3d",
     j = _checked_joints(joints, sk, 1)
     rate = _rate(fps, sk)
     bones = bone_lengths(j, sk)
-    height = HEIGHT_FACTOR[sk.name] * (bones["shin"] + bones["thigh"] + bones["spine"])
+    height = HEIGHT_FACTOR[sk.name] * chain_height(j, sk)
     out = {"duration_s": len(j) / rate, "height_m": height}
     out.update({f"{b}_ratio": bones[b] / height if height > 0 else math.nan for b in RATIO_BONES})
     if len(j) >= 2:
         motion = part_motion(j, sk, rate)
         pelvis = sk.parts[sk.part_names.index("root")][0]
-        flat = np.gradient(j[:, pelvis][:, [0, 2]], axis=0) * rate
-        root = smooth(np.linalg.norm(flat, axis=-1), window_frames(SMOOTH_S, rate) | 1)
-        turns = turning_rates(j, sk, rate)
+        root = smooth(horizontal_speed(j[:, pelvis], rate), window_frames(SMOOTH_S, rate) | 1)
+        turns = turning_rate(j, rate, sk)
+        turns = turns[np.isfinite(turns)]
     else:
         motion, root, turns = np.full((0, len(PARTS)), math.nan), np.zeros(0), np.zeros(0)
     parts = [_mean_p95(motion[:, k]) for k in range(len(PARTS))]
@@ -495,7 +525,8 @@ def warn_outside(clips: Sequence[str], found: Sequence[Sequence[Outside]],
 
 
 __all__ = ["SMOOTH_S", "PERCENTILES", "MARGIN_SPAN", "MARGIN_REL", "METADATA_KEY", "OOD_COLUMN",
-           "OutOfDistributionWarning", "Outside", "body_height", "bone_lengths", "check_summary", "clip_statistics",
+           "OutOfDistributionWarning", "Outside", "body_height", "bone_lengths", "chain_height", "check_summary",
+           "clip_statistics", "heading", "horizontal_speed", "turning_rate",
            "corpus_summary", "margin", "model_summary", "motion_table", "outside", "part_joint_indices", "part_motion",
            "smooth", "statistic_label", "statistic_names", "statistic_phrase", "summarise_corpus", "table_outside",
            "warn_outside", "window_frames", "with_ood_objects"]
