@@ -4,7 +4,9 @@
     python maintenance/motion_corpus.py MODEL [--data synthetic|DIR] [--seed 0] [--split train]
                                               [--out FILE] [--dry-run]
 
-Training records them in every checkpoint it writes; this is for checkpoints written before it did.
+Training records them in every checkpoint it writes; this is for checkpoints written before it did,
+and only with the corpus the model was trained on (``--data synthetic`` is today's generator: a model
+trained on an earlier generator's corpus would get ranges it never saw).
 ``MODEL`` is a project checkpoint or a shipped model's name; ``--data synthetic`` is the default
 synthetic training corpus of ``--seed`` (generated into the cache once, about 340 MB, as training
 does), anything else a dataset folder in the HumanML3D layout. The checkpoint is rewritten in place
