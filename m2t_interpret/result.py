@@ -3,8 +3,9 @@
 :class:`CaptureResult` holds batch-first numpy arrays (tokens, log-probabilities, α, γ, Γ, μ, σ,
 β̂ …), the token table (:meth:`CaptureResult.to_dataframe`), selection and merging, and
 versioned ``save``/``load``. It computes no analysis: the analyses take it (or its table) and
-return DataFrames. It sits below the model (it imports only the skeleton and token definitions),
-so ``Captioner.decode`` can return it without an import cycle.
+return DataFrames. It sits below the model (it imports only the skeleton and token definitions and
+the motion statistics of :mod:`m2t_interpret.data.motion_range`), so ``Captioner.decode`` can
+return it without an import cycle.
 
 Time, stated once. The model sees every ``d``-th frame of the original clip (``d`` =
 ``downsample`` = 2), keeping original frames ``d−1, 2d−1, …`` (1, 3, 5, …); model frame ``i``
@@ -30,6 +31,7 @@ import pandas as pd
 
 from ._version import __version__
 from .clipresult import ClipResult
+from .data.motion_range import METADATA_KEY, OOD_COLUMN, table_outside, warn_outside, with_ood_objects
 from .errors import M2TError
 from .io import CACHE_MANIFEST, write_dir
 from .skeletons import PARTS, get_skeleton, part_columns
@@ -43,6 +45,8 @@ READABLE_VERSIONS = (2, 3)
 ARRAY_DIR = "arrays"
 #: Array files at least this large are memory-mapped by :meth:`CaptureResult.load`.
 MMAP_BYTES = 16 * 2**20
+#: File of a saved capture holding its clip motion table (:attr:`CaptureResult.clip_motion`).
+CLIP_MOTION_FILE = "clips.parquet"
 #: Half-width of the token interval in units of σ: Γ ≥ 1/2 within μ ± σ·√(2 ln 2).
 HALF_WIDTH = math.sqrt(2 * math.log(2))
 
@@ -101,7 +105,13 @@ class CaptureResult(ClipResult):
 
     Padded steps hold 0 in arrays and NaN in per-step scalars. Attention arrays are None when
     capture was off. ``meta`` records the model name and fingerprint, the data fingerprint, the
-    decoding settings and the package version.
+    decoding settings and the package version, and ``meta["motion_corpus"]`` the model's
+    training-corpus summary (None without one).
+
+    ``clip_motion``: one row per clip, in clip order — the clip's motion statistics and the ``ood``
+    column naming those outside the training corpus
+    (:func:`~m2t_interpret.data.motion_range.motion_table`); None when the capture was made from
+    preprocessed input, without the joints. :meth:`clip_table` shows it beside each clip's caption.
     """
 
     mode: str
@@ -130,6 +140,7 @@ class CaptureResult(ClipResult):
     n_best: list[list[tuple[list[int], float]]] | None = None
     references: list[list[str]] | None = None
     meta: dict = field(default_factory=dict)
+    clip_motion: pd.DataFrame | None = None
 
     # -- basic views ------------------------------------------------------------------------
     @property
@@ -254,6 +265,24 @@ class CaptureResult(ClipResult):
         df = self.to_dataframe()
         return df[df["word"] == word].reset_index(drop=True)
 
+    def clip_table(self) -> pd.DataFrame:
+        """One row per clip: ``clip``, ``clip_id``, ``frames`` (model frames), ``caption`` and, when
+        recorded, the clip's motion statistics and ``ood`` (see :attr:`clip_motion`)."""
+        df = pd.DataFrame({"clip": np.arange(self.n_clips, dtype=np.int64), "clip_id": list(self.clip_ids),
+                           "frames": np.asarray(self.lengths, dtype=np.int64),
+                           "caption": [self.row_caption(n) for n in range(self.n_clips)]})
+        if self.clip_motion is not None:
+            df = pd.concat([df, self.clip_motion.drop(columns="clip_id").reset_index(drop=True)], axis=1)
+        return df
+
+    def warn_motion(self) -> None:
+        """Warn about the clips whose motion lies outside the model's training corpus (one line per
+        clip, or one for many; :func:`~m2t_interpret.data.motion_range.warn_outside`). Nothing when
+        the model had no corpus summary or the motion was not recorded."""
+        summary = self.meta.get(METADATA_KEY)
+        if self.clip_motion is not None and summary:
+            warn_outside(self.clip_ids, table_outside(self.clip_motion, summary))
+
     def dense(self, clip: int, step: int) -> dict[str, np.ndarray]:
         """One token's arrays on the clip's valid frames: α (T, 6) checkpoint order, γ, Γ (T,)."""
         self.require_captured()
@@ -275,7 +304,9 @@ class CaptureResult(ClipResult):
             scores=None if self.scores is None else self.scores[idx],
             n_best=None if self.n_best is None else [self.n_best[i] for i in idx],
             references=None if self.references is None else [self.references[i] for i in idx],
-            meta=dict(self.meta), **kw,
+            meta=dict(self.meta),
+            clip_motion=None if self.clip_motion is None else self.clip_motion.iloc[idx].reset_index(drop=True),
+            **kw,
         )
 
     @classmethod
@@ -312,7 +343,7 @@ class CaptureResult(ClipResult):
             n_best=None if any(r.n_best is None for r in results) else [h for r in results for h in r.n_best],
             references=(None if any(r.references is None for r in results)
                         else [x for r in results for x in r.references]),
-            meta=meta, **kw,
+            meta=meta, clip_motion=concat_clip_motion([r.clip_motion for r in results]), **kw,
         )
 
     # -- persistence ------------------------------------------------------------------------
@@ -346,6 +377,8 @@ class CaptureResult(ClipResult):
             if name not in written:
                 np.save(folder / ARRAY_DIR / f"{name}.npy", np.ascontiguousarray(a), allow_pickle=False)
         (self.to_dataframe() if table is None else table).to_parquet(folder / "tokens.parquet", index=False)
+        if self.clip_motion is not None:
+            self.clip_motion.to_parquet(folder / CLIP_MOTION_FILE, index=False)
         meta = {
             "format": CAPTURE_FORMAT, "version": CAPTURE_VERSION, "mode": self.mode,
             "clip_ids": self.clip_ids, "vocab": self.vocab, "skeleton": self.skeleton, "fps": self.fps,
@@ -384,6 +417,7 @@ class CaptureResult(ClipResult):
         except (OSError, ValueError) as exc:
             raise M2TError(f"cannot read the arrays of the capture in {path}: {exc}; capture again") from None
         _check_loaded_arrays(path, meta, arrays)
+        clip_motion = _load_clip_motion(path, meta)
         extra = {k[len("extra."):]: arrays.pop(k) for k in list(arrays) if k.startswith("extra.")}
         n_best = meta.get("n_best")
         if n_best is not None:
@@ -392,7 +426,7 @@ class CaptureResult(ClipResult):
             mode=meta["mode"], clip_ids=list(meta["clip_ids"]), vocab=meta["vocab"], skeleton=meta["skeleton"],
             fps=meta["fps"], downsample=meta["downsample"], beta_pinned=meta.get("beta_pinned"),
             meta=meta.get("meta", {}), n_best=n_best, references=meta.get("references"), extra=extra,
-            **arrays,
+            clip_motion=clip_motion, **arrays,
         )
 
     # -- notebook view ----------------------------------------------------------------------
@@ -450,7 +484,8 @@ def _check_loaded_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) 
     if missing:
         names = (", ".join(f"{ARRAY_DIR}/{k}.npy" for k in missing) if meta.get("version") != 2
                  else f"{', '.join(missing)} (in arrays.npz)")
-        found = sorted(p.name for p in path.iterdir() if p.name not in ("meta.json", "tokens.parquet"))
+        found = sorted(p.name for p in path.iterdir()
+                       if p.name not in ("meta.json", "tokens.parquet", CLIP_MOTION_FILE))
         raise M2TError(f"the capture in {path} is incomplete: {names} missing (found: "
                        f"{', '.join(found) or 'nothing besides meta.json'}); capture again")
     unknown = sorted(k for k in arrays if k not in _ARRAY_NDIM and not k.startswith("extra."))
@@ -509,6 +544,27 @@ def check_value_ranges(result: CaptureResult, clips_per_block: int = 64) -> None
             raise M2TError(f"part attention α sums to 1 ± {worst:g} over parts on some frame, not 1 ({clips})")
 
 
+def concat_clip_motion(tables: Sequence[pd.DataFrame | None]) -> pd.DataFrame | None:
+    """The clip motion tables of merged captures, one after the other (None when one has none)."""
+    if not tables or any(t is None for t in tables):
+        return None
+    return pd.concat(list(tables), ignore_index=True)
+
+
+def _load_clip_motion(path: Path, meta: dict) -> pd.DataFrame | None:
+    """The saved clip motion table (None for a capture without one), checked against the clip ids."""
+    file = path / CLIP_MOTION_FILE
+    if not file.is_file():
+        return None
+    try:
+        table = pd.read_parquet(file)
+    except (OSError, ValueError) as exc:
+        raise M2TError(f"cannot read {file}: {exc}; capture again") from None
+    if "clip_id" not in table.columns or table["clip_id"].astype(str).tolist() != list(meta.get("clip_ids") or []):
+        raise M2TError(f"{file} does not list the capture's clips in order (meta.json's clip_ids); capture again")
+    return with_ood_objects(table) if OOD_COLUMN in table.columns else table
+
+
 def check_mergeable(results: Sequence[CaptureResult]) -> None:
     """Raise M2TError unless the captures come from the same model and decoding and share no clip."""
     first = results[0]
@@ -535,7 +591,7 @@ def is_capture_dir(path: Path) -> bool:
 def is_capture_file(relative: str) -> bool:
     """Whether a path inside a capture folder is one a capture (any version) consists of."""
     parts = Path(relative).parts
-    return relative in ("meta.json", "tokens.parquet", "arrays.npz", CACHE_MANIFEST) or (
+    return relative in ("meta.json", "tokens.parquet", "arrays.npz", CLIP_MOTION_FILE, CACHE_MANIFEST) or (
         len(parts) == 2 and parts[0] == ARRAY_DIR and parts[1].endswith(".npy"))
 
 

@@ -226,6 +226,7 @@ def open_analysis(settings: AnalysisSettings | object = None, /, *, log: Log | N
                                       before_decode=check_clips)
     else:
         capture, hit = capture_split(load(), root, s.split, s.decode, s.clips, s.beta, progress=s.progress), False
+    capture.warn_motion()  # clips outside the model's training corpus: one line (or one per clip for a few)
     table = A.token_table(capture, root, truth=s.truth)
     return AnalysisContext(load, root, s.split, s.decode, capture, table, hit, loaded[0] if loaded else None)
 

@@ -9,6 +9,8 @@ import torch
 
 from m2t_interpret import load_model
 from m2t_interpret.cli import main
+from m2t_interpret.data.dataset import load_split
+from m2t_interpret.data.motion_range import corpus_summary
 from m2t_interpret.training.config import load_config, presets
 from m2t_interpret.training.trainer import train
 
@@ -39,6 +41,14 @@ def test_tiny_training_lowers_loss_and_writes_loadable_checkpoint(corpus, tmp_pa
     model = load_model(result.model_path)
     assert model.metadata["lambdas"] == [2.0, 3.0]
     assert model.metadata["training"]["seed"] == 0
+    # the motion statistics of the training split, for the warnings about clips outside it
+    train_clips = [s.motion for s in load_split(corpus, "train", progress=False)]
+    expected = corpus_summary(train_clips, "humanml3d")["statistics"]
+    assert model.motion_corpus["n_clips"] == len(train_clips) == 32
+    assert model.motion_corpus["source"] == f"dataset at {corpus}, train split"
+    assert model.motion_corpus["statistics"].keys() == expected.keys()
+    for name, ranges in expected.items():
+        assert model.motion_corpus["statistics"][name] == pytest.approx(ranges, rel=1e-12), name
     assert (tmp_path / "run" / "curves.png").stat().st_size > 1000
     motion = np.load(next((corpus / "new_joints").glob("*.npy")))
     assert isinstance(model.caption(motion), str)

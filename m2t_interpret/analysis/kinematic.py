@@ -9,7 +9,9 @@ joints *relative to the pelvis* (joint − pelvis, central differences × fps); 
 pelvis's own speed. The pelvis counts for the root only (the HumanML3D torso branch also reads
 it, but relative to itself it never moves). The speeds are smoothed by a centred moving average
 of :data:`SMOOTH_S` seconds (at the clip ends, over the frames there are). This is the synthetic
-corpus's own part-speed definition, frame-centred and smoothed.
+corpus's own part-speed definition, frame-centred and smoothed. It lives in
+:mod:`m2t_interpret.data.motion_range` (with :func:`smooth`), where the motion statistics that
+compare a clip with a model's training corpus use it too.
 
 **Active frames** (:func:`active_frames`): a part is active in a frame when its smoothed motion
 exceeds the clip's threshold max(:data:`FLOOR_MS`, :data:`FRACTION` × the clip's largest part
@@ -53,14 +55,13 @@ import pandas as pd
 
 from ..data.dataset import MOTION_DIR, load_motion, load_split
 from ..data.lexicon import caption_targets, load_lexicon
+from ..data.motion_range import SMOOTH_S, part_motion, smooth, window_frames
 from ..errors import M2TError, check_choice
 from ..skeletons import PARTS, Skeleton, get_skeleton
 from .groundtruth import ACTIVE, attach_ground_truth, load_ground_truth, word_category
 from .labels import motion_labels, remember_stems
 from .temporal import interval_iou
 
-#: Centred moving-average window of :func:`part_motion`, seconds (5 frames at 20 fps).
-SMOOTH_S = 0.25
 #: Below this smoothed speed (m/s) no part is active, whatever the clip.
 FLOOR_MS = 0.1
 #: A part is active above this fraction of the clip's largest smoothed part motion.
@@ -84,54 +85,7 @@ KIN_COLUMNS = ("kin_candidates", "kin_active_parts", "gt_source")
 # ---------------------------------------------------------------------------------------------
 
 def _frames(seconds: float, fps: float) -> int:
-    return max(1, int(round(seconds * fps)))
-
-
-def smooth(signal: np.ndarray, window: int) -> np.ndarray:
-    """Centred moving average along axis 0 over ``window`` frames (made odd); at the ends the
-    mean of the frames inside the clip, so a constant stays constant."""
-    x = np.asarray(signal, dtype=np.float64)
-    half = max(int(window), 1) // 2
-    if half == 0 or len(x) == 0:
-        return x.copy()
-    csum = np.concatenate([np.zeros((1,) + x.shape[1:]), np.cumsum(x, axis=0)])
-    idx = np.arange(len(x))
-    lo, hi = np.clip(idx - half, 0, len(x)), np.clip(idx + half + 1, 0, len(x))
-    count = (hi - lo).reshape((-1,) + (1,) * (x.ndim - 1))
-    return (csum[hi] - csum[lo]) / count
-
-
-def _part_joints(sk: Skeleton) -> list[list[int]]:
-    """Joint indices of each part in PARTS order; the pelvis (the root's joint) only in the root."""
-    pelvis = sk.parts[sk.part_names.index("root")][0]
-    out = []
-    for p in PARTS:
-        joints = list(sk.parts[sk.part_names.index(p)])
-        out.append(joints if p == "root" else [j for j in joints if j != pelvis] or joints)
-    return out
-
-
-def part_motion(joints: np.ndarray, skeleton: str | Skeleton = "humanml3d", fps: float | None = None,
-                window_s: float = SMOOTH_S) -> np.ndarray:
-    """(T, J, 3) joint positions in metres → (T, 6) smoothed part motion in m/s, part order (see
-    the module docstring). ``fps`` defaults to the skeleton's frame rate."""
-    sk = get_skeleton(skeleton)
-    j = np.asarray(joints, dtype=np.float64)
-    if j.ndim != 3 or j.shape[1:] != (sk.n_joints, 3):
-        raise M2TError(f"joints of shape {tuple(j.shape)}; expected (T, {sk.n_joints}, 3) for the {sk.name} skeleton")
-    if len(j) < 2:
-        raise M2TError(f"a clip of {len(j)} frame(s) has no motion; at least 2 frames are needed")
-    if not np.isfinite(j).all():
-        raise M2TError("the joints hold NaN or infinite values")
-    rate = float(fps if fps is not None else sk.fps)
-    if not rate > 0:
-        raise M2TError(f"fps must be > 0, got {fps}")
-    pelvis = sk.parts[sk.part_names.index("root")][0]
-    rel = j - j[:, pelvis:pelvis + 1]
-    rel[:, pelvis] = j[:, pelvis]
-    speed = np.linalg.norm(np.gradient(rel, axis=0), axis=-1) * rate  # (T, J)
-    raw = np.stack([speed[:, idx].mean(1) for idx in _part_joints(sk)], axis=1)
-    return smooth(raw, _frames(window_s, rate) | 1)
+    return window_frames(seconds, fps)
 
 
 def activity_threshold(motion: np.ndarray, floor: float = FLOOR_MS, fraction: float = FRACTION) -> float:

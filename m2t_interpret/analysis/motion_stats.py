@@ -8,7 +8,9 @@ second. :func:`motion_stats` returns, for every feature of :data:`FEATURES`, the
 contributes: one value for a per-clip feature (none when it is undefined for the clip), one per
 frame (or per foot and frame) for a per-frame feature, so pooling clips pools frames.
 
-Definitions (each stated once, here):
+Definitions (each stated once, here; body height, bone lengths, part motion, horizontal speed, heading
+and turning rate are measured by the functions of :mod:`m2t_interpret.data.motion_range`, which the
+warnings about clips outside a model's training corpus use too):
 
 * **body height** — a bone-chain estimate, the same whatever the pose: the leg (hip→knee→ankle,
   mean of both sides) plus the trunk and neck (pelvis→spine1→spine2→spine3→neck→head), each bone's
@@ -47,7 +49,8 @@ from itertools import pairwise
 
 import numpy as np
 
-from .kinematic import SMOOTH_S, part_motion, smooth
+from ..data.motion_range import (SMOOTH_S, bone_lengths, chain_height, heading, horizontal_speed, part_motion, smooth, turning_rate,
+                                 window_frames)
 from ..errors import M2TError
 from ..skeletons import HUMANML3D, PARTS
 
@@ -67,7 +70,6 @@ _TRUNK = tuple(_J(n) for n in ("pelvis", "spine1", "spine2", "spine3", "neck", "
 _PELVIS, _NECK = _J("pelvis"), _J("neck")
 _BALLS = (_J("left_foot"), _J("right_foot"))
 _WRISTS = (_J("left_wrist"), _J("right_wrist"))
-_FACING = (_J("right_hip"), _J("left_hip"), _J("right_shoulder"), _J("left_shoulder"))
 _ARMS = [PARTS.index("left_arm"), PARTS.index("right_arm")]
 _LEGS = [PARTS.index("left_leg"), PARTS.index("right_leg")]
 
@@ -141,9 +143,7 @@ def _chain(j: np.ndarray, chain: tuple[int, ...]) -> float:
 
 def body_height(joints: np.ndarray) -> float:
     """The bone-chain body height of a clip, metres (see the module docstring)."""
-    j = _checked(joints)
-    leg = np.mean([_chain(j, c) for c in _LEG_CHAIN.values()])
-    return float(leg + _chain(j, _TRUNK))
+    return chain_height(_checked(joints), "humanml3d")
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -154,36 +154,6 @@ def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _flexion(j: np.ndarray, chains: dict[str, tuple[int, int, int]]) -> np.ndarray:
     return np.concatenate([180.0 - _angle(j[:, a] - j[:, m], j[:, b] - j[:, m]) for a, m, b in chains.values()])
-
-
-def heading(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per frame: the heading (radians about +Y, 0 facing +Z) and whether it is defined (the
-    hips and shoulders not near vertical: their horizontal span above 5 cm)."""
-    j = _checked(joints)
-    r_hip, l_hip, r_sh, l_sh = _FACING
-    across = j[:, r_hip] - j[:, l_hip] + j[:, r_sh] - j[:, l_sh]
-    fwd_x, fwd_z = across[:, 2], -across[:, 0]  # up × across, the facing rule of retarget.facing_angle
-    return np.arctan2(fwd_x, fwd_z), np.hypot(fwd_x, fwd_z) > 0.05
-
-
-def turning_rate(joints: np.ndarray, fps: float = FPS) -> np.ndarray:
-    """Per frame |d heading / dt|, deg/s, smoothed; NaN where the heading is undefined."""
-    yaw, ok = heading(joints)
-    step = np.angle(np.exp(1j * np.diff(yaw)))  # wrapped to (-π, π]
-    rate = np.abs(np.degrees(np.concatenate([step[:1], step]))) * fps if len(step) else np.zeros(len(yaw))
-    out = smooth(rate, _window(fps))
-    out[~ok] = np.nan
-    return out
-
-
-def _window(fps: float) -> int:
-    return max(1, round(SMOOTH_S * fps)) | 1
-
-
-def _horizontal_speed(points: np.ndarray, fps: float) -> np.ndarray:
-    """(T, …, 3) → (T, …) speed in the floor plane, central differences × fps."""
-    step = np.gradient(points, axis=0)
-    return np.hypot(step[..., 0], step[..., 2]) * fps
 
 
 def arm_swing(joints: np.ndarray, locomotion: np.ndarray, fps: float = FPS) -> float | None:
@@ -203,7 +173,7 @@ def arm_swing(joints: np.ndarray, locomotion: np.ndarray, fps: float = FPS) -> f
 def foot_slide(joints: np.ndarray, fps: float = FPS) -> np.ndarray:
     """Horizontal speeds (m/s) of the balls of the feet in the frames each is in contact (pooled)."""
     balls = _checked(joints)[:, _BALLS]  # (T, 2, 3)
-    speed = _horizontal_speed(balls, fps)
+    speed = horizontal_speed(balls, fps)
     contact = (balls[..., 1] < CONTACT_HEIGHT_M) & (speed < CONTACT_SPEED_MS)
     return speed[contact]
 
@@ -219,17 +189,15 @@ def motion_stats(joints: np.ndarray, fps: float = FPS) -> dict[str, np.ndarray]:
     """Every feature of :data:`FEATURES` → the samples this clip contributes (float64 arrays)."""
     j = _checked(joints)
     height = body_height(j)
-    bone = {"thigh": [(h, k) for h, k, _ in _LEG_CHAIN.values()], "shin": [(k, a) for _, k, a in _LEG_CHAIN.values()],
-            "upper_arm": [(s, e) for s, e, _ in _ARM_CHAIN.values()],
-            "forearm": [(e, w) for _, e, w in _ARM_CHAIN.values()]}
-    out: dict[str, np.ndarray] = {f"{k}_ratio": np.array([np.mean([_length(j, a, b) for a, b in pairs]) / height])
-                                  for k, pairs in bone.items()}
+    bones = bone_lengths(j, "humanml3d")
+    out: dict[str, np.ndarray] = {f"{k}_ratio": np.array([bones[k] / height])
+                                  for k in ("thigh", "shin", "upper_arm", "forearm")}
     out["body_height"] = np.array([height])
     out["spine_ratio"] = np.array([_chain(j, _TRUNK[:5]) / height])
     motion = part_motion(j, "humanml3d", fps)
     for k, p in enumerate(PARTS):
         out[f"speed_{p}"] = motion[:, k]
-    root_h = smooth(_horizontal_speed(j[:, _PELVIS], fps), _window(fps))
+    root_h = smooth(horizontal_speed(j[:, _PELVIS], fps), window_frames(SMOOTH_S, fps) | 1)
     out["root_horizontal_speed"] = root_h
     turn = turning_rate(j, fps)
     out["turning_rate"] = turn[np.isfinite(turn)]

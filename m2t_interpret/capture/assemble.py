@@ -131,6 +131,7 @@ class SplitAssembler:
         self.n_best: list | None = None
         self.references: list = [None] * n
         self.tables: list[pd.DataFrame] = []
+        self.motion: list[pd.DataFrame | None] = []  # each chunk's clip motion table, its rows in "row"
         self.used_steps = 0
         self.template: CaptureResult | None = None
 
@@ -184,6 +185,7 @@ class SplitAssembler:
         self.lengths[rows] = part.lengths
         if self.scores is not None:
             self.scores[rows] = part.scores
+        self.motion.append(None if part.clip_motion is None else part.clip_motion.assign(row=rows))
         for i, r in enumerate(rows):
             if self.n_best is not None:
                 self.n_best[r] = part.n_best[i]
@@ -222,8 +224,15 @@ class SplitAssembler:
         return replace(
             self.template, clip_ids=list(clip_ids), lengths=self.lengths, extra=extra, scores=self.scores,
             n_best=self.n_best, references=self.references if self.template.references is not None else None,
-            meta=dict(self.template.meta), **arrays,
+            meta=dict(self.template.meta), clip_motion=self.clip_motion(), **arrays,
         )
+
+    def clip_motion(self) -> pd.DataFrame | None:
+        """The chunks' clip motion tables in row order (None when a chunk had none)."""
+        if not self.motion or any(t is None for t in self.motion):
+            return None
+        table = pd.concat(self.motion, ignore_index=True).sort_values("row", kind="stable")
+        return table.drop(columns="row").reset_index(drop=True)
 
 
 __all__ = ["SplitAssembler"]

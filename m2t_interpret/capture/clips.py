@@ -74,13 +74,15 @@ def model_frame_joints(motion: np.ndarray, downsample: int, n_frames: int) -> np
 def capture_clips(model: Captioner, root: str | os.PathLike, split: str, clip_ids: Sequence[str],
                   decode: str = "greedy", progress: bool = False) -> ClipCapture:
     """Decode only ``clip_ids`` of ``split`` of ``root`` (a HumanML3D-layout folder; millimetre
-    clips are converted to metres) and keep their joints for drawing."""
+    clips are converted to metres) and keep their joints for drawing; clips outside the model's
+    training corpus are warned about."""
 
     capture = capture_split(model, root, split, decode, ids=list(clip_ids), progress=progress)
     data = load_split(root, split, skeleton=model.skeleton, progress=False, ids=list(capture.clip_ids))
     by_id = {cid: s.motion for cid, s in zip(data.ids, data)}
     d = int(capture.downsample)
     joints = [model_frame_joints(by_id[c], d, int(capture.lengths[n])) for n, c in enumerate(capture.clip_ids)]
+    capture.warn_motion()  # clips outside the model's training corpus: one warning line each
     return ClipCapture(capture, joints, str(root), split)
 
 

@@ -140,6 +140,10 @@ def capture_split(
     at about one chunk's worth whatever the split's size, and the result is returned memory-mapped
     from ``out``. An existing capture at ``out`` is replaced; other content is refused unless
     ``overwrite``.
+
+    The result records each clip's motion statistics and those outside the model's training corpus
+    (``clip_motion``); :meth:`~m2t_interpret.result.CaptureResult.warn_motion` says so (the callers
+    do, also for a capture read from the cache).
     """
     mode, beam_size = parse_decode(decode)
     shard = parse_shard(shard)
@@ -181,7 +185,10 @@ def capture_split(
         bar = _progress(len(selected), f"capturing {split} ({decode})", progress)
         try:
             for idx in chunks:
-                x, lengths = model.preprocess([motions[i] for i in idx])
+                chunk = [motions[i] for i in idx]
+                x, lengths = model.preprocess(chunk)
+                motion = model.motion_table(chunk, [ids[i] for i in idx])
+                del chunk
                 for i in idx:  # chunks grow longer: the last ones run with most motions freed
                     motions[i] = None
                 captions = None
@@ -192,6 +199,7 @@ def capture_split(
                     x, lengths, mode=mode, captions=captions, max_steps=max_steps, beam_size=beam_size, beta=beta,
                     clip_ids=[ids[i] for i in idx], keep_logits=keep_logits, replace=replace, record=record,
                     data_fingerprint=fp, references=[refs[i] for i in idx])
+                part.clip_motion = motion
                 # Chunks grow: buffers kept for the next decode would only pin memory the
                 # assembler's trim could otherwise return.
                 model.release_workspace()
@@ -348,6 +356,9 @@ def cached_capture(
     if model_key is None:
         model = model() if callable(model) and not hasattr(model, "fingerprint") else model
         model_key = model.fingerprint()
+        if model.motion_corpus:  # not in the weights' fingerprint, but the capture's ood column depends on it
+            corpus = json.dumps(model.motion_corpus, sort_keys=True).encode()
+            model_key += ":" + hashlib.sha256(corpus).hexdigest()[:8]
     ids = read_split_ids(request.root, request.split)
     if request.clips is not None:
         ids = ids[: request.clips]

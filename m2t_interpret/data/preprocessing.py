@@ -147,16 +147,21 @@ def preprocess_motions(
     mean = np.asarray(st["mean"], dtype=np.float64)
     std = np.asarray(st["std"], dtype=np.float64)
     clips = []
-    for n, motion in enumerate(motions):
-        if isinstance(motion, (str, os.PathLike)):
-            arr = read_motion_file(motion, skeleton, name=str(motion))
-        else:
-            arr = validate_motion(motion, skeleton, name=f"motion {n}")
+    for arr in read_motions(motions, skeleton):
         p = (arr - mean) / std
         p = p[downsample - 1 :: downsample].copy()
         p[:, 1:] -= p[:, :1]
         clips.append(torch.from_numpy(p.reshape(p.shape[0], -1)).float())
     return pad_frames(clips)
+
+
+def read_motions(motions: Sequence[MotionLike] | MotionLike, skeleton: Skeleton) -> list[np.ndarray]:
+    """Raw clips (arrays, or ``.npy``/``.bvh`` paths read with :func:`read_motion_file`; one clip
+    alone is a list of one) → validated (T, J, 3) float64 arrays in metres."""
+    if isinstance(motions, (str, os.PathLike)) or (isinstance(motions, np.ndarray) and motions.ndim == 3):
+        motions = [motions]
+    return [read_motion_file(m, skeleton, name=str(m)) if isinstance(m, (str, os.PathLike))
+            else validate_motion(m, skeleton, name=f"motion {n}") for n, m in enumerate(motions)]
 
 
 def pad_frames(clips: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..data.preprocessing import read_motions
 from ..data.vocabulary import caption_tokens
 from ..errors import M2TError
 from ..result import CaptureResult
@@ -72,11 +73,17 @@ class Captioner(CaptionerNetwork):
 
     def capture(self, motions, mode: str = "greedy", captions=None, clip_ids=None, **kwargs):
         """Raw clips (list of (T, J, 3) arrays or .npy/.bvh paths) → :class:`~m2t_interpret.result.CaptureResult`; text
-        ``captions`` are encoded with the model's vocabulary."""
-        x, lengths = self.preprocess(motions)
+        ``captions`` are encoded with the model's vocabulary. The result records each clip's motion
+        statistics (``clip_motion``), and a clip outside the model's training corpus is warned about
+        (:class:`~m2t_interpret.data.motion_range.OutOfDistributionWarning`)."""
+        clips = read_motions(motions, self.skeleton)
+        x, lengths = self.preprocess(clips)
         if captions is not None and not torch.is_tensor(captions):
             captions = self.encode_captions(captions)
-        return self.decode(x, lengths, mode=mode, captions=captions, clip_ids=clip_ids, **kwargs)
+        result = self.decode(x, lengths, mode=mode, captions=captions, clip_ids=clip_ids, **kwargs)
+        result.clip_motion = self.motion_table(clips, result.clip_ids)
+        result.warn_motion()  # a clip outside the training corpus: one warning line
+        return result
 
     def caption(self, motions, mode: str = "greedy", beam_size: int = 2) -> list[str] | str:
         """Raw clip(s) → caption string(s); one array (or one ``.npy``/``.bvh`` path) in, one string out."""

@@ -4,7 +4,10 @@ dict whose ``model`` entry is the captioner's state_dict, plus training ``metada
 Project format: one ``torch.save``d dict of plain types and tensors, loadable with
 ``torch.load(..., weights_only=True)``, holding the weights (authors' parameter names) and
 everything needed to use them: sizes, skeleton, fps, downsample factor, normalisation
-statistics, vocabulary, λs, a training-data description and the package version.
+statistics, vocabulary, λs, a training-data description and the package version — and, in
+``metadata["motion_corpus"]``, the motion statistics of the training corpus
+(:mod:`m2t_interpret.data.motion_range`; absent from checkpoints written before them, which then
+warn about no clip).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from .._version import __version__
+from ..data.motion_range import METADATA_KEY, check_summary, model_summary
 from ..errors import M2TError
 from ..io import atomic_path, check_file_destination, read_json
 from ..pretrained import DEFAULT_MODEL, PRETRAINED_DIR, shipped_models
@@ -252,6 +256,8 @@ def from_project_checkpoint(ckpt: Mapping[str, Any], vocab=None, stats=None, whe
     vocab_list = read_vocab(vocab) if vocab is not None else ckpt.get("vocab")
     stats_value = read_stats(stats) if stats is not None else ckpt.get("stats")
     model = Captioner(config, vocab=vocab_list, stats=stats_value, metadata=ckpt.get("metadata") or {})
+    if model_summary(model.metadata) is None:  # absent (an older checkpoint) or unreadable (warned once)
+        model.metadata.pop(METADATA_KEY, None)
     if not isinstance(state, Mapping):
         raise M2TError(f"{where} is a damaged m2t-interpret checkpoint (state_dict is a {type(state).__name__})")
     _load_weights(model, state, where)
@@ -364,3 +370,27 @@ def convert_authors_checkpoint(src, vocab, out, stats=None, overwrite: bool = Fa
     model = from_authors_checkpoint(ckpt, vocab, stats, where=str(src))
     model.metadata["name"] = Path(out).stem
     return save_checkpoint(model, out)
+
+
+def write_motion_corpus(source, summary: Mapping[str, Any], out: str | os.PathLike | None = None,
+                        overwrite: bool = False) -> Path:
+    """Store a training-corpus motion summary (:func:`~m2t_interpret.data.motion_range.corpus_summary`)
+    in a project checkpoint: ``source`` (a path or a shipped model's name) is rewritten with it at
+    ``out`` (default: in place), everything else kept as it was. For checkpoints written before
+    training recorded the summary."""
+    path = checkpoint_path(source)
+    target = Path(out) if out is not None else path
+    check_file_destination(target, "project checkpoint", is_ours=is_project_checkpoint, overwrite=overwrite,
+                           option="--out")
+    ckpt = load_checkpoint_file(path)
+    if not isinstance(ckpt, Mapping) or ckpt.get("format") != FORMAT:
+        raise M2TError(f"{path} is not an m2t-interpret checkpoint; convert it first (m2t-interpret convert)")
+    checked = check_summary(summary, "the motion summary")
+    if checked.get("skeleton") != ckpt.get("skeleton"):
+        raise M2TError(f"the motion summary is of the {checked.get('skeleton')} skeleton; {path} is a "
+                       f"{ckpt.get('skeleton')} model")
+    payload = dict(ckpt)
+    payload["metadata"] = {**dict(ckpt.get("metadata") or {}), METADATA_KEY: _plain(checked)}
+    with atomic_path(target) as tmp:
+        torch.save(payload, tmp)
+    return target

@@ -414,6 +414,7 @@ def decode(model: CaptionerNetwork, x, lengths, settings: DecodeSettings | None 
         "data_fingerprint": s.data_fingerprint or tensor_fingerprint(torch.as_tensor(x), torch.as_tensor(lengths)),
         "decoding": decoding,
         "package_version": __version__,
+        "motion_corpus": model.motion_corpus,
     }
     return pack(model, out, recorded, enc.frame_mask.sum(1), s, meta)
 

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, Sequence
 import torch
 from torch import nn
 
+from ..data.motion_range import METADATA_KEY, clip_statistics, motion_table
 from ..data.preprocessing import MotionLike, as_stats, preprocess_motions
 from ..errors import M2TError
 from ..skeletons import N_PARTS, Skeleton, get_skeleton
@@ -232,6 +233,19 @@ class CaptionerNetwork(nn.Module):
                 "stats={'mean': [x, y, z], 'std': [x, y, z]} (or --stats STATS.json)"
             )
         return preprocess_motions(motions, self.skeleton, self.stats, self.config.downsample)
+
+    @property
+    def motion_corpus(self) -> dict | None:
+        """The motion statistics of the training corpus (:func:`~m2t_interpret.data.motion_range.
+        summarise_corpus`), or None for a checkpoint written before they were recorded."""
+        return self.metadata.get(METADATA_KEY) or None
+
+    def motion_table(self, motions: Sequence, clip_ids: Sequence[str]):
+        """Raw clips ((T, J, 3) arrays in metres at the skeleton's frame rate) → their motion
+        statistics and which lie outside the training corpus, one row per clip
+        (:func:`~m2t_interpret.data.motion_range.motion_table`)."""
+        stats = [clip_statistics(m, self.skeleton) for m in motions]
+        return motion_table(clip_ids, stats, self.motion_corpus)
 
     # -- computation ------------------------------------------------------------------------
     def encode(self, x: torch.Tensor, lengths: torch.Tensor, reuse_buffers: bool = False) -> Encoded:

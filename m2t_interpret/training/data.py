@@ -14,6 +14,7 @@ from ..cache import cached_corpus
 from ..data import synthetic
 from ..data.dataset import MotionDataset, load_split
 from ..data.clause_order import step_units
+from ..data.motion_range import corpus_summary
 from ..data.preprocessing import axis_stats, pad_frames, preprocess_motions
 from ..data.segments import DATASET_FILE, Segment, read_segments, step_segments
 from ..data.lexicon import (Lexicon, build_pos_lexicon, caption_words,  # noqa: F401 (re-export)
@@ -100,6 +101,8 @@ class PreparedSplit:
     #: per pair, each (L_p − 1, 2) float32: the step's annotated segment in model frames (NaN: none)
     segments: list[np.ndarray] | None = None
     skipped: dict | None = None  # what loading skipped and why (set by load_prepared)
+    #: the motion statistics of the split's clips (training split, set by load_prepared): the checkpoint keeps them
+    motion_corpus: dict | None = None
 
     @property
     def lengths(self) -> np.ndarray:
@@ -180,7 +183,8 @@ def prepare_split(dataset: MotionDataset, vocab: Vocabulary, skeleton: Skeleton,
 def load_prepared(root: Path, config, progress: bool = True, allow_skips: bool = False,
                   log: Callable[[str], None] | None = None):
     """Load train/val, check what loading skipped (:func:`check_skips`), build vocabulary and
-    statistics from train, prepare both splits. Both splits must have usable samples (the val split
+    statistics from train (normalisation, and the motion statistics of its clips in the training
+    split's ``motion_corpus``), prepare both splits. Both splits must have usable samples (the val split
     selects the model). The training split's ``skipped`` holds the summary of both."""
     table = load_segment_table(config, root)  # first: a bad table is refused before any data is read
     train = load_split(root, "train", progress=progress)
@@ -213,6 +217,8 @@ def load_prepared(root: Path, config, progress: bool = True, allow_skips: bool =
             raise M2TError("no caption word of the training split matches a segment of the table (clip ids, caption "
                            "texts or words differ); see docs/temporal.md for the segment table's layout")
     train_split.skipped = skipped
+    # what the model will have seen: a clip outside these ranges gets a warning when captioned
+    train_split.motion_corpus = corpus_summary([s.motion for s in train], skeleton, source=f"train split of {root}")
     # the validation split selects the model by BLEU: it needs no segments
     return skeleton, vocab, stats, train_split, prepare_split(val, vocab, skeleton, stats, skeleton.downsample,
                                                               config.max_caption_tokens, pos_lexicon, lexicon)

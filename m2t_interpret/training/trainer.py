@@ -39,6 +39,7 @@ from ..evaluation import caption_batches
 from ..io import atomic_path, write_text
 from ..outputs import LEDGER, OutputFolder
 from ..bleu import corpus_bleu4_fast
+from ..data.motion_range import METADATA_KEY
 from ..tokens import SPECIAL_TOKENS
 from ..model.captioner import Captioner, CaptionerConfig
 from ..model.checkpoints import load_checkpoint_file, resolve_device, save_checkpoint
@@ -436,7 +437,8 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
     data_desc = (f"synthetic corpus, seed {config.synthetic_seed}" if config.data == "synthetic"
                  else f"dataset at {root}")
     model = Captioner(model_config, vocab=vocab.tokens, stats=stats,
-                      metadata={"name": out.name, "config_name": config.name, "lambdas": list(config.lambdas)})
+                      metadata={"name": out.name, "config_name": config.name, "lambdas": list(config.lambdas),
+                                METADATA_KEY: {**train_split.motion_corpus, "source": f"{data_desc}, train split"}})
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rows: list[dict] = []

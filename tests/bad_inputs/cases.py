@@ -266,6 +266,8 @@ CASES = [
       "is incomplete: arrays/tokens.npy, arrays/step_mask.npy, arrays/lengths.npy missing (found: dense.npz)"),
     C("capture-object-arrays", "merge @capture_objects --out m", 2, "Object arrays cannot be loaded"),
     C("capture-array-wrong-shape", "merge @capture_badshape --out m", 2, "has shape (1, 3); a capture's alpha has 4 axes"),
+    C("capture-clip-table-other-clips", "merge @capture_otherclips --out m", 2,
+      "clips.parquet does not list the capture's clips in order (meta.json's clip_ids); capture again"),
     # --- configs and options ------------------------------------------------------------------
     C("config-wrong-type", f"train --config @epochs_text.toml --data @corpus --out run", 2,
       "epochs_text.toml: config value epochs must be a whole number, got 'three'"),

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from conftest import FIXTURES, REPO, random_motions, tiny_model
@@ -213,6 +214,10 @@ def _captures(d: Path) -> None:
     np.save(objects / "arrays" / "tokens.npy", np.array([[{"a": 1}]], dtype=object), allow_pickle=True)
     shape = Path(shutil.copytree(d / "capture", d / "capture_badshape"))
     np.save(shape / "arrays" / "alpha.npy", np.zeros((1, 3), dtype=np.float32))
+    # a clip table (clips.parquet) that names another clip than meta.json
+    clips = Path(shutil.copytree(d / "capture", d / "capture_otherclips"))
+    table = pd.read_parquet(clips / "clips.parquet")
+    table.assign(clip_id=["other"]).to_parquet(clips / "clips.parquet", index=False)
 
 
 def _figures(d: Path) -> None:
