@@ -11,6 +11,8 @@ export OMP_NUM_THREADS=1
 NAMES=("$@")
 [ ${#NAMES[@]} -gt 0 ] || NAMES=(synthetic-guided synthetic-guided-paper synthetic-adapt synthetic-unguided synthetic-guided-temporal)
 for name in "${NAMES[@]}"; do
+  # the training corpus's motion statistics (runs before they were recorded at train time lack them)
+  python maintenance/motion_corpus.py "m2t_interpret/pretrained/$name.pt"
   m2t-interpret evaluate --model "$name" --data synthetic --synthetic-seed 1 --split test --no-meteor \
     --out "figures/pretrained/$name" --no-progress
   if [ -f "runs/$name/log.csv" ]; then
