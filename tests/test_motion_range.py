@@ -160,7 +160,7 @@ def test_the_corpus_summary_holds_percentile_ranges(clips, summary):
     heights = summary["statistics"]["height_m"]
     assert heights["lo"] == pytest.approx(HEIGHT, rel=1e-12) and heights["hi"] == pytest.approx(HEIGHT, rel=1e-12)
     durations = [len(c) / 20.0 for c in clips]
-    lo, hi = np.percentile(durations, [1, 99])
+    lo, hi = np.percentile(durations, S.PERCENTILES)
     assert summary["statistics"]["duration_s"] == {"lo": pytest.approx(lo), "hi": pytest.approx(hi),
                                                    "median": pytest.approx(np.median(durations))}
     assert summary["n_clips"] == 30 and summary["skeleton"] == "humanml3d"
@@ -172,7 +172,7 @@ def test_the_corpus_summary_holds_percentile_ranges(clips, summary):
 def test_a_clip_just_at_the_edge_is_not_outside_and_one_beyond_the_margin_is():
     summary = {"statistics": {"height_m": {"lo": 1.6, "hi": 1.9, "median": 1.75}}}
     m = S.margin(1.6, 1.9)
-    assert m == pytest.approx(0.1 * 0.3 + 0.03 * 1.9)
+    assert m == pytest.approx(S.MARGIN_SPAN * 0.3 + S.MARGIN_REL * 1.9)
     assert S.outside({"height_m": 1.9 + 0.9 * m}, summary) == []
     assert S.outside({"height_m": 1.6 - 0.9 * m}, summary) == []
     (found,) = S.outside({"height_m": 1.45}, summary)
@@ -374,7 +374,8 @@ def test_an_analysis_says_in_one_line_how_many_clips_lie_outside(model_file, cor
                                                                   monkeypatch):
     monkeypatch.setenv("M2T_INTERPRET_CACHE", str(tmp_path / "cache"))
     model = load_model(model_file)
-    tall = {**summary, "statistics": {**summary["statistics"], "height_m": {"lo": 2.0, "hi": 2.1, "median": 2.05}}}
+    # every body of the corpus is below this range and its margin (2.3 − 0.25·0.1 − 0.03·2.4 ≈ 2.2 m)
+    tall = {**summary, "statistics": {**summary["statistics"], "height_m": {"lo": 2.3, "hi": 2.4, "median": 2.35}}}
     model.metadata[S.METADATA_KEY] = tall
     save_checkpoint(model, tmp_path / "tall.pt")
     args = ["gate", "--model", tmp_path / "tall.pt", "--data", corpus, "--out", tmp_path / "out", "--decode", "forced",

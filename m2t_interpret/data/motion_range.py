@@ -39,7 +39,7 @@ its body height is :func:`chain_height` and its ratios are over it (1.133 times 
 Mirroring a clip swaps its left and right part speeds and leaves every other statistic as it was;
 turning it about the vertical or moving it changes none.
 
-**Per corpus** (:func:`summarise_corpus`): for each statistic the 1st and 99th percentiles over
+**Per corpus** (:func:`summarise_corpus`): for each statistic the 0.5th and 99.5th percentiles over
 the corpus's clips (the range the model saw) and the median. A checkpoint stores it
 (``metadata["motion_corpus"]``).
 
@@ -66,9 +66,9 @@ from ..skeletons import PARTS, Skeleton, get_skeleton, part_label
 #: Centred moving-average window of :func:`part_motion` and the root and turning signals, seconds.
 SMOOTH_S = 0.25
 #: Percentiles of a corpus statistic that bound the range a model saw.
-PERCENTILES = (1.0, 99.0)
+PERCENTILES = (0.5, 99.5)
 #: Margin beyond the range, as a share of its width …
-MARGIN_SPAN = 0.1
+MARGIN_SPAN = 0.25
 #: … plus this share of the bound's size (a one-body corpus still tolerates a few per cent).
 MARGIN_REL = 0.03
 #: A frame has a heading when its hips' and shoulders' horizontal span exceeds this (metres).
@@ -361,7 +361,7 @@ def statistic_phrase(name: str, value: float, lo: float, hi: float) -> str:
 
 def summarise_corpus(clips: Iterable[Mapping[str, float]], skeleton: str | Skeleton, source: str = "") -> dict:
     """The training-corpus summary of per-clip statistics (:func:`clip_statistics` of each clip):
-    per statistic the 1st–99th percentile range and the median over the clips, as plain data a
+    per statistic the 0.5th–99.5th percentile range and the median over the clips, as plain data a
     checkpoint stores. ``source`` says what the corpus was."""
     rows = list(clips)
     if not rows:
