@@ -20,7 +20,8 @@ def view(tmp_path_factory):
     from m2t_interpret import clipviews
     from m2t_interpret.data.synthetic import generate_corpus
 
-    root = generate_corpus(tmp_path_factory.mktemp("c"), n_train=0, n_val=0, n_test=2, seed=4, progress=False)
+    # seed 32: clip 000000 waves the right hand, then jabs with the left ("… waves … then punches with his left arm")
+    root = generate_corpus(tmp_path_factory.mktemp("c"), n_train=0, n_val=0, n_test=2, seed=32, progress=False)
     return clipviews.open_clips("synthetic-guided", data=root, clips=["000000"])
 
 
@@ -135,9 +136,9 @@ def test_cli_animate_replaces_its_own_gif_and_refuses_a_user_file(view, tmp_path
 
     root = view.clips.root
     out = tmp_path / "a.gif"
-    args = ["animate", "--clip", "000000", "--data", root, "--word", "stands", "--out", str(out)]
+    args = ["animate", "--clip", "000000", "--data", root, "--word", "waves", "--out", str(out)]
     assert main(args) == 0 and out.stat().st_size > 0
-    assert "words drawn: stands" in capsys.readouterr().out
+    assert "words drawn: waves" in capsys.readouterr().out
     # a second run may replace it: it is recognised as an earlier animation
     assert is_animation_file(out) and check_file_destination(out, "animation", is_animation_file) == out
     user = tmp_path / "mine.gif"
