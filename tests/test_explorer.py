@@ -21,7 +21,8 @@ def page(tmp_path_factory):
     from m2t_interpret.data.synthetic import generate_corpus
 
     d = tmp_path_factory.mktemp("explore")
-    root = generate_corpus(d / "c", n_train=0, n_val=0, n_test=2, seed=4, progress=False)
+    # seed 83: clip 000000 punches with both fists, then crawls
+    root = generate_corpus(d / "c", n_train=0, n_val=0, n_test=2, seed=83, progress=False)
     out = d / "page.html"
     assert main(["explore", "--data", str(root), "--clip", "000000,1", "--out", str(out)]) == 0
     return out
