@@ -95,7 +95,10 @@ def caption_rows(model: "CaptionerNetwork", caption: torch.Tensor):
     """A caption's ids (L,) from <sos> → the words it predicts (W,) and the decoder's embedding,
     bottom and top states at each of those steps: (W, E), (W, H), (W, H)."""
     caption = torch.as_tensor(caption, dtype=torch.long, device=model.device)
-    caption = caption[: int((caption != PAD_ID).sum())]
+    # only the trailing padding goes: a decoding may hold a <pad> among its words (an untrained
+    # model's greedy caption), and every step it decoded is explained
+    real = torch.nonzero(caption != PAD_ID)
+    caption = caption[: int(real.max()) + 1 if real.numel() else 0]
     if caption.numel() < 2 or int(caption[0]) != SOS_ID:
         raise M2TError("attribution needs a caption of at least one word after <sos>")
     with torch.no_grad():
