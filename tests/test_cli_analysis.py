@@ -52,11 +52,12 @@ def test_density_writes_figures_and_tables_then_uses_the_cache(model_file, corpu
     assert files == [".m2t-interpret.json", "density.caption.txt", "density.html", "density.png", "density_curves.csv",
                      "density_curves.md", "density_summary.csv", "density_summary.md", "plotly.min.js"]
     caption = (out / "density.caption.txt").read_text()  # the counts and bandwidths the figure's rows carry
-    assert "Scott's bandwidth" in caption and "walks: n=" in caption and "the: n=" in caption
+    assert "Scott's bandwidth" in caption and ("walks: n=" in caption or "walking: n=" in caption) and "the: n=" in caption
     assert 'src="plotly.min.js"' in (out / "density.html").read_text()  # --plotlyjs shared (the default)
     summary = pd.read_csv(out / "density_summary.csv")
     assert list(summary["stem"]) == ["walk", "the"] and (summary["count"] > 0).all()
-    assert list(summary["word"]) == ["walks", "the"]  # the word as read, its stem beside it
+    # each stem shown as its commonest form in the captions, the stem beside it
+    assert summary["word"][0] in ("walks", "walking") and summary["word"][1] == "the"
     assert "stem" in stdout and "wrote:" in stdout and "from the cache" not in stdout and "kept for reuse" in stdout
     assert (out / "density.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rc, stdout, _ = run(args, capsys)
