@@ -21,5 +21,6 @@ for name in "${NAMES[@]}"; do
   fi
 done
 python maintenance/make_interpretability_figures.py
+python maintenance/real_clip_scores.py --markdown --csv figures/real_clips/scores.csv --cards figures/real_clips \
+  > figures/real_clips/scores.md
 python maintenance/model_cards.py
-python maintenance/real_clip_scores.py --markdown --csv figures/real_clips/scores.csv > figures/real_clips/scores.md

@@ -33,6 +33,8 @@ from _doc import update_section  # noqa: E402
 PRETRAINED = ROOT / "m2t_interpret" / "pretrained"
 SCORES = ROOT / "figures" / "pretrained"
 COMPARE = ROOT / "figures" / "interpretability" / "compare_scores.csv"
+#: each model's real-clip scores (`python maintenance/real_clip_scores.py --cards figures/real_clips`)
+REAL_CLIPS = ROOT / "figures" / "real_clips"
 #: name → (preset, what its supervision is)
 MODELS = {
     "synthetic-guided": ("synthetic", "the side-aware `project` word rules (spatial and gate targets)"),
@@ -119,9 +121,7 @@ Held-out test split of the synthetic corpus generated with seed 1 (never seen in
 decoding, ×100: BLEU@1 {100 * metric('BLEU@1'):.1f}, BLEU@4 {100 * metric('BLEU@4'):.1f},
 ROUGE-L {100 * metric('ROUGE-L'):.1f}, CIDEr {100 * metric('CIDEr'):.1f}.
 Protocol: {protocol}. Command: `{EVAL_CMD.format(name=name)}`.
-{interp}
-Synthetic motion only: it has not seen real motion capture and will not caption real clips well.
-"""
+{interp}{real_clips(name)}"""
         write_text(PRETRAINED / f"{name}.md", card)
     lines = [
         "| model | preset | λ_spat | λ_adapt | BLEU@1 | BLEU@4 | ROUGE-L | CIDEr | kept epoch / trained | time to kept epoch | size |",
@@ -143,6 +143,17 @@ Synthetic motion only: it has not seen real motion capture and will not caption 
         update_section("goals", goals_table(compare), doc)
         if "synthetic-guided-temporal" in compare.columns:
             update_section("temporal-goals", goals_table(compare, "synthetic-guided-temporal", TEMPORAL_GOALS), doc)
+
+
+def real_clips(name: str) -> str:
+    """The card's section on real motion capture (from real_clip_scores.py's card table), or a line
+    saying it was not measured."""
+    path = REAL_CLIPS / f"{name}.md"
+    if not path.exists():
+        return "\nNot scored on real motion capture (run `python maintenance/real_clip_scores.py --cards figures/real_clips`).\n"
+    header, _, table = path.read_text().partition("\n\n")
+    return ("\nOn real motion capture (`python maintenance/real_clip_scores.py`, docs/pretrained.md, \"Real motion\"; "
+            f"{header.strip()}); trained on synthetic motion only:\n\n{table.strip()}\n")
 
 
 CLAIM_ROWS = ["pointing, one-part (lateral) words", "pointing, all motion words",

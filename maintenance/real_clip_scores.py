@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.transform import Rotation
 
+from m2t_interpret.io import write_text
 from m2t_interpret.analysis.kinematic import kinematic_token_table, part_motion
 from m2t_interpret.data.bvh import BvhMotion, read_bvh
 from m2t_interpret.data.retarget import import_bvh
@@ -496,6 +497,8 @@ def main() -> None:
                     help="with --loop: the cycle clips (default: the 'wrap' rows of the folder's README.md)")
     ap.add_argument("--markdown", action="store_true", help="print markdown tables (docs, model cards)")
     ap.add_argument("--csv", type=Path, help="write the per-clip, per-model rows here")
+    ap.add_argument("--cards", type=Path, metavar="DIR",
+                    help="write each model's card table to DIR/<model>.md (maintenance/model_cards.py reads them)")
     args = ap.parse_args()
     if args.loop is not None and not args.loop > 0:
         fail(f"--loop must be a positive number of seconds, not {args.loop}")
@@ -533,6 +536,12 @@ def main() -> None:
         table.assign(setting=header).to_csv(tmp, index=False)
         tmp.replace(args.csv)
         print(f"wrote {args.csv}", file=sys.stderr)
+    if args.cards:
+        args.cards.mkdir(parents=True, exist_ok=True)
+        for s in summaries:
+            out = args.cards / f"{Path(str(s['model'])).stem}.md"
+            write_text(out, f"{header}\n\n{card_markdown(s)}\n")
+            print(f"wrote {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
