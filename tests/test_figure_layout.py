@@ -246,3 +246,23 @@ def test_every_figure_takes_the_width_asked_for(width):
         fig = report.figure(figure_key, width=width)
         assert fig.get_size_inches()[0] == pytest.approx(width)
         assert fig.get_size_inches()[1] <= MAX_HEIGHT
+
+
+# ----------------------------------------------------------------------------- the committed paper figures
+
+COMMITTED = sorted((Path(__file__).resolve().parents[1] / "figures" / "paper").rglob("*.pdf"))
+
+
+@pytest.mark.parametrize("pdf", COMMITTED, ids=lambda p: p.name)
+def test_every_committed_paper_pdf_fits_a_page_with_readable_text(pdf):
+    """What figures/paper/ holds (made by `m2t-interpret figures`), read back from each PDF: at most
+    7.0 × 9 in, and no text set under 7 pt at that size."""
+    data = pdf.read_bytes()
+    width, height = pdf_page_inches(data)
+    assert width <= TEXT_WIDTH + 0.01 and height <= MAX_HEIGHT + 0.01, (pdf.name, width, height)
+    sizes = pdf_font_sizes(data)
+    assert sizes and min(sizes) >= 7.0 - 1e-6, (pdf.name, min(sizes))
+
+
+def test_there_are_committed_paper_pdfs():
+    assert len(COMMITTED) >= 7
