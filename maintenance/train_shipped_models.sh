@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Train the five shipped captioners on the default synthetic corpus (seed 0), two at a time (one CPU
-# thread each), and copy each kept model into the package. Logs go to runs/<name>.log.
+# thread each), and copy each kept model into the package. The default trains 36 epochs (chosen over
+# 24 on validation BLEU-4, 0.561 against 0.539, and the real clips' parts, 7/8 against 6/8); the
+# others the preset's 24. Logs go to runs/<name>.log.
 #
 #     bash maintenance/train_shipped_models.sh [NAME ...]      # default: all five, the default model first
 #
@@ -10,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 declare -A ARGS=(
-  [synthetic-guided]="--config synthetic --lambdas 2 1 --lambda-order 1"
+  [synthetic-guided]="--config synthetic --lambdas 2 1 --lambda-order 1 --epochs 36"
   [synthetic-unguided]="--config synthetic --lambdas 0 0"
   [synthetic-guided-temporal]="--config synthetic --lambdas 2 1 --lambda-order 1 --segments auto --lambda-segment 2"
   [synthetic-adapt]="--config synthetic --lambdas 0 1"
