@@ -317,7 +317,7 @@ CASES = [
       "interrupted: synth stopped; nothing was written to c", run="sigint:.c.*.tmp"),
     C("interrupt-analysis-while-generating-data", f"density {M} --seed 7 --out out --no-progress", 130,
       "interrupted: density stopped; nothing was written to out; the cache keeps only finished entries",
-      allowed="cache cache/.locks cache/.locks/*", run="sigint:cache/.synthetic-heldout-seed7.*.tmp"),
+      allowed="cache cache/.locks cache/.locks/*", run="sigint:cache/.synthetic-heldout-seed7-v*.tmp"),
     # --- attribution (attribute, faithfulness, sanity) ----------------------------------------
     C("attribute-unknown-method", f"attribute {AN} --out out --method lime", 2, "unknown attribution method 'lime'"),
     C("attribute-unknown-target", f"attribute {AN} --out out --target sigma", 2, "unknown attribution target 'sigma'"),
