@@ -45,12 +45,11 @@ warnings about clips outside a model's training corpus use too):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 
-from ..data.motion_range import (SMOOTH_S, bone_lengths, chain_height, heading, horizontal_speed, part_motion, smooth, turning_rate,
-                                 window_frames)
+from ..data.motion_range import (SMOOTH_S, bone_lengths, chain_height, chain_length, heading, horizontal_speed,
+                                 part_motion, smooth, turning_rate, window_frames)
 from ..errors import M2TError
 from ..skeletons import HUMANML3D, PARTS
 
@@ -66,7 +65,7 @@ CONTACT_SPEED_MS = 1.0
 _J = HUMANML3D.joint_index
 _LEG_CHAIN = {s: (_J(f"{s}_hip"), _J(f"{s}_knee"), _J(f"{s}_ankle")) for s in ("left", "right")}
 _ARM_CHAIN = {s: (_J(f"{s}_shoulder"), _J(f"{s}_elbow"), _J(f"{s}_wrist")) for s in ("left", "right")}
-_TRUNK = tuple(_J(n) for n in ("pelvis", "spine1", "spine2", "spine3", "neck", "head"))
+_PELVIS_TO_NECK = ("pelvis", "spine1", "spine2", "spine3", "neck")
 _PELVIS, _NECK = _J("pelvis"), _J("neck")
 _BALLS = (_J("left_foot"), _J("right_foot"))
 _WRISTS = (_J("left_wrist"), _J("right_wrist"))
@@ -133,14 +132,6 @@ def scale(feature: Feature, real: np.ndarray) -> float:
     return max(iqr, feature.floor)
 
 
-def _length(j: np.ndarray, a: int, b: int) -> float:
-    return float(np.median(np.linalg.norm(j[:, a] - j[:, b], axis=-1)))
-
-
-def _chain(j: np.ndarray, chain: tuple[int, ...]) -> float:
-    return sum(_length(j, a, b) for a, b in pairwise(chain))
-
-
 def body_height(joints: np.ndarray) -> float:
     """The bone-chain body height of a clip, metres (see the module docstring)."""
     return chain_height(_checked(joints), "humanml3d")
@@ -193,7 +184,7 @@ def motion_stats(joints: np.ndarray, fps: float = FPS) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {f"{k}_ratio": np.array([bones[k] / height])
                                   for k in ("thigh", "shin", "upper_arm", "forearm")}
     out["body_height"] = np.array([height])
-    out["spine_ratio"] = np.array([_chain(j, _TRUNK[:5]) / height])
+    out["spine_ratio"] = np.array([chain_length(j, "humanml3d", _PELVIS_TO_NECK) / height])
     motion = part_motion(j, "humanml3d", fps)
     for k, p in enumerate(PARTS):
         out[f"speed_{p}"] = motion[:, k]

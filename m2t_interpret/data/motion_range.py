@@ -203,6 +203,13 @@ def _median_length(j: np.ndarray, sk: Skeleton, a: str, b: str) -> float:
     return float(np.median(np.linalg.norm(j[:, sk.joint_index(b)] - j[:, sk.joint_index(a)], axis=-1)))
 
 
+def chain_length(joints: np.ndarray, skeleton: str | Skeleton, names: Sequence[str]) -> float:
+    """Sum of the median lengths over the clip of the bones joining ``names`` in order, metres."""
+    sk = get_skeleton(skeleton)
+    j = np.asarray(joints, dtype=np.float64)
+    return float(sum(_median_length(j, sk, a, b) for a, b in zip(names, names[1:])))
+
+
 def bone_lengths(joints: np.ndarray, skeleton: str | Skeleton) -> dict[str, float]:
     """Median length over the clip of the measured bones (left and right averaged), metres."""
     sk = get_skeleton(skeleton)
@@ -210,7 +217,7 @@ def bone_lengths(joints: np.ndarray, skeleton: str | Skeleton) -> dict[str, floa
     j = np.asarray(joints, dtype=np.float64)
     out = {name: float(np.mean([_median_length(j, sk, a, b) for a, b in getattr(body, name)]))
            for name in ("thigh", "shin", "upper_arm", "forearm")}
-    out["spine"] = float(sum(_median_length(j, sk, a, b) for a, b in zip(body.spine, body.spine[1:])))
+    out["spine"] = chain_length(j, sk, body.spine)
     return out
 
 
@@ -525,7 +532,7 @@ def warn_outside(clips: Sequence[str], found: Sequence[Sequence[Outside]],
 
 
 __all__ = ["SMOOTH_S", "PERCENTILES", "MARGIN_SPAN", "MARGIN_REL", "METADATA_KEY", "OOD_COLUMN",
-           "OutOfDistributionWarning", "Outside", "body_height", "bone_lengths", "chain_height", "check_summary",
+           "OutOfDistributionWarning", "Outside", "body_height", "bone_lengths", "chain_height", "chain_length", "check_summary",
            "clip_statistics", "heading", "horizontal_speed", "turning_rate",
            "corpus_summary", "margin", "model_summary", "motion_table", "outside", "part_joint_indices", "part_motion",
            "smooth", "statistic_label", "statistic_names", "statistic_phrase", "summarise_corpus", "table_outside",

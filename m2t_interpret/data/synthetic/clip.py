@@ -160,19 +160,24 @@ def _excerpt(rng: np.random.Generator) -> tuple[list[str], list[Segment], list[i
     cyclic = [a for a in CYCLIC if a in ACTIONS]
     name = cyclic[int(rng.integers(len(cyclic)))]
     n = int(rng.integers(MIN_FRAMES, 40))
-    seg = ACTIONS[name].make(rng, MAX_FRAMES)
-    # the steady stretch: past an 8-frame ramp at each end, or what the action says (a crawl
-    # gets down onto all fours first and back up at the end)
-    lo, hi = seg.params.get("steady", (8, seg.n_frames - 8))
-    while hi - lo < n:  # too short to leave its ramps out: draw it again
+    while True:
         seg = ACTIONS[name].make(rng, MAX_FRAMES)
+        # the steady stretch: past an 8-frame ramp at each end, or what the action says (a crawl
+        # gets down onto all fours first and back up at the end)
         lo, hi = seg.params.get("steady", (8, seg.n_frames - 8))
+        if hi - lo >= n:  # else too short to leave its ramps out: draw it again
+            break
     a = int(rng.integers(lo, hi - n + 1))
     cut = slice(a, a + n)
     adv = None if seg.advance is None else seg.advance[cut]
     part = Segment(seg.rot[cut], seg.dyaw[cut] - seg.dyaw[a], seg.lift[cut], seg.stride_gain,
                    dict(seg.params, excerpt=True), adv)
     return [name], [part], [0], 0
+
+
+def _held(pose: np.ndarray, n: int, yaw: float) -> tuple[np.ndarray, ...]:
+    """``n`` frames holding ``pose`` (22, 3) at heading ``yaw``: rot, yaw, lift, gain, advance."""
+    return np.broadcast_to(pose, (n, N_JOINTS, 3)), np.full(n, yaw), np.zeros(n), np.ones(n), np.zeros(n)
 
 
 def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequence = 0,
@@ -196,7 +201,7 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
         chosen, segs, gaps, tail = _plan(rng, actions)
     # --- concatenate, with rest frames before each action and after the last one
     body = random_body(rng)
-    pieces_rot, pieces_yaw, pieces_lift, pieces_gain, pieces_adv = [], [], [], [], []
+    pieces: list[tuple[np.ndarray, ...]] = []  # per stretch of frames: rot, yaw, lift, gain, advance
     insts: list[ActionInstance] = []
     frame, yaw0 = 0, 0.0
     # a clip opening with an action that starts from its own posture (lying) holds it before; an
@@ -204,22 +209,15 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
     own_start = ACTIONS[chosen[0]].first_only or segs[0].params.get("excerpt", False)
     last_pose = segs[0].rot[0].copy() if own_start else np.zeros((N_JOINTS, 3))
     for name, seg, gap in zip(chosen, segs, gaps):
-        pieces_rot.append(np.broadcast_to(last_pose, (gap, N_JOINTS, 3)))
-        pieces_yaw.append(np.full(gap, yaw0))
-        pieces_lift.append(np.zeros(gap))
-        pieces_gain.append(np.ones(gap))
-        pieces_adv.append(np.zeros(gap))
+        pieces.append(_held(last_pose, gap, yaw0))
         frame += gap
         rot = seg.rot.copy()
         # blend from the previous pose into the action over a few frames
         nb = min(5, seg.n_frames)
         w = (1.0 - np.linspace(0.0, 1.0, nb + 1)[1:])[:, None, None]
         rot[:nb] += w * (last_pose - rot[0])
-        pieces_rot.append(rot)
-        pieces_yaw.append(yaw0 + seg.dyaw)
-        pieces_lift.append(seg.lift)
-        pieces_gain.append(np.full(seg.n_frames, seg.stride_gain))
-        pieces_adv.append(np.zeros(seg.n_frames) if seg.advance is None else seg.advance)
+        pieces.append((rot, yaw0 + seg.dyaw, seg.lift, np.full(seg.n_frames, seg.stride_gain),
+                       np.zeros(seg.n_frames) if seg.advance is None else seg.advance))
         insts.append(ActionInstance(name, frame, frame + seg.n_frames, ACTIONS[name].active,
                                     seg.params))
         frame += seg.n_frames
@@ -227,16 +225,8 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
         last_pose = rot[-1]
     tail = max(tail, MIN_FRAMES - frame)
     tail = max(0, min(tail, MAX_FRAMES - frame))
-    pieces_rot.append(np.broadcast_to(last_pose, (tail, N_JOINTS, 3)))
-    pieces_yaw.append(np.full(tail, yaw0))
-    pieces_lift.append(np.zeros(tail))
-    pieces_gain.append(np.ones(tail))
-    pieces_adv.append(np.zeros(tail))
-    rot = np.concatenate(pieces_rot)
-    yaw = np.concatenate(pieces_yaw)
-    lift = np.concatenate(pieces_lift)
-    gain = np.concatenate(pieces_gain)
-    advance = np.concatenate(pieces_adv)
+    pieces.append(_held(last_pose, tail, yaw0))
+    rot, yaw, lift, gain, advance = (np.concatenate(track) for track in zip(*pieces))
     T = rot.shape[0]
     noise = _smooth_noise(rng, T, 0.4)
     noise[:, 0] *= 0.5  # the pelvis tilts even less

@@ -13,6 +13,7 @@ lengths are exactly the reference lengths in every frame.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,18 +70,15 @@ for _j, _name in enumerate(JOINT_NAMES[1:], start=1):
     OFFSETS[_j] = BONE_LENGTHS[_j] * _d / np.linalg.norm(_d)
 
 
-def _rest_positions() -> np.ndarray:
+def rest_positions(offsets: np.ndarray) -> np.ndarray:
+    """(22, 3) rest positions relative to the pelvis of a body with rest ``offsets`` (22, 3)."""
     p = np.zeros((N_JOINTS, 3))
     for j in range(1, N_JOINTS):
-        p[j] = p[PARENTS[j]] + OFFSETS[j]
+        p[j] = p[PARENTS[j]] + offsets[j]
     return p
 
 
-REST_RELATIVE = _rest_positions()
-#: Height of the ankle joints above the floor when standing at rest (heel contact model).
-ANKLE_REST_HEIGHT = float(
-    REST_RELATIVE[[7, 8], 1].mean() - REST_RELATIVE[[10, 11], 1].min()
-)
+REST_RELATIVE = rest_positions(OFFSETS)
 #: Height of the knee joint centre above the floor when kneeling on it.
 KNEE_RADIUS = 0.05
 #: Pelvis height of the rest pose standing on the floor.
@@ -105,13 +103,10 @@ class Body:
     offsets: np.ndarray
     scale: float = 1.0
 
-    @property
+    @functools.cached_property
     def rest(self) -> np.ndarray:
         """(22, 3) rest positions relative to the pelvis."""
-        p = np.zeros((N_JOINTS, 3))
-        for j in range(1, N_JOINTS):
-            p[j] = p[PARENTS[j]] + self.offsets[j]
-        return p
+        return rest_positions(self.offsets)
 
     @property
     def ankle_rest_height(self) -> float:

@@ -54,15 +54,13 @@ def posture(style: Style) -> np.ndarray:
         p[hip(s), 0] = -0.5 * k * D
         p[knee(s), 0] = k * D
         p[ankle(s), 0] = -0.5 * k * D
-        p[shoulder(s), 2] = s * style.arm_out * D
+        # the arms hang a little out, elbows bent, and keep hanging when the trunk leans
+        p[shoulder(s)] = (-style.trunk_lean * D, 0.0, s * style.arm_out * D)
         p[elbow(s), 0] = -style.elbow_bend * D
     for j, w in ((SPINE1, 0.4), (SPINE2, 0.35), (SPINE3, 0.25)):
         p[j, 0] = w * style.trunk_lean * D
     p[NECK, 0] = -0.6 * style.trunk_lean * D  # the gaze stays roughly level
     p[HEAD, 0] = style.head_pitch * D
-    # the hanging arms keep hanging when the trunk leans
-    for s in (1, -1):
-        p[shoulder(s), 0] = -style.trunk_lean * D
     return p
 
 
