@@ -226,7 +226,11 @@ def chain_height(joints: np.ndarray, skeleton: str | Skeleton = "humanml3d") -> 
     joint's height when standing straight, less the ankle's height above the floor. The realism
     report's body height (:mod:`m2t_interpret.analysis.motion_stats`)."""
     sk = get_skeleton(skeleton)
-    bones = bone_lengths(_checked_joints(joints, sk, 1), sk)
+    return _chain(bone_lengths(_checked_joints(joints, sk, 1), sk))
+
+
+def _chain(bones: Mapping[str, float]) -> float:
+    """Shin + thigh + spine of a clip's :func:`bone_lengths`."""
     return bones["shin"] + bones["thigh"] + bones["spine"]
 
 
@@ -288,8 +292,8 @@ def clip_statistics(joints: np.ndarray, skeleton: str | Skeleton = "humanml3d",
     sk = get_skeleton(skeleton)
     j = _checked_joints(joints, sk, 1)
     rate = _rate(fps, sk)
-    bones = bone_lengths(j, sk)
-    height = HEIGHT_FACTOR[sk.name] * chain_height(j, sk)
+    bones = bone_lengths(j, sk)  # once: the height is made of the same bones
+    height = HEIGHT_FACTOR[sk.name] * _chain(bones)
     out = {"duration_s": len(j) / rate, "height_m": height}
     out.update({f"{b}_ratio": bones[b] / height if height > 0 else math.nan for b in RATIO_BONES})
     if len(j) >= 2:
