@@ -46,13 +46,13 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.transform import Rotation
 
-from m2t_interpret.io import write_text
 from m2t_interpret.analysis.kinematic import kinematic_token_table, part_motion
 from m2t_interpret.data.bvh import BvhMotion, read_bvh
 from m2t_interpret.data.retarget import import_bvh
 from m2t_interpret.data.synthetic.clip import generate_clip
 from m2t_interpret.data.synthetic.language import mirror_caption
 from m2t_interpret.errors import M2TError
+from m2t_interpret.io import write_text
 from m2t_interpret.model.checkpoints import load_model
 from m2t_interpret.pretrained import shipped_models
 from m2t_interpret.skeletons import PARTS, part_label
