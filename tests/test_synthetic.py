@@ -483,3 +483,30 @@ def test_standing_still_is_not_a_mannequin():
         moved.append(np.ptp(head, axis=0).max())
         assert part_speeds(c.joints).mean(axis=0).max() < 0.12
     assert min(moved) > 0.005, moved
+
+
+def test_a_walk_that_bends_is_captioned_as_a_turn():
+    """A forward walk keeps its heading within 15° and is "straight", or bends by 25–75° and is
+    captioned as walking and turning to the side it bends to (a mirror swaps the side); an
+    excerpt is judged by its own bend."""
+    from m2t_interpret.data.synthetic.language import TURNING_WALK_DEG
+
+    kinds = set()
+    for seed in range(60):
+        c = generate_clip(seed, actions=["walk_forward"])
+        bend = c.actions[0].params["heading_drift_deg"]
+        assert abs(bend) <= 15 or 25 <= abs(bend) <= 75, bend
+        turning = abs(bend) >= TURNING_WALK_DEG
+        side = "left" if bend > 0 else "right"
+        for cap, mirrored in ((c.captions[0], c.mirrored().captions[0]),):
+            assert ("turns" in cap.text.split()) == turning, (seed, bend, cap.text)
+            if turning:
+                assert side in cap.text.split() and ("left" if side == "right" else "right") in mirrored.text.split()
+        # the heading really bends that way: +yaw turns left (towards +X when facing +Z)
+        j = c.joints
+        a = c.actions[0]
+        across = j[a.end_frame - 1, 1] - j[a.end_frame - 1, 2]  # right hip → left hip: +X facing +Z
+        heading = np.degrees(np.arctan2(-across[2], across[0]))
+        assert abs(heading - bend) < 12, (seed, heading, bend)
+        kinds.add(turning)
+    assert kinds == {True, False}

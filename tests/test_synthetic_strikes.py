@@ -58,7 +58,8 @@ def test_generates_plausible_clips(clips):
             a, j = _segment(c)
             assert np.isfinite(c.joints).all(), n
             assert c.joints[..., 1].min() >= -0.02, (n, float(c.joints[..., 1].min()))
-            assert 1.2 <= (a.end_frame - a.start_frame) / 20.0 <= 4.0, (n, a.end_frame - a.start_frame)
+            longest = 4.0 + a.params.get("step_s", 0.0)  # the steps a punch may take come first
+            assert 1.2 <= (a.end_frame - a.start_frame) / 20.0 <= longest, (n, a.end_frame - a.start_frame)
             lengths.add(a.end_frame - a.start_frame)
             params.add(repr(sorted(a.params.items())))
             # the body stands: the head stays well above the pelvis
@@ -68,7 +69,8 @@ def test_generates_plausible_clips(clips):
 
 def _fastest_limb(c) -> str:
     a, _ = _segment(c)
-    ps = part_speeds(c.joints)[a.start_frame:a.end_frame - 1].mean(axis=0)
+    start = a.start_frame + int(round(a.params.get("step_s", 0.0) * 20))  # the strike, past any steps
+    ps = part_speeds(c.joints)[start:a.end_frame - 1].mean(axis=0)
     return max(LIMBS, key=lambda p: ps[LIMBS[p]])
 
 
@@ -80,7 +82,8 @@ def test_mirrored_pairs_move_the_named_limb(clips):
                 assert _fastest_limb(c) == f"{side}_{limb}", (p, side)
                 assert c.actions[0].params["side"] == side
                 active = [PART_NAMES[k] for k, f in enumerate(c.actions[0].active) if f]
-                assert active == [f"{side}_{limb}"], (p, side, active)
+                steps = ["root", "right_leg", "left_leg"] if c.actions[0].params.get("steps") else []
+                assert sorted(active) == sorted([f"{side}_{limb}", *steps]), (p, side, active)
         # the left action's mirror is the right action, exactly
         c = clips[f"{p}_left"][0]
         m = c.mirrored()
@@ -96,11 +99,14 @@ def test_punch_twists_the_torso_into_the_punch(clips):
         for side, wr, ow, sh, osh in (("left", L_WRIST, R_WRIST, L_SHOULDER, R_SHOULDER),
                                       ("right", R_WRIST, L_WRIST, R_SHOULDER, L_SHOULDER)):
             for c in clips[f"{p}_{side}"]:
-                _, j = _segment(c)
+                a, j = _segment(c)
+                j = j[int(round(a.params.get("step_s", 0.0) * 20)):]  # past any steps forward
                 fwd = j[:, :, 2] - j[:, :1, 2]  # the heading stays +Z in a punch
                 twist = fwd[:, sh] - fwd[:, osh]
                 f = int(np.argmax(twist))
-                assert twist[f] > 0.1 and twist[f] > -twist.min(), (p, side, twist[f], twist.min())
+                # by more than 0.28 shoulder widths (about 10 cm on the reference body)
+                width = np.linalg.norm(j[0, sh] - j[0, osh])
+                assert twist[f] > 0.28 * width and twist[f] > -twist.min(), (p, side, twist[f], width, twist.min())
                 if p == "jab":  # the arm reaches out straight
                     assert fwd[f, wr] > 0.35, (p, side, fwd[f, wr])
                 elif p == "hook":  # the fist comes in from the side, inside its shoulder
@@ -221,8 +227,31 @@ def test_standing_foot_stays_planted(clips):
         else:
             continue
         for c in cs:
-            _, j = _segment(c)
+            a, j = _segment(c)
+            j = j[int(round(a.params.get("step_s", 0.0) * 20)):]  # past the steps a punch may take
             for f in feet:
                 xz = 0.5 * (j[:, f[0]] + j[:, f[1]])[:, [0, 2]]
                 drift = np.linalg.norm(xz - xz[0], axis=1).max()
                 assert drift < 0.06, (n, f, drift)
+
+
+def test_a_punch_that_steps_forward_travels_and_says_so():
+    """A third of jabs and hooks step forward first: the body travels with the legs (not in the
+    strike), the captions say "steps forward and …" or name the punch, and the action's parts
+    add the root and legs the steps move."""
+    seen = 0
+    for seed in range(40):
+        c = generate_clip(seed, actions=["jab_right"])
+        a = c.actions[0]
+        if not a.params.get("steps"):
+            continue
+        seen += 1
+        root = c.joints[a.start_frame:a.end_frame, 0]
+        n_step = int(round(a.params["step_s"] * 20))
+        walked = np.linalg.norm(root[n_step, [0, 2]] - root[0, [0, 2]])
+        after = np.linalg.norm(root[-1, [0, 2]] - root[n_step, [0, 2]])
+        assert walked > 0.25 and after < 0.25, (seed, walked, after)
+        assert all(any(t.text.endswith(f" {form}") for form in TEMPLATES["step_jab_right"])
+                   for t in c.captions), (seed, [t.text for t in c.captions])
+        assert c.actions[0].active == (1, 0, 1, 0, 1, 1)
+    assert 5 <= seen <= 25, seen

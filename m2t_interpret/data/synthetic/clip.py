@@ -27,6 +27,7 @@ import numpy as np
 from ...errors import M2TError
 from ...skeletons import HUMANML3D
 from .kinematics import FPS, KNEE_RADIUS, N_JOINTS, Body, forward_kinematics, mirror_joints, random_body
+from .strike_actions import STEP_PARTS
 from .language import Caption, build_captions, mirror_caption, template_key
 from .actions import ACTIONS, mirror_action
 from .primitives import Segment
@@ -88,8 +89,9 @@ class SyntheticClip:
         for a in acts:
             if "side" in a.params:
                 a.params["side"] = {"left": "right", "right": "left"}[a.params["side"]]
-            if "turn_deg" in a.params:
-                a.params["turn_deg"] = -a.params["turn_deg"]
+            for key in ("turn_deg", "heading_drift_deg"):
+                if key in a.params:
+                    a.params[key] = -a.params[key]
         return SyntheticClip(mirror_joints(self.joints), [mirror_caption(c) for c in self.captions],
                              acts)
 
@@ -170,8 +172,10 @@ def _excerpt(rng: np.random.Generator) -> tuple[list[str], list[Segment], list[i
     a = int(rng.integers(lo, hi - n + 1))
     cut = slice(a, a + n)
     adv = None if seg.advance is None else seg.advance[cut]
-    part = Segment(seg.rot[cut], seg.dyaw[cut] - seg.dyaw[a], seg.lift[cut], seg.stride_gain,
-                   dict(seg.params, excerpt=True), adv)
+    params = dict(seg.params, excerpt=True)
+    if "heading_drift_deg" in params:  # the excerpt's own bend decides whether it is a turn
+        params["heading_drift_deg"] = round(float(np.degrees(seg.dyaw[a + n - 1] - seg.dyaw[a])), 1)
+    part = Segment(seg.rot[cut], seg.dyaw[cut] - seg.dyaw[a], seg.lift[cut], seg.stride_gain, params, adv)
     return [name], [part], [0], 0
 
 
@@ -218,8 +222,10 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
         rot[:nb] += w * (last_pose - rot[0])
         pieces.append((rot, yaw0 + seg.dyaw, seg.lift, np.full(seg.n_frames, seg.stride_gain),
                        np.zeros(seg.n_frames) if seg.advance is None else seg.advance))
-        insts.append(ActionInstance(name, frame, frame + seg.n_frames, ACTIONS[name].active,
-                                    seg.params))
+        active = ACTIONS[name].active
+        if seg.params.get("steps"):  # a punch that steps forward first also moves the root and legs
+            active = tuple(a | b for a, b in zip(active, STEP_PARTS))
+        insts.append(ActionInstance(name, frame, frame + seg.n_frames, active, seg.params))
         frame += seg.n_frames
         yaw0 = float(yaw0 + seg.dyaw[-1])
         last_pose = rot[-1]

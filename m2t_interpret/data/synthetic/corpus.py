@@ -39,7 +39,7 @@ from .kinematics import FPS
 from .language import GERUND, SUBJECTS, TEMPLATES
 from .actions import ACTIONS
 
-GENERATOR_VERSION = "2.0"
+GENERATOR_VERSION = "2.1"
 DEFAULT_SEED = 0
 CORPUS_FORMAT = "m2t-interpret-synthetic"
 SPLITS = ("train", "val", "test")

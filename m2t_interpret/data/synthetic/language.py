@@ -69,6 +69,10 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "turn_around": ("turns around", "turns all the way around", "turns around in place"),
     "turn_left": ("turns left", "turns to the left", "turns to his left"),
     "turn_right": ("turns right", "turns to the right", "turns to his right"),
+    "walk_turn_left": ("walks and turns left", "walks forward and turns to the left",
+                       "walks and turns to his left"),
+    "walk_turn_right": ("walks and turns right", "walks forward and turns to the right",
+                        "walks and turns to his right"),
     "wave_left": ("waves with the left hand", "waves his left hand", "waves the left hand"),
     "wave_right": ("waves with the right hand", "waves his right hand", "waves the right hand"),
     "raise_both_arms": ("raises both arms", "raises his arms up", "lifts both arms above his head"),
@@ -109,9 +113,19 @@ TEMPLATES.update(floor_actions.TEMPLATES)
 CONNECTORS = ("then", "and then", "and after that")
 
 
+#: A forward walk whose heading bends by at least this much (degrees) is captioned as a turn.
+TURNING_WALK_DEG = 20.0
+
+
 def template_key(action: str, params: dict) -> str:
+    """The caption templates of one action instance: by repetitions (jumps, squats), by how far a
+    forward walk turns, and whether a punch steps forward first."""
     if action in ("jump", "jump_forward", "squat"):
         return f"{action}{int(params.get('reps', 1))}"
+    if action == "walk_forward" and abs(params.get("heading_drift_deg", 0.0)) >= TURNING_WALK_DEG:
+        return "walk_turn_left" if params["heading_drift_deg"] > 0 else "walk_turn_right"
+    if params.get("steps"):
+        return f"step_{action}"
     return action
 
 
@@ -154,8 +168,9 @@ def _tag(words: list[str], action_idx: int) -> list[Token]:
 
 def _phrase(action_key: str, choice: int, action_idx: int, gerund: bool = False) -> list[Token]:
     words = TEMPLATES[action_key][choice].split()
-    if gerund:
-        words = [GERUND[words[0]]] + words[1:]
+    if gerund:  # every verb of the phrase: "walks and turns left" → "walking and turning left"
+        words = [GERUND[w] if w in GERUND and (i == 0 or words[i - 1] == "and") else w
+                 for i, w in enumerate(words)]
     return _tag(words, action_idx)
 
 

@@ -134,16 +134,19 @@ def _blank(T: int) -> Segment:
 
 def gait(T: int, rng: np.random.Generator, *, cadence: float, hip_amp: float, hip_mean: float,
           knee_swing: float, knee_stance: float, arm_swing: float, elbow_bend: float,
-          direction: float = 1.0, ramp: int = 8, twist: float = 0.0) -> tuple[np.ndarray, dict]:
+          direction: float = 1.0, ramp: int = 8, twist: float = 0.0,
+          phase0: float | None = None) -> tuple[np.ndarray, dict]:
     """Cyclic leg and arm rotations; left heel strike at phase 0, right half a cycle later.
 
     The cadence drifts ±5 % within the clip; the pelvis turns with the swinging leg by ``twist``
     degrees and the upper trunk turns against it (counter-rotation), the pelvis dropping a little
-    on the swing side.
+    on the swing side. ``phase0``: the phase (cycles) at the first frame, random if None (0.25:
+    the left foot flat under the body, the right about to swing).
     """
     t = np.arange(T) / FPS
     drift = 1.0 + 0.05 * np.sin(2 * np.pi * t / rng.uniform(1.5, 3.5) + rng.uniform(0, 2 * np.pi))
-    phase = direction * np.cumsum(cadence / 120.0 * drift) / FPS + rng.uniform(0, 1)
+    start = rng.uniform(0, 1)
+    phase = direction * np.cumsum(cadence / 120.0 * drift) / FPS + (start if phase0 is None else phase0)
     env = envelope(T, ramp)[:, None]
     rot = np.zeros((T, N_JOINTS, 3))
     for s, off in ((1, 0.0), (-1, 0.5)):
@@ -190,8 +193,13 @@ def walk(rng: np.random.Generator, max_frames: int, direction: float = 1.0,
         seg.dyaw = turn * smoothstep(np.linspace(-0.15, 1.15, T))
         seg.params["turn_deg"] = round(float(turn / D), 1)
     else:
-        # a heading drift, slight for most walks, a curve for some
-        drift = rng.normal(0, 6.0 if rng.random() < 0.7 else 25.0) * D
+        # most walks hold their heading within a few degrees; some curve by 25–75°, and those are
+        # captioned as turning (:func:`.language.template_key`): a real walk that bends by 30° is
+        # a turn, so a "straight" walk never drifts by more than 15°
+        if direction < 0 or rng.random() < 0.7:
+            drift = float(np.clip(rng.normal(0, 5.0), -15.0, 15.0)) * D
+        else:
+            drift = float(rng.choice([-1.0, 1.0]) * rng.uniform(25, 75)) * D
         seg.dyaw = drift * smoothstep(np.linspace(0, 1, T))
         seg.params["heading_drift_deg"] = round(float(drift / D), 1)
     seg.params["direction"] = "forward" if direction > 0 else "backward"
@@ -278,7 +286,9 @@ def jump(rng: np.random.Generator, max_frames: int, forward: bool = False, hop: 
     """
     reps = int(rng.choice([1, 2, 3], p=[0.45, 0.35, 0.2]))
     flight = rng.uniform(0.32, 0.42) if not hop else rng.uniform(0.2, 0.3)
-    crouch_h, crouch_k = (rng.uniform(35, 50), rng.uniform(65, 85)) if not hop else (25.0, 40.0)
+    # the take-off crouch ranges from shallow to deep (real standing jumps drop the pelvis by up to
+    # a third of its height)
+    crouch_h, crouch_k = (rng.uniform(35, 65), rng.uniform(65, 105)) if not hop else (25.0, 40.0)
     cycle = int(round((0.35 + flight + 0.35) * FPS)) if not hop else int(round((0.2 + flight + 0.2) * FPS))
     T = min(max_frames, 6 + reps * cycle + 6)
     reps = max(1, min(reps, (T - 12) // cycle))

@@ -147,12 +147,25 @@ def strike(rng: np.random.Generator, max_frames: int, s: int, kind: str) -> Segm
     it, the weight shifts), the return to guard."""
     reps = int(rng.choice([1, 2, 3], p=[0.45, 0.35, 0.2])) if kind == "jab" else int(
         rng.choice([1, 2], p=[0.6, 0.4]))
+    # a third of jabs and hooks first step forward with the guard up (as boxers and motion-capture
+    # performers do); the steps are a walk's gait
+    cadence = rng.uniform(100, 125)
+    # 1–3 whole steps: the feet are together at both ends, so the body only moves forward
+    n_step = int(round(int(rng.choice([1, 2, 3], p=[0.2, 0.5, 0.3])) * 60.0 / cadence * FPS)) + 4 \
+        if kind != "uppercut" and rng.random() < 0.35 else 0
+    if max_frames - n_step < 1.8 * FPS:
+        n_step = 0
+    max_frames -= n_step
     reps = max(1, min(reps, int((max_frames / FPS - 1.2) / 0.6)))  # what the frame budget holds
     base = _guard(zero_pose(), (1, -1), rng.uniform(40, 55), rng.uniform(105, 125))
     base += crouch_pose(rng.uniform(3, 8), rng.uniform(5, 12))  # soft knees of a fighting stance
     up = rng.uniform(0.3, 0.45) * FPS
-    t = 1.0 + up + rng.uniform(0.1, 0.4) * FPS
-    times, poses = [0.0, 1.0, 1.0 + up], [zero_pose(), zero_pose(), base]
+    if n_step:  # the guard is already up when the steps end
+        t = 1.0 + rng.uniform(0.05, 0.2) * FPS
+        times, poses = [0.0, 1.0], [base, base]
+    else:
+        t = 1.0 + up + rng.uniform(0.1, 0.4) * FPS
+        times, poses = [0.0, 1.0, 1.0 + up], [zero_pose(), zero_pose(), base]
     for _ in range(reps):
         load, hit = _strike_pose(rng, kind, s, base)
         t_load = rng.uniform(0.12, 0.2) * FPS if kind != "jab" else rng.uniform(0.06, 0.1) * FPS
@@ -166,8 +179,35 @@ def strike(rng: np.random.Generator, max_frames: int, s: int, kind: str) -> Segm
     T = min(max_frames, int(np.ceil(times[-1] + rng.uniform(0.35, 0.45) * FPS)) + 2)
     times = _squeeze(T, times)
     rot = keyframes(T, times, poses)
-    return Segment(rot, np.zeros(T), np.zeros(T),
-                   params={"side": _side_name(s), "kind": kind, "reps": reps})
+    params = {"side": _side_name(s), "kind": kind, "reps": reps}
+    if n_step:
+        rot = np.concatenate([_guarded_steps(rng, n_step, base, cadence), rot])
+        params["steps"] = True
+        params["step_s"] = round(n_step / FPS, 2)
+    # the stride gain only moves the body while the legs step (the strike's stance barely shifts)
+    return Segment(rot, np.zeros(len(rot)), np.zeros(len(rot)), stride_gain=1.18 if n_step else 1.0,
+                   params=params)
+
+
+#: Parts the steps before a punch move, beside the punching arm (root, left leg, right leg).
+STEP_PARTS = (1, 0, 0, 0, 1, 1)
+
+
+def _guarded_steps(rng: np.random.Generator, n: int, guard: np.ndarray, cadence: float) -> np.ndarray:
+    """(n, 22, 3) rotations: walking steps forward while the arms come up into ``guard`` (within
+    0.3 s); the legs settle into the guard's stance over the last frames. The gait starts with
+    the feet together (phase 0.25), so no foot pushes the body backward while it ramps up."""
+    rot, _ = gait(n, rng, cadence=cadence, hip_amp=rng.uniform(18, 26),
+                  hip_mean=rng.uniform(6, 11), knee_swing=rng.uniform(52, 64),
+                  knee_stance=rng.uniform(8, 18), arm_swing=rng.uniform(0, 4), elbow_bend=0.0,
+                  twist=rng.uniform(2, 6), ramp=5, phase0=0.25)
+    legs = np.zeros_like(guard)
+    for side in (1, -1):
+        for j in (hip(side), knee(side), ankle(side)):
+            legs[j] = guard[j]
+    arms_in = smoothstep(np.clip(np.arange(n) / (0.3 * FPS), 0.0, 1.0))[:, None, None]
+    legs_in = smoothstep(np.clip((np.arange(n) - (n - 6)) / 5.0, 0.0, 1.0))[:, None, None]
+    return rot + arms_in * (guard - legs) + legs_in * legs
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,6 +484,16 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
                   "swings a hook with the left arm"),
     "hook_right": ("does a hook with the right hand", "punches a hook with his right hand",
                    "swings a hook with the right arm"),
+    "step_jab_left": ("steps forward and punches with the left hand",
+                      "steps forward and jabs with his left hand", "punches with his left arm"),
+    "step_jab_right": ("steps forward and punches with the right hand",
+                       "steps forward and jabs with his right hand", "punches with his right arm"),
+    "step_hook_left": ("steps forward and does a hook with the left hand",
+                       "steps forward and punches a hook with his left hand",
+                       "swings a hook with the left arm"),
+    "step_hook_right": ("steps forward and does a hook with the right hand",
+                        "steps forward and punches a hook with his right hand",
+                        "swings a hook with the right arm"),
     "uppercut_left": ("does an uppercut with the left hand", "punches upward with his left hand",
                       "does an uppercut with his left arm"),
     "uppercut_right": ("does an uppercut with the right hand", "punches upward with his right hand",
