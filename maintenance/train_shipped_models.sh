@@ -24,7 +24,9 @@ mkdir -p runs
 train_one() {
   local name=$1
   # shellcheck disable=SC2086
-  # the model is copied only when its run ends well (a killed run leaves the shipped one)
+  # a run of this script replaces its own earlier run of the model; the model is copied only when
+  # its run ends well (a killed run leaves the shipped one)
+  rm -rf "runs/$name"
   if m2t-interpret train ${ARGS[$name]} --out "runs/$name" --threads 1 --no-progress > "runs/$name.log" 2>&1; then
     cp "runs/$name/model.pt" "m2t_interpret/pretrained/$name.pt"
     echo "trained $name"

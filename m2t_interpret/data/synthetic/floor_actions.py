@@ -297,7 +297,11 @@ def backflip(rng: np.random.Generator, max_frames: int) -> Segment:
     T = duration_frames(rng, 2.2, 3.0, max_frames)
     flight = rng.uniform(0.55, 0.7)
     t_crouch = rng.uniform(0.45, 0.6) * FPS
-    t_take = t_crouch + 0.18 * FPS
+    # a frame budget too short for the whole flip plays it faster (a shorter, lower flight): the
+    # landing and the 0.35 s back to standing must fit before the last frame
+    k = min(1.0, (T - 1.0) / (t_crouch + 0.18 * FPS + flight * FPS + 0.35 * FPS))
+    flight, t_crouch = flight * k, t_crouch * k
+    t_take = t_crouch + 0.18 * FPS * k
     t_land = t_take + flight * FPS
     crouch = _squat(20.0, 75.0, 95.0)
     _arms(crouch, flex=-40.0, elbow_flex=10.0)
@@ -307,7 +311,7 @@ def backflip(rng: np.random.Generator, max_frames: int) -> Segment:
     _arms(tuck, flex=60.0, elbow_flex=70.0)
     land = _arms(_squat(20.0, 70.0, 90.0), flex=rng.uniform(40, 70), elbow_flex=20.0)
     times = [0.0, t_crouch, t_take, t_take + 0.3 * flight * FPS, t_land - 0.25 * flight * FPS,
-             t_land + 0.15 * FPS, T - 1.0]
+             t_land + 0.15 * FPS * k, T - 1.0]
     rot = keyframes(T, times, [zero_pose(), crouch, takeoff, tuck, tuck, land, zero_pose()])
     rot[:, PELVIS, 0] += _turn_profile(T, t_take - 2.0, t_land + 1.0, -2 * np.pi)
     _wrap_pelvis(rot)
