@@ -29,7 +29,11 @@ from m2t_interpret.cache_admin import disk_bytes
 from m2t_interpret import session
 from m2t_interpret.cli import main
 from m2t_interpret.data.synthetic import generate_corpus
+from m2t_interpret.data.synthetic.corpus import cache_name
 from conftest import REPO, synthetic_model_file
+
+#: The held-out corpus's cache folder (named by the generator version).
+HELDOUT = cache_name("synthetic-heldout", 2)
 
 #: Source clips of the small held-out corpus these tests generate (twice as many ids with mirrors).
 SMALL_HELDOUT = 6
@@ -154,7 +158,7 @@ def test_damaged_held_out_corpus_is_rebuilt_with_one_warning(model_file, cache, 
     the clips by size, and their checksums once a capture must be decoded (here: --no-cache)."""
     rc, stdout, err, clean = density(model_file, "synthetic", tmp_path / "a", capsys)
     assert rc == 0, err
-    root = cache / "synthetic-heldout-seed2-v2.0"
+    root = cache / HELDOUT
     assert (root / C.MANIFEST).is_file() and f"{2 * SMALL_HELDOUT} clips" in stdout
     original = (root / "new_joints" / "000001.npy").read_bytes()
 
@@ -189,7 +193,7 @@ def test_a_run_that_decodes_checks_every_clip_first(model_file, cache, tmp_path,
     the cache by the next run)."""
     rc, _, err, _ = density(model_file, "synthetic", tmp_path / "a", capsys)
     assert rc == 0, err
-    flip(cache / "synthetic-heldout-seed2-v2.0" / "new_joints" / "M000002.npy", 64, keep_mtime=True)
+    flip(cache / HELDOUT / "new_joints" / "M000002.npy", 64, keep_mtime=True)
     rc, stdout, err, first = density(model_file, "synthetic", tmp_path / "b", capsys, "--clips", "10")
     said = warnings_in(err)
     assert rc == 0 and len(said) == 1 and "new_joints/M000002.npy has changed" in said[0], err
@@ -298,14 +302,14 @@ def test_run_killed_while_writing_the_cache_blocks_nothing_and_its_leftover_goes
             "--format", "csv", "--no-progress"]
     proc = _cli_process([*args, "--out", tmp_path / "first"], cache, tmp_path, 400)
     deadline = time.monotonic() + 120
-    while not list(cache.glob(".synthetic-heldout-seed2-v2.0.*.tmp")) and proc.poll() is None \
+    while not list(cache.glob(f".{HELDOUT}.*.tmp")) and proc.poll() is None \
             and time.monotonic() < deadline:
         time.sleep(0.01)
     assert proc.poll() is None, proc.communicate()
     os.kill(proc.pid, signal.SIGKILL)  # mid-way through writing the corpus, holding its lock
     proc.communicate(timeout=60)
-    leftover = list(cache.glob(".synthetic-heldout-seed2-v2.0.*.tmp"))
-    assert len(leftover) == 1 and not (cache / "synthetic-heldout-seed2-v2.0").exists()
+    leftover = list(cache.glob(f".{HELDOUT}.*.tmp"))
+    assert len(leftover) == 1 and not (cache / HELDOUT).exists()
 
     monkeypatch.setenv("M2T_INTERPRET_CACHE", str(cache))
     rc, stdout, _ = run(["cache", "list"], capsys)
@@ -316,7 +320,7 @@ def test_run_killed_while_writing_the_cache_blocks_nothing_and_its_leftover_goes
     assert rc == 0, err
     assert "waiting for another" not in err and time.monotonic() - start < 120  # the dead run's lock is free
     assert not leftover[0].exists() and not list(cache.rglob("*.tmp"))
-    assert C.verify(cache / "synthetic-heldout-seed2-v2.0") == (C.OK, "")
+    assert C.verify(cache / HELDOUT) == (C.OK, "")
 
 
 def test_second_run_waits_for_the_build_then_reuses_it(tmp_path, monkeypatch, capfd):
@@ -400,7 +404,7 @@ def test_cache_list_clear_and_prune(model_file, corpus, cache, tmp_path, capsys)
     assert rc == 0 and f"cache: {cache}" in stdout
     lines = stdout.splitlines()
     assert sum(line.split()[0] == "capture" for line in lines[2:] if line.split()) == 2
-    assert any(line.split()[:2] == ["corpus", "synthetic-heldout-seed2-v2.0"] and " ok " in line for line in lines)
+    assert any(line.split()[:2] == ["corpus", HELDOUT] and " ok " in line for line in lines)
     assert any("notes.txt" in line and "not ours" in line for line in lines)
     assert any(".abc.x1y2z3w4.tmp" in line and "leftover" in line for line in lines)
     total = float(lines[-1].split()[1])
@@ -419,10 +423,10 @@ def test_cache_list_clear_and_prune(model_file, corpus, cache, tmp_path, capsys)
     assert kept.exists() and (cache / "notes.txt").exists()
     os.utime(kept / C.MANIFEST, (time.time() - 3 * 86400,) * 2)
     rc, stdout, _ = run(["cache", "prune", "--older-than", "2"], capsys)
-    assert rc == 0 and not kept.exists() and (cache / "synthetic-heldout-seed2-v2.0").exists()
+    assert rc == 0 and not kept.exists() and (cache / HELDOUT).exists()
 
     rc, _, err = run(["cache", "clear"], capsys)  # stdin is not a terminal: --yes is needed
-    assert rc == 2 and "pass --yes" in err and (cache / "synthetic-heldout-seed2-v2.0").exists()
+    assert rc == 2 and "pass --yes" in err and (cache / HELDOUT).exists()
     rc, stdout, _ = run(["cache", "clear", "--yes"], capsys)
     assert rc == 0 and "not written by m2t-interpret (notes.txt)" in stdout
     assert sorted(p.name for p in cache.iterdir()) == ["notes.txt"]  # and no lock files either

@@ -14,6 +14,8 @@ import nbformat
 import numpy as np
 import pytest
 
+from m2t_interpret.data.synthetic.corpus import cache_name
+
 REPO = Path(__file__).resolve().parents[1]
 ANALYSES = REPO / "analyses"
 NOTEBOOKS = ("explore", "real_data", "paper_figures")
@@ -41,7 +43,7 @@ def kernel_env(tmp_path_factory):
     from m2t_interpret.io import cache_dir
 
     cache = tmp_path_factory.mktemp("nbcache")
-    heldout = cache_dir() / "synthetic-heldout-seed2-v2.0"
+    heldout = cache_dir() / cache_name("synthetic-heldout", 2)
     if (heldout / "test.txt").is_file():
         (cache / heldout.name).symlink_to(heldout, target_is_directory=True)
     saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "M2T_INTERPRET_CACHE", "OMP_NUM_THREADS", "MPLBACKEND")}

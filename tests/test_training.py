@@ -11,6 +11,7 @@ from m2t_interpret import load_model
 from m2t_interpret.cli import main
 from m2t_interpret.data.dataset import load_split
 from m2t_interpret.data.motion_range import corpus_summary
+from m2t_interpret.data.synthetic import GENERATOR_VERSION
 from m2t_interpret.training.config import load_config, presets
 from m2t_interpret.training.trainer import train
 
@@ -294,7 +295,7 @@ def test_synthetic_default_says_where_it_writes_once(tmp_path, monkeypatch):
     monkeypatch.setattr(synthetic, "generate_corpus", fake_generate)
     said = []
     root = resolve_data("synthetic", 3, log=said.append)
-    assert root == tmp_path / "cache" / "synthetic-seed3-v2.0"
+    assert root == tmp_path / "cache" / f"synthetic-seed3-v{GENERATOR_VERSION}"
     assert len(said) == 1 and str(root) in said[0] and "M2T_INTERPRET_CACHE" in said[0] and "340 MB" in said[0]
     resolve_data("synthetic", 3, log=said.append)
     assert len(said) == 1  # once

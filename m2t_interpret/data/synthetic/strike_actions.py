@@ -30,6 +30,10 @@ PELVIS_ROW = 0
 _SPINE = ((SPINE1, 0.4), (SPINE2, 0.35), (SPINE3, 0.25))
 
 
+#: Share of jabs and hooks that step forward first (as boxers and motion-capture performers do).
+STEP_SHARE = 0.35
+
+
 def _side_name(s: int) -> str:
     return "left" if s > 0 else "right"
 
@@ -147,12 +151,11 @@ def strike(rng: np.random.Generator, max_frames: int, s: int, kind: str) -> Segm
     it, the weight shifts), the return to guard."""
     reps = int(rng.choice([1, 2, 3], p=[0.45, 0.35, 0.2])) if kind == "jab" else int(
         rng.choice([1, 2], p=[0.6, 0.4]))
-    # a third of jabs and hooks first step forward with the guard up (as boxers and motion-capture
-    # performers do); the steps are a walk's gait
+    # some jabs and hooks first step forward with the guard up (STEP_SHARE); the steps are a gait
     cadence = rng.uniform(100, 125)
     # 1–3 whole steps: the feet are together at both ends, so the body only moves forward
     n_step = int(round(int(rng.choice([1, 2, 3], p=[0.2, 0.5, 0.3])) * 60.0 / cadence * FPS)) + 4 \
-        if kind != "uppercut" and rng.random() < 0.35 else 0
+        if kind != "uppercut" and rng.random() < STEP_SHARE else 0
     if max_frames - n_step < 1.8 * FPS:
         n_step = 0
     max_frames -= n_step
