@@ -156,7 +156,8 @@ def scores(models: dict[str, Path]) -> pd.DataFrame:
 
 def markdown(table: pd.DataFrame, epochs: int) -> str:
     nt, no = int(table["n_tuned"].iloc[0]), int(table["n_others"].iloc[0])
-    head = (f"Pilots of {epochs} epochs, the default recipe, one realism change undone each "
+    head = (f"Pilots of {epochs} epochs (preset `synthetic`, text-only: project rules, λ 2 1, λ_order 1), one "
+            "realism change undone each "
             f"(`maintenance/realism_ablation.py`). Counts of real clips: the {nt} that generator 2.1 "
             f"was changed for (punch, turn left, jump) | the {no} others. Chance and best constant as "
             "in the table above (naming 0.08 | best constant 1/8 per clip; top part 1/6 | root 7/8; "

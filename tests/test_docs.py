@@ -154,3 +154,17 @@ def test_tutorial_worked_analysis_runs_as_a_command(tmp_path, monkeypatch, capsy
     table = pd.read_csv(out / "side_scores.csv")
     assert table["n"].item() > 0 and 0 <= table["accuracy"].item() <= 1
     assert (out / "side.png").stat().st_size > 0 and (out / "side.html").is_file()
+
+
+def test_data_doc_action_table_matches_the_catalogue():
+    """docs/data.md's action table (written by maintenance/action_table.py) names every action of the
+    generator with its active parts and templates, in catalogue order."""
+    from m2t_interpret.data.synthetic import action_catalogue
+
+    text = (REPO / "docs" / "data.md").read_text(encoding="utf-8")
+    table = text.split("| action | active parts |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| `")]
+    documented = [(r[0].strip("| `"), r[1], r[2]) for r in rows]
+    expected = [(e["name"], ", ".join(p.replace("_", " ") for p in e["active_parts"]) or "—",
+                 " · ".join(e["templates"])) for e in action_catalogue()]
+    assert documented == expected, "docs/data.md's action table is out of date: run maintenance/action_table.py"
