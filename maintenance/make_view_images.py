@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO))
 
 #: The clip and word shown (held-out corpus, seed 2, test split).
 CLIP, WORD = "000007", "waves"
-#: A clip whose person travels (kicks, then runs 9 m forward) and the share of it shown.
+#: A clip whose person travels (two kicks, then runs 9 m forward) and the share of it shown.
 TRAVEL_CLIP, TRAVEL_AT = "000017", 0.75
 EXPLORER_CLIPS = ["000000", "000002", "000003"]
 
