@@ -63,8 +63,8 @@ def run(args, capsys):
 
 
 def density(model_file, data, out, capsys, *extra):
-    """``density --word walks`` → (exit code, stdout, stderr, summary table)."""
-    rc, stdout, err = run(["density", "--word", "walks", "--word", "the", "--model", model_file, "--data", data,
+    """``density --word kicks`` → (exit code, stdout, stderr, summary table)."""
+    rc, stdout, err = run(["density", "--word", "kicks", "--word", "the", "--model", model_file, "--data", data,
                            "--out", out, "--format", "csv", "--decode", "forced", "--no-progress", *extra], capsys)
     table = pd.read_csv(Path(out) / "density_summary.csv") if rc == 0 else None
     return rc, stdout, err, table
@@ -273,7 +273,7 @@ def _cli_process(args, cache: Path, cwd: Path, heldout: int, go: Path | None = N
 
 def test_two_first_runs_at_once_build_the_corpus_and_the_capture_once(model_file, tmp_path):
     cache, go = tmp_path / "cache", tmp_path / "go"
-    args = ["density", "--word", "walks", "--model", model_file, "--data", "synthetic", "--decode", "forced",
+    args = ["density", "--word", "kicks", "--model", model_file, "--data", "synthetic", "--decode", "forced",
             "--format", "csv", "--no-progress"]
     procs = [_cli_process([*args, "--out", tmp_path / f"out{i}"], cache, tmp_path, 60, go) for i in range(2)]
     deadline = time.monotonic() + 120
@@ -298,7 +298,7 @@ def test_two_first_runs_at_once_build_the_corpus_and_the_capture_once(model_file
 def test_run_killed_while_writing_the_cache_blocks_nothing_and_its_leftover_goes(model_file, tmp_path, capsys,
                                                                                   monkeypatch):
     cache = tmp_path / "cache"
-    args = ["density", "--word", "walks", "--model", model_file, "--data", "synthetic", "--decode", "forced",
+    args = ["density", "--word", "kicks", "--model", model_file, "--data", "synthetic", "--decode", "forced",
             "--format", "csv", "--no-progress"]
     proc = _cli_process([*args, "--out", tmp_path / "first"], cache, tmp_path, 400)
     deadline = time.monotonic() + 120

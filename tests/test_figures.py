@@ -39,7 +39,8 @@ TABLE_SUFFIXES = (".csv", ".md", ".tex")
 def tiny(tmp_path_factory):
     """Two tiny seeded captioners (two panels) and a 3-clip corpus with ground truth."""
     d = tmp_path_factory.mktemp("tiny")
-    corpus = generate_corpus(d / "corpus", n_train=0, n_val=0, n_test=3, seed=5, progress=False)
+    # seed 6: the tiny models' greedy captions hold some of the default density words
+    corpus = generate_corpus(d / "corpus", n_train=0, n_val=0, n_test=3, seed=6, progress=False)
     vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + synthetic_words()
     models = []
     for seed in (0, 1):
