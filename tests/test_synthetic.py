@@ -510,3 +510,26 @@ def test_a_walk_that_bends_is_captioned_as_a_turn():
         assert abs(heading - bend) < 12, (seed, heading, bend)
         kinds.add(turning)
     assert kinds == {True, False}
+
+
+def test_an_excerpt_of_a_walk_is_judged_by_its_own_bend():
+    """A short excerpt cut from a bending walk records the bend of its own frames (not the whole
+    walk's), and is captioned as a turn exactly when that bend reaches TURNING_WALK_DEG. Measured
+    from the hips, the facing also swings with the gait's pelvis turn (at most 8° either way), so
+    the two ends' facings give the bend within 2 × 8° (plus 1° for the idle sway)."""
+    from m2t_interpret.data.synthetic.language import TURNING_WALK_DEG
+
+    seen = set()
+    for i in range(400):
+        c = generate_clip(np.random.default_rng([0, i]))
+        a = c.actions[0]
+        if not (a.params.get("excerpt") and a.action == "walk_forward"):
+            continue
+        across = c.joints[:, 1] - c.joints[:, 2]  # right hip → left hip: +X facing +Z
+        facing = np.degrees(np.unwrap(np.arctan2(-across[:, 2], across[:, 0])))
+        bend = a.params["heading_drift_deg"]
+        assert abs((facing[-1] - facing[0]) - bend) < 17, (i, facing[-1] - facing[0], bend)
+        turning = abs(bend) >= TURNING_WALK_DEG
+        assert all(("turns" in cap.text.split()) == turning for cap in c.captions), (i, bend)
+        seen.add(turning)
+    assert seen == {True, False}
