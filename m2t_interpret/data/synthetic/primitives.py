@@ -145,7 +145,7 @@ def gait(T: int, rng: np.random.Generator, *, cadence: float, hip_amp: float, hi
     """
     t = np.arange(T) / FPS
     drift = 1.0 + 0.05 * np.sin(2 * np.pi * t / rng.uniform(1.5, 3.5) + rng.uniform(0, 2 * np.pi))
-    start = rng.uniform(0, 1)
+    start = rng.uniform(0, 1)  # drawn even with phase0, so the draws after it stay in sequence
     phase = direction * np.cumsum(cadence / 120.0 * drift) / FPS + (start if phase0 is None else phase0)
     env = envelope(T, ramp)[:, None]
     rot = np.zeros((T, N_JOINTS, 3))

@@ -153,7 +153,8 @@ def strike(rng: np.random.Generator, max_frames: int, s: int, kind: str) -> Segm
         rng.choice([1, 2], p=[0.6, 0.4]))
     # some jabs and hooks first step forward with the guard up (STEP_SHARE); the steps are a gait
     cadence = rng.uniform(100, 125)
-    # 1–3 whole steps: the feet are together at both ends, so the body only moves forward
+    # 1–3 whole steps (the feet together at both ends, so the body only moves forward), plus 4
+    # frames for the gait's ramps
     n_step = int(round(int(rng.choice([1, 2, 3], p=[0.2, 0.5, 0.3])) * 60.0 / cadence * FPS)) + 4 \
         if kind != "uppercut" and rng.random() < STEP_SHARE else 0
     if max_frames - n_step < 1.8 * FPS:
