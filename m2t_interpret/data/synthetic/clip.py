@@ -27,7 +27,6 @@ import numpy as np
 from ...errors import M2TError
 from ...skeletons import HUMANML3D
 from .kinematics import FPS, KNEE_RADIUS, N_JOINTS, Body, forward_kinematics, mirror_joints, random_body
-from .strike_actions import STEP_PARTS
 from .language import Caption, build_captions, mirror_caption, template_key
 from .actions import ACTIONS, mirror_action
 from .primitives import Segment
@@ -175,7 +174,8 @@ def _excerpt(rng: np.random.Generator) -> tuple[list[str], list[Segment], list[i
     params = dict(seg.params, excerpt=True)
     if "heading_drift_deg" in params:  # the excerpt's own bend decides whether it is a turn
         params["heading_drift_deg"] = round(float(np.degrees(seg.dyaw[a + n - 1] - seg.dyaw[a])), 1)
-    part = Segment(seg.rot[cut], seg.dyaw[cut] - seg.dyaw[a], seg.lift[cut], seg.stride_gain, params, adv)
+    part = Segment(seg.rot[cut], seg.dyaw[cut] - seg.dyaw[a], seg.lift[cut], seg.stride_gain, params, adv,
+                   seg.also_active)
     return [name], [part], [0], 0
 
 
@@ -223,8 +223,8 @@ def generate_clip(rng_or_seed: np.random.Generator | int | np.random.SeedSequenc
         pieces.append((rot, yaw0 + seg.dyaw, seg.lift, np.full(seg.n_frames, seg.stride_gain),
                        np.zeros(seg.n_frames) if seg.advance is None else seg.advance))
         active = ACTIONS[name].active
-        if seg.params.get("steps"):  # a punch that steps forward first also moves the root and legs
-            active = tuple(a | b for a, b in zip(active, STEP_PARTS))
+        if seg.also_active is not None:
+            active = tuple(a | b for a, b in zip(active, seg.also_active))
         insts.append(ActionInstance(name, frame, frame + seg.n_frames, active, seg.params))
         frame += seg.n_frames
         yaw0 = float(yaw0 + seg.dyaw[-1])

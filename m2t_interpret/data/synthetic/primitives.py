@@ -59,6 +59,9 @@ class Segment:
     params: dict = field(default_factory=dict)
     # (T,) extra travel along the heading, metres per frame (flight of a forward jump), or None
     advance: np.ndarray | None = None
+    # parts this instance moves beside its action's (six 0/1 flags, checkpoint order), or None: a
+    # punch that steps forward first also moves the root and legs
+    also_active: tuple[int, ...] | None = None
 
     @property
     def n_frames(self) -> int:

@@ -190,7 +190,7 @@ def strike(rng: np.random.Generator, max_frames: int, s: int, kind: str) -> Segm
         params["step_s"] = round(n_step / FPS, 2)
     # the stride gain only moves the body while the legs step (the strike's stance barely shifts)
     return Segment(rot, np.zeros(len(rot)), np.zeros(len(rot)), stride_gain=1.18 if n_step else 1.0,
-                   params=params)
+                   params=params, also_active=STEP_PARTS if n_step else None)
 
 
 #: Parts the steps before a punch move, beside the punching arm (root, left leg, right leg).
