@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from m2t_interpret.data.motion_range import heading
 from m2t_interpret.data.synthetic import (
     ACTIVE_COLUMNS, GT_COLUMNS, MAX_FRAMES, MIN_FRAMES, PART_NAMES, action_catalogue,
     generate_clip, generate_corpus, load_actions, load_corpus_info, load_ground_truth,
@@ -498,16 +499,13 @@ def test_a_walk_that_bends_is_captioned_as_a_turn():
         assert abs(bend) <= 15 or 25 <= abs(bend) <= 75, bend
         turning = abs(bend) >= TURNING_WALK_DEG
         side = "left" if bend > 0 else "right"
-        for cap, mirrored in ((c.captions[0], c.mirrored().captions[0]),):
-            assert ("turns" in cap.text.split()) == turning, (seed, bend, cap.text)
-            if turning:
-                assert side in cap.text.split() and ("left" if side == "right" else "right") in mirrored.text.split()
+        words, mirrored = c.captions[0].text.split(), c.mirrored().captions[0].text.split()
+        assert ("turns" in words) == turning, (seed, bend, words)
+        if turning:
+            assert side in words and ("left" if side == "right" else "right") in mirrored
         # the heading really bends that way: +yaw turns left (towards +X when facing +Z)
-        j = c.joints
-        a = c.actions[0]
-        across = j[a.end_frame - 1, 1] - j[a.end_frame - 1, 2]  # right hip → left hip: +X facing +Z
-        heading = np.degrees(np.arctan2(-across[2], across[0]))
-        assert abs(heading - bend) < 12, (seed, heading, bend)
+        end = np.degrees(heading(c.joints)[0][c.actions[0].end_frame - 1])
+        assert abs(end - bend) < 12, (seed, end, bend)
         kinds.add(turning)
     assert kinds == {True, False}
 
@@ -515,8 +513,8 @@ def test_a_walk_that_bends_is_captioned_as_a_turn():
 def test_an_excerpt_of_a_walk_is_judged_by_its_own_bend():
     """A short excerpt cut from a bending walk records the bend of its own frames (not the whole
     walk's), and is captioned as a turn exactly when that bend reaches TURNING_WALK_DEG. Measured
-    from the hips, the facing also swings with the gait's pelvis turn (at most 8° either way), so
-    the two ends' facings give the bend within 2 × 8° (plus 1° for the idle sway)."""
+    from the hips and shoulders, the facing also swings with the gait's pelvis turn (at most 8°
+    either way), so the two ends' facings give the bend within 2 × 8° (plus 1° for the idle sway)."""
     from m2t_interpret.data.synthetic.language import TURNING_WALK_DEG
 
     seen = set()
@@ -525,8 +523,7 @@ def test_an_excerpt_of_a_walk_is_judged_by_its_own_bend():
         a = c.actions[0]
         if not (a.params.get("excerpt") and a.action == "walk_forward"):
             continue
-        across = c.joints[:, 1] - c.joints[:, 2]  # right hip → left hip: +X facing +Z
-        facing = np.degrees(np.unwrap(np.arctan2(-across[:, 2], across[:, 0])))
+        facing = np.degrees(np.unwrap(heading(c.joints)[0]))
         bend = a.params["heading_drift_deg"]
         assert abs((facing[-1] - facing[0]) - bend) < 17, (i, facing[-1] - facing[0], bend)
         turning = abs(bend) >= TURNING_WALK_DEG

@@ -29,6 +29,11 @@ def _segment(c):
     return a, c.joints[a.start_frame:a.end_frame].astype(np.float64)
 
 
+def _step_frames(a) -> int:
+    """Frames of the steps forward a punch may take before it strikes (0: none)."""
+    return int(round(a.params.get("step_s", 0.0) * 20))
+
+
 def _heading(j: np.ndarray) -> np.ndarray:
     """(T,) facing angle from the hip line (radians, + = turned left), unwrapped."""
     across = j[:, R_HIP] - j[:, L_HIP]
@@ -69,7 +74,7 @@ def test_generates_plausible_clips(clips):
 
 def _fastest_limb(c) -> str:
     a, _ = _segment(c)
-    start = a.start_frame + int(round(a.params.get("step_s", 0.0) * 20))  # the strike, past any steps
+    start = a.start_frame + _step_frames(a)  # the strike, past any steps
     ps = part_speeds(c.joints)[start:a.end_frame - 1].mean(axis=0)
     return max(LIMBS, key=lambda p: ps[LIMBS[p]])
 
@@ -100,7 +105,7 @@ def test_punch_twists_the_torso_into_the_punch(clips):
                                       ("right", R_WRIST, L_WRIST, R_SHOULDER, L_SHOULDER)):
             for c in clips[f"{p}_{side}"]:
                 a, j = _segment(c)
-                j = j[int(round(a.params.get("step_s", 0.0) * 20)):]  # past any steps forward
+                j = j[_step_frames(a):]
                 fwd = j[:, :, 2] - j[:, :1, 2]  # the heading stays +Z in a punch
                 twist = fwd[:, sh] - fwd[:, osh]
                 f = int(np.argmax(twist))
@@ -228,7 +233,7 @@ def test_standing_foot_stays_planted(clips):
             continue
         for c in cs:
             a, j = _segment(c)
-            j = j[int(round(a.params.get("step_s", 0.0) * 20)):]  # past the steps a punch may take
+            j = j[_step_frames(a):]
             for f in feet:
                 xz = 0.5 * (j[:, f[0]] + j[:, f[1]])[:, [0, 2]]
                 drift = np.linalg.norm(xz - xz[0], axis=1).max()
@@ -247,7 +252,7 @@ def test_a_punch_that_steps_forward_travels_and_says_so():
             continue
         seen += 1
         root = c.joints[a.start_frame:a.end_frame, 0]
-        n_step = int(round(a.params["step_s"] * 20))
+        n_step = _step_frames(a)
         walked = np.linalg.norm(root[n_step, [0, 2]] - root[0, [0, 2]])
         after = np.linalg.norm(root[-1, [0, 2]] - root[n_step, [0, 2]])
         assert walked > 0.25 and after < 0.25, (seed, walked, after)
