@@ -26,7 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from m2t_interpret.io import write_text
@@ -106,20 +105,29 @@ def _plain_root_config(folder: Path) -> Path:
     return folder / "config.toml"
 
 
-def run_variant(variant: str, out: Path, epochs: int) -> Path:
-    """Corpus, training and model of one variant (skipped where its model exists); returns model.pt."""
+def corpus_of(variant: str, out: Path) -> Path:
+    """The corpus folder a variant trains on (``plain_root`` shares the full generator's)."""
+    return out / ("full" if variant == "plain_root" else variant) / "corpus"
+
+
+def generate_once(variant: str, out: Path) -> None:
+    """Generate the variant's corpus unless it is there, in a process of its own."""
+    corpus = corpus_of(variant, out)
+    if not (corpus / "corpus.json").exists():
+        subprocess.run([sys.executable, __file__, "--generate", variant, str(corpus)], check=True)
+
+
+def train_variant(variant: str, out: Path, epochs: int) -> Path:
+    """Train one variant on its corpus (skipped where its model exists); returns its model.pt."""
     run_dir = out / variant
     model = run_dir / "model.pt"
     if model.exists():
         return model
-    corpus = out / ("full" if variant == "plain_root" else variant) / "corpus"
-    if not (corpus / "corpus.json").exists():
-        subprocess.run([sys.executable, __file__, "--generate", variant, str(corpus)], check=True)
     config = _plain_root_config(run_dir / "lexicon") if variant == "plain_root" else "synthetic"
     train = run_dir / "train"
     log = run_dir / "train.log"
     with open(log, "w") as fh:
-        subprocess.run(["m2t-interpret", "train", "--config", str(config), "--data", str(corpus),
+        subprocess.run(["m2t-interpret", "train", "--config", str(config), "--data", str(corpus_of(variant, out)),
                         "--lambdas", "2", "1", "--lambda-order", "1", "--epochs", str(epochs),
                         "--out", str(train), "--threads", "1", "--no-progress"]
                        + (["--resume"] if (train / "last.pt").exists() else []),
@@ -183,10 +191,11 @@ def main() -> None:
     args = ap.parse_args()
     if args.epochs < 1 or args.jobs < 1:
         ap.error("--epochs and --jobs must be at least 1")
-    # the full corpus first: plain_root trains on it
-    order = sorted(args.variants, key=lambda v: (v != "full", v == "plain_root"))
+    # every corpus before any training: two variants may share one (plain_root and full)
+    sources = {corpus_of(v, args.out): v for v in args.variants}
     with ThreadPoolExecutor(args.jobs) as pool:
-        models = dict(zip(order, pool.map(lambda v: run_variant(v, args.out, args.epochs), order)))
+        list(pool.map(lambda v: generate_once(v, args.out), sources.values()))
+        models = dict(zip(args.variants, pool.map(lambda v: train_variant(v, args.out, args.epochs), args.variants)))
     table = scores({v: models[v] for v in args.variants})
     text = markdown(table, args.epochs)
     print(text)
@@ -197,5 +206,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    np.seterr(all="ignore")
     main()
