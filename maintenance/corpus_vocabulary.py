@@ -2,7 +2,7 @@
 
     python maintenance/corpus_vocabulary.py [CORPUS_DIR]      # default: generate seed 0 into a temporary folder
 
-Counts every caption line of every id (mirrors included) of ``texts/``.
+Counts every caption line of every id (mirrors included) of the corpus's splits.
 """
 
 from __future__ import annotations
@@ -12,19 +12,15 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from m2t_interpret.data.dataset import read_captions
 from m2t_interpret.data.synthetic import generate_corpus
 
 
 def vocabulary(corpus: Path) -> tuple[Counter, int]:
-    """Word counts over every caption of ``corpus``, and the number of captions."""
-    words: Counter = Counter()
-    n = 0
-    for f in sorted((corpus / "texts").glob("*.txt")):
-        for line in f.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                words.update(line.split("#", 1)[0].split())
-                n += 1
-    return words, n
+    """Word counts over every caption of ``corpus`` (whitespace-separated, as the corpus writes
+    them), and the number of captions."""
+    lines = read_captions(corpus)
+    return Counter(w for line in lines for w in line.caption.split()), len(lines)
 
 
 def main() -> None:
