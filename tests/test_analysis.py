@@ -200,6 +200,31 @@ def test_window_on_the_wrong_segment_scores_zero(gt):
     assert multi["mu_in_segment"].eq(0.0).all() and (multi["tiou"] < 0.3).all()
 
 
+def motion_following(capture: CaptureResult) -> CaptureResult:
+    """The capture with α, on every step, one-hot on the first active part of the action that runs
+    at each frame (torso between actions): attention that follows the motion, not the word."""
+    for c, cid in enumerate(CLIPS):
+        for t in range(T):
+            running = [a for a in ACTIONS[cid] if a[2] <= t <= a[3]]
+            part = running[0][1][0] if running else "torso"
+            capture.alpha[c, :, t] = 0.0
+            capture.alpha[c, :, t, HUMANML3D.part_names.index(part)] = 1.0
+    return capture
+
+
+def test_pointing_by_window_tells_when_errors_from_where_errors(gt):
+    # one-part words on clips with several actions: waves/left/hand, kicks/right/leg (c0) and
+    # waves/right/hand (c2); α follows the motion, so a window on the other action points wrong
+    on = A.pointing_by_window(table_of(motion_following(build_capture()), gt)).set_index("score")
+    assert list(on.index) == [A.WINDOW_SPLIT_ROWS[True]]
+    assert on["value"].iloc[0] == pytest.approx(1.0) and on["n"].iloc[0] == 9
+    assert on["chance"].iloc[0] == pytest.approx(1 / 6)
+    away = build_capture(window_of=lambda m, s: (T - 1 - m if abs(m - (T - 1) / 2) > 5 else m, s))
+    off = A.pointing_by_window(table_of(motion_following(away), gt)).set_index("score")
+    assert list(off.index) == [A.WINDOW_SPLIT_ROWS[False]]
+    assert off["value"].iloc[0] == pytest.approx(0.0) and off["n"].iloc[0] == 9
+
+
 def test_chance_is_a_centred_window_with_the_models_mean_sigma(gt):
     pred = A.temporal_predictions(table_of(build_capture(), gt))
     scores = A.temporal_scores(pred, D, FPS)

@@ -30,7 +30,7 @@ from .kinematic import TRUTHS, check_truth, kinematic_token_table
 from .labels import DEFAULT_NON_MOTION, motion_labels, remember_stems, select_stems, stem_of
 from .maps import attention_map, fine_grained, fine_grained_text
 from .parts import part_confusion, part_predictions, part_scores
-from .scores import compare_table, interpretability_scores
+from .scores import WINDOW_SPLIT_ROWS, compare_table, interpretability_scores, pointing_by_window
 from .temporal import (interval_iou, table_segments, temporal_predictions, temporal_scores, true_segments,
                        window_curves)
 
@@ -62,4 +62,5 @@ __all__ = [
     "TRUTHS", "check_truth", "kinematic_token_table", "gate_separation", "gate_errors",
     "auroc", "best_threshold", "attention_map", "fine_grained", "fine_grained_text", "gate_ablation",
     "gate_ablation_scores", "caption_metrics", "interpretability_scores", "compare_table",
+    "pointing_by_window", "WINDOW_SPLIT_ROWS",
 ]

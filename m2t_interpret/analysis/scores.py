@@ -72,6 +72,31 @@ def interpretability_scores(table: pd.DataFrame, downsample: int = 2, fps: float
     return out
 
 
+#: The rows of :func:`pointing_by_window`: μ inside its action's segment or not.
+WINDOW_SPLIT_ROWS = {True: "one-part pointing, several actions, μ in segment",
+                     False: "one-part pointing, several actions, μ outside"}
+
+
+def pointing_by_window(table: pd.DataFrame) -> pd.DataFrame:
+    """One-part pointing on clips with several actions, split by whether the word's window centre μ
+    lies inside its action's segment — rows of :func:`interpretability_scores`' shape.
+
+    The part a word points to is read from α weighted by the window Γ, so when μ sits on another
+    action the word reads that action's frames: a miss with μ outside is an error of *when*, a miss
+    with μ inside one of *where*. A row is absent when no word falls on its side."""
+    pred = part_predictions(table)
+    when = temporal_predictions(table)[["clip_id", "step", "n_actions", "mu_in_segment"]]
+    one = pred[pred["category"] == "one part"].merge(when, on=["clip_id", "step"])
+    one = one[one["n_actions"] > 1]
+    rows = []
+    for inside, label in WINDOW_SPLIT_ROWS.items():
+        r = _pick(part_scores(one[one["mu_in_segment"] == float(inside)]), group="all")
+        if r is not None:
+            rows.append({"score": label, "value": r["pointing"], "chance": r["chance"],
+                         "best_constant": r["best_constant"], "n": r["n"]})
+    return pd.DataFrame(rows, columns=["score", "value", "chance", "best_constant", "n"])
+
+
 def compare_table(scores: dict[str, pd.DataFrame], captions: dict[str, dict] | None = None) -> pd.DataFrame:
     """Models side by side: one row per score, one column per model, plus ``chance``,
     ``best constant`` and ``n`` columns. These depend on the data, not the model, except where a
