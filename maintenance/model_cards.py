@@ -26,6 +26,7 @@ import torch
 
 from m2t_interpret.analysis.scores import model_levels
 from m2t_interpret.io import write_text
+from m2t_interpret.training.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -47,15 +48,19 @@ MODELS = {
 }
 #: models trained on annotations of their training split (named and documented as such)
 SEGMENT_TRAINED = {"synthetic-guided-temporal"}
-TRAIN_CMD = "m2t-interpret train --config {preset} --lambdas {s:g} {a:g}{temporal} --out runs/{name} --threads 1"
+TRAIN_CMD = "m2t-interpret train --config {preset} --lambdas {s:g} {a:g}{flags} --out runs/{name} --threads 1"
 
 
-def temporal_flags(training: dict) -> str:
-    """The train options of a checkpoint's temporal terms ('' without them)."""
-    order, segment = training["config"].get("lambda_order", 0.0), training["config"].get("lambda_segment", 0.0)
+def recipe_flags(training: dict, preset: str) -> str:
+    """The train options a checkpoint's run added to its preset: its temporal terms, and its epochs
+    where they differ from the preset's ('' for neither), so that the printed command retrains it."""
+    config = training["config"]
+    order, segment = config.get("lambda_order", 0.0), config.get("lambda_segment", 0.0)
     out = f" --lambda-order {order:g}" if order else ""
     if segment:
-        out += f" --segments {training['config']['segments']} --lambda-segment {segment:g}"
+        out += f" --segments {config['segments']} --lambda-segment {segment:g}"
+    if config["epochs"] != load_config(preset).epochs:
+        out += f" --epochs {config['epochs']}"
     return out
 EVAL_CMD = ("m2t-interpret evaluate --model {name} --data synthetic --synthetic-seed 1 --split test "
             "--no-meteor --out figures/pretrained/{name}")
@@ -93,7 +98,7 @@ def main() -> None:
         trained_on = ("segment-supervised: it saw when each action of its *training* captions happens; the held-out "
                       "corpora it is scored on carry no segment table" if name in SEGMENT_TRAINED else
                       "read from the caption text only — the corpus's ground truth was **not** used")
-        temporal = temporal_flags(tr)
+        flags = recipe_flags(tr, preset)
         interp = ""
         if compare is not None and name in compare.columns:
             lines = [f"| {k} | {compare.loc[k, name]:.3f} | {model_levels(compare.loc[k], 'chance', [name])[0]:.3f} | "
@@ -115,7 +120,7 @@ Guided-attention motion captioner shipped with m2t-interpret (`load_model("{name
 | kept epoch | {tr['best_epoch']} of {tr['config']['epochs']} (best greedy validation BLEU-4, {tr['val_bleu4']:.4f}) |
 | seed | {tr['seed']} |
 | training time | {tr['seconds'] / 60:.1f} min to the kept epoch, one CPU thread (two runs shared two cores) |
-| command | `{TRAIN_CMD.format(preset=preset, s=s, a=a, temporal=temporal, name=name)}` |
+| command | `{TRAIN_CMD.format(preset=preset, s=s, a=a, flags=flags, name=name)}` |
 
 Held-out test split of the synthetic corpus generated with seed 1 (never seen in training), greedy
 decoding, ×100: BLEU@1 {100 * metric('BLEU@1'):.1f}, BLEU@4 {100 * metric('BLEU@4'):.1f},
@@ -133,7 +138,7 @@ Protocol: {protocol}. Command: `{EVAL_CMD.format(name=name)}`.
             f"{100 * metric('ROUGE-L'):.1f} | {100 * metric('CIDEr'):.1f} | {tr['best_epoch']} / {tr['config']['epochs']} | "
             f"{tr['seconds'] / 60:.1f} min | {size_mb:.2f} MB |")
     lines += ["", f"Protocol: {protocol}.", "", "```bash",
-              *[TRAIN_CMD.format(preset=p, s=s, a=a, temporal=temporal_flags(tr), name=n)
+              *[TRAIN_CMD.format(preset=p, s=s, a=a, flags=recipe_flags(tr, p), name=n)
                 + f" && cp runs/{n}/model.pt m2t_interpret/pretrained/{n}.pt" for n, p, s, a, tr, *_ in rows],
               *[EVAL_CMD.format(name=n) for n, *_ in rows], "```", ""]
     doc = ROOT / "docs" / "pretrained.md"
