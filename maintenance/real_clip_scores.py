@@ -367,13 +367,19 @@ def naming_chance(model, actions: list[Action]) -> tuple[float, str]:
     return 1.0 / len({a.name for a in actions}), "1 / number of actions"
 
 
-def score_model(source: str, clips: list[Clip]) -> tuple[pd.DataFrame, dict]:
-    """Per clip and in summary, the three scores of one model."""
+def model_labels(sources: list[str]) -> dict[str, str]:
+    """Each model's column name: a shipped name as given, a checkpoint by its file's stem — or by the
+    path as given where two stems agree (``runs/a/model.pt``, ``runs/b/model.pt``)."""
+    stems = [Path(s).stem if str(s).endswith(".pt") else str(s) for s in sources]
+    return {s: (stem if stems.count(stem) == 1 else str(s)) for s, stem in zip(sources, stems)}
+
+
+def score_model(source: str, clips: list[Clip], name: str) -> tuple[pd.DataFrame, dict]:
+    """Per clip and in summary, the three scores of one model, under the column name ``name``."""
     try:
         model = load_model(source)
     except M2TError as e:
         fail(str(e))
-    name = Path(source).stem if str(source).endswith(".pt") else str(source)  # columns named as asked
     vocab = set(model.vocab)
     greedy = model.capture([c.joints for c in clips], mode="greedy", clip_ids=[c.file for c in clips])
     per_clip = pd.DataFrame({"model": name, "file": [c.file for c in clips], "action": [c.action.name for c in clips],
@@ -517,8 +523,11 @@ def main() -> None:
               + (f"; skipped, no action in the name: {', '.join(unknown)}" if unknown else "")
               + (f"; skipped, the import refused: {'; '.join(refused)}" if refused else ""))
     results, summaries = [], []
-    for m in args.models or shipped_models():
-        per_clip, summary = score_model(m, clips)
+    models = args.models or shipped_models()
+    if len(set(models)) != len(models):
+        fail("each model may be given once")
+    for m, name in model_labels(models).items():
+        per_clip, summary = score_model(m, clips, name)
         results.append(per_clip)
         summaries.append(summary)
     table = pd.concat(results, ignore_index=True)

@@ -161,3 +161,9 @@ def _rigid(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     d = np.sign(np.linalg.det(vt.T @ u.T))
     rot = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
     return rot, cb - ca @ rot.T
+
+
+def test_models_are_named_by_their_file_unless_two_files_share_a_name():
+    labels = rcs.model_labels(["synthetic-guided", "runs/a/model.pt", "runs/b/model.pt", "x/other.pt"])
+    assert labels == {"synthetic-guided": "synthetic-guided", "runs/a/model.pt": "runs/a/model.pt",
+                      "runs/b/model.pt": "runs/b/model.pt", "x/other.pt": "other"}
