@@ -13,8 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 declare -A ARGS=(
   [synthetic-guided]="--config synthetic --lambdas 2 1 --lambda-order 1 --epochs 36"
-  [synthetic-unguided]="--config synthetic --lambdas 0 0"
-  [synthetic-guided-temporal]="--config synthetic --lambdas 2 1 --lambda-order 1 --segments auto --lambda-segment 2"
+  [synthetic-unguided]="--config synthetic --lambdas 0 0 --epochs 36"
+  [synthetic-guided-temporal]="--config synthetic --lambdas 2 1 --lambda-order 1 --segments auto --lambda-segment 2 --epochs 36"
   [synthetic-adapt]="--config synthetic --lambdas 0 1"
   [synthetic-guided-paper]="--config synthetic-paper --lambdas 2 3"
 )
