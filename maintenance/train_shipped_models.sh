@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Train the five shipped captioners on the default synthetic corpus (seed 0), two at a time (one CPU
 # thread each), and copy each kept model into the package. The default trains 36 epochs (chosen over
-# 24 on validation BLEU-4, 0.561 against 0.539, and the real clips' parts, 7/8 against 6/8); the
-# others the preset's 24. Logs go to runs/<name>.log.
+# 24 on validation BLEU-4, 0.561 against 0.539, and the real clips' parts, 7/8 against 6/8), and so do
+# the unguided model it is compared with and the segment-supervised one; synthetic-adapt and
+# synthetic-guided-paper the preset's 24. Logs go to runs/<name>.log.
 #
 #     bash maintenance/train_shipped_models.sh [NAME ...]      # default: all five, the default model first
 #
