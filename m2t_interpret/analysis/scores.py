@@ -22,6 +22,16 @@ def _pick(df: pd.DataFrame, **where) -> pd.Series | None:
     return None if sub.empty else sub.iloc[0]
 
 
+#: The columns of :func:`interpretability_scores` and :func:`pointing_by_window`.
+SCORE_COLUMNS = ["score", "value", "chance", "best_constant", "n"]
+
+
+def _part_row(label: str, r: pd.Series, value: str = "pointing") -> dict:
+    """One score row from a :func:`part_scores` row: its ``value`` column beside its levels."""
+    return {"score": label, "value": r[value], "chance": r["chance"], "best_constant": r["best_constant"],
+            "n": r["n"]}
+
+
 def interpretability_scores(table: pd.DataFrame, downsample: int = 2, fps: float = 20.0) -> pd.DataFrame:
     """Long table ``score, value, chance, best_constant, n`` for one capture's token table
     (with ground truth attached). Scores without ground truth are absent."""
@@ -34,12 +44,10 @@ def interpretability_scores(table: pd.DataFrame, downsample: int = 2, fps: float
                               ("pointing, all motion words", "group", "all")):
         r = _pick(ps, group=kind, name=name) if kind == "category" else _pick(ps, group="all")
         if r is not None:
-            rows.append({"score": label, "value": r["pointing"], "chance": r["chance"],
-                         "best_constant": r["best_constant"], "n": r["n"]})
+            rows.append(_part_row(label, r))
     r = _pick(ps, group="all")
     if r is not None:
-        rows.append({"score": "attention correctness, all motion words", "value": r["correctness"],
-                     "chance": r["chance"], "best_constant": r["best_constant"], "n": r["n"]})
+        rows.append(_part_row("attention correctness, all motion words", r, "correctness"))
     ts = temporal_scores(temporal_predictions(table), downsample, fps)
     for clips in ("one action", "several actions", "all"):
         sub = ts[ts["clips"] == clips]
@@ -67,7 +75,7 @@ def interpretability_scores(table: pd.DataFrame, downsample: int = 2, fps: float
         if a["motion_words"]:
             rows.append({"score": "motion words aligned to ground truth", "value": a["aligned"] / a["motion_words"],
                          "chance": np.nan, "best_constant": np.nan, "n": a["motion_words"]})
-    out = pd.DataFrame(rows, columns=["score", "value", "chance", "best_constant", "n"])
+    out = pd.DataFrame(rows, columns=SCORE_COLUMNS)
     out["n"] = out["n"].astype("Int64")
     return out
 
@@ -92,9 +100,8 @@ def pointing_by_window(table: pd.DataFrame) -> pd.DataFrame:
     for inside, label in WINDOW_SPLIT_ROWS.items():
         r = _pick(part_scores(one[one["mu_in_segment"] == float(inside)]), group="all")
         if r is not None:
-            rows.append({"score": label, "value": r["pointing"], "chance": r["chance"],
-                         "best_constant": r["best_constant"], "n": r["n"]})
-    return pd.DataFrame(rows, columns=["score", "value", "chance", "best_constant", "n"])
+            rows.append(_part_row(label, r))
+    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 
 def compare_table(scores: dict[str, pd.DataFrame], captions: dict[str, dict] | None = None) -> pd.DataFrame:
