@@ -52,13 +52,15 @@ TRAIN_CMD = "m2t-interpret train --config {preset} --lambdas {s:g} {a:g}{flags} 
 
 
 def recipe_flags(training: dict, preset: str) -> str:
-    """The train options a checkpoint's run added to its preset: its temporal terms, and its epochs
+    """The train options a checkpoint's run added to its preset: its temporal terms, its time basis, and its epochs
     where they differ from the preset's ('' for neither), so that the printed command retrains it."""
     config = training["config"]
     order, segment = config.get("lambda_order", 0.0), config.get("lambda_segment", 0.0)
     out = f" --lambda-order {order:g}" if order else ""
     if segment:
         out += f" --segments {config['segments']} --lambda-segment {segment:g}"
+    if config.get("time_basis", 0):
+        out += f" --time-basis {config['time_basis']}"
     if config["epochs"] != load_config(preset).epochs:
         out += f" --epochs {config['epochs']}"
     return out

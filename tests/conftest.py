@@ -33,13 +33,13 @@ def shared_data() -> Path:
 
 
 def tiny_model(skeleton: str = "humanml3d", vocab_size: int = 20, seed: int = 0, hidden: int = 16,
-               embed_dim: int = 8, attn_dim: int = 12, max_steps: int = 10):
+               embed_dim: int = 8, attn_dim: int = 12, max_steps: int = 10, time_basis: int = 0):
     """A tiny seeded captioner with a made-up vocabulary and unit statistics."""
     from m2t_interpret.model import Captioner, CaptionerConfig
 
     torch.manual_seed(seed)
     cfg = CaptionerConfig(vocab_size=vocab_size, embed_dim=embed_dim, hidden=hidden, attn_dim=attn_dim,
-                          skeleton=skeleton, max_steps=max_steps)
+                          skeleton=skeleton, max_steps=max_steps, time_basis=time_basis)
     vocab = ["<pad>", "<sos>", "<eos>", "<unk>"] + [f"w{i}" for i in range(vocab_size - 4)]
     model = Captioner(cfg, vocab=vocab, stats={"mean": [0.0, 0.9, 0.0], "std": [0.4, 0.4, 0.4]})
     with torch.no_grad():  # sharper attention than the default init

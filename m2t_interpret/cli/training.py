@@ -48,6 +48,11 @@ def train(
     lambda_segment: Optional[float] = typer.Option(
         None, "--lambda-segment", help="λ_segment: weight of the segment loss (the window's interval μ ± σ·√(2 ln 2) "
                                        "against the annotated segment); needs --segments."),
+    time_basis: Optional[int] = typer.Option(
+        None, "--time-basis", metavar="N",
+        help="Give the temporal attention where each frame lies in its clip: N cosines of the frame's place "
+             "(0 at the start, 1 at the end) added to its temporal key, so the window of a later clause can "
+             "find a later action. 0 (the default) is the paper's model, which loads the authors' weights."),
     config: Optional[str] = typer.Option(
         None, "--config", "-c", metavar="FILE|PRESET",
         help="TOML config file or preset (synthetic, humanml3d, kit). Default: synthetic."),
@@ -72,7 +77,8 @@ def train(
     from ..training.trainer import train as run_training
 
     cfg = _train_config(config, data, lambdas, epochs, seed, synthetic_seed, threads, device,
-                        lambda_order=lambda_order, lambda_segment=lambda_segment, segments=segments)
+                        lambda_order=lambda_order, lambda_segment=lambda_segment, segments=segments,
+                        time_basis=time_basis)
     try:
         result = run_training(cfg, out, resume=resume, progress=progress, log=typer.echo, allow_skips=allow_skips)
     except TrainingInterrupted as exc:

@@ -121,19 +121,46 @@ class TemporalWindow(NamedTuple):
     window: torch.Tensor  # (N, S, T) Γ, unnormalised Gaussian with peak 1
 
 
+def time_basis(lengths: torch.Tensor, t: int, n_basis: int, dtype: torch.dtype) -> torch.Tensor:
+    """cos(π·j·r_i), j = 1..``n_basis``, of each frame's place r_i = i / (L − 1) in its clip (0 at
+    the first frame, 1 at the last valid one): (N, T, n_basis) for ``lengths`` (N,)."""
+    span = (lengths.to(dtype) - 1).clamp(min=1.0)[:, None]
+    place = torch.arange(t, device=lengths.device, dtype=dtype)[None, :] / span  # (N, T)
+    j = torch.arange(1, n_basis + 1, device=lengths.device, dtype=dtype)
+    return torch.cos(torch.pi * place.unsqueeze(-1) * j)
+
+
 class GaussianTemporalAttention(AdditiveAttention):
     """Softmax weights γ over frames summarised by their mean μ and std σ into a Gaussian Γ.
 
     γ is used only through μ and σ; Γ_i = exp(−(i − μ)² / (2σ²)) is not normalised (peak 1) and
     is evaluated on every frame index 0..T−1, padded ones included, as the released model does.
+
+    With ``n_time_basis`` > 0 (this project's option; 0 is the paper's model) each frame's key also
+    holds where the frame lies in its clip: key_i = key(R_i) + W·φ(r_i), φ the first
+    ``n_time_basis`` cosines of :func:`time_basis`. The part features carry no time and the
+    decoder state no motion, so without it the window of "then kicks" can tell the frames of an
+    action that was not named yet from those of the first one, but not the second action of three
+    from the third. W starts at zero: training starts from the paper's model.
     """
 
-    def __init__(self, hidden: int, attn_dim: int, n_parts: int = 6):
+    def __init__(self, hidden: int, attn_dim: int, n_parts: int = 6, n_time_basis: int = 0):
         super().__init__(hidden, attn_dim, 1, n_parts)
+        self.n_time_basis = int(n_time_basis)
+        if self.n_time_basis > 0:
+            self.time_key = nn.Linear(self.n_time_basis, attn_dim, bias=False)
+            nn.init.zeros_(self.time_key.weight)
         self.hook_gamma = HookPoint("gamma")
         self.hook_mu = HookPoint("mu")
         self.hook_sigma = HookPoint("sigma")
         self.hook_window = HookPoint("window")
+
+    def time_keys(self, frame_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor | None:
+        """W·φ(r_i) (N, T, D), zero on padded frames, to add to the keys; None for the paper's model."""
+        if self.n_time_basis == 0:
+            return None
+        basis = time_basis(frame_mask.sum(1), frame_mask.shape[1], self.n_time_basis, dtype)
+        return self.time_key(basis) * frame_mask.unsqueeze(-1).to(dtype)
 
     def forward(self, h: torch.Tensor, keys: torch.Tensor, frame_mask: torch.Tensor) -> TemporalWindow:
         """``h`` (N, S, H), ``keys`` (N, T, D), ``frame_mask`` (N, T) → :class:`TemporalWindow`."""

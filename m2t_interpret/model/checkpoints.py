@@ -82,6 +82,9 @@ def save_authors_checkpoint(model: Captioner, path: str | os.PathLike) -> Path:
     an empty ``optimizer``, ``epoch`` and training ``metadata`` — without vocabulary or statistics,
     as the authors' files come. Lets a pipeline built for their checkpoints (``convert``,
     ``load_model(path, vocab=…, stats=…)``) be exercised end to end with a model at hand."""
+    if model.config.time_basis:
+        raise M2TError("this model's temporal attention reads where each frame lies in its clip (time_basis "
+                       f"{model.config.time_basis}), which the authors' layout cannot hold; save it with save_checkpoint")
     lambdas = model.metadata.get("lambdas")
     payload = {
         "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},

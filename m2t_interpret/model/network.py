@@ -83,9 +83,15 @@ class CaptionerConfig:
     dropout: float = 0.5
     downsample: int = 2
     max_steps: int = 40
+    #: cosines of the frame's place in its clip added to the temporal keys (0: the paper's model;
+    #: see :class:`~m2t_interpret.model.attention.GaussianTemporalAttention`)
+    time_basis: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if not d["time_basis"]:  # the paper's model: the dict (and fingerprint) of every earlier checkpoint
+            del d["time_basis"]
+        return d
 
 
 class Encoded(NamedTuple):
@@ -154,7 +160,7 @@ class CaptionerNetwork(nn.Module):
         h, e, d = config.hidden, config.embed_dim, config.attn_dim
         self.encoder = PartEncoder(self.skeleton, h, d)
         self.spatial_attention = SpatialAttention(h, d, N_PARTS)
-        self.temporal_attention = GaussianTemporalAttention(h, d, N_PARTS)
+        self.temporal_attention = GaussianTemporalAttention(h, d, N_PARTS, config.time_basis)
         self.gate = AdaptiveGate(h, e, d)
         self.decoder = WordDecoder(config.vocab_size, e, h, d, config.dropout)
         # Present in every released checkpoint and never used by the computation.
@@ -257,12 +263,18 @@ class CaptionerNetwork(nn.Module):
         """
         x, lengths = self._check_input(x, lengths)
         frame_mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
+        time_keys = self.temporal_attention.time_keys(frame_mask, x.dtype)
         if needs_grad(x, self.encoder.position_in[0].weight):
             parts = self.encoder(x)
-            return Encoded(parts, self.spatial_attention.project_keys(parts),
-                           self.temporal_attention.project_keys(parts), frame_mask)
+            temporal_keys = self.temporal_attention.project_keys(parts)
+            if time_keys is not None:
+                temporal_keys = temporal_keys + time_keys
+            return Encoded(parts, self.spatial_attention.project_keys(parts), temporal_keys, frame_mask)
         parts, keys = self._encode_valid_frames(x, frame_mask, self._workspace if reuse_buffers else None)
-        return Encoded(parts, *keys.chunk(2, dim=-1), frame_mask, keys)
+        spatial_keys, temporal_keys = keys.chunk(2, dim=-1)
+        if time_keys is not None:
+            temporal_keys.add_(time_keys)  # a view of ``keys``: both stay one tensor
+        return Encoded(parts, spatial_keys, temporal_keys, frame_mask, keys)
 
     def _encode_valid_frames(self, x: torch.Tensor, frame_mask: torch.Tensor, workspace: Workspace | None):
         """Inference encoding: P (N, T, 6, H) and both keys side by side (N, T, 2D), zero on

@@ -53,6 +53,7 @@ class TrainConfig:
     order_margin: float = 0.05  # L_order: least gap between the centres of consecutive clauses, fraction of the clip
     lambda_segment: float = 0.0  # segment supervision of the temporal window (L_segment); needs segments
     segments: str | None = None  # segment table (CSV path, or "auto": the dataset folder's segments.csv)
+    time_basis: int = 0  # cosines of each frame's place in its clip added to the temporal keys (0 = the paper's model)
     name: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -70,7 +71,7 @@ class TrainConfig:
                 raise M2TError(f"{name} must be ≥ 1, got {getattr(self, name)}")
         if self.max_caption_tokens < 2:
             raise M2TError(f"max_caption_tokens must be ≥ 2, got {self.max_caption_tokens}")
-        for name in ("seed", "synthetic_seed", "captions_per_motion"):
+        for name in ("seed", "synthetic_seed", "captions_per_motion", "time_basis"):
             if getattr(self, name) < 0:
                 raise M2TError(f"{name} must be ≥ 0, got {getattr(self, name)}")
         for name, value in (("threads", self.threads), ("val_max_samples", self.val_max_samples)):

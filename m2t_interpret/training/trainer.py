@@ -432,7 +432,7 @@ def _train(config: TrainConfig, out: Path, state: dict | None, device, progress:
     model_config = CaptionerConfig(
         vocab_size=len(vocab), embed_dim=config.embed_dim, hidden=config.hidden, attn_dim=config.attn_dim,
         skeleton=skeleton.name, dropout=config.dropout, downsample=skeleton.downsample,
-        max_steps=config.max_decode_steps,
+        max_steps=config.max_decode_steps, time_basis=config.time_basis,
     )
     data_desc = (f"synthetic corpus, seed {config.synthetic_seed}" if config.data == "synthetic"
                  else f"dataset at {root}")
