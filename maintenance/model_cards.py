@@ -90,6 +90,7 @@ def main() -> None:
     for name, (preset, supervision) in MODELS.items():
         ckpt = torch.load(PRETRAINED / f"{name}.pt", weights_only=True)
         tr, cfg = ckpt["training"], ckpt["config"]
+        time_basis = f", time basis {cfg['time_basis']}" if cfg.get("time_basis") else ""
         s, a = ckpt["lambdas"]
         scores = read_scores(name)
         protocol = next(iter(scores.values()))[1]
@@ -118,10 +119,10 @@ Guided-attention motion captioner shipped with m2t-interpret (`load_model("{name
 | supervision | {supervision}; {trained_on} |
 | λ_spat, λ_adapt | {s:g}, {a:g} |
 | recipe | preset `{preset}`: {tr['config']['epochs']} epochs of one caption per motion, lr {tr['config']['lr']:g} ({tr['config'].get('lr_schedule', 'constant')} to {tr['config'].get('lr_min', 0):g}), teacher forcing {tr['config']['teacher_forcing']:g}, dropout {tr['config']['dropout']:g} |
-| sizes | V={cfg['vocab_size']}, E={cfg['embed_dim']}, H={cfg['hidden']}, D={cfg['attn_dim']}, skeleton {cfg['skeleton']}; {n_params:,} parameters, {size_mb:.2f} MB |
+| sizes | V={cfg['vocab_size']}, E={cfg['embed_dim']}, H={cfg['hidden']}, D={cfg['attn_dim']}, skeleton {cfg['skeleton']}{time_basis}; {n_params:,} parameters, {size_mb:.2f} MB |
 | kept epoch | {tr['best_epoch']} of {tr['config']['epochs']} (best greedy validation BLEU-4, {tr['val_bleu4']:.4f}) |
 | seed | {tr['seed']} |
-| training time | {tr['seconds'] / 60:.1f} min to the kept epoch, one CPU thread (two runs shared two cores) |
+| training time | {tr['seconds'] / 60:.1f} min to the kept epoch, one CPU thread (two or three runs shared two cores) |
 | command | `{TRAIN_CMD.format(preset=preset, s=s, a=a, flags=flags, name=name)}` |
 
 Held-out test split of the synthetic corpus generated with seed 1 (never seen in training), greedy

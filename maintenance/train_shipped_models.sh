@@ -2,7 +2,10 @@
 # Train the five shipped captioners on the default synthetic corpus (seed 0), two at a time (one CPU
 # thread each), and copy each kept model into the package. The default trains 36 epochs (chosen over
 # 24 on validation BLEU-4, 0.561 against 0.539, and the real clips' parts, 7/8 against 6/8), and so do
-# the four others, so that the models compare at equal training. Logs go to runs/<name>.log.
+# the four others, so that the models compare at equal training. All but synthetic-guided-paper, which
+# stands for the paper's method, give the temporal attention the frame's place in its clip
+# (--time-basis 4, docs/temporal.md): on the tuning seed 7 it raised the default's one-part pointing
+# from 0.917 to 0.953 and μ in segment from 0.844 to 0.915. Logs go to runs/<name>.log.
 #
 #     bash maintenance/train_shipped_models.sh [NAME ...]      # default: all five, the default model first
 #
@@ -12,10 +15,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 declare -A ARGS=(
-  [synthetic-guided]="--config synthetic --lambdas 2 1 --lambda-order 1 --epochs 36"
-  [synthetic-unguided]="--config synthetic --lambdas 0 0 --epochs 36"
-  [synthetic-guided-temporal]="--config synthetic --lambdas 2 1 --lambda-order 1 --segments auto --lambda-segment 2 --epochs 36"
-  [synthetic-adapt]="--config synthetic --lambdas 0 1 --epochs 36"
+  [synthetic-guided]="--config synthetic --lambdas 2 1 --lambda-order 1 --time-basis 4 --epochs 36"
+  [synthetic-unguided]="--config synthetic --lambdas 0 0 --time-basis 4 --epochs 36"
+  [synthetic-guided-temporal]="--config synthetic --lambdas 2 1 --lambda-order 1 --segments auto --lambda-segment 2 --time-basis 4 --epochs 36"
+  [synthetic-adapt]="--config synthetic --lambdas 0 1 --time-basis 4 --epochs 36"
   [synthetic-guided-paper]="--config synthetic-paper --lambdas 2 3 --epochs 36"
 )
 NAMES=("$@")
